@@ -1,0 +1,11 @@
+// Placeholder verb table; replaced by the agent CLI.
+#include "cli.hpp"
+
+#include <fmt/format.h>
+
+namespace binder::firstboot {
+int main(int, char**) {
+  fmt::print(stderr, "binder-firstboot: no verbs yet\n");
+  return 2;
+}
+}  // namespace binder::firstboot
