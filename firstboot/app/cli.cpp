@@ -1,5 +1,5 @@
 // Placeholder verb table; replaced by the agent CLI.
-#include "cli.hpp"
+#include "firstboot/app/cli.hpp"
 
 #include <fmt/format.h>
 
