@@ -1,0 +1,68 @@
+// The settings table: every profile key declared once (key path, kind, default, help, which
+// layer it affects). The table drives parsing and unknown-key detection (load.cpp), the
+// generated reference profiles/README.md (render_docs), `binder-image show-config`
+// (show_config) and the layer cache keys (canonical_settings).
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/result.hpp"
+#include "config/profile.hpp"
+
+namespace binder::config {
+
+using common::Result;
+
+enum class ValueKind {
+  section,      // a mapping of further settings
+  string,
+  boolean,
+  integer,
+  number,
+  size,         // "20G": bytes, K/M/G/T suffixes (powers of 1024)
+  enumeration,  // one of SettingSpec::choices
+  path,         // ${VAR} expanded, resolved against the YAML file's directory
+  url,          // ${VAR} expanded
+  url_or_path,  // http(s) URL, else a path
+  string_list,
+  string_map,   // free keys -> scalars (sysctls)
+  list,         // a list of mappings whose keys are the "<key>[]." settings (outputs)
+  extends,      // a path or a list of paths
+};
+std::string_view to_string(ValueKind k);
+
+struct SettingSpec {
+  std::string_view key;           // "k3s.binary.url"; list items: "outputs[].format"
+  ValueKind kind;
+  std::string_view default_text;  // as shown in docs; "" = no default (optional or required)
+  std::string_view help;          // one paragraph
+  LayerKind affects;
+  std::vector<std::string_view> choices;  // enumeration values
+};
+
+// The table, in documentation order.
+const std::vector<SettingSpec>& settings();
+// The spec for a key path ("k3s.version", "outputs[].format"), or nullptr.
+const SettingSpec* find_setting(std::string_view key);
+// Every settable key path (for the CLI's --set completion and suggestions), table order.
+std::vector<std::string> setting_keys();
+
+// Canonical text of every setting affecting `layer`, resolved values only: one "key=value" line
+// per value, sorted by key. Independent of YAML comments, key order and source locations;
+// changed by any real value. Feed it to the layer digest.
+std::string canonical_settings(const Profile& profile, LayerKind layer);
+
+// The Markdown settings reference checked in as profiles/README.md (a unit test keeps it equal).
+std::string render_docs();
+
+// Resolved values, one per line with the file:line it came from ("<default>" for defaults), for
+// `binder-image show-config`.
+std::string show_config(const Profile& profile);
+
+// Applies one "key.path=value" override to `overrides` after checking the key is a known
+// setting (did-you-mean on a typo). load_profile() takes the accumulated list. Errc::usage.
+Result<void> apply_override(std::vector<std::string>& overrides, std::string_view assignment);
+
+}  // namespace binder::config
