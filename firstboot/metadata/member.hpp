@@ -1,0 +1,113 @@
+// The member metadata model (DESIGN.md §5): the typed `binder_member` document every firstboot
+// step reads. Loaded and validated by metadata/load.hpp; the normalized copy on the VM is
+// /var/lib/binder-firstboot/member.json (0600, because it holds secrets). Plain data, no I/O.
+//
+// Secret fields (dns.api_token, registry.s3.access_key/secret_key, node.token) must never be
+// printed: the loader registers them with log::add_secret, and to_json(Redact::yes) replaces them
+// by "<redacted>".
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace binder::firstboot {
+
+enum class Mode { federation, standalone };
+enum class NodeRole { server, agent };
+enum class Redact { no, yes };
+
+struct DnsConfig {
+  std::string provider = "cloudflare";  // the only provider so far
+  std::string zone;                     // e.g. "mybinder.org"; default: the member's domain
+  std::string api_token;                // secret
+};
+
+struct TlsConfig {
+  std::string email;                        // ACME account email
+  std::string issuer = "letsencrypt-prod";  // ClusterIssuer name
+};
+
+struct S3Config {
+  std::string endpoint;    // "https://s3.example.org"
+  std::string region;
+  std::string bucket;
+  std::string access_key;  // secret
+  std::string secret_key;  // secret
+};
+
+struct RegistryConfig {
+  std::string host;                       // default "registry.<name>.<domain>"
+  std::optional<S3Config> s3;             // absent: Harbor keeps images on local storage
+  std::string project = "mybinder-builds";
+  std::int64_t quota_gb = 10000;          // Harbor project quota; -1 = unlimited
+};
+
+struct BinderHubConfig {
+  std::string chart_version;                           // empty: the pinned default
+  nlohmann::json values = nlohmann::json::object();    // merged last into binderhub values
+};
+
+struct ExtraDiskSpec {
+  enum class Kind { automatic, none, device };
+  Kind kind = Kind::automatic;  // YAML: auto | none | /dev/xyz
+  std::string device;           // set for Kind::device
+};
+
+struct NodeConfig {
+  NodeRole role = NodeRole::server;
+  std::string server_url;                  // agent only: "https://10.0.0.1:6443"
+  std::string token;                       // agent only; secret
+  ExtraDiskSpec extra_disk;
+  std::vector<std::string> ntp;            // empty: keep the distribution's NTP servers
+  double max_pods_per_gib = 1.75;          // kubelet maxPods = floor(factor x RAM GiB)
+  // registries.yaml mirrors: registry name ("docker.io", "*") -> endpoint URLs.
+  // YAML: node.registries.mirrors.<name>.endpoint: [..]
+  std::map<std::string, std::vector<std::string>> registry_mirrors;
+};
+
+struct OperatorsConfig {
+  std::vector<std::string> ssh_authorized_keys;
+  std::string user = "root";  // whose ~/.ssh/authorized_keys gets the keys
+};
+
+struct K3sOptions {
+  bool auto_upgrade = false;  // place the system-upgrade-controller plan in the manifests dir
+};
+
+struct Member {
+  std::string name;                   // cluster name and DNS label (RFC 1123 label)
+  std::string domain;                 // "mybinder.org"
+  Mode mode = Mode::federation;
+  std::optional<std::string> public_ip;  // nullopt = "auto" (discover)
+  std::optional<DnsConfig> dns;          // required in federation mode
+  TlsConfig tls;
+  std::optional<RegistryConfig> registry;  // required in federation mode
+  BinderHubConfig binderhub;
+  NodeConfig node;
+  OperatorsConfig operators;
+  K3sOptions k3s;
+
+  // "<name>.<domain>"
+  std::string fqdn() const { return name + "." + domain; }
+  // The registry host, defaulted to "registry.<name>.<domain>".
+  std::string registry_host() const;
+
+  // The secrets view: (key path, value) for every non-empty secret field, e.g.
+  // {"dns.api_token", "..."}. Callers register them with log::add_secret.
+  std::vector<std::pair<std::string, std::string>> secrets() const;
+
+  // Normalized JSON (every field present, defaults filled in). With Redact::yes secret values
+  // become "<redacted>". from_json(to_json(m)) == m.
+  nlohmann::json to_json(Redact redact = Redact::no) const;
+};
+
+const char* to_string(Mode m);
+const char* to_string(NodeRole r);
+
+}  // namespace binder::firstboot
