@@ -1,0 +1,59 @@
+#include <catch2/catch.hpp>
+
+#include "base/accel.hpp"
+#include "common/exec.hpp"
+
+using namespace binder::base;
+using namespace std::chrono_literals;
+
+TEST_CASE("accel: modes parse and unknown ones name the choices", "[accel]") {
+  CHECK(parse_accel_mode("auto").value() == AccelMode::auto_);
+  CHECK(parse_accel_mode("kvm").value() == AccelMode::kvm);
+  CHECK(parse_accel_mode("tcg").value() == AccelMode::tcg);
+  auto bad = parse_accel_mode("hvf");
+  REQUIRE_FALSE(bad);
+  CHECK(bad.error().message == "unknown accelerator 'hvf' (choose auto, kvm or tcg)");
+  CHECK(bad.error().code == binder::common::Errc::usage);
+}
+
+TEST_CASE("accel: forcing tcg needs no probe and gives force_tcg to libguestfs", "[accel]") {
+  auto a = choose_accel(AccelMode::tcg);
+  REQUIRE(a);
+  CHECK_FALSE(a->kvm);
+  CHECK(a->qemu_arg == "tcg");
+  auto env = guestfs_env(*a);
+  CHECK(env.at("LIBGUESTFS_BACKEND_SETTINGS") == "force_tcg");
+  CHECK(guestfs_env(Accel{true, "kvm", "probe ran"}).empty());
+}
+
+TEST_CASE("accel: the probe guest runs to completion under TCG", "[accel][qemu]") {
+  if (!binder::common::exec::find_program("qemu-system-x86_64")) {
+    WARN("qemu-system-x86_64 not installed: skipping");
+    return;
+  }
+  auto probe = run_accel_probe("tcg", 20s);
+  REQUIRE(probe);
+  INFO(probe->detail);
+  CHECK(probe->ran);
+}
+
+TEST_CASE("accel: auto decides within its deadline and caches the answer", "[accel][qemu]") {
+  if (!binder::common::exec::find_program("qemu-system-x86_64")) {
+    WARN("qemu-system-x86_64 not installed: skipping");
+    return;
+  }
+  auto start = std::chrono::steady_clock::now();
+  auto a = choose_accel(AccelMode::auto_, 3s);
+  auto took = std::chrono::steady_clock::now() - start;
+  REQUIRE(a);
+  INFO(a->reason);
+  CHECK(took < 3s + 5s);  // deadline + killing and cleanup slack on a loaded machine
+  CHECK((a->qemu_arg == "kvm" || a->qemu_arg == "tcg"));
+  CHECK(a->kvm == (a->qemu_arg == "kvm"));
+  CHECK_FALSE(a->reason.empty());
+  auto again_start = std::chrono::steady_clock::now();
+  auto again = choose_accel(AccelMode::auto_, 3s);
+  REQUIRE(again);
+  CHECK(again->qemu_arg == a->qemu_arg);
+  CHECK(std::chrono::steady_clock::now() - again_start < 100ms);
+}
