@@ -1,0 +1,413 @@
+"""Fake Harbor API v2.0 (projects, metadata, quotas, retention, robots, health), checked against
+harbor-v2.swagger.yaml (Swagger 2.0, tag v2.15.2).
+
+Behaviour reproduced (shared/notes/api-notes.md §2, member spec §3.2): basic auth as admin or a
+robot; every response sets a `sid` cookie and a request that sends it back on POST/PUT/PATCH/DELETE
+gets 403 "CSRF token invalid"; /health is anonymous, always 200, "healthy" only after
+--health-delay seconds; project names `^[a-z0-9]+(?:[._-][a-z0-9]+)*$`, 201 with empty body and
+Location, 409 on duplicates, HEAD ?project_name= for existence, `?name=` is a substring match;
+quotas follow storage_limit; one retention policy per project (second POST 400), cron 6 fields
+with seconds 0; robots: name rule, exactly one permission for project robots, returned name
+robot$<project>+<name>, random secret returned once, PATCH sets (complexity rule) or refreshes
+it, 409 duplicates, GET /robots without q lists only system robots; errors in the
+{"errors":[{code,message}]} envelope; pagination headers X-Total-Count and Link.
+"""
+import base64
+import os
+import re
+import secrets as pysecrets
+import time
+
+import yaml
+
+from common import Fake, Response, now_iso
+from openapi import Spec
+
+BASE = "/api/v2.0"
+NAME_RE = re.compile(r"^[a-z0-9]+(?:[._-][a-z0-9]+)*$")
+CODES = {400: "BAD_REQUEST", 401: "UNAUTHORIZED", 403: "FORBIDDEN", 404: "NOT_FOUND",
+         405: "METHOD_NOT_ALLOWED", 409: "CONFLICT", 412: "PRECONDITION", 429: "TOO_MANY_REQUEST",
+         500: "UNKNOWN", 502: "UNKNOWN", 503: "UNKNOWN"}
+TEMPLATES = ["always", "nothing", "latestPushedK", "latestPulledN", "latestActiveK",
+             "nDaysSinceLastPush", "nDaysSinceLastPull", "lastXDays"]
+GIB = 1073741824
+
+
+class Harbor(Fake):
+    kind = "harbor"
+
+    def __init__(self, args):
+        with open(os.path.join(args.ref_dir, "apis/harbor-v2.swagger.yaml")) as f:
+            self.spec = Spec(yaml.safe_load(f), BASE, go_swagger=True)
+        super().__init__(args)
+
+    def initial_state(self):
+        return {"next_id": 1, "projects": {}, "quotas": {}, "retentions": {}, "robots": {},
+                "registries": {}, "policies": {}}
+
+    def new_id(self):
+        i = self.state["next_id"]
+        self.state["next_id"] += 1
+        return i
+
+    def snapshot(self):
+        s = dict(self.state)
+        s["healthy"] = self.healthy()
+        return s
+
+    def error(self, status, message):
+        if status >= 500:
+            message = "internal server error"
+        return Response(status, {"errors": [{"code": CODES.get(status, "UNKNOWN"), "message": message}]},
+                        content_type="application/json; charset=utf-8")
+
+    def healthy(self):
+        return time.time() - self.started >= float(self.args.health_delay)
+
+    def principal(self, req):
+        a = req.headers.get("Authorization") or ""
+        if not a.startswith("Basic "):
+            return None
+        try:
+            user, pw = base64.b64decode(a[6:]).decode().split(":", 1)
+        except Exception:
+            return None
+        if user == "admin" and pw == self.args.admin_password:
+            return "admin"
+        for r in self.state["robots"].values():
+            if r["name"] == user and r["secret"] == pw and not r["disable"]:
+                return user
+        return None
+
+    def handle(self, req):
+        resp = self._handle(req)
+        resp.headers.setdefault("Set-Cookie", "sid=%s; Path=/; HttpOnly" % pysecrets.token_hex(16))
+        if req.headers.get("X-Request-Id"):
+            resp.headers["X-Request-Id"] = req.headers["X-Request-Id"]
+        return resp
+
+    def _handle(self, req):
+        if not req.path.startswith(BASE) or not self.spec.path_exists(req.path):
+            self.violation(req, "unknown route %s %s" % (req.method, req.path))
+            return self.error(404, "no route %s" % req.path)
+        op, params = self.spec.find(req.method, req.path)
+        if op is None:
+            self.violation(req, "method %s not allowed on %s" % (req.method, req.path))
+            return self.error(405, "method not allowed")
+        problems = self.spec.check(req.method, req.path, req.query, req.headers, req.body, req.content_type)
+        for p in problems:
+            self.violation(req, p)
+        if problems:
+            return self.error(400, "; ".join(problems))
+        if req.method in ("POST", "PUT", "PATCH", "DELETE") and "sid=" in (req.headers.get("Cookie") or ""):
+            self.violation(req, "client sent the session cookie back (Harbor then enforces CSRF)")
+            return self.error(403, "CSRF token invalid")
+        t = op.template
+        if t == "/health":
+            ok = self.healthy()
+            comps = [{"name": n, "status": "healthy" if ok else "unhealthy"}
+                     for n in ("core", "database", "jobservice", "portal", "redis", "registry", "registryctl")]
+            return Response(200, {"status": "healthy" if ok else "unhealthy", "components": comps})
+        if t == "/ping":
+            return Response(200, "Pong", content_type="text/plain")
+        who = self.principal(req)
+        if t == "/systeminfo":
+            info = {"auth_mode": "db_auth", "self_registration": False, "primary_auth_mode": False}
+            if who:
+                info.update({"harbor_version": "v2.14.1", "external_url": self.args.external_url,
+                             "read_only": False, "has_ca_root": False})
+            return Response(200, info)
+        if who is None:
+            return self.error(401, "unauthorized")
+        with self.lock:
+            return self.route(req, t, params, who)
+
+    def route(self, req, t, p, who):
+        m = req.method
+        body = req.json()
+        if t == "/users/current":
+            return Response(200, {"user_id": 1, "username": who, "sysadmin_flag": who == "admin"})
+        if t == "/systeminfo/getcert":
+            return self.error(404, "no CA certificate")
+        if t == "/permissions":
+            return Response(200, {"project": [{"resource": "repository", "action": a} for a in ("pull", "push")]})
+        if t == "/projects":
+            if m == "HEAD":
+                name = req.q("project_name")
+                return Response(200 if self.project(name, by_name=True) else 404)
+            if m == "GET":
+                items = [pr for pr in self.state["projects"].values()
+                         if not req.q("name") or req.q("name") in pr["name"]]
+                return self.page(req, items)
+            return self.create_project(req, body)
+        if t.startswith("/projects/{project_name_or_id}"):
+            pr = self.project(p["project_name_or_id"],
+                              by_name=(req.headers.get("X-Is-Resource-Name") or "").lower() == "true")
+            if pr is None:
+                return self.error(404, "project %s not found" % p["project_name_or_id"])
+            return self.project_route(req, t, p, pr, body)
+        if t == "/quotas":
+            items = [q for q in self.state["quotas"].values()
+                     if (not req.q("reference") or q["ref"]["type"] == req.q("reference")) and
+                     (not req.q("reference_id") or str(q["ref"]["id"]) == req.q("reference_id"))]
+            return self.page(req, items)
+        if t == "/quotas/{id}":
+            q = self.state["quotas"].get(p["id"])
+            if q is None:
+                return self.error(404, "quota %s not found" % p["id"])
+            if m == "PUT":
+                q["hard"].update(body.get("hard") or {})
+                q["update_time"] = now_iso()
+            return Response(200, q)
+        if t == "/retentions/metadatas":
+            return Response(200, {"templates": [{"rule_template": x} for x in TEMPLATES],
+                                  "scope_selectors": [], "tag_selectors": []})
+        if t.startswith("/retentions"):
+            return self.retention_route(req, t, p, body)
+        if t.startswith("/robots"):
+            return self.robot_route(req, t, p, body)
+        if t.startswith("/registries") or t.startswith("/replication/policies"):
+            return self.simple_store(req, t, p, body)
+        return self.error(404, "not implemented in the fake: %s %s" % (m, t))
+
+    def page(self, req, items):
+        page = int(req.q("page", 1))
+        size = min(int(req.q("page_size", 10)), 100)
+        chunk = items[(page - 1) * size: page * size]
+        links = []
+        if page > 1:
+            links.append('<%s?page=%d&page_size=%d>; rel="prev"' % (req.encoded_path, page - 1, size))
+        if page * size < len(items):
+            links.append('<%s?page=%d&page_size=%d>; rel="next"' % (req.encoded_path, page + 1, size))
+        headers = {"X-Total-Count": str(len(items))}
+        if links:
+            headers["Link"] = " , ".join(links)
+        return Response(200, chunk, headers)
+
+    def project(self, key, by_name=False):
+        if key is None:
+            return None
+        if not by_name and key.isdigit():
+            return self.state["projects"].get(key)
+        return next((pr for pr in self.state["projects"].values() if pr["name"] == key), None)
+
+    def create_project(self, req, body):
+        name = body.get("project_name") or ""
+        if not NAME_RE.match(name) or len(name) > 255:
+            return self.error(400, "project name is not in lower case or contains illegal characters")
+        if self.project(name, by_name=True):
+            return self.error(409, "The project named %s already exists" % name)
+        meta = dict(body.get("metadata") or {})
+        if "retention_id" in meta:
+            self.violation(req, "metadata.retention_id must be omitted on create")
+            return self.error(400, "retention_id is not allowed on create")
+        if "public" in body and "public" not in meta:
+            meta["public"] = "true" if body["public"] else "false"
+        meta.setdefault("public", "false")
+        pid = self.new_id()
+        pr = {"project_id": pid, "name": name, "owner_id": 1, "owner_name": "admin", "registry_id": 0,
+              "repo_count": 0, "creation_time": now_iso(), "update_time": now_iso(), "deleted": False,
+              "metadata": meta}
+        self.state["projects"][str(pid)] = pr
+        qid = self.new_id()
+        limit = body.get("storage_limit", -1)
+        self.state["quotas"][str(qid)] = {"id": qid, "ref": {"id": pid, "name": name, "owner_name": "admin", "type": "project"},
+                                          "hard": {"storage": limit if limit is not None else -1},
+                                          "used": {"storage": 0}, "creation_time": now_iso(), "update_time": now_iso()}
+        loc = name if (req.headers.get("X-Resource-Name-In-Location") or "").lower() == "true" else pid
+        return Response(201, None, {"Location": "%s/projects/%s" % (BASE, loc)})
+
+    def project_route(self, req, t, p, pr, body):
+        m = req.method
+        meta = pr["metadata"]
+        if t == "/projects/{project_name_or_id}":
+            if m == "GET":
+                return Response(200, pr)
+            if m == "DELETE":
+                del self.state["projects"][str(pr["project_id"])]
+                return Response(200)
+            meta.update({k: v for k, v in (body.get("metadata") or {}).items()})
+            if "storage_limit" in body:
+                for q in self.state["quotas"].values():
+                    if q["ref"]["id"] == pr["project_id"]:
+                        q["hard"]["storage"] = body["storage_limit"]
+            pr["update_time"] = now_iso()
+            return Response(200)
+        if t == "/projects/{project_name_or_id}/summary":
+            return Response(200, {"repo_count": pr["repo_count"], "project_admin_count": 1,
+                                  "quota": {"hard": {"storage": -1}, "used": {"storage": 0}}})
+        if t == "/projects/{project_name_or_id}/metadatas/":
+            if m == "GET":
+                return Response(200, meta)
+            meta.update(body or {})
+            return Response(200)
+        key = p["meta_name"]
+        if key not in meta:
+            return self.error(404, "metadata %s not found" % key)
+        if m == "GET":
+            return Response(200, {key: meta[key]})
+        if m == "DELETE":
+            del meta[key]
+            return Response(200)
+        meta.update(body or {})
+        return Response(200)
+
+    def check_policy(self, body):
+        rules = body.get("rules") or []
+        if len(rules) > 15:
+            return "at most 15 rules"
+        cron = ((body.get("trigger") or {}).get("settings") or {}).get("cron")
+        if not cron:
+            return "trigger.settings.cron is required"
+        fields = cron.split()
+        if len(fields) != 6 or fields[0] != "0":
+            return "invalid cron '%s': 6 fields with seconds 0" % cron
+        scope = body.get("scope") or {}
+        if scope.get("level") != "project" or not isinstance(scope.get("ref"), int) or scope["ref"] <= 0:
+            return "scope must be {level: project, ref: <project id>}"
+        if str(scope["ref"]) not in self.state["projects"]:
+            return "project %s not found" % scope["ref"]
+        for r in rules:
+            if r.get("template") not in TEMPLATES:
+                return "unknown rule template %r" % r.get("template")
+            if r["template"] not in ("always", "nothing") and r["template"] not in (r.get("params") or {}):
+                return "rule %s needs params.%s" % (r["template"], r["template"])
+        return None
+
+    def retention_route(self, req, t, p, body):
+        m = req.method
+        if t == "/retentions":
+            err = self.check_policy(body)
+            if err:
+                self.violation(req, err)
+                return self.error(400, err)
+            pr = self.state["projects"][str(body["scope"]["ref"])]
+            if pr["metadata"].get("retention_id"):
+                return self.error(400, "project %s already has retention policy %s"
+                                  % (pr["project_id"], pr["metadata"]["retention_id"]))
+            rid = self.new_id()
+            body["id"] = rid
+            self.state["retentions"][str(rid)] = body
+            pr["metadata"]["retention_id"] = str(rid)
+            return Response(201, None, {"Location": "%s/retentions/%d" % (BASE, rid)})
+        pol = self.state["retentions"].get(p["id"])
+        if pol is None:
+            return self.error(404, "retention policy %s not found" % p["id"])
+        if m == "GET":
+            return Response(200, pol)
+        if m == "DELETE":
+            del self.state["retentions"][p["id"]]
+            return Response(200)
+        err = self.check_policy(body)
+        if err:
+            self.violation(req, err)
+            return self.error(400, err)
+        body["id"] = pol["id"]
+        self.state["retentions"][p["id"]] = body
+        return Response(200)
+
+    @staticmethod
+    def strong(secret):
+        return (8 <= len(secret) <= 128 and re.search("[A-Z]", secret) and re.search("[a-z]", secret)
+                and re.search("[0-9]", secret))
+
+    def robot_view(self, r):
+        return {k: v for k, v in r.items() if k != "secret"}
+
+    def robot_route(self, req, t, p, body):
+        m = req.method
+        robots = self.state["robots"]
+        if t == "/robots" and m == "GET":
+            q = dict(kv.split("=", 1) for kv in req.q("q", "").split(",") if "=" in kv)
+            items = [self.robot_view(r) for r in robots.values()
+                     if r["level"] == q.get("Level", "system")
+                     and ("ProjectID" not in q or str(r.get("project_id")) == q["ProjectID"])]
+            return self.page(req, items)
+        if t == "/robots":
+            return self.create_robot(req, body)
+        r = robots.get(p["robot_id"])
+        if r is None:
+            return self.error(404, "robot %s not found" % p["robot_id"])
+        if m == "GET":
+            return Response(200, self.robot_view(r))
+        if m == "DELETE":
+            del robots[p["robot_id"]]
+            return Response(200)
+        if m == "PATCH":
+            if body.get("secret"):
+                if not self.strong(body["secret"]):
+                    return self.error(400, "the secret must be 8-128 characters with upper, lower case and a digit")
+                r["secret"] = body["secret"]
+                return Response(200, {})
+            r["secret"] = pysecrets.token_urlsafe(24) + "A1"
+            return Response(200, {"secret": r["secret"]})
+        for k in ("description", "disable", "duration", "permissions"):
+            if k in body:
+                r[k] = body[k]
+        r["update_time"] = now_iso()
+        return Response(200)
+
+    def create_robot(self, req, body):
+        name = body.get("name") or ""
+        if not NAME_RE.match(name):
+            return self.error(400, "robot name is not in lower case or contains illegal characters")
+        level = body.get("level")
+        perms = body.get("permissions") or []
+        if level not in ("project", "system"):
+            return self.error(400, "bad level %r" % level)
+        dur = body.get("duration")
+        if dur is None or (dur != -1 and dur <= 0):
+            return self.error(400, "duration must be -1 or a positive number of days")
+        project = None
+        if level == "project":
+            if len(perms) != 1 or perms[0].get("kind") != "project":
+                return self.error(400, "a project level robot must have exactly one project permission")
+            project = self.project(perms[0].get("namespace"), by_name=True)
+            if project is None:
+                return self.error(400, "project %s not found" % perms[0].get("namespace"))
+            full = "robot$%s+%s" % (project["name"], name)
+        else:
+            full = "robot$" + name
+        for r in self.state["robots"].values():
+            if r["name"] == full:
+                return self.error(409, "robot account %s:%s already exists"
+                                  % (project["project_id"] if project else 0, name))
+        if body.get("secret"):
+            self.violation(req, "RobotCreate.secret is ignored by Harbor; PATCH the robot to set a secret")
+        rid = self.new_id()
+        r = {"id": rid, "name": full, "description": body.get("description", ""), "level": level,
+             "duration": dur, "disable": bool(body.get("disable", False)), "editable": True,
+             "expires_at": -1 if dur == -1 else int(time.time()) + dur * 86400,
+             "permissions": perms, "creation_time": now_iso(), "update_time": now_iso(),
+             "project_id": project["project_id"] if project else 0,
+             "secret": pysecrets.token_urlsafe(24) + "A1"}
+        self.state["robots"][str(rid)] = r
+        return Response(201, {"id": rid, "name": full, "secret": r["secret"],
+                              "creation_time": r["creation_time"], "expires_at": r["expires_at"]},
+                        {"Location": "%s/robots/%d" % (BASE, rid)})
+
+    def simple_store(self, req, t, p, body):
+        store = self.state["registries" if t.startswith("/registries") else "policies"]
+        m = req.method
+        if t in ("/registries", "/replication/policies"):
+            if m == "GET":
+                return self.page(req, [v for v in store.values()
+                                       if not req.q("name") or v.get("name") == req.q("name")])
+            if any(v.get("name") == body.get("name") for v in store.values()):
+                return self.error(409, "%s already exists" % body.get("name"))
+            i = self.new_id()
+            body["id"] = i
+            store[str(i)] = body
+            return Response(201, None, {"Location": "%s%s/%d" % (BASE, t, i)})
+        if t == "/registries/ping":
+            return Response(200)
+        item = store.get(p.get("id"))
+        if item is None:
+            return self.error(404, "%s not found" % p.get("id"))
+        if m == "GET":
+            return Response(200, item if not t.endswith("/info") else {"type": "harbor"})
+        if m == "DELETE":
+            del store[p["id"]]
+            return Response(200)
+        item.update(body)
+        return Response(200)
