@@ -1,0 +1,71 @@
+#include <catch2/catch.hpp>
+
+#include <sys/stat.h>
+#include <utime.h>
+
+#include <fstream>
+
+#include "common/fs.hpp"
+#include "common/hash.hpp"
+#include "image/archive.hpp"
+
+using namespace binder;
+using image::TarBuilder;
+using image::TarEntry;
+
+TEST_CASE("archive: entries are sorted, owned by root, with the given modes", "[archive]") {
+  auto dir = common::fs::TempDir::create("tar-test");
+  REQUIRE(dir);
+  TarBuilder t;
+  t.add_file("/etc/z.conf", "z\n", 0600);
+  t.add_file("etc/a.conf", "a\n");
+  t.add_symlink("usr/local/bin/kubectl", "k3s");
+  t.add_dir("var/lib/x", 0700);
+  auto out = dir->path() / "t.tar";
+  REQUIRE(t.write(out, 1234));
+  auto entries = image::read_tar(out);
+  REQUIRE(entries);
+  REQUIRE(entries->size() == 4);
+  CHECK((*entries)[0].path == "etc/a.conf");
+  CHECK((*entries)[1].path == "etc/z.conf");
+  CHECK((*entries)[1].mode == 0600);
+  CHECK((*entries)[1].data == "z\n");
+  CHECK((*entries)[2].type == TarEntry::Type::symlink);
+  CHECK((*entries)[2].link_target == "k3s");
+  CHECK((*entries)[3].type == TarEntry::Type::dir);
+  CHECK((*entries)[3].mode == 0700);
+  for (const auto& e : *entries) {
+    CHECK(e.uid == 0);
+    CHECK(e.gid == 0);
+  }
+}
+
+TEST_CASE("archive: same inputs give byte-identical tars", "[archive]") {
+  auto dir = common::fs::TempDir::create("tar-test");
+  REQUIRE(dir);
+  auto tree = dir->path() / "tree";
+  REQUIRE(common::fs::write_file_atomic(tree / "etc/motd", "hello\n", 0644));
+  REQUIRE(common::fs::write_file_atomic(tree / "usr/local/bin/tool", "#!/bin/sh\n", 0755));
+  auto build = [&](const char* name) {
+    TarBuilder t;
+    REQUIRE(t.add_tree(tree));
+    t.add_file("etc/x", "x");
+    REQUIRE(t.write(dir->path() / name, 99));
+    return common::hash::sha256_file(dir->path() / name).value();
+  };
+  std::string a = build("a.tar");
+  REQUIRE(::utime((tree / "etc/motd").c_str(), nullptr) == 0);
+  CHECK(build("b.tar") == a);
+  auto entries = image::read_tar(dir->path() / "a.tar");
+  REQUIRE(entries);
+  REQUIRE(entries->size() == 3);
+  CHECK((*entries)[2].path == "usr/local/bin/tool");
+  CHECK((*entries)[2].mode == 0755);
+}
+
+TEST_CASE("archive: a missing host file is a not_found error naming it", "[archive]") {
+  TarBuilder t;
+  auto r = t.add_host_file("x", "/nonexistent/k3s", 0755);
+  REQUIRE_FALSE(r);
+  CHECK(r.error().message.find("/nonexistent/k3s") != std::string::npos);
+}
