@@ -1,0 +1,221 @@
+// assemble_rootfs_disk: the stages in order, each one external tool or a few file writes. The
+// tree is unpacked and filesystems are built as root or under one fakeroot session (state file),
+// so ownership in the image is the tarball's, not the builder's. Only the final rename publishes.
+#include "base/assemble.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <vector>
+
+#include "base/disk_layout.hpp"
+#include "base/grub_bios.hpp"
+#include "base/grub_images.hpp"
+#include "common/exec.hpp"
+#include "common/fs.hpp"
+#include "common/log.hpp"
+
+namespace binder::base {
+
+namespace {
+
+using common::Errc;
+using common::fail;
+namespace exec = common::exec;
+namespace cfs = common::fs;
+namespace log = common::log;
+namespace stdfs = std::filesystem;
+
+// Runs tools that must see root ownership: directly as root, else inside a fakeroot session
+// whose state persists between calls.
+class RootContext {
+ public:
+  RootContext(stdfs::path state, std::chrono::seconds timeout)
+      : m_state(std::move(state)), m_fake(::geteuid() != 0), m_timeout(timeout) {}
+  Result<void> check() const {
+    if (m_fake && !exec::find_program("fakeroot")) {
+      return fail(Errc::precondition, "not running as root and fakeroot is not installed");
+    }
+    return {};
+  }
+  Result<exec::Output> run(std::vector<std::string> argv) const {
+    if (m_fake) {
+      std::vector<std::string> wrapped{"fakeroot", "-s", m_state.string()};
+      if (stdfs::exists(m_state)) {
+        wrapped.insert(wrapped.end(), {"-i", m_state.string()});
+      }
+      wrapped.push_back("--");
+      wrapped.insert(wrapped.end(), argv.begin(), argv.end());
+      argv = std::move(wrapped);
+    }
+    return exec::run_checked(argv, {.timeout = m_timeout});
+  }
+
+ private:
+  stdfs::path m_state;
+  bool m_fake;
+  std::chrono::seconds m_timeout;
+};
+
+Result<void> create_sparse(const stdfs::path& path, std::uint64_t size) {
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0 || ::ftruncate(fd, static_cast<off_t>(size)) != 0) {
+    int err = errno;
+    if (fd >= 0) ::close(fd);
+    return fail(Errc::io, "creating '{}' ({} bytes): {}", path.string(), size, std::strerror(err));
+  }
+  ::close(fd);
+  return {};
+}
+
+// Copies `src` into `disk` at `offset`, skipping all-zero blocks (the disk is fresh and sparse).
+Result<void> write_at(const stdfs::path& disk, const stdfs::path& src, std::uint64_t offset) {
+  int in = ::open(src.c_str(), O_RDONLY | O_CLOEXEC);
+  int out = ::open(disk.c_str(), O_WRONLY | O_CLOEXEC);
+  struct Closer {
+    int a, b;
+    ~Closer() {
+      if (a >= 0) ::close(a);
+      if (b >= 0) ::close(b);
+    }
+  } closer{in, out};
+  if (in < 0 || out < 0) {
+    return fail(Errc::io, "copying '{}' into '{}': {}", src.string(), disk.string(), std::strerror(errno));
+  }
+  std::vector<char> buf(1 << 20);
+  std::uint64_t pos = 0;
+  for (;;) {
+    ssize_t n = ::read(in, buf.data(), buf.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return fail(Errc::io, "reading '{}': {}", src.string(), std::strerror(errno));
+    if (n == 0) break;
+    bool zero = std::all_of(buf.begin(), buf.begin() + n, [](char c) { return c == 0; });
+    if (!zero) {
+      for (ssize_t done = 0; done < n;) {
+        ssize_t w = ::pwrite(out, buf.data() + done, static_cast<std::size_t>(n - done),
+                             static_cast<off_t>(offset + pos + static_cast<std::uint64_t>(done)));
+        if (w < 0 && errno == EINTR) continue;
+        if (w <= 0) return fail(Errc::io, "writing '{}': {}", disk.string(), std::strerror(errno));
+        done += w;
+      }
+    }
+    pos += static_cast<std::uint64_t>(n);
+  }
+  return {};
+}
+
+// Bytes the tree needs on ext4, generously: file data rounded to 4 KiB + an inode each + 20%.
+std::uint64_t estimate_tree_bytes(const stdfs::path& tree) {
+  std::uint64_t total = 0;
+  std::error_code ec;
+  for (auto it = stdfs::recursive_directory_iterator(tree, stdfs::directory_options::none, ec);
+       !ec && it != stdfs::recursive_directory_iterator(); it.increment(ec)) {
+    std::uint64_t size = it->is_regular_file(ec) && !it->is_symlink(ec) ? it->file_size(ec) : 0;
+    total += (size + 4095) / 4096 * 4096 + 256;
+  }
+  return total + total / 5;
+}
+
+Result<void> check_tools() {
+  for (const char* tool : {"tar", "sfdisk", "mke2fs", "mformat", "mmd", "mcopy", "grub-mkimage", "qemu-img"}) {
+    if (!exec::find_program(tool)) {
+      return fail(Errc::precondition, "'{}' is not installed (ci/deps installs it)", tool);
+    }
+  }
+  if (!stdfs::exists("/usr/lib/grub/i386-pc/boot.img")) {
+    return fail(Errc::precondition, "/usr/lib/grub/i386-pc/boot.img is missing (install grub-pc-bin)");
+  }
+  return {};
+}
+
+Result<void> assemble(const stdfs::path& tarball, const stdfs::path& out_qcow2, std::uint64_t size_bytes,
+                      const AssembleOptions& options) {
+  std::error_code ec;
+  if (!stdfs::is_regular_file(tarball, ec)) {
+    return fail(Errc::not_found, "the rootfs tarball does not exist or is not a file");
+  }
+  TRY_ASSIGN(DiskLayout layout, make_layout(size_bytes));
+  TRY(check_tools());
+  TRY_ASSIGN(cfs::TempDir work, cfs::TempDir::create("binder-assemble", options.work_dir));
+  auto tree = work.path() / "tree";
+  auto raw = work.path() / "disk.raw";
+  TRY(cfs::make_directories(tree));
+  RootContext root(work.path() / "fakeroot.state", options.tool_timeout);
+  TRY(root.check());
+
+  // 1. Unpack the tree with its ownership, modes and extended attributes.
+  auto t0 = std::chrono::steady_clock::now();
+  TRY_CTX(root.run({"tar", "-x", "-f", tarball.string(), "-C", tree.string(), "--numeric-owner",
+                    "--preserve-permissions", "--xattrs", "--xattrs-include=*"}),
+          "unpacking");
+  auto needed = estimate_tree_bytes(tree);
+  if (needed > layout.root.size) {
+    return fail(Errc::invalid_config,
+                "disk size {} MiB is too small: the root filesystem needs about {} MiB (+66 MiB for "
+                "boot partitions)",
+                layout.disk_size / k_mib, needed / k_mib + 1);
+  }
+
+  // 2. The boot entry and its static grub.cfg inside the tree.
+  TRY_ASSIGN(BootEntry entry, find_boot_entry(tree));
+  entry.extra_args = options.extra_kernel_args;
+  auto cfg = work.path() / "grub.cfg";
+  TRY(cfs::write_file_atomic(cfg, render_grub_cfg(entry)));
+  TRY(root.run({"install", "-D", "-m", "0644", "-o", "0", "-g", "0", cfg.string(),
+                (tree / "boot/grub/grub.cfg").string()}));
+  auto t_unpack = std::chrono::steady_clock::now();
+
+  // 3. Partition table, root filesystem, ESP, BIOS boot code.
+  TRY(create_sparse(raw, layout.disk_size));
+  TRY(exec::run_checked({"sfdisk", "--quiet", "--no-reread", "--no-tell-kernel", raw.string()},
+                        {.timeout = options.tool_timeout, .stdin_data = sfdisk_script(layout)}));
+  TRY_CTX(root.run({"mke2fs", "-q", "-F", "-t", "ext4", "-L", k_root_label, "-b", "4096",
+                    "-E", fmt::format("offset={},nodiscard", layout.root.offset), "-d", tree.string(),
+                    raw.string(), std::to_string(layout.root.size / 4096)}),
+          "making the root filesystem");
+  auto efi = work.path() / "BOOTX64.EFI";
+  auto esp = work.path() / "esp.img";
+  auto core = work.path() / "core.img";
+  TRY(make_efi_image(efi));
+  TRY(make_esp_image(esp, layout.esp.size, efi));
+  TRY(write_at(raw, esp, layout.esp.offset));
+  TRY(make_bios_core_image(core));
+  TRY(install_grub_bios(raw, "/usr/lib/grub/i386-pc/boot.img", core, layout.bios_boot.first_lba(),
+                        layout.bios_boot.size));
+  auto t_disk = std::chrono::steady_clock::now();
+
+  // 4. qcow2, published by rename.
+  TRY(cfs::make_directories(out_qcow2.parent_path().empty() ? stdfs::path(".") : out_qcow2.parent_path()));
+  cfs::AtomicFile out(out_qcow2);
+  TRY(exec::run_checked({"qemu-img", "convert", "-q", "-f", "raw", "-O", "qcow2", raw.string(),
+                         out.temp_path().string()},
+                        {.timeout = options.tool_timeout}));
+  TRY(out.commit());
+  auto t_end = std::chrono::steady_clock::now();
+  auto secs = [](auto d) { return log::format_duration(std::chrono::duration<double>(d).count()); };
+  log::info("assembled '{}': unpack {}, partitions+filesystems+GRUB {}, qcow2 {} (kernel {})",
+            out_qcow2.filename().string(), secs(t_unpack - t0), secs(t_disk - t_unpack),
+            secs(t_end - t_disk), entry.kernel);
+  return {};
+}
+
+}  // namespace
+
+Result<void> assemble_rootfs_disk(const stdfs::path& tarball, const stdfs::path& out_qcow2,
+                                  std::uint64_t size_bytes, const AssembleOptions& options) {
+  log::Step step(fmt::format("assembling '{}' from rootfs '{}'", out_qcow2.filename().string(),
+                             tarball.filename().string()));
+  auto r = assemble(tarball, out_qcow2, size_bytes, options);
+  if (!r) {
+    auto e = r.error();
+    e.with_context(fmt::format("assembling a disk from rootfs tarball '{}'", tarball.string()));
+    return std::unexpected(std::move(e));
+  }
+  step.finish("built");
+  return {};
+}
+
+}  // namespace binder::base
