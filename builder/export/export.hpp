@@ -24,9 +24,10 @@ using common::Result;
 //   compression: "" (format default) | none | zstd | zlib | xz | gzip
 //                qcow2: none (default), zstd, zlib       (qcow2-internal compression)
 //                raw:   none (default), xz, zstd, gzip   (-> .raw, .raw.xz, .raw.zst, .raw.gz)
-//                gcp-tar: gzip (default; GCP only imports .tar.gz)
-//                vmdk, ova, vhd: none (streamOptimized VMDKs are compressed by design)
-//   name:        output file name; "" = "<base_name>.<default extension>" (see output_file_name)
+//                gcp-tar: gzip; "none"/"" also mean gzip (GCP only imports .tar.gz, the
+//                         tarball is gzip by definition, like a streamOptimized VMDK)
+//                vmdk, ova, vhd: none
+//   name:        output file stem (as config::Output::name); "" = base_name (the profile name)
 struct OutputSpec {
   std::string format;
   std::string compression;
@@ -57,7 +58,7 @@ struct ExportOptions {
   bool write_sha256sums = true;
 };
 
-// The file name an output gets: spec.name if set, else "<base_name>" + extension:
+// The file name an output gets: (spec.name if set, else base_name) + extension:
 // .qcow2 | .raw | .raw.xz | .raw.zst | .raw.gz | .vmdk | .ova | .vhd | .tar.gz
 // Precondition: check_output_rules(spec, ...) passed.
 std::string output_file_name(const OutputSpec& spec, const std::string& base_name);
@@ -70,8 +71,8 @@ std::string effective_compression(const OutputSpec& spec);
 // "azure: a fixed VHD's virtual size must be a whole MiB (disk is 1000000 bytes)".
 Result<void> check_output_rules(const OutputSpec& spec, std::uint64_t disk_size);
 
-// All outputs of a profile: every check_output_rules, plus distinct file names (none may be
-// "SHA256SUMS"). `base_name` is used for names not given explicitly.
+// All outputs of a profile: every check_output_rules, plus distinct file names and stems that are
+// plain names (no '/', not starting with '.'). `base_name` is used for names not given.
 Result<void> check_outputs(const std::vector<OutputSpec>& specs, std::uint64_t disk_size,
                            const std::string& base_name);
 
