@@ -19,6 +19,8 @@
 
 namespace binder::firstboot {
 
+using common::Errc;
+using common::Error;
 using common::Result;
 
 struct MachineFacts {
@@ -87,10 +89,10 @@ class Env {
   std::filesystem::path m_root;
 
  public:
-  Env(std::filesystem::path root, Member member, MachineFacts facts, CommandRunner& runner,
-      Clock& clock, OutputStore& outputs)
-      : m_root(std::move(root)), member(std::move(member)), facts(std::move(facts)),
-        runner(runner), clock(clock), outputs(outputs) {}
+  Env(std::filesystem::path root_dir, Member member_data, MachineFacts machine,
+      CommandRunner& command_runner, Clock& clock_seam, OutputStore& output_store)
+      : m_root(std::move(root_dir)), member(std::move(member_data)), facts(std::move(machine)),
+        runner(command_runner), clock(clock_seam), outputs(output_store) {}
 
   const std::filesystem::path& root() const { return m_root; }
   // True when acting on the running system (root "/"): services are restarted, devices mounted.

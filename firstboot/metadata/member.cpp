@@ -1,0 +1,85 @@
+// Member helpers: defaults, the secrets view and the normalized JSON form (member.json).
+#include "firstboot/metadata/member.hpp"
+
+namespace binder::firstboot {
+namespace {
+
+std::string maybe_redact(const std::string& v, Redact r) {
+  return (r == Redact::yes && !v.empty()) ? std::string("<redacted>") : v;
+}
+
+}  // namespace
+
+const char* to_string(Mode m) { return m == Mode::federation ? "federation" : "standalone"; }
+const char* to_string(NodeRole r) { return r == NodeRole::server ? "server" : "agent"; }
+
+std::string Member::registry_host() const {
+  if (registry && !registry->host.empty()) {
+    return registry->host;
+  }
+  return "registry." + fqdn();
+}
+
+std::vector<std::pair<std::string, std::string>> Member::secrets() const {
+  std::vector<std::pair<std::string, std::string>> out;
+  auto add = [&](const char* key, const std::string& v) {
+    if (!v.empty()) {
+      out.emplace_back(key, v);
+    }
+  };
+  if (dns) {
+    add("dns.api_token", dns->api_token);
+  }
+  if (registry && registry->s3) {
+    add("registry.s3.access_key", registry->s3->access_key);
+    add("registry.s3.secret_key", registry->s3->secret_key);
+  }
+  add("node.token", node.token);
+  return out;
+}
+
+nlohmann::json Member::to_json(Redact r) const {
+  using nlohmann::json;
+  json j;
+  j["name"] = name;
+  j["domain"] = domain;
+  j["mode"] = to_string(mode);
+  j["public_ip"] = public_ip ? *public_ip : std::string("auto");
+  if (dns) {
+    j["dns"] = {{"provider", dns->provider}, {"zone", dns->zone},
+                {"api_token", maybe_redact(dns->api_token, r)}};
+  }
+  j["tls"] = {{"email", tls.email}, {"issuer", tls.issuer}};
+  if (registry) {
+    json reg = {{"host", registry->host}, {"project", registry->project},
+                {"quota_gb", registry->quota_gb}};
+    if (registry->s3) {
+      const auto& s = *registry->s3;
+      reg["s3"] = {{"endpoint", s.endpoint}, {"region", s.region}, {"bucket", s.bucket},
+                   {"access_key", maybe_redact(s.access_key, r)},
+                   {"secret_key", maybe_redact(s.secret_key, r)}};
+    }
+    j["registry"] = reg;
+  }
+  j["binderhub"] = {{"chart_version", binderhub.chart_version}, {"values", binderhub.values}};
+  std::string disk = node.extra_disk.kind == ExtraDiskSpec::Kind::automatic ? "auto"
+                     : node.extra_disk.kind == ExtraDiskSpec::Kind::none    ? "none"
+                                                                            : node.extra_disk.device;
+  json mirrors = json::object();
+  for (const auto& [k, v] : node.registry_mirrors) {
+    mirrors[k] = {{"endpoint", v}};
+  }
+  j["node"] = {{"role", to_string(node.role)},
+               {"server_url", node.server_url},
+               {"token", maybe_redact(node.token, r)},
+               {"extra_disk", disk},
+               {"ntp", node.ntp},
+               {"max_pods_per_gib", node.max_pods_per_gib},
+               {"registries", {{"mirrors", mirrors}}}};
+  j["operators"] = {{"ssh_authorized_keys", operators.ssh_authorized_keys},
+                    {"user", operators.user}};
+  j["k3s"] = {{"auto_upgrade", k3s.auto_upgrade}};
+  return j;
+}
+
+}  // namespace binder::firstboot

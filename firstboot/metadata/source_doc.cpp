@@ -1,0 +1,191 @@
+// YAML/JSON -> SourceDoc conversion and the provenance-keeping deep merge.
+#include "firstboot/metadata/source_doc.hpp"
+
+#include <regex>
+
+#include <yaml-cpp/yaml.h>
+
+namespace binder::firstboot {
+namespace {
+
+using nlohmann::json;
+
+json scalar_value(const YAML::Node& n) {
+  const std::string& s = n.Scalar();
+  if (n.Tag() == "!") {  // quoted: always a string
+    return s;
+  }
+  static const std::regex k_int(R"([-+]?[0-9]+)");
+  static const std::regex k_float(R"([-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?)");
+  if (s.empty() || s == "~" || s == "null" || s == "Null" || s == "NULL") {
+    return nullptr;
+  }
+  if (s == "true" || s == "True" || s == "TRUE") {
+    return true;
+  }
+  if (s == "false" || s == "False" || s == "FALSE") {
+    return false;
+  }
+  if (std::regex_match(s, k_int)) {
+    try {
+      return std::stoll(s);
+    } catch (...) {
+      return s;
+    }
+  }
+  if (std::regex_match(s, k_float)) {
+    try {
+      return std::stod(s);
+    } catch (...) {
+      return s;
+    }
+  }
+  return s;
+}
+
+common::SourceLoc loc_of(const YAML::Node& n, const std::string& origin) {
+  auto m = n.Mark();
+  if (m.line < 0) {
+    return {origin, 0, 0};
+  }
+  return {origin, m.line + 1, m.column + 1};
+}
+
+json convert(const YAML::Node& n, const std::string& path, SourceDoc& doc) {
+  doc.locs[path] = loc_of(n, doc.origin);
+  switch (n.Type()) {
+    case YAML::NodeType::Map: {
+      json obj = json::object();
+      for (const auto& kv : n) {
+        std::string key = kv.first.IsScalar() ? kv.first.Scalar() : std::string("?");
+        std::string child = join_path(path, key);
+        doc.locs[child] = loc_of(kv.first, doc.origin);
+        obj[key] = convert(kv.second, child, doc);
+        doc.locs[child] = loc_of(kv.first, doc.origin);
+      }
+      return obj;
+    }
+    case YAML::NodeType::Sequence: {
+      json arr = json::array();
+      std::size_t i = 0;
+      for (const auto& item : n) {
+        arr.push_back(convert(item, fmt::format("{}[{}]", path, i++), doc));
+      }
+      return arr;
+    }
+    case YAML::NodeType::Scalar:
+      return scalar_value(n);
+    default:
+      return nullptr;
+  }
+}
+
+bool has_prefix_path(const std::string& path, const std::string& prefix) {
+  if (prefix.empty()) {
+    return true;
+  }
+  return path == prefix ||
+         (path.starts_with(prefix) && (path[prefix.size()] == '.' || path[prefix.size()] == '['));
+}
+
+void merge_at(SourceDoc& base, json& target, const json& value, const SourceDoc& overlay,
+              const std::string& path) {
+  if (target.is_object() && value.is_object()) {
+    for (auto& [k, v] : value.items()) {
+      std::string child = join_path(path, k);
+      if (target.contains(k)) {
+        merge_at(base, target[k], v, overlay, child);
+      } else {
+        target[k] = v;
+        for (const auto& [p, l] : overlay.locs) {
+          if (has_prefix_path(p, child)) {
+            base.locs[p] = l;
+          }
+        }
+      }
+    }
+    return;
+  }
+  target = value;
+  for (auto it = base.locs.begin(); it != base.locs.end();) {
+    it = has_prefix_path(it->first, path) ? base.locs.erase(it) : std::next(it);
+  }
+  for (const auto& [p, l] : overlay.locs) {
+    if (has_prefix_path(p, path)) {
+      base.locs[p] = l;
+    }
+  }
+}
+
+}  // namespace
+
+std::string join_path(const std::string& parent, const std::string& key) {
+  return parent.empty() ? key : parent + "." + key;
+}
+
+common::SourceLoc SourceDoc::where(const std::string& path) const {
+  std::string p = path;
+  while (true) {
+    auto it = locs.find(p);
+    if (it != locs.end()) {
+      return it->second;
+    }
+    auto cut = p.find_last_of(".[");
+    if (cut == std::string::npos) {
+      break;
+    }
+    p.resize(cut);
+  }
+  return {origin, 0, 0};
+}
+
+common::Result<SourceDoc> parse_yaml_doc(std::string_view text, std::string origin) {
+  SourceDoc doc;
+  doc.origin = std::move(origin);
+  try {
+    YAML::Node root = YAML::Load(std::string(text));
+    doc.value = convert(root, "", doc);
+    if (doc.value.is_null()) {
+      doc.value = json::object();
+    }
+  } catch (const YAML::Exception& e) {
+    common::Error err{common::Errc::invalid_config, e.msg, std::nullopt, {}};
+    err.where = common::SourceLoc{doc.origin, e.mark.line + 1, e.mark.column + 1};
+    return std::unexpected(std::move(err));
+  }
+  return doc;
+}
+
+common::Result<SourceDoc> parse_json_doc(std::string_view text, std::string origin) {
+  SourceDoc doc;
+  doc.origin = std::move(origin);
+  doc.value = json::parse(text, nullptr, false);
+  if (doc.value.is_discarded()) {
+    return common::fail(common::Errc::invalid_config, "'{}' is not valid JSON", doc.origin);
+  }
+  return doc;
+}
+
+std::optional<SourceDoc> sub_document(const SourceDoc& doc, const std::string& key) {
+  if (!doc.value.is_object() || !doc.value.contains(key)) {
+    return std::nullopt;
+  }
+  SourceDoc out;
+  out.origin = doc.origin;
+  out.value = doc.value.at(key);
+  for (const auto& [p, l] : doc.locs) {
+    if (p == key) {
+      out.locs[""] = l;
+    } else if (has_prefix_path(p, key)) {
+      std::string rest = p.substr(key.size());
+      out.locs[rest[0] == '.' ? rest.substr(1) : rest] = l;
+    }
+  }
+  return out;
+}
+
+void merge_into(SourceDoc& base, const SourceDoc& overlay) {
+  merge_at(base, base.value, overlay.value, overlay, "");
+}
+
+}  // namespace binder::firstboot

@@ -1,0 +1,384 @@
+// The binder_member schema: one reader per section. Each read_* function checks the keys of its
+// mapping against the list it knows (unknown keys are errors with a suggestion) and converts
+// values, recording a Diagnostic for every problem instead of stopping at the first.
+#include "firstboot/metadata/validate.hpp"
+
+#include <arpa/inet.h>
+
+#include <regex>
+
+#include "common/spellcheck.hpp"
+
+namespace binder::firstboot {
+namespace {
+
+using nlohmann::json;
+
+class Reader {
+ public:
+  Reader(const SourceDoc& doc, std::vector<Diagnostic>& diags) : m_doc(doc), m_diags(diags) {}
+
+  void error(const std::string& path, std::string message) {
+    m_diags.push_back({m_doc.where(path), "binder_member" + (path.empty() ? "" : "." + path),
+                       std::move(message)});
+  }
+
+  // The mapping at `path` (nullptr if absent); reports non-mappings and unknown keys.
+  const json* object(const json& parent, const std::string& key, const std::string& path,
+                     const std::vector<std::string>& known) {
+    if (!parent.contains(key) || parent.at(key).is_null()) {
+      return nullptr;
+    }
+    const json& v = parent.at(key);
+    if (!v.is_object()) {
+      error(path, fmt::format("expected a mapping, got {}", describe(v)));
+      return nullptr;
+    }
+    check_keys(v, path, known);
+    return &v;
+  }
+
+  void check_keys(const json& obj, const std::string& path, const std::vector<std::string>& known) {
+    for (auto& [k, _] : obj.items()) {
+      if (k.starts_with("x-") || std::find(known.begin(), known.end(), k) != known.end()) {
+        continue;
+      }
+      auto s = common::suggest(k, known);
+      error(join_path(path, k), s ? fmt::format("unknown key '{}', did you mean '{}'?", k, *s)
+                                  : fmt::format("unknown key '{}'", k));
+    }
+  }
+
+  std::optional<std::string> string(const json& obj, const std::string& key,
+                                    const std::string& path) {
+    if (!obj.contains(key) || obj.at(key).is_null()) {
+      return std::nullopt;
+    }
+    const json& v = obj.at(key);
+    if (v.is_string()) {
+      return v.get<std::string>();
+    }
+    if (v.is_number() || v.is_boolean()) {
+      return v.dump();
+    }
+    error(path, fmt::format("expected a string, got {}", describe(v)));
+    return std::nullopt;
+  }
+
+  std::string required(const json& obj, const std::string& key, const std::string& path) {
+    auto v = string(obj, key, path);
+    if (!v && !(obj.contains(key) && !obj.at(key).is_null())) {
+      error(path, "required key is missing");
+    } else if (v && v->empty()) {
+      error(path, "must not be empty");
+    }
+    return v.value_or("");
+  }
+
+  std::vector<std::string> strings(const json& obj, const std::string& key,
+                                   const std::string& path) {
+    std::vector<std::string> out;
+    if (!obj.contains(key) || obj.at(key).is_null()) {
+      return out;
+    }
+    const json& v = obj.at(key);
+    if (!v.is_array()) {
+      error(path, fmt::format("expected a list of strings, got {}", describe(v)));
+      return out;
+    }
+    for (std::size_t i = 0; i < v.size(); ++i) {
+      if (!v[i].is_string()) {
+        error(fmt::format("{}[{}]", path, i), fmt::format("expected a string, got {}", describe(v[i])));
+      } else {
+        out.push_back(v[i].get<std::string>());
+      }
+    }
+    return out;
+  }
+
+  template <typename E>
+  std::optional<E> choice(const json& obj, const std::string& key, const std::string& path,
+                          const std::vector<std::pair<std::string, E>>& options) {
+    auto v = string(obj, key, path);
+    if (!v) {
+      return std::nullopt;
+    }
+    std::vector<std::string> names;
+    for (const auto& [n, e] : options) {
+      if (n == *v) {
+        return e;
+      }
+      names.push_back(n);
+    }
+    auto s = common::suggest(*v, names);
+    std::string list;
+    for (const auto& n : names) {
+      list += (list.empty() ? "'" : ", '") + n + "'";
+    }
+    error(path, fmt::format("expected one of {}, got '{}'{}", list, *v,
+                            s ? fmt::format(", did you mean '{}'?", *s) : ""));
+    return std::nullopt;
+  }
+
+  static std::string describe(const json& v) {
+    switch (v.type()) {
+      case json::value_t::object:
+        return "a mapping";
+      case json::value_t::array:
+        return "a list";
+      case json::value_t::boolean:
+        return fmt::format("boolean {}", v.dump());
+      case json::value_t::null:
+        return "null";
+      case json::value_t::string:
+        return fmt::format("'{}'", v.get<std::string>());
+      default:
+        return fmt::format("number {}", v.dump());
+    }
+  }
+
+ private:
+  const SourceDoc& m_doc;
+  std::vector<Diagnostic>& m_diags;
+};
+
+bool is_dns_label(const std::string& s) {
+  static const std::regex k_label("[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?");
+  return std::regex_match(s, k_label);
+}
+
+bool is_hostname(const std::string& s) {
+  static const std::regex k_host(
+      R"(([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)+)");
+  return s.size() <= 253 && std::regex_match(s, k_host);
+}
+
+bool is_ip(const std::string& s) {
+  unsigned char buf[16];
+  return inet_pton(AF_INET, s.c_str(), buf) == 1 || inet_pton(AF_INET6, s.c_str(), buf) == 1;
+}
+
+void read_node(Reader& r, const json& root, Member& m) {
+  const json* n = r.object(root, "node", "node",
+                           {"role", "server_url", "token", "extra_disk", "ntp", "max_pods_per_gib",
+                            "registries"});
+  if (!n) {
+    return;
+  }
+  if (auto role = r.choice<NodeRole>(*n, "role", "node.role",
+                                     {{"server", NodeRole::server}, {"agent", NodeRole::agent}})) {
+    m.node.role = *role;
+  }
+  m.node.server_url = r.string(*n, "server_url", "node.server_url").value_or("");
+  m.node.token = r.string(*n, "token", "node.token").value_or("");
+  if (m.node.role == NodeRole::agent) {
+    if (!m.node.server_url.starts_with("https://")) {
+      r.error("node.server_url", "an agent node needs the server URL (https://host:6443)");
+    }
+    if (m.node.token.empty()) {
+      r.error("node.token", "an agent node needs the server's join token");
+    }
+  }
+  if (auto d = r.string(*n, "extra_disk", "node.extra_disk")) {
+    if (*d == "auto") {
+      m.node.extra_disk.kind = ExtraDiskSpec::Kind::automatic;
+    } else if (*d == "none") {
+      m.node.extra_disk.kind = ExtraDiskSpec::Kind::none;
+    } else if (d->starts_with("/dev/") && d->size() > 5) {
+      m.node.extra_disk = {ExtraDiskSpec::Kind::device, *d};
+    } else {
+      r.error("node.extra_disk", fmt::format("expected 'auto', 'none' or a /dev/ path, got '{}'", *d));
+    }
+  }
+  m.node.ntp = r.strings(*n, "ntp", "node.ntp");
+  if (n->contains("max_pods_per_gib") && !n->at("max_pods_per_gib").is_null()) {
+    const json& f = n->at("max_pods_per_gib");
+    if (!f.is_number() || f.get<double>() <= 0 || f.get<double>() > 50) {
+      r.error("node.max_pods_per_gib", fmt::format("expected a number in (0, 50], got {}",
+                                                   Reader::describe(f)));
+    } else {
+      m.node.max_pods_per_gib = f.get<double>();
+    }
+  }
+  const json* regs = r.object(*n, "registries", "node.registries", {"mirrors"});
+  if (!regs || !regs->contains("mirrors") || regs->at("mirrors").is_null()) {
+    return;
+  }
+  const json& mirrors = regs->at("mirrors");
+  if (!mirrors.is_object()) {
+    r.error("node.registries.mirrors", "expected a mapping of registry name to {endpoint: [...]}");
+    return;
+  }
+  for (auto& [name, entry] : mirrors.items()) {
+    std::string path = "node.registries.mirrors." + name;
+    if (!entry.is_object()) {
+      r.error(path, "expected a mapping with 'endpoint'");
+      continue;
+    }
+    r.check_keys(entry, path, {"endpoint"});
+    auto eps = r.strings(entry, "endpoint", path + ".endpoint");
+    for (const auto& e : eps) {
+      if (!e.starts_with("https://") && !e.starts_with("http://")) {
+        r.error(path + ".endpoint", fmt::format("endpoint '{}' is not an http(s) URL", e));
+      }
+    }
+    if (eps.empty()) {
+      r.error(path + ".endpoint", "at least one endpoint URL is required");
+    }
+    m.node.registry_mirrors[name] = eps;
+  }
+}
+
+void read_registry(Reader& r, const json& root, Member& m) {
+  const json* reg = r.object(root, "registry", "registry", {"host", "s3", "project", "quota_gb"});
+  if (!reg) {
+    return;
+  }
+  RegistryConfig rc;
+  rc.host = r.string(*reg, "host", "registry.host").value_or("");
+  if (!rc.host.empty() && !is_hostname(rc.host)) {
+    r.error("registry.host", fmt::format("'{}' is not a host name", rc.host));
+  }
+  rc.project = r.string(*reg, "project", "registry.project").value_or(rc.project);
+  if (reg->contains("quota_gb") && !reg->at("quota_gb").is_null()) {
+    const json& q = reg->at("quota_gb");
+    if (!q.is_number_integer() || (q.get<std::int64_t>() < 1 && q.get<std::int64_t>() != -1)) {
+      r.error("registry.quota_gb", fmt::format("expected a positive integer or -1, got {}",
+                                               Reader::describe(q)));
+    } else {
+      rc.quota_gb = q.get<std::int64_t>();
+    }
+  }
+  if (const json* s3 = r.object(*reg, "s3", "registry.s3",
+                                {"endpoint", "region", "bucket", "access_key", "secret_key"})) {
+    S3Config c;
+    c.endpoint = r.required(*s3, "endpoint", "registry.s3.endpoint");
+    if (!c.endpoint.empty() && !c.endpoint.starts_with("https://") &&
+        !c.endpoint.starts_with("http://")) {
+      r.error("registry.s3.endpoint", fmt::format("'{}' is not an http(s) URL", c.endpoint));
+    }
+    c.region = r.string(*s3, "region", "registry.s3.region").value_or("us-east-1");
+    c.bucket = r.required(*s3, "bucket", "registry.s3.bucket");
+    c.access_key = r.required(*s3, "access_key", "registry.s3.access_key");
+    c.secret_key = r.required(*s3, "secret_key", "registry.s3.secret_key");
+    rc.s3 = c;
+  }
+  m.registry = rc;
+}
+
+}  // namespace
+
+std::string Diagnostic::to_string() const {
+  return fmt::format("{}: error: {}: {}", where.to_string(), path, message);
+}
+
+Member member_from_doc(const SourceDoc& doc, std::vector<Diagnostic>& diags) {
+  Reader r(doc, diags);
+  Member m;
+  const json& root = doc.value;
+  if (!root.is_object()) {
+    r.error("", fmt::format("expected a mapping, got {}", Reader::describe(root)));
+    return m;
+  }
+  r.check_keys(root, "", {"name", "domain", "mode", "public_ip", "dns", "tls", "registry",
+                          "binderhub", "node", "operators", "k3s"});
+  m.name = r.required(root, "name", "name");
+  if (!m.name.empty() && !is_dns_label(m.name)) {
+    r.error("name", fmt::format("'{}' is not a DNS label (lower-case letters, digits and '-', "
+                                "at most 63)", m.name));
+  }
+  m.domain = r.required(root, "domain", "domain");
+  if (!m.domain.empty() && !is_hostname(m.domain)) {
+    r.error("domain", fmt::format("'{}' is not a domain name", m.domain));
+  }
+  if (auto mode = r.choice<Mode>(root, "mode", "mode",
+                                 {{"federation", Mode::federation},
+                                  {"standalone", Mode::standalone}})) {
+    m.mode = *mode;
+  }
+  if (auto ip = r.string(root, "public_ip", "public_ip"); ip && *ip != "auto") {
+    if (!is_ip(*ip)) {
+      r.error("public_ip", fmt::format("expected 'auto' or an IP address, got '{}'", *ip));
+    } else {
+      m.public_ip = *ip;
+    }
+  }
+  if (const json* dns = r.object(root, "dns", "dns", {"provider", "zone", "api_token"})) {
+    DnsConfig d;
+    if (auto p = r.choice<std::string>(*dns, "provider", "dns.provider",
+                                       {{"cloudflare", "cloudflare"}})) {
+      d.provider = *p;
+    }
+    d.zone = r.string(*dns, "zone", "dns.zone").value_or(m.domain);
+    d.api_token = r.required(*dns, "api_token", "dns.api_token");
+    m.dns = d;
+  } else if (m.mode == Mode::federation) {
+    r.error("dns", "required in federation mode (provider, zone, api_token)");
+  }
+  if (const json* tls = r.object(root, "tls", "tls", {"email", "issuer"})) {
+    m.tls.email = r.string(*tls, "email", "tls.email").value_or("");
+    m.tls.issuer = r.string(*tls, "issuer", "tls.issuer").value_or(m.tls.issuer);
+  }
+  if (!m.tls.email.empty() && m.tls.email.find('@') == std::string::npos) {
+    r.error("tls.email", fmt::format("'{}' is not an email address", m.tls.email));
+  } else if (m.tls.email.empty() && m.mode == Mode::federation) {
+    r.error("tls.email", "required in federation mode (the ACME account email)");
+  }
+  read_registry(r, root, m);
+  if (!m.registry && m.mode == Mode::federation) {
+    r.error("registry", "required in federation mode");
+  }
+  if (const json* bh = r.object(root, "binderhub", "binderhub", {"chart_version", "values"})) {
+    m.binderhub.chart_version = r.string(*bh, "chart_version", "binderhub.chart_version").value_or("");
+    if (bh->contains("values") && !bh->at("values").is_null()) {
+      if (!bh->at("values").is_object()) {
+        r.error("binderhub.values", "expected a mapping of helm values");
+      } else {
+        m.binderhub.values = bh->at("values");
+      }
+    }
+  }
+  read_node(r, root, m);
+  if (const json* ops = r.object(root, "operators", "operators", {"ssh_authorized_keys", "user"})) {
+    m.operators.ssh_authorized_keys =
+        r.strings(*ops, "ssh_authorized_keys", "operators.ssh_authorized_keys");
+    for (std::size_t i = 0; i < m.operators.ssh_authorized_keys.size(); ++i) {
+      const auto& k = m.operators.ssh_authorized_keys[i];
+      static const std::regex k_key(R"((ssh-|ecdsa-|sk-)[A-Za-z0-9@.-]+ [A-Za-z0-9+/=]+( .*)?)");
+      if (!std::regex_match(k, k_key)) {
+        r.error(fmt::format("operators.ssh_authorized_keys[{}]", i),
+                "not an OpenSSH public key line ('ssh-ed25519 AAAA... comment')");
+      }
+    }
+    m.operators.user = r.string(*ops, "user", "operators.user").value_or("root");
+    if (!is_dns_label(m.operators.user) && m.operators.user != "root") {
+      r.error("operators.user", fmt::format("'{}' is not a user name", m.operators.user));
+    }
+  }
+  if (const json* k3s = r.object(root, "k3s", "k3s", {"auto_upgrade"})) {
+    if (k3s->contains("auto_upgrade") && !k3s->at("auto_upgrade").is_null()) {
+      if (!k3s->at("auto_upgrade").is_boolean()) {
+        r.error("k3s.auto_upgrade", fmt::format("expected true or false, got {}",
+                                                Reader::describe(k3s->at("auto_upgrade"))));
+      } else {
+        m.k3s.auto_upgrade = k3s->at("auto_upgrade").get<bool>();
+      }
+    }
+  }
+  return m;
+}
+
+common::Result<Member> member_from_doc(const SourceDoc& doc) {
+  std::vector<Diagnostic> diags;
+  Member m = member_from_doc(doc, diags);
+  if (!diags.empty()) {
+    std::string msg = "invalid member metadata:";
+    for (const auto& d : diags) {
+      msg += "\n  " + d.to_string();
+    }
+    return common::fail(common::Errc::invalid_config, "{}", msg);
+  }
+  return m;
+}
+
+}  // namespace binder::firstboot
