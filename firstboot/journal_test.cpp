@@ -1,0 +1,95 @@
+// Journal: format, torn-tail recovery at every byte offset, version refusal, outputs.
+#include <catch2/catch.hpp>
+
+#include "common/fs.hpp"
+#include "firstboot/journal.hpp"
+#include "firstboot/test_seams.hpp"
+
+using namespace binder::firstboot;
+namespace fs = binder::common::fs;
+
+TEST_CASE("journal: records round-trip and outputs are readable", "[journal]") {
+  auto dir = *fs::TempDir::create("journal");
+  testing::FakeClock clock;
+  auto path = dir.path() / "j";
+  {
+    auto j = Journal::open(path, clock);
+    REQUIRE(j);
+    REQUIRE(j->append("host:hostname", "fp1", JournalEvent::begin));
+    REQUIRE(j->put("secrets", "harbor.admin_password", "pw1"));
+    REQUIRE(j->append("host:hostname", "fp1", JournalEvent::done, "changed"));
+    REQUIRE(j->put("secrets", "harbor.admin_password", "pw2"));
+  }
+  auto j = Journal::open(path, clock);
+  REQUIRE(j);
+  REQUIRE(j->records().size() == 4);
+  CHECK(j->records()[2].seq == 3);
+  CHECK(j->records()[2].time == "2026-09-21T14:13:20Z");
+  CHECK(j->is_complete("host:hostname", "fp1"));
+  CHECK(!j->is_complete("host:hostname", "fp2"));
+  CHECK(j->get("harbor.admin_password") == "pw2");
+  CHECK(!j->get("nothing"));
+  CHECK((std::filesystem::status(path).permissions() & std::filesystem::perms::all) ==
+        (std::filesystem::perms::owner_read | std::filesystem::perms::owner_write));
+  auto text = *fs::read_file(path);
+  CHECK(text.starts_with("# binder-firstboot journal v1\n{\"detail\""));
+}
+
+TEST_CASE("journal: torn last record is dropped at every byte offset", "[journal]") {
+  auto dir = *fs::TempDir::create("journal");
+  testing::FakeClock clock;
+  auto path = dir.path() / "j";
+  std::vector<std::size_t> ends;  // file size after each complete record
+  {
+    auto j = Journal::open(path, clock);
+    REQUIRE(j);
+    ends.push_back(*fs::size_of(path));
+    for (int i = 0; i < 3; ++i) {
+      REQUIRE(j->append("s" + std::to_string(i), "fp", JournalEvent::done, "changed",
+                        {{"k", "v" + std::to_string(i)}}));
+      ends.push_back(*fs::size_of(path));
+    }
+  }
+  std::string full = *fs::read_file(path);
+  for (std::size_t cut = 0; cut <= full.size(); ++cut) {
+    INFO("cut at " << cut);
+    REQUIRE(fs::write_file_atomic(path, full.substr(0, cut), 0600));
+    auto j = Journal::open(path, clock);
+    REQUIRE(j);
+    std::size_t complete = 0;
+    for (std::size_t i = 1; i < ends.size(); ++i) {
+      complete += cut >= ends[i] ? 1 : 0;
+    }
+    CHECK(j->records().size() == complete);
+    // The file now ends at a record boundary, and appending works.
+    auto size = *fs::size_of(path);
+    CHECK(std::find(ends.begin(), ends.end(), size) != ends.end());
+    REQUIRE(j->append("after", "fp", JournalEvent::begin));
+    auto again = Journal::open(path, clock);
+    REQUIRE(again);
+    CHECK(again->records().size() == complete + 1);
+    CHECK(!again->recovered());
+  }
+}
+
+TEST_CASE("journal: a newer version is refused, not overwritten", "[journal]") {
+  auto dir = *fs::TempDir::create("journal");
+  testing::FakeClock clock;
+  auto path = dir.path() / "j";
+  REQUIRE(fs::write_file_atomic(path, "# binder-firstboot journal v9\n{}\n", 0600));
+  auto j = Journal::open(path, clock);
+  REQUIRE(!j);
+  CHECK(j.error().code == binder::common::Errc::corrupt_state);
+  CHECK(j.error().message.find("newer") != std::string::npos);
+  CHECK(*fs::read_file(path) == "# binder-firstboot journal v9\n{}\n");
+}
+
+TEST_CASE("journal: damage before the last line is corrupt state", "[journal]") {
+  auto dir = *fs::TempDir::create("journal");
+  testing::FakeClock clock;
+  auto path = dir.path() / "j";
+  REQUIRE(fs::write_file_atomic(path, "# binder-firstboot journal v1\ngarbage\n{\"seq\":1,\"step\":\"a\",\"event\":\"done\"}\n", 0600));
+  auto j = Journal::open(path, clock);
+  REQUIRE(!j);
+  CHECK(j.error().code == binder::common::Errc::corrupt_state);
+}
