@@ -1,0 +1,160 @@
+"""QEMU side of the smoke boot (ci/smoke-boot): the accelerator choice and one VM run.
+
+Accelerator: the same rule as the builder (builder/base/accel.cpp): `auto` never trusts /dev/kvm
+alone, it boots a 512-byte probe guest under KVM that writes to isa-debug-exit, with a hard
+deadline, and falls back to TCG with one reason line.
+
+A Vm boots the image through a qcow2 overlay (the built image stays pristine and a second boot
+after a power cut sees the first one's writes), the NoCloud seed as a read-only virtio drive (the
+cloud kernel has no AHCI, so never -cdrom), an empty sparse extra disk, user networking (the
+guest reaches host 127.0.0.1 as 10.0.2.2) and the serial port in a log file that the host
+follows line by line.
+"""
+import os
+import re
+import signal
+import subprocess
+import tempfile
+import time
+
+PROBE_EXIT = (0x2A << 1) | 1  # isa-debug-exit: (value << 1) | 1
+
+
+def probe_sector():
+    code = bytes([0xB0, 0x2A, 0xE6, 0xF4, 0xFA, 0xF4, 0xEB, 0xFE, 0x90])
+    return code + bytes(510 - len(code)) + b"\x55\xaa"
+
+
+def kvm_runs(deadline=8.0):
+    """(ran, detail): does a probe guest run under KVM within `deadline` seconds?"""
+    if not os.path.exists("/dev/kvm"):
+        return False, "/dev/kvm does not exist"
+    if not os.access("/dev/kvm", os.R_OK | os.W_OK):
+        return False, "/dev/kvm cannot be opened read-write"
+    with tempfile.NamedTemporaryFile(suffix=".img") as img:
+        img.write(probe_sector())
+        img.flush()
+        argv = ["qemu-system-x86_64", "-accel", "kvm", "-M", "pc", "-m", "16", "-nodefaults",
+                "-display", "none", "-no-reboot", "-serial", "none", "-monitor", "none",
+                "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04",
+                "-drive", f"file={img.name},format=raw,if=ide"]
+        start = time.monotonic()
+        try:
+            p = subprocess.run(argv, capture_output=True, timeout=deadline, start_new_session=True)
+        except subprocess.TimeoutExpired:
+            return False, f"the probe guest did not finish within {deadline:g}s"
+        if p.returncode == PROBE_EXIT:
+            return True, f"guest ran in {time.monotonic() - start:.1f}s"
+        tail = p.stderr.decode(errors="replace").strip().splitlines()[-1:] or [""]
+        return False, f"qemu exited with status {p.returncode}: {tail[0]}"
+
+
+def choose_accel(mode):
+    """'kvm' or 'tcg' plus a reason line. mode: auto | kvm | tcg."""
+    if mode == "tcg":
+        return "tcg", "using TCG: requested"
+    ran, detail = kvm_runs()
+    if ran:
+        return "kvm", f"using KVM: probe guest ran ({detail})"
+    if mode == "kvm":
+        raise SystemExit(f"smoke-boot: KVM requested but a probe guest does not run under it ({detail})")
+    return "tcg", f"using TCG: {detail}"
+
+
+def make_overlay(image, overlay):
+    fmt = "raw" if image.endswith(".raw") or image.endswith(".img") else "qcow2"
+    subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", "-F", fmt, "-b",
+                    os.path.abspath(image), overlay], check=True)
+
+
+def make_sparse(path, size_bytes):
+    with open(path, "wb") as f:
+        f.truncate(size_bytes)
+
+
+class Vm:
+    def __init__(self, accel, overlay, seed, extra_disk, serial_log, memory=2048, cpus=2,
+                 firmware=None):
+        self.serial_log = serial_log
+        self.argv = ["qemu-system-x86_64", "-accel", accel, "-M", "pc" if not firmware else "q35",
+                     "-m", str(memory), "-smp", str(cpus), "-nodefaults", "-display", "none",
+                     "-no-reboot", "-monitor", "none", "-serial", f"file:{serial_log}",
+                     "-drive", f"file={overlay},format=qcow2,if=virtio",
+                     "-drive", f"file={extra_disk},format=raw,if=virtio",
+                     "-drive", f"file={seed},format=raw,if=virtio,readonly=on",
+                     "-netdev", "user,id=n0", "-device", "virtio-net-pci,netdev=n0",
+                     "-device", "virtio-rng-pci"]
+        if accel == "kvm":
+            self.argv += ["-cpu", "host"]
+        if firmware:
+            self.argv += ["-bios", firmware]
+        self.proc = None
+        self.started = None
+        self._pos = 0
+        self._partial = ""
+
+    def start(self):
+        open(self.serial_log, "w").close()
+        self._pos = 0
+        self._partial = ""
+        self.qemu_log = open(self.serial_log + ".qemu", "a")
+        self.started = time.monotonic()
+        self.proc = subprocess.Popen(self.argv, stdin=subprocess.DEVNULL, stdout=self.qemu_log,
+                                     stderr=subprocess.STDOUT, start_new_session=True)
+
+    def elapsed(self):
+        return time.monotonic() - self.started
+
+    def new_lines(self):
+        """Complete serial lines written since the last call (ANSI colour stripped)."""
+        try:
+            with open(self.serial_log, "rb") as f:
+                f.seek(self._pos)
+                data = f.read()
+        except OSError:
+            return []
+        self._pos += len(data)
+        text = self._partial + data.decode(errors="replace")
+        lines = text.split("\n")
+        self._partial = lines.pop()
+        return [re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", ln).rstrip("\r") for ln in lines]
+
+    def running(self):
+        return self.proc is not None and self.proc.poll() is None
+
+    def wait_for(self, patterns, timeout, on_line=None):
+        """Follows the serial log until a line matches one of `patterns` (compiled regexes),
+        QEMU exits, or `timeout` seconds pass. Returns (index, match) or (None, reason)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            for line in self.new_lines():
+                if on_line:
+                    on_line(line)
+                for i, p in enumerate(patterns):
+                    m = p.search(line)
+                    if m:
+                        return i, m
+            if not self.running():
+                for line in self.new_lines() + ([self._partial] if self._partial else []):
+                    for i, p in enumerate(patterns):
+                        m = p.search(line)
+                        if m:
+                            return i, m
+                return None, f"qemu exited with status {self.proc.returncode} before the verdict"
+            if time.monotonic() > deadline:
+                return None, f"no verdict within {timeout:g}s"
+            time.sleep(0.5)
+
+    def kill(self):
+        """Power cut: SIGKILL the whole QEMU process group, no shutdown."""
+        if self.running():
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        if self.proc is not None:
+            self.proc.wait()
+
+    def wait_exit(self, timeout):
+        try:
+            self.proc.wait(timeout=timeout)
+            return True
+        except subprocess.TimeoutExpired:
+            return False
