@@ -1,6 +1,7 @@
 // Slow end-to-end checks of assemble_rootfs_disk: the real Debian 12 test rootfs (made by
 // ci/make-test-rootfs from the Debian mirror, cached) is assembled and booted under QEMU TCG,
 // once through SeaBIOS + GRUB core.img and once through OVMF + BOOTX64.EFI, reading the serial log.
+// One test case, no SECTIONs: Catch2 would rerun the (30 s) assembly for each section.
 #include <catch2/catch.hpp>
 
 #include <signal.h>
@@ -103,7 +104,8 @@ TEST_CASE("assemble: the Debian test rootfs boots under BIOS and UEFI", "[slow][
                                   "-drive", "file=" + disk.string() + ",if=virtio,format=qcow2,snapshot=on",
                                   "-nic", "user,model=virtio-net-pci"};
 
-  SECTION("BIOS: SeaBIOS, GRUB core.img, kernel, systemd, login prompt") {
+  // BIOS: SeaBIOS, GRUB core.img, kernel, systemd, login prompt.
+  {
     auto dir = tmp.path() / "bios";
     REQUIRE(cfs::make_directories(dir));
     auto argv = common;
@@ -118,13 +120,14 @@ TEST_CASE("assemble: the Debian test rootfs boots under BIOS and UEFI", "[slow][
     CHECK(boot.seconds_to_login > 0);
   }
 
-  SECTION("UEFI: OVMF, removable-path BOOTX64.EFI, kernel, systemd") {
-    const stdfs::path code = "/usr/share/OVMF/OVMF_CODE.fd";
-    const stdfs::path vars = "/usr/share/OVMF/OVMF_VARS.fd";
-    if (!stdfs::exists(code) || !stdfs::exists(vars)) {
-      WARN("OVMF not installed: skipping the UEFI boot");
-      return;
-    }
+  // UEFI: OVMF, removable-path BOOTX64.EFI, kernel, systemd.
+  const stdfs::path code = "/usr/share/OVMF/OVMF_CODE.fd";
+  const stdfs::path vars = "/usr/share/OVMF/OVMF_VARS.fd";
+  if (!stdfs::exists(code) || !stdfs::exists(vars)) {
+    WARN("OVMF not installed: skipping the UEFI boot");
+    return;
+  }
+  {
     auto dir = tmp.path() / "uefi";
     REQUIRE(cfs::make_directories(dir));
     stdfs::copy_file(vars, dir / "vars.fd");
