@@ -57,3 +57,33 @@ TEST_CASE("accel: auto decides within its deadline and caches the answer", "[acc
   CHECK(again->qemu_arg == a->qemu_arg);
   CHECK(std::chrono::steady_clock::now() - again_start < 100ms);
 }
+
+TEST_CASE("accel: a probe that cannot start its guest reports QEMU's own message", "[accel][qemu]") {
+  if (!binder::common::exec::find_program("qemu-system-x86_64")) {
+    WARN("qemu-system-x86_64 not installed: skipping");
+    return;
+  }
+  auto probe = run_accel_probe("no-such-accel", 20s);
+  REQUIRE(probe);
+  CHECK_FALSE(probe->ran);
+  CHECK(probe->detail.starts_with("qemu exited with status 1: "));
+  CHECK(probe->detail.find("no-such-accel") != std::string::npos);
+}
+
+TEST_CASE("accel: forcing kvm either runs the probe guest or fails clearly, never hangs", "[accel][qemu]") {
+  if (!binder::common::exec::find_program("qemu-system-x86_64")) {
+    WARN("qemu-system-x86_64 not installed: skipping");
+    return;
+  }
+  auto start = std::chrono::steady_clock::now();
+  auto a = choose_accel(AccelMode::kvm, 2s);
+  CHECK(std::chrono::steady_clock::now() - start < 2s + 5s);
+  if (a) {
+    CHECK(a->kvm);
+    CHECK(a->qemu_arg == "kvm");
+  } else {
+    INFO(a.error().message);
+    CHECK(a.error().code == binder::common::Errc::precondition);
+    CHECK(a.error().message.starts_with("KVM requested but "));
+  }
+}
