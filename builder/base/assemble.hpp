@@ -16,6 +16,10 @@ namespace binder::base {
 
 using common::Result;
 
+// Bumped whenever the disks assemble_rootfs_disk makes change for the same inputs (layout, GRUB
+// modules, grub.cfg): layer caches put it in their transcript.
+constexpr int k_assemble_version = 1;
+
 struct AssembleOptions {
   // Scratch space for the unpacked tree and the raw disk (about tarball's unpacked size + the
   // disk's used bytes); default $TMPDIR or /tmp.
