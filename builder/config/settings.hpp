@@ -15,6 +15,10 @@ namespace binder::config {
 
 using common::Result;
 
+struct Node;
+struct ParseCtx;
+struct RenderCtx;
+
 enum class ValueKind {
   section,      // a mapping of further settings
   string,
@@ -33,13 +37,26 @@ enum class ValueKind {
 };
 std::string_view to_string(ValueKind k);
 
+// Leaf: parse `node` into the profile (node is never null for leaves). Section: called after
+// its children with the section node (nullptr when absent) to check one-of rules and derive
+// defaults. List: called before its items with the list node. (parse_ctx.hpp)
+using ParseFn = void (*)(const Node* node, ParseCtx& ctx);
+// Emits the resolved value(s) of the setting (nothing for sections). (parse_ctx.hpp)
+using RenderFn = void (*)(const Profile& profile, RenderCtx& out);
+
 struct SettingSpec {
   std::string_view key;           // "k3s.binary.url"; list items: "outputs[].format"
   ValueKind kind;
-  std::string_view default_text;  // as shown in docs; "" = no default (optional or required)
+  // YAML text parsed like a value from a file when the key is absent (docs show it as is);
+  // "" = no default.
+  std::string_view default_text;
   std::string_view help;          // one paragraph
   LayerKind affects;
-  std::vector<std::string_view> choices;  // enumeration values
+  std::vector<std::string_view> choices = {};  // enumeration / list values, in enum order
+  bool required = false;       // missing -> error at the parent mapping
+  bool replace_whole = false;  // a child profile's mapping replaces the parent's whole
+  ParseFn parse = nullptr;
+  RenderFn render = nullptr;
 };
 
 // The table, in documentation order.

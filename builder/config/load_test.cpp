@@ -1,0 +1,162 @@
+// Loading real profiles (profiles/*.yaml) and good fixtures: defaults, extends, locations,
+// overrides, path resolution.
+#include <cstdlib>
+#include <filesystem>
+
+#include <catch2/catch.hpp>
+
+#include "config/load.hpp"
+#include "config/settings.hpp"
+
+using namespace binder::config;
+namespace stdfs = std::filesystem;
+
+namespace {
+
+const stdfs::path k_src = BINDER_SOURCE_DIR;
+
+void test_env() {
+  setenv("BINDER_TEST_ROOTFS", "/tmp/binder-test/rootfs.tar.zst", 1);
+  setenv("BINDER_TEST_ARTIFACTS", "/tmp/binder-test/artifacts", 1);
+}
+
+Profile load_ok(const stdfs::path& p, const std::vector<std::string>& overrides = {}) {
+  test_env();
+  auto r = load_profile(p, overrides);
+  INFO((r ? std::string() : r.error().message));
+  REQUIRE(r.has_value());
+  return *r;
+}
+
+std::vector<std::pair<Format, Compression>> formats(const Profile& p) {
+  std::vector<std::pair<Format, Compression>> out;
+  for (const auto& o : p.outputs) {
+    out.emplace_back(o.format.value, o.compression.value);
+  }
+  return out;
+}
+
+std::vector<std::string> values(const StringList& l) {
+  std::vector<std::string> out;
+  for (const auto& v : l.value) {
+    out.push_back(v.value);
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("profiles: every checked-in profile loads", "[config]") {
+  for (const auto& e : stdfs::directory_iterator(k_src / "profiles")) {
+    if (e.path().extension() == ".yaml") {
+      INFO(e.path().string());
+      load_ok(e.path());
+    }
+  }
+}
+
+TEST_CASE("profiles: base is the Ubuntu 24.04 catalog image with release k3s", "[config]") {
+  Profile p = load_ok(k_src / "profiles/base.yaml");
+  CHECK(p.base.kind.value == BaseKind::image);
+  CHECK(p.base.artifact.url.value ==
+        "https://cloud-images.ubuntu.com/noble/current/noble-server-cloudimg-amd64.img");
+  CHECK(p.base.artifact.checksum.sha256sums.value ==
+        "https://cloud-images.ubuntu.com/noble/current/SHA256SUMS");
+  CHECK(p.base.artifact.basename() == "noble-server-cloudimg-amd64.img");
+  CHECK(p.disk.size.value == 20ull << 30);
+  CHECK(p.k3s.version.value == "v1.33.5+k3s1");
+  CHECK(p.k3s.binary.url.value ==
+        "https://github.com/k3s-io/k3s/releases/download/v1.33.5+k3s1/k3s");
+  CHECK(p.k3s.binary.checksum.sha256sums.value ==
+        "https://github.com/k3s-io/k3s/releases/download/v1.33.5+k3s1/sha256sum-amd64.txt");
+  REQUIRE(p.k3s.airgap_images);
+  CHECK(p.k3s.airgap_images->basename() == "k3s-airgap-images-amd64.tar.zst");
+  CHECK(p.k3s.install.value);
+  CHECK(p.sysctls.at("fs.inotify.max_user_watches").value == "524288");
+  CHECK(p.sysctls.at("fs.inotify.max_user_instances").loc.line > 0);
+  CHECK(p.kubelet.max_pods_per_gib.value == 1.75);
+  CHECK(p.kubelet.image_gc_high.value == 40);
+  CHECK(p.kubelet.image_gc_low.value == 20);
+  REQUIRE(p.overlays.size() == 1);
+  CHECK(p.overlays[0].dir == (k_src / "overlays/common").lexically_normal());
+  CHECK(p.firstboot.enable.value);
+  CHECK_FALSE(p.member.allow_baked_secrets.value);
+}
+
+TEST_CASE("profiles: providers choose formats, datasources and NTP", "[config]") {
+  using F = Format;
+  using C = Compression;
+  auto p = [](const char* name) { return load_ok(k_src / "profiles" / name); };
+  Profile ovh = p("ovh.yaml");
+  CHECK(formats(ovh) == std::vector<std::pair<F, C>>{{F::qcow2, C::zstd}});
+  CHECK(values(ovh.cloud_init.datasources) ==
+        std::vector<std::string>{"OpenStack", "ConfigDrive", "NoCloud", "None"});
+  CHECK(values(ovh.ntp) == std::vector<std::string>{"ntp.ovh.net"});
+  CHECK(ovh.files.size() == 3);  // base, openstack, ovh
+  CHECK(formats(p("hetzner.yaml")) == std::vector<std::pair<F, C>>{{F::raw, C::zstd}, {F::raw, C::xz}});
+  CHECK(formats(p("aws.yaml")) == std::vector<std::pair<F, C>>{{F::raw, C::none}, {F::vmdk, C::none}});
+  CHECK(formats(p("gcp.yaml")) == std::vector<std::pair<F, C>>{{F::gcp_tar, C::gzip}});
+  CHECK(formats(p("azure.yaml")) == std::vector<std::pair<F, C>>{{F::vhd, C::none}});
+  CHECK(formats(p("vmware.yaml")) == std::vector<std::pair<F, C>>{{F::ova, C::none}});
+  CHECK(values(p("aws.yaml").ntp) == std::vector<std::string>{"169.254.169.123"});
+  CHECK(values(p("gcp.yaml").cloud_init.datasources) == std::vector<std::string>{"GCE", "None"});
+}
+
+TEST_CASE("profiles: debian-12-test takes its inputs from the environment", "[config]") {
+  Profile p = load_ok(k_src / "profiles/debian-12-test.yaml");
+  CHECK(p.base.kind.value == BaseKind::rootfs);
+  CHECK(p.base.artifact.file.value == "/tmp/binder-test/rootfs.tar.zst");
+  CHECK(p.disk.size.value == 3ull << 30);
+  CHECK(p.k3s.binary.file.value == "/tmp/binder-test/artifacts/k3s");
+  CHECK(p.k3s.binary.checksum.sha256sums.value == "/tmp/binder-test/artifacts/sha256sum-amd64.txt");
+  CHECK(p.k3s.airgap_images->file.value ==
+        "/tmp/binder-test/artifacts/k3s-airgap-images-amd64.tar.zst");
+  CHECK(values(p.ntp) == std::vector<std::string>{"ntp.example.test"});
+  Profile smoke = load_ok(k_src / "profiles/debian-12-smoke.yaml");
+  REQUIRE(smoke.overlays.size() == 2);
+  CHECK(smoke.overlays[1].dir == (k_src / "overlays/test").lexically_normal());
+  CHECK(smoke.name.value == "debian-12-smoke");
+  CHECK(smoke.name.loc.path.ends_with("debian-12-smoke.yaml"));
+  CHECK(smoke.disk.size.loc.path.ends_with("debian-12-test.yaml"));
+  CHECK(smoke.disk.size.loc.line == 10);
+  CHECK(smoke.disk.size.loc.col == 9);
+}
+
+TEST_CASE("profiles: --set overrides win and are located", "[config]") {
+  std::vector<std::string> o;
+  REQUIRE(apply_override(o, "disk.size=30G"));
+  REQUIRE(apply_override(o, "sysctls.vm.max_map_count=262144"));
+  REQUIRE(apply_override(o, "outputs=[{format: raw, compression: xz}]"));
+  REQUIRE(apply_override(o, "k3s.binary={file: k3s, sha256: " + std::string(64, 'a') + "}"));
+  Profile p = load_ok(k_src / "profiles/ovh.yaml", o);
+  CHECK(p.disk.size.value == 30ull << 30);
+  CHECK(p.disk.size.loc.path == "--set disk.size");
+  CHECK(p.sysctls.at("vm.max_map_count").value == "262144");
+  CHECK(p.sysctls.size() == 3);
+  CHECK(formats(p) == std::vector<std::pair<Format, Compression>>{{Format::raw, Compression::xz}});
+  CHECK(p.k3s.binary.file.value == (stdfs::current_path() / "k3s").lexically_normal());
+  CHECK(p.k3s.binary.url.value.empty());
+  auto bad = apply_override(o, "disk.sise=1G");
+  REQUIRE_FALSE(bad);
+  CHECK(bad.error().message == "unknown setting 'disk.sise' in --set, did you mean 'disk.size'?");
+  CHECK_FALSE(apply_override(o, "novalue"));
+}
+
+TEST_CASE("profiles: good fixtures load", "[config]") {
+  for (const auto& e : stdfs::directory_iterator(k_src / "tests/fixtures/profiles/good")) {
+    if (e.path().extension() == ".yaml") {
+      INFO(e.path().string());
+      load_ok(e.path());
+    }
+  }
+}
+
+TEST_CASE("profiles: show-config prints every value with its origin", "[config]") {
+  Profile p = load_ok(k_src / "profiles/ovh.yaml");
+  std::string s = show_config(p);
+  CHECK(s.find("ntp = [ntp.ovh.net]") != std::string::npos);
+  CHECK(s.find("profiles/ovh.yaml:6:6") != std::string::npos);
+  CHECK(s.find("kubelet.image_gc_low = 20") != std::string::npos);
+  CHECK(s.find("firstboot.enable = true") != std::string::npos);
+  CHECK(s.find("# <default>") != std::string::npos);
+}

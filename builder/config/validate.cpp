@@ -1,0 +1,223 @@
+// See validate.hpp and load.hpp (check_inputs_exist). Each rule is one function; messages name
+// the rule and quote the other value's location, since a rule joins two settings.
+#include "config/validate.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <set>
+
+#include "common/fs.hpp"
+#include "config/load.hpp"
+#include "config/tree.hpp"
+#include "config/values.hpp"
+
+namespace binder::config {
+namespace {
+
+constexpr std::uint64_t k_mib = std::uint64_t{1} << 20;
+constexpr std::uint64_t k_gib = std::uint64_t{1} << 30;
+
+void default_compression(Output& o) {
+  if (o.compression.loc.path.empty()) {
+    o.compression = {o.format.value == Format::gcp_tar ? Compression::gzip : Compression::none,
+                     SourceLoc{"<default>", 0, 0}};
+  }
+}
+
+// Provider rules: which compressions a format allows, and disk size granularity.
+void check_output_rules(const Profile& p, const Output& o, std::size_t i, Diagnostics& d) {
+  using C = Compression;
+  std::vector<C> allowed;
+  std::string_view rule;
+  switch (o.format.value) {
+    case Format::qcow2:
+      allowed = {C::none, C::zstd, C::zlib};
+      rule = "qcow2 (OpenStack, OVH) compresses clusters with zstd or zlib";
+      break;
+    case Format::raw:
+      allowed = {C::none, C::xz, C::zstd};
+      rule = "raw (Hetzner, AWS) is written plain, .xz or .zst";
+      break;
+    case Format::vmdk:
+    case Format::ova:
+      allowed = {C::none};
+      rule = "vmdk/ova (VMware) are streamOptimized, compressed by the format itself";
+      break;
+    case Format::vhd:
+      allowed = {C::none};
+      rule = "vhd (Azure) must be an uncompressed fixed VHD";
+      break;
+    case Format::gcp_tar:
+      allowed = {C::gzip};
+      rule = "gcp-tar (GCP) is a tar.gz holding disk.raw";
+      break;
+  }
+  if (std::find(allowed.begin(), allowed.end(), o.compression.value) == allowed.end()) {
+    std::vector<std::string_view> names;
+    for (C c : allowed) {
+      names.push_back(to_string(c));
+    }
+    d.error(o.compression.loc.line > 0 ? o.compression.loc : o.format.loc,
+            fmt::format("'outputs[{}]': compression '{}' is not allowed for format '{}': {}; "
+                        "use {}",
+                        i, to_string(o.compression.value), to_string(o.format.value), rule,
+                        fmt::join(names, ", ")));
+  }
+  // Size rules point at disk.size when a file set it: that is the value to change.
+  const auto& size = p.disk.size;
+  auto size_rule = [&](std::uint64_t unit, std::string_view unit_name, std::string_view why) {
+    if (size.value % unit == 0) {
+      return;
+    }
+    bool at_size = size.loc.line > 0;
+    d.error(at_size ? size.loc : o.format.loc,
+            fmt::format("'disk.size' {} ({} bytes) is not a whole {}, which format '{}' needs "
+                        "({}; 'outputs[{}]' at {})",
+                        format_size(size.value), size.value, unit_name,
+                        to_string(o.format.value), why, i, o.format.loc.to_string()));
+  };
+  if (o.format.value == Format::vhd) {
+    size_rule(k_mib, "MiB", "Azure fixed VHD rule");
+  }
+  if (o.format.value == Format::gcp_tar) {
+    size_rule(k_gib, "GiB", "GCP image import rule");
+  }
+}
+
+// Two outputs may not write the same file.
+void check_unique_outputs(const Profile& p, Diagnostics& d) {
+  std::set<std::tuple<std::string, Format, Compression>> seen;
+  for (std::size_t i = 0; i < p.outputs.size(); ++i) {
+    const Output& o = p.outputs[i];
+    std::string stem = o.name.value.empty() ? p.name.value : o.name.value;
+    if (!seen.insert({stem, o.format.value, o.compression.value}).second) {
+      d.error(o.loc, fmt::format("'outputs[{}]' writes the same file as an earlier output "
+                                 "('{}', {}, {}); give it a different 'name'",
+                                 i, stem, to_string(o.format.value),
+                                 to_string(o.compression.value)));
+    }
+  }
+}
+
+// A member file with secrets is only baked when the profile says so explicitly.
+void check_member(const Profile& p, Diagnostics& d) {
+  const auto& file = p.member.file;
+  if (file.value.empty()) {
+    return;
+  }
+  auto text = common::fs::read_file(file.value);
+  if (!text) {
+    d.error(file.loc, fmt::format("cannot read member file '{}': {}", file.value.string(),
+                                  text.error().message));
+    return;
+  }
+  auto root = parse_yaml(*text, file.value.string(), d);
+  if (!root || p.member.allow_baked_secrets.value) {
+    return;
+  }
+  std::vector<std::string> keys;
+  for (const SecretKey& s : find_member_secrets(*root)) {
+    keys.push_back(fmt::format("'{}' ({})", s.path, s.loc.to_string()));
+  }
+  if (!keys.empty()) {
+    d.error(file.loc,
+            fmt::format("member file '{}' holds secrets: {}; anyone with the image could read "
+                        "them. Pass secrets in user-data, or set "
+                        "'member.allow_baked_secrets: true'",
+                        file.value.filename().string(), fmt::join(keys, ", ")));
+  }
+}
+
+bool secret_name(std::string_view key) {
+  std::string lower;
+  for (char ch : key) {
+    lower += static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  }
+  return lower.find("password") != std::string::npos ||
+         lower.find("token") != std::string::npos || lower.find("secret") != std::string::npos;
+}
+
+void scan(const Node& n, const std::string& prefix, std::vector<SecretKey>& out) {
+  for (const Entry& e : n.entries) {
+    std::string path = prefix.empty() ? e.key : prefix + "." + e.key;
+    if (e.value.is_map()) {
+      scan(e.value, path, out);
+      continue;
+    }
+    bool listed = path == "dns.api_token" || path == "registry.s3.access_key" ||
+                  path == "registry.s3.secret_key";
+    bool has_value = e.value.kind == Node::Kind::seq ? !e.value.items.empty()
+                                                     : !e.value.text.empty();
+    if ((listed || secret_name(e.key)) && has_value) {
+      out.push_back({path, e.value.loc});
+    }
+  }
+}
+
+}  // namespace
+
+std::vector<SecretKey> find_member_secrets(const Node& member_root) {
+  std::vector<SecretKey> out;
+  const Node* root = &member_root;
+  if (const Node* wrapped = member_root.find("binder_member"); wrapped && wrapped->is_map()) {
+    root = wrapped;
+  }
+  scan(*root, "", out);
+  return out;
+}
+
+void validate_profile(Profile& p, Diagnostics& d) {
+  for (std::size_t i = 0; i < p.outputs.size(); ++i) {
+    default_compression(p.outputs[i]);
+    check_output_rules(p, p.outputs[i], i, d);
+  }
+  check_unique_outputs(p, d);
+  check_member(p, d);
+}
+
+Result<void> check_inputs_exist(const Profile& p) {
+  Diagnostics d;
+  for (const auto& f : p.files) {
+    if (auto text = common::fs::read_file(f)) {
+      d.add_source(f.string(), *text);
+    }
+  }
+  auto need = [&](const std::filesystem::path& path, const SourceLoc& loc, std::string_view what,
+                  bool directory) {
+    std::error_code ec;
+    auto st = std::filesystem::status(path, ec);
+    bool ok = directory ? std::filesystem::is_directory(st) : std::filesystem::is_regular_file(st);
+    if (!ok) {
+      d.error(loc, fmt::format("{} '{}' {}", what, path.string(),
+                               std::filesystem::exists(st) ? "has the wrong type" : "does not exist"));
+    }
+  };
+  auto artifact = [&](const Artifact& a, std::string_view what) {
+    if (!a.file.value.empty()) {
+      need(a.file.value, a.file.loc, what, false);
+    }
+    const auto& sums = a.checksum.sha256sums;
+    if (!sums.value.empty() && !Checksum::is_url(sums.value)) {
+      need(sums.value, sums.loc, "checksum file", false);
+    }
+  };
+  artifact(p.base.artifact, p.base.kind.value == BaseKind::rootfs ? "rootfs tarball" : "base image");
+  if (p.k3s.install.value) {
+    artifact(p.k3s.binary, "k3s binary");
+    if (p.k3s.airgap_images) {
+      artifact(*p.k3s.airgap_images, "airgap image tarball");
+    }
+  }
+  for (const Overlay& o : p.overlays) {
+    need(o.dir, o.name.loc, "overlay directory", true);
+  }
+  if (!p.firstboot.binary.value.empty()) {
+    need(p.firstboot.binary.value, p.firstboot.binary.loc, "firstboot binary", false);
+  }
+  if (!d.empty()) {
+    return std::unexpected(d.to_error());
+  }
+  return {};
+}
+
+}  // namespace binder::config
