@@ -160,3 +160,53 @@ TEST_CASE("profiles: show-config prints every value with its origin", "[config]"
   CHECK(s.find("firstboot.enable = true") != std::string::npos);
   CHECK(s.find("# <default>") != std::string::npos);
 }
+
+TEST_CASE("profiles: the full fixture sets every kind of value", "[config]") {
+  Profile p = load_ok(k_src / "tests/fixtures/profiles/good/full.yaml");
+  CHECK(p.files.size() == 3);  // base, parts/ntp, full
+  CHECK(p.base.kind.value == BaseKind::url);
+  CHECK(p.base.artifact.basename() == "base.qcow2");
+  CHECK(p.k3s.version.value == "v1.32.1+k3s2");
+  CHECK(p.k3s.binary.file.value == "/tmp/binder-test/artifacts/k3s");
+  CHECK(p.k3s.binary.checksum.sha256.value ==
+        "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef");
+  CHECK_FALSE(p.k3s.airgap_images.has_value());
+  CHECK(p.sysctls.size() == 3);  // two from base + one
+  CHECK(p.kubelet.max_pods_per_gib.value == 2.5);
+  CHECK(values(p.ntp) == std::vector<std::string>{"ntp1.example.org", "192.0.2.1"});
+  CHECK(p.ntp.loc.path.ends_with("parts/ntp.yaml"));
+  CHECK(p.firstboot.binary.value ==
+        (k_src / "tests/fixtures/profiles/good/bin/binder-firstboot").lexically_normal());
+  CHECK_FALSE(p.firstboot.enable.value);
+  CHECK(p.reproducible.source_date_epoch.value == 1700000000);
+  REQUIRE(p.overlays.size() == 2);
+  CHECK(p.overlays[1].dir == (k_src / "tests/fixtures/profiles/good/local-overlay").lexically_normal());
+  REQUIRE(p.outputs.size() == 5);
+  CHECK(p.outputs[0].name.value == "full-zlib");
+  CHECK(p.outputs[3].compression.value == Compression::gzip);  // gcp-tar default
+  CHECK(p.outputs[3].compression.loc.path == "<default>");
+}
+
+TEST_CASE("profiles: --set errors are reported like file errors", "[config]") {
+  test_env();
+  auto r = load_profile(k_src / "profiles/base.yaml", {"disk.size=big", "ntpp=[x]"});
+  REQUIRE_FALSE(r);
+  CHECK(r.error().message ==
+        "--set ntpp: error: unknown key 'ntpp'\n"
+        "did you mean 'ntp'?\n"
+        "--set disk.size: error: 'disk.size': invalid size 'big': expected a whole number with "
+        "an optional K, M, G or T suffix");
+}
+
+TEST_CASE("profiles: check_inputs_exist names each missing local input at its line", "[config]") {
+  Profile p = load_ok(k_src / "profiles/debian-12-test.yaml");
+  auto r = check_inputs_exist(p);
+  REQUIRE_FALSE(r);
+  const std::string& m = r.error().message;
+  CHECK(m.find("debian-12-test.yaml:8:14: error: rootfs tarball '/tmp/binder-test/rootfs.tar.zst' "
+               "does not exist") != std::string::npos);
+  CHECK(m.find("k3s binary '/tmp/binder-test/artifacts/k3s' does not exist") != std::string::npos);
+  CHECK(m.find("overlay directory") == std::string::npos);  // overlays/common exists
+  Profile base = load_ok(k_src / "profiles/base.yaml");
+  CHECK(check_inputs_exist(base));  // URLs only, and overlays/common
+}
