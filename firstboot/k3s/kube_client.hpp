@@ -81,7 +81,7 @@ class KubeClient {
   // The object, or nullopt on 404. Other statuses: Errc::network (5xx, transport; temporary
   // when retries ran out) or Errc::external_tool with the Status message.
   Result<std::optional<nlohmann::json>> get(const ObjectRef& ref);
-  // POST; returns the created object. 409 AlreadyExists is an error (use apply()).
+  // POST; returns the created object. 409 AlreadyExists is Errc::precondition (use apply()).
   Result<nlohmann::json> create(const nlohmann::json& object);
   // PUT of the whole object (metadata.resourceVersion given: optimistic concurrency).
   Result<nlohmann::json> replace(const nlohmann::json& object);
