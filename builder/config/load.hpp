@@ -36,4 +36,9 @@ Result<Profile> load_profile(const std::filesystem::path& path,
 // before any work; errors point at the YAML line (same format as load_profile).
 Result<void> check_inputs_exist(const Profile& profile);
 
+// The secret values in the profile's member file (none without one): the pipeline registers
+// them with log::add_secret() before it reads or copies the file. Errors: the file is
+// unreadable or not YAML (Errc::io / invalid_config).
+Result<std::vector<std::string>> member_secret_values(const Profile& profile);
+
 }  // namespace binder::config

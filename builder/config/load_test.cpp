@@ -125,6 +125,7 @@ TEST_CASE("profiles: debian-12-test takes its inputs from the environment", "[co
 TEST_CASE("profiles: --set overrides win and are located", "[config]") {
   std::vector<std::string> o;
   REQUIRE(apply_override(o, "disk.size=30G"));
+  REQUIRE(apply_override(o, "overlays=[common, test]"));
   REQUIRE(apply_override(o, "sysctls.vm.max_map_count=262144"));
   REQUIRE(apply_override(o, "outputs=[{format: raw, compression: xz}]"));
   REQUIRE(apply_override(o, "k3s.binary={file: k3s, sha256: " + std::string(64, 'a') + "}"));
@@ -132,6 +133,8 @@ TEST_CASE("profiles: --set overrides win and are located", "[config]") {
   CHECK(p.disk.size.value == 30ull << 30);
   CHECK(p.disk.size.loc.path == "--set disk.size");
   CHECK(p.sysctls.at("vm.max_map_count").value == "262144");
+  REQUIRE(p.overlays.size() == 2);
+  CHECK(p.overlays[1].dir == (k_src / "overlays/test").lexically_normal());
   CHECK(p.sysctls.size() == 3);
   CHECK(formats(p) == std::vector<std::pair<Format, Compression>>{{Format::raw, Compression::xz}});
   CHECK(p.k3s.binary.file.value == (stdfs::current_path() / "k3s").lexically_normal());
@@ -209,4 +212,13 @@ TEST_CASE("profiles: check_inputs_exist names each missing local input at its li
   CHECK(m.find("overlay directory") == std::string::npos);  // overlays/common exists
   Profile base = load_ok(k_src / "profiles/base.yaml");
   CHECK(check_inputs_exist(base));  // URLs only, and overlays/common
+}
+
+TEST_CASE("profiles: secrets in an allowed member file are listed for redaction", "[config]") {
+  Profile p = load_ok(k_src / "tests/fixtures/profiles/good/baked-secrets-allowed.yaml");
+  auto s = member_secret_values(p);
+  REQUIRE(s);
+  CHECK(*s == std::vector<std::string>{"cf-test-token"});
+  Profile none = load_ok(k_src / "profiles/base.yaml");
+  CHECK(member_secret_values(none).value().empty());
 }

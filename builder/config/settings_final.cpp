@@ -22,8 +22,13 @@ void parse_overlays(const Node* n, ParseCtx& c) {
     if (!v) {
       continue;
     }
-    std::filesystem::path dir = ParseCtx::dir_of(name.loc);
     bool plain = v->find('/') == std::string::npos && *v != "." && *v != "..";
+    // A plain name from --set means the overlays next to the profile being built.
+    std::filesystem::path dir = plain && name.loc.line <= 0 ? c.p.path.parent_path()
+                                                            : ParseCtx::dir_of(name.loc);
+    if (dir.empty()) {
+      dir = ".";
+    }
     std::filesystem::path resolved =
         plain ? resolve_path(dir, "../overlays/" + *v) : resolve_path(dir, *v);
     c.p.overlays.push_back(Overlay{name, resolved});

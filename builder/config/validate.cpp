@@ -149,7 +149,11 @@ void scan(const Node& n, const std::string& prefix, std::vector<SecretKey>& out)
     bool has_value = e.value.kind == Node::Kind::seq ? !e.value.items.empty()
                                                      : !e.value.text.empty();
     if ((listed || secret_name(e.key)) && has_value) {
-      out.push_back({path, e.value.loc});
+      std::string value = e.value.text;
+      for (const Node& i : e.value.items) {
+        value += (value.empty() ? "" : "\n") + i.text;
+      }
+      out.push_back({path, value, e.value.loc});
     }
   }
 }
@@ -173,6 +177,23 @@ void validate_profile(Profile& p, Diagnostics& d) {
   }
   check_unique_outputs(p, d);
   check_member(p, d);
+}
+
+Result<std::vector<std::string>> member_secret_values(const Profile& p) {
+  std::vector<std::string> out;
+  if (p.member.file.value.empty()) {
+    return out;
+  }
+  TRY_ASSIGN(std::string text, common::fs::read_file(p.member.file.value));
+  Diagnostics d;
+  auto root = parse_yaml(text, p.member.file.value.string(), d);
+  if (!root || !d.empty()) {
+    return std::unexpected(d.to_error());
+  }
+  for (const SecretKey& s : find_member_secrets(*root)) {
+    out.push_back(s.value);
+  }
+  return out;
 }
 
 Result<void> check_inputs_exist(const Profile& p) {

@@ -17,6 +17,7 @@ void validate_profile(Profile& profile, Diagnostics& diags);
 // key whose name contains password, token or secret.
 struct SecretKey {
   std::string path;
+  std::string value;  // scalar text, or the flow text of a list
   SourceLoc loc;
 };
 struct Node;
