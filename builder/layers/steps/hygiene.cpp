@@ -1,0 +1,131 @@
+// See hygiene.hpp.
+#include "layers/steps/hygiene.hpp"
+
+namespace binder::layers::steps {
+
+using common::Result;
+
+std::string hygiene_script() {
+  return R"(set -e
+: > /etc/machine-id
+rm -f /var/lib/dbus/machine-id /var/lib/systemd/random-seed /var/lib/systemd/credential.secret
+rm -f /etc/ssh/ssh_host_*
+rm -rf /var/lib/cloud/* /var/log/cloud-init*.log
+rm -rf /var/lib/rancher/k3s/server/db /var/lib/rancher/k3s/server/tls \
+  /var/lib/rancher/k3s/server/cred /var/lib/rancher/k3s/server/token \
+  /var/lib/rancher/k3s/server/node-token /var/lib/rancher/k3s/server/agent-token \
+  /var/lib/rancher/k3s/agent/client-* /var/lib/rancher/k3s/agent/server-* /etc/rancher/node
+if [ -d /var/log ]; then
+  find /var/log -type f \( -name '*.gz' -o -name '*.xz' -o -name '*.[0-9]' -o -name '*.old' \) -delete
+  find /var/log -type f -exec truncate -s 0 {} +
+  if [ -d /var/log/journal ]; then find /var/log/journal -mindepth 1 -delete; fi
+fi
+rm -rf /var/lib/apt/lists/*
+mkdir -p /var/lib/apt/lists/partial
+rm -f /var/cache/apt/*.bin
+rm -f /root/.bash_history /root/.lesshst /root/.viminfo /root/.python_history /root/.wget-hsts
+rm -f /home/*/.bash_history /home/*/.lesshst /home/*/.viminfo /home/*/.python_history
+find /var/tmp -mindepth 1 -delete
+find /tmp -mindepth 1 -maxdepth 1 ! -name '.binder-cmd.*' -exec rm -rf {} +
+if [ -e /lib/systemd/systemd-resolved ] || [ -e /usr/lib/systemd/systemd-resolved ]; then
+  ln -sfn ../run/systemd/resolve/stub-resolv.conf /etc/resolv.conf
+elif [ -L /etc/resolv.conf ] && readlink /etc/resolv.conf | grep -q systemd/resolve; then
+  rm -f /etc/resolv.conf
+  : > /etc/resolv.conf
+elif [ ! -e /etc/resolv.conf ] && [ ! -L /etc/resolv.conf ]; then
+  : > /etc/resolv.conf
+fi
+)";
+}
+
+namespace {
+
+CheckResult check(std::string name, bool ok, std::string detail = "") {
+  return CheckResult{std::move(name), ok, std::move(detail)};
+}
+
+std::string join(const std::vector<std::string>& v) {
+  std::string out;
+  for (const auto& s : v) {
+    out += (out.empty() ? "" : ", ") + s;
+  }
+  return out;
+}
+
+}  // namespace
+
+Result<std::vector<CheckResult>> image_checks(image::Guest& g) {
+  std::vector<CheckResult> out;
+
+  TRY_ASSIGN(bool mid_exists, g.is_file("/etc/machine-id"));
+  std::string mid;
+  if (mid_exists) {
+    TRY_ASSIGN(mid, g.read("/etc/machine-id"));
+  }
+  bool mid_ok = mid_exists && (mid.empty() || mid == "uninitialized\n");
+  out.push_back(check("machine-id empty", mid_ok,
+                      mid_exists ? (mid_ok ? "" : "holds '" + mid.substr(0, 32) + "'") : "missing"));
+  TRY_ASSIGN(bool dbus_file, g.is_file("/var/lib/dbus/machine-id"));
+  TRY_ASSIGN(bool dbus_link, g.is_symlink("/var/lib/dbus/machine-id"));
+  out.push_back(check("no dbus machine-id", !dbus_file || dbus_link,
+                      dbus_file && !dbus_link ? "/var/lib/dbus/machine-id exists" : ""));
+
+  TRY_ASSIGN(auto keys, g.glob("/etc/ssh/ssh_host_*"));
+  out.push_back(check("no SSH host keys", keys.empty(), join(keys)));
+
+  TRY_ASSIGN(auto server, g.glob("/var/lib/rancher/k3s/server/*"));
+  std::vector<std::string> state;
+  for (const auto& p : server) {
+    if (p != "/var/lib/rancher/k3s/server/manifests" && p != "/var/lib/rancher/k3s/server/manifests/") {
+      state.push_back(p);
+    }
+  }
+  TRY_ASSIGN(auto manifests, g.glob("/var/lib/rancher/k3s/server/manifests/*"));
+  for (const auto& p : manifests) {
+    if (!p.ends_with("/traefik.yaml.skip")) {
+      state.push_back(p);
+    }
+  }
+  TRY_ASSIGN(bool node_pw, g.exists("/etc/rancher/node"));
+  if (node_pw) {
+    state.push_back("/etc/rancher/node");
+  }
+  out.push_back(check("no k3s server state or token", state.empty(), join(state)));
+
+  TRY_ASSIGN(auto cloud, g.glob("/var/lib/cloud/*"));
+  TRY_ASSIGN(auto cloud_logs, g.glob("/var/log/cloud-init*"));
+  cloud.insert(cloud.end(), cloud_logs.begin(), cloud_logs.end());
+  out.push_back(check("no cloud-init state", cloud.empty(), join(cloud)));
+
+  TRY_ASSIGN(auto history, g.glob("/root/.bash_history"));
+  TRY_ASSIGN(auto home_history, g.glob("/home/*/.bash_history"));
+  history.insert(history.end(), home_history.begin(), home_history.end());
+  out.push_back(check("no shell history", history.empty(), join(history)));
+
+  TRY_ASSIGN(bool resolved1, g.exists("/lib/systemd/systemd-resolved"));
+  TRY_ASSIGN(bool resolved2, g.exists("/usr/lib/systemd/systemd-resolved"));
+  TRY_ASSIGN(bool rc_link, g.is_symlink("/etc/resolv.conf"));
+  std::string target;
+  if (rc_link) {
+    TRY_ASSIGN(target, g.readlink("/etc/resolv.conf"));
+  }
+  TRY_ASSIGN(bool rc_file, g.is_file("/etc/resolv.conf"));
+  bool rc_ok = (resolved1 || resolved2)
+                   ? rc_link && target.ends_with("run/systemd/resolve/stub-resolv.conf")
+                   : (rc_file || (rc_link && target.find("systemd/resolve") == std::string::npos));
+  out.push_back(check("resolv.conf ok", rc_ok,
+                      rc_link ? "-> " + target : (rc_file ? "regular file" : "missing")));
+
+  TRY_ASSIGN(bool fb_unit, g.is_file("/etc/systemd/system/binder-firstboot.service"));
+  TRY_ASSIGN(bool fb_enabled,
+             g.is_symlink("/etc/systemd/system/multi-user.target.wants/binder-firstboot.service"));
+  TRY_ASSIGN(bool fb_bin, g.is_file("/usr/local/sbin/binder-firstboot"));
+  out.push_back(check("binder-firstboot installed and enabled", fb_unit && fb_enabled && fb_bin,
+                      fmt::format("unit {}, enabled {}, binary {}", fb_unit, fb_enabled, fb_bin)));
+
+  TRY_ASSIGN(auto k3s_wants, g.glob("/etc/systemd/system/*.wants/k3s.service"));
+  out.push_back(check("k3s not enabled", k3s_wants.empty(), join(k3s_wants)));
+  return out;
+}
+
+}  // namespace binder::layers::steps

@@ -1,0 +1,24 @@
+// The layer steps of an image, bottom to top. Each is a LayerStep (layers/layer_step.hpp):
+//   base    the base disk: a verified cloud image converted to qcow2 and grown to disk.size, or a
+//           rootfs tarball assembled into a bootable GPT disk (base/assemble.hpp). No appliance.
+//   system  one libguestfs session: grow the root partition and filesystem to the disk, check
+//           required packages, then one tar: k3s (binary, links, airgap images, unit not
+//           enabled, traefik.yaml.skip), sysctls, cloud-init datasources, NTP.
+//   final   one libguestfs session: one tar (overlays, binder-firstboot + enabled unit, baked
+//           member.yaml 0600, /etc/binder-image/build.json), then hygiene (hygiene.hpp).
+// So a cold build launches two appliances and a rebuild after an overlay change one.
+#pragma once
+
+#include <memory>
+
+#include "config/profile.hpp"
+#include "layers/layer_step.hpp"
+
+namespace binder::layers::steps {
+
+// The steps reference `profile` and `inputs`, which must outlive them.
+std::unique_ptr<LayerStep> make_base_step(const config::Profile& profile, const ResolvedInputs& inputs);
+std::unique_ptr<LayerStep> make_system_step(const config::Profile& profile, const ResolvedInputs& inputs);
+std::unique_ptr<LayerStep> make_final_step(const config::Profile& profile, const ResolvedInputs& inputs);
+
+}  // namespace binder::layers::steps
