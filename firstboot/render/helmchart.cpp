@@ -1,0 +1,45 @@
+// HelmChart and values-Secret manifests.
+#include "firstboot/render/helmchart.hpp"
+
+#include "firstboot/render/yaml.hpp"
+
+namespace binder::firstboot::render {
+
+using nlohmann::json;
+
+json helmchart_manifest(const ChartRef& chart, const json& values) {
+  json spec = {{"chart", chart.chart},
+               {"repo", chart.repo},
+               {"version", chart.version},
+               {"targetNamespace", chart.target_namespace},
+               {"createNamespace", true},
+               {"timeout", "15m"},
+               {"failurePolicy", "reinstall"},
+               {"valuesContent", to_yaml(values)}};
+  if (!chart.values_secret.empty()) {
+    json ref = {{"name", chart.values_secret}, {"keys", json::array({k_values_secret_key})}};
+    spec["valuesSecrets"] = json::array({ref});
+  }
+  return {{"apiVersion", "helm.cattle.io/v1"},
+          {"kind", "HelmChart"},
+          {"metadata",
+           {{"name", chart.name},
+            {"namespace", k_helmchart_namespace},
+            {"labels", {{"app.kubernetes.io/managed-by", "binder-firstboot"}}}}},
+          {"spec", spec}};
+}
+
+json values_secret_manifest(const ChartRef& chart, const json& secret_values) {
+  json data = json::object();
+  data[k_values_secret_key] = to_yaml(secret_values);
+  return {{"apiVersion", "v1"},
+          {"kind", "Secret"},
+          {"type", "Opaque"},
+          {"metadata",
+           {{"name", chart.values_secret},
+            {"namespace", k_helmchart_namespace},
+            {"labels", {{"app.kubernetes.io/managed-by", "binder-firstboot"}}}}},
+          {"stringData", data}};
+}
+
+}  // namespace binder::firstboot::render

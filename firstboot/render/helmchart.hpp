@@ -1,0 +1,28 @@
+// k3s HelmChart (helm.cattle.io/v1) manifests and the Secrets their valuesSecrets point at. The
+// manifest carries only non-secret values (valuesContent, YAML text); secret values live in a
+// Secret `<values_secret>` in the HelmChart's namespace under key "values.yaml", which the
+// helm-controller layers above valuesContent. targetNamespace is always set explicitly (the
+// controller's default is the HelmChart's own namespace, not "default"; api-notes.md §3).
+#pragma once
+
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "firstboot/render/charts.hpp"
+
+namespace binder::firstboot::render {
+
+// The key of the values document inside a values Secret.
+inline constexpr const char* k_values_secret_key = "values.yaml";
+
+// HelmChart for `chart` with `values` as valuesContent and, when chart.values_secret is set, a
+// valuesSecrets entry for it. createNamespace is true; timeout 15m (Harbor and BinderHub pull
+// many images on a fresh VM); failurePolicy reinstall (the controller default, stated).
+nlohmann::json helmchart_manifest(const ChartRef& chart, const nlohmann::json& values);
+
+// v1 Secret `chart.values_secret` (namespace kube-system, type Opaque) holding
+// stringData["values.yaml"] = YAML of `secret_values`. Only ever sent to the API server.
+nlohmann::json values_secret_manifest(const ChartRef& chart, const nlohmann::json& secret_values);
+
+}  // namespace binder::firstboot::render

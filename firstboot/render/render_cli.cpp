@@ -1,0 +1,125 @@
+// The render verb: parse flags, load the metadata file through the regular loader, render.
+#include "firstboot/render/render_cli.hpp"
+
+#include <cstdio>
+#include <optional>
+
+#include <fmt/format.h>
+
+#include "common/fs.hpp"
+#include "firstboot/metadata/load.hpp"
+#include "firstboot/render/artifacts.hpp"
+
+namespace binder::firstboot::render {
+
+namespace {
+
+struct Options {
+  std::string artifact;
+  std::optional<std::string> metadata;
+  double ram_gib = 4;
+  int cpus = 2;
+  std::string public_ip;
+  bool extra_disk = false;
+  std::optional<std::string> k3s_kubeconfig;
+  bool list = false;
+};
+
+constexpr const char* k_usage =
+    "usage: binder-firstboot render ARTIFACT --metadata FILE [--ram-gib N] [--cpus N] [--public-ip IP]\n"
+    "                               [--extra-disk] [--k3s-kubeconfig FILE]\n"
+    "       binder-firstboot render --list\n";
+
+common::Result<Options> parse(const std::vector<std::string>& args) {
+  Options o;
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    auto value = [&](const char* flag) -> common::Result<std::string> {
+      if (i + 1 >= args.size()) return common::fail(common::Errc::usage, "{} needs a value", flag);
+      return args[++i];
+    };
+    try {
+      if (a == "--metadata") {
+        TRY_ASSIGN(o.metadata, value("--metadata"));
+      } else if (a == "--ram-gib") {
+        TRY_ASSIGN(auto v, value("--ram-gib"));
+        o.ram_gib = std::stod(v);
+      } else if (a == "--cpus") {
+        TRY_ASSIGN(auto v, value("--cpus"));
+        o.cpus = std::stoi(v);
+      } else if (a == "--public-ip") {
+        TRY_ASSIGN(o.public_ip, value("--public-ip"));
+      } else if (a == "--extra-disk") {
+        o.extra_disk = true;
+      } else if (a == "--k3s-kubeconfig") {
+        TRY_ASSIGN(o.k3s_kubeconfig, value("--k3s-kubeconfig"));
+      } else if (a == "--list") {
+        o.list = true;
+      } else if (a == "-h" || a == "--help") {
+        return common::fail(common::Errc::usage, "help requested");
+      } else if (!a.empty() && a[0] == '-') {
+        return common::fail(common::Errc::usage, "unknown option '{}'", a);
+      } else if (o.artifact.empty()) {
+        o.artifact = a;
+      } else {
+        return common::fail(common::Errc::usage, "unexpected argument '{}'", a);
+      }
+    } catch (const std::exception&) {
+      return common::fail(common::Errc::usage, "'{}' needs a number", a);
+    }
+  }
+  if (!o.list && (o.artifact.empty() || !o.metadata)) {
+    return common::fail(common::Errc::usage, "render needs ARTIFACT and --metadata FILE");
+  }
+  if (o.ram_gib <= 0 || o.cpus <= 0) {
+    return common::fail(common::Errc::usage, "--ram-gib and --cpus must be positive");
+  }
+  return o;
+}
+
+}  // namespace
+
+int render_main(const std::vector<std::string>& args) {
+  auto opts = parse(args);
+  if (!opts) {
+    fmt::print(stderr, "binder-firstboot render: {}\n{}", opts.error().to_string(), k_usage);
+    return 2;
+  }
+  if (opts->list) {
+    for (const auto& n : artifact_names()) fmt::print("{}\n", n);
+    fmt::print("all\n");
+    return 0;
+  }
+  SystemCommandRunner runner;
+  LoadOptions load;
+  load.metadata_file = *opts->metadata;
+  auto loaded = load_member(load, runner);
+  if (!loaded) {
+    fmt::print(stderr, "binder-firstboot render: {}\n", loaded.error().to_string());
+    return common::exit_code_for(loaded.error());
+  }
+  MachineFacts facts;
+  facts.ram_bytes = static_cast<std::uint64_t>(opts->ram_gib * 1024.0 * 1024.0 * 1024.0);
+  facts.cpus = opts->cpus;
+  facts.public_ip = opts->public_ip;
+  facts.extra_disk = opts->extra_disk ? "/dev/extra-disk" : "";
+  RenderExtras extras;
+  if (opts->k3s_kubeconfig) {
+    auto text = common::fs::read_file(*opts->k3s_kubeconfig);
+    if (!text) {
+      fmt::print(stderr, "binder-firstboot render: {}\n", text.error().to_string());
+      return 1;
+    }
+    extras.k3s_kubeconfig = *text;
+  }
+  // An empty view on purpose: review output never shows a secret.
+  auto out = render_artifact(opts->artifact, loaded->member, facts, SecretsView{}, extras);
+  if (!out) {
+    fmt::print(stderr, "binder-firstboot render: {}\n", out.error().to_string());
+    return common::exit_code_for(out.error());
+  }
+  fmt::print("{}", *out);
+  return 0;
+}
+
+}  // namespace binder::firstboot::render

@@ -1,0 +1,20 @@
+// SecretsView: a map with placeholders for what is missing.
+#include "firstboot/render/secrets_view.hpp"
+
+namespace binder::firstboot::render {
+
+SecretsView SecretsView::from_member(const Member& member) {
+  SecretsView view;
+  if (member.registry && member.registry->s3) {
+    if (!member.registry->s3->access_key.empty()) view.set(secret::s3_access_key, member.registry->s3->access_key);
+    if (!member.registry->s3->secret_key.empty()) view.set(secret::s3_secret_key, member.registry->s3->secret_key);
+  }
+  return view;
+}
+
+std::string SecretsView::get(std::string_view name) const {
+  auto it = m_values.find(std::string(name));
+  return it == m_values.end() ? placeholder(name) : it->second;
+}
+
+}  // namespace binder::firstboot::render

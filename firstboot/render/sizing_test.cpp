@@ -1,0 +1,58 @@
+// Machine-size rules: the numbers of the real members come out, small VMs still get a quota,
+// and everything grows with the machine.
+#include <catch2/catch.hpp>
+
+#include "firstboot/render/render_fixtures.hpp"
+#include "firstboot/render/sizing.hpp"
+
+using namespace binder::firstboot::render;
+using namespace binder::firstboot::render::fixtures;
+
+TEST_CASE("sizing: a 48 CPU / 192 GiB machine gets the 2i2c member's numbers", "[render][sizing]") {
+  auto s = size_machine(machine(192, 48), example_member());
+  CHECK(s.max_pods == 336);
+  CHECK(s.dind_cpu_request == "4");
+  CHECK(s.dind_memory_request == "12Gi");
+  CHECK(s.dind_cpu_limit == "8");
+  CHECK(s.dind_memory_limit == "16Gi");
+  CHECK(s.total_quota == 306);  // 2i2c runs 300
+  CHECK(s.binderhub_replicas == 2);
+  CHECK(s.harbor_replicas == 2);
+  CHECK(s.user_memory_limit == "2G");
+}
+
+TEST_CASE("sizing: a small test VM still gets a positive quota and minimal dind", "[render][sizing]") {
+  auto s = size_machine(machine(4, 2), example_member());
+  CHECK(s.max_pods == 7);
+  CHECK(s.total_quota >= 1);
+  CHECK(s.dind_cpu_request == "0.5");
+  CHECK(s.dind_memory_request == "1Gi");
+  CHECK(s.dind_cpu_limit == "1");
+  CHECK(s.dind_memory_limit == "2Gi");
+  CHECK(s.user_memory_limit == "1G");
+  CHECK(s.user_cpu_limit == 0.5);
+  CHECK(s.binderhub_replicas == 1);
+}
+
+TEST_CASE("sizing: quota and dind resources never shrink as the machine grows", "[render][sizing]") {
+  int last_quota = 0;
+  int last_dind = 0;
+  for (int ram : {2, 4, 8, 16, 32, 64, 92, 128, 192, 256, 512}) {
+    auto s = size_machine(machine(ram, ram / 4 + 1), example_member());
+    INFO("RAM " << ram);
+    CHECK(s.total_quota >= last_quota);
+    int dind = std::stoi(s.dind_memory_request);
+    CHECK(dind >= last_dind);
+    last_quota = s.total_quota;
+    last_dind = dind;
+  }
+}
+
+TEST_CASE("sizing: max pods follow the metadata factor; the extra disk is reported", "[render][sizing]") {
+  auto member = example_member();
+  member.node.max_pods_per_gib = 1.0;
+  auto s = size_machine(machine(64, 16, true), member);
+  CHECK(s.max_pods == 64);
+  CHECK(s.extra_disk);
+  CHECK(s.to_json()["dind"]["hostLibDir"] == "/mnt/disk/dind");
+}
