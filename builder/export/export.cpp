@@ -188,6 +188,9 @@ Result<std::vector<ExportedFile>> export_outputs(const Path& top_qcow2,
         r.error().with_context(fmt::format("exporting '{}'", name));
       } else {
         step.finish("written");
+        if (options.on_output) {
+          options.on_output(*r);
+        }
       }
       results[i] = std::move(r);
     });

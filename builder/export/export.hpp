@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -56,6 +57,9 @@ struct ExportOptions {
   std::string ovf_product = "binder-image";
   // Write <out_dir>/SHA256SUMS (sha256sum format, sorted by file name) after all outputs.
   bool write_sha256sums = true;
+  // Called once per output when it is written and verified (not yet published), from a worker
+  // thread (must be thread-safe; layers::Progress is). path = its final path. Optional.
+  std::function<void(const ExportedFile&)> on_output;
 };
 
 // The file name an output gets: (spec.name if set, else base_name) + extension:

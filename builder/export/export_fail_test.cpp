@@ -74,9 +74,13 @@ TEST_CASE("export: outputs replace an earlier set; SHA256SUMS describes the new 
   auto out = dir->path() / "out";
   REQUIRE(fs::write_file_atomic(out / "x.qcow2", "old"));
   REQUIRE(fs::write_file_atomic(out / "SHA256SUMS", "old sums\n"));
-  auto r = export_outputs(top, {{"qcow2", "zstd", ""}}, out, "x");
+  std::vector<std::string> reported;
+  ExportOptions o;
+  o.on_output = [&](const ExportedFile& f) { reported.push_back(f.path.filename().string()); };
+  auto r = export_outputs(top, {{"qcow2", "zstd", ""}}, out, "x", o);
   INFO((r ? "" : r.error().to_string()));
   REQUIRE(r);
+  CHECK(reported == std::vector<std::string>{"x.qcow2"});
   CHECK(slurp(out / "SHA256SUMS") == (*r)[0].sha256 + "  x.qcow2\n");
   CHECK(same_contents(top, "qcow2", out / "x.qcow2", "qcow2"));
 }
