@@ -7,6 +7,9 @@
       (JSON or YAML; draft chosen by $schema, else draft 7). --subtree KEY validates only that key
       of the merged values (a sub-chart's values, e.g. binderhub's `jupyterhub`), laid over the
       sub-chart's own defaults (--subchart-defaults), as Helm coalesces them.
+  validate_schema.py keys --defaults V [--free PREFIX]... DOC
+      For charts without a schema (harbor): every key path DOC sets must exist in the chart's
+      default values, except below the --free prefixes (maps the chart leaves open).
   validate_schema.py crd --crd FILE --kind KIND DOC
       A custom resource manifest against the CRD's openAPIV3Schema, unknown fields included.
   validate_schema.py swagger --spec FILE --definition NAME DOC
@@ -78,6 +81,26 @@ def cmd_values(a):
     return errors(load(a.schema), strip_nulls(merged))
 
 
+def cmd_keys(a):
+    defaults = {}
+    for d in a.defaults:
+        defaults = merge(defaults, load(d) or {})
+    out = []
+
+    def walk(doc, base, path):
+        for k, v in doc.items():
+            p = path + [str(k)]
+            joined = ".".join(p)
+            if any(joined == f or joined.startswith(f + ".") for f in a.free):
+                continue
+            if not isinstance(base, dict) or k not in base:
+                out.append("%s: not a key of the chart's values" % joined)
+            elif isinstance(v, dict) and isinstance(base[k], dict):
+                walk(v, base[k], p)
+    walk(load(a.doc) or {}, defaults, [])
+    return out
+
+
 def cmd_crd(a):
     schema = None
     with open(a.crd) as f:
@@ -111,6 +134,10 @@ def main(argv):
     v.add_argument("--subtree")
     v.add_argument("--subchart-defaults", action="append", default=[])
     v.add_argument("doc")
+    k = sub.add_parser("keys")
+    k.add_argument("--defaults", action="append", default=[])
+    k.add_argument("--free", action="append", default=[])
+    k.add_argument("doc")
     c = sub.add_parser("crd")
     c.add_argument("--crd", required=True)
     c.add_argument("--kind", required=True)
@@ -120,7 +147,7 @@ def main(argv):
     s.add_argument("--definition", required=True)
     s.add_argument("doc")
     a = ap.parse_args(argv)
-    problems = {"values": cmd_values, "crd": cmd_crd, "swagger": cmd_swagger}[a.cmd](a)
+    problems = {"values": cmd_values, "keys": cmd_keys, "crd": cmd_crd, "swagger": cmd_swagger}[a.cmd](a)
     for p in problems:
         print(p)
     return 1 if problems else 0

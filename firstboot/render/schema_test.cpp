@@ -1,0 +1,118 @@
+// Every rendered values document validated the way Helm would (chart defaults + valuesContent +
+// valuesSecrets, checked against the chart's own schema from shared/reference/charts), every
+// HelmChart against the k3s CRD schema, every values Secret against the Kubernetes Secret
+// definition, for several machine sizes and both modes. Runs tests/support/validate_schema.py.
+#include <catch2/catch.hpp>
+
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "firstboot/render/charts.hpp"
+#include "firstboot/render/helmchart.hpp"
+#include "firstboot/render/render_fixtures.hpp"
+#include "firstboot/render/yaml.hpp"
+#include "support/test_ca.hpp"
+
+using namespace binder::firstboot;
+using namespace binder::firstboot::render;
+using namespace binder::firstboot::render::fixtures;
+using nlohmann::json;
+
+namespace {
+
+const std::string k_charts = std::string(BINDER_SHARED_DIR) + "/reference/charts";
+const std::string k_apis = std::string(BINDER_SHARED_DIR) + "/reference/apis";
+
+// Writes `doc` as YAML to a temp file and runs validate_schema.py with `args` + the file.
+void expect_valid(const json& doc, std::vector<std::string> args, const std::string& what) {
+  std::string path = "/tmp/binder-render-schema-" + std::to_string(getpid()) + ".yaml";
+  std::ofstream(path) << to_yaml(doc);
+  std::vector<std::string> argv = {BINDER_PYTHON, std::string(BINDER_TESTS_DIR) + "/support/validate_schema.py"};
+  argv.insert(argv.end(), args.begin(), args.end());
+  argv.push_back(path);
+  std::string out, err;
+  int rc = binder::test::run_capture(argv, &out, &err);
+  INFO(what << ":\n" << out << err);
+  CHECK(rc == 0);
+  std::remove(path.c_str());
+}
+
+struct Case {
+  const char* label;
+  double ram;
+  int cpus;
+  bool disk;
+  Mode mode;
+};
+
+const Case k_cases[] = {{"4 GiB/2 CPU standalone", 4, 2, false, Mode::standalone},
+                        {"16 GiB/8 CPU federation", 16, 8, false, Mode::federation},
+                        {"92 GiB/24 CPU + disk", 92, 24, true, Mode::federation},
+                        {"192 GiB/48 CPU + disk", 192, 48, true, Mode::federation}};
+
+json helm_view(const ChartValues& v) { return deep_merge(v.values, v.secret_values); }
+
+}  // namespace
+
+TEST_CASE("schema: binderhub and its jupyterhub values satisfy the charts' schemas", "[render][schema]") {
+  for (const auto& c : k_cases) {
+    auto m = example_member(c.mode);
+    m.binderhub.values = json::parse(R"({"config": {"BinderHub": {"banner_message": "Welcome"}},
+                                         "jupyterhub": {"singleuser": {"defaultUrl": "/lab"}}})");
+    auto doc = helm_view(binderhub_values(m, size_machine(machine(c.ram, c.cpus, c.disk), m), SecretsView{}));
+    const std::string bh = k_charts + "/binderhub/main-b9fad99/";
+    expect_valid(doc, {"values", "--schema", bh + "schema.yaml", "--defaults", bh + "values.yaml"},
+                 std::string("binderhub ") + c.label);
+    const std::string jh = k_charts + "/jupyterhub/4.2.0/";
+    expect_valid(doc, {"values", "--schema", jh + "values.schema.yaml", "--defaults", bh + "values.yaml",
+                       "--subtree", "jupyterhub", "--subchart-defaults", jh + "values.yaml"},
+                 std::string("jupyterhub ") + c.label);
+  }
+}
+
+TEST_CASE("schema: traefik and cert-manager values satisfy the charts' schemas", "[render][schema]") {
+  for (const auto& c : k_cases) {
+    auto m = example_member(c.mode);
+    auto size = size_machine(machine(c.ram, c.cpus, c.disk), m);
+    const std::string tr = k_charts + "/traefik/v41.1.1/";
+    expect_valid(helm_view(traefik_values(m, size)),
+                 {"values", "--schema", tr + "values.schema.json", "--defaults", tr + "values.yaml"},
+                 std::string("traefik ") + c.label);
+    const std::string cm = k_charts + "/cert-manager/v1.20.2/";
+    expect_valid(helm_view(cert_manager_values(m)),
+                 {"values", "--schema", cm + "values.schema.json", "--defaults", cm + "values.yaml"},
+                 "cert-manager");
+  }
+}
+
+TEST_CASE("schema: harbor values only set keys harbor-helm 1.18.1 has", "[render][schema]") {
+  for (bool s3 : {true, false}) {
+    auto m = example_member();
+    if (!s3) m.registry->s3.reset();
+    auto doc = helm_view(harbor_values(m, size_machine(machine(32, 8), m), SecretsView{}));
+    expect_valid(doc, {"keys", "--defaults", k_charts + "/harbor/v1.18.1/values.yaml", "--free",
+                       "expose.ingress.annotations", "--free", "core.serviceAnnotations", "--free",
+                       "persistence.imageChartStorage.s3"},
+                 s3 ? "harbor with s3" : "harbor on local storage");
+  }
+}
+
+TEST_CASE("schema: HelmChart manifests and values Secrets are valid Kubernetes objects", "[render][schema]") {
+  auto m = example_member();
+  auto size = size_machine(machine(16, 4, true), m);
+  std::vector<std::pair<ChartRef, ChartValues>> charts = {
+      {cert_manager_chart(), cert_manager_values(m)},
+      {traefik_chart(), traefik_values(m, size)},
+      {harbor_chart(m), harbor_values(m, size, SecretsView{})},
+      {binderhub_chart(m), binderhub_values(m, size, SecretsView{})}};
+  for (const auto& [ref, values] : charts) {
+    expect_valid(helmchart_manifest(ref, values.values),
+                 {"crd", "--crd", k_apis + "/k3s-helmchart-crd.yaml", "--kind", "HelmChart"}, "HelmChart " + ref.name);
+    if (!ref.values_secret.empty()) {
+      expect_valid(values_secret_manifest(ref, values.secret_values),
+                   {"swagger", "--spec", k_apis + "/k8s-core-subset.json", "--definition", "io.k8s.api.core.v1.Secret"},
+                   "Secret " + ref.values_secret);
+    }
+  }
+}
