@@ -16,6 +16,9 @@ namespace {
 using common::Errc;
 using common::fail;
 
+constexpr std::string_view k_bundle_path = "/etc/ssl/certs/ca-certificates.crt";
+constexpr std::string_view k_local_ca_path = "/usr/local/share/ca-certificates/binder-extra-ca.crt";
+
 std::string where(std::string_view source, const YAML::Mark& m) {
   return fmt::format("{}:{}:{}", source, m.line + 1, m.column + 1);
 }
@@ -109,15 +112,23 @@ std::string cloud_config_tail(const MemberDataOptions& o) {
   std::string out;
   out += "locale: C.UTF-8\n";
   out += "ssh_genkeytypes: [ed25519]\n";
-  if (o.ca_cert_pem) {
+  std::vector<WriteFile> files;
+  if (o.ca_cert_pem && o.ca_install == CaInstall::ca_certs_module) {
     out += "ca_certs:\n  trusted:\n    - " + block_or_quoted("      ", *o.ca_cert_pem);
+  } else if (o.ca_cert_pem) {
+    files.push_back({std::string(k_local_ca_path), *o.ca_cert_pem, "0644"});
+    files.push_back({std::string(k_bundle_path), *o.ca_cert_pem, "0644", true});
   }
-  if (!o.write_files.empty()) {
+  files.insert(files.end(), o.write_files.begin(), o.write_files.end());
+  if (!files.empty()) {
     out += "write_files:\n";
-    for (const WriteFile& f : o.write_files) {
+    for (const WriteFile& f : files) {
       out += "  - path: " + yaml_quoted(f.path) + "\n";
       out += "    permissions: " + yaml_quoted(f.permissions) + "\n";
       out += "    owner: \"root:root\"\n";
+      if (f.append) {
+        out += "    append: true\n";
+      }
       out += "    content: " + block_or_quoted("      ", f.content);
     }
   }

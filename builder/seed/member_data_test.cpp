@@ -67,19 +67,36 @@ TEST_CASE("member-data: CA, write_files and runcmd round-trip exactly", "[member
   o.write_files.push_back({"/etc/odd", " leading space, no newline", "0644"});
   o.write_files.push_back({"/etc/empty", "", "0644"});
   o.runcmd = {"echo 'BINDER-SEED: ok' > /dev/ttyS0"};
-  auto ud = member_data_from_text(k_member, "member.yaml", o);
-  REQUIRE(ud);
-  YAML::Node doc = load(*ud);
-  REQUIRE(doc["ca_certs"]["trusted"].IsSequence());
-  CHECK(doc["ca_certs"]["trusted"][0].as<std::string>() == *o.ca_cert_pem);
-  YAML::Node wf = doc["write_files"];
-  REQUIRE(wf.size() == 3);
-  for (size_t i = 0; i < 3; ++i) {
-    CHECK(wf[i]["path"].as<std::string>() == o.write_files[i].path);
-    CHECK(wf[i]["content"].as<std::string>() == o.write_files[i].content);
-    CHECK(wf[i]["permissions"].as<std::string>() == o.write_files[i].permissions);
+  SECTION("the CA appended to the bundle by write_files (default: no update-ca-certificates)") {
+    auto ud = member_data_from_text(k_member, "member.yaml", o);
+    REQUIRE(ud);
+    YAML::Node doc = load(*ud);
+    CHECK_FALSE(doc["ca_certs"]);
+    YAML::Node wf = doc["write_files"];
+    REQUIRE(wf.size() == 5);
+    CHECK(wf[0]["path"].as<std::string>().starts_with("/usr/local/share/ca-certificates/"));
+    CHECK(wf[0]["content"].as<std::string>() == *o.ca_cert_pem);
+    CHECK_FALSE(wf[0]["append"]);
+    CHECK(wf[1]["path"].as<std::string>() == "/etc/ssl/certs/ca-certificates.crt");
+    CHECK(wf[1]["append"].as<bool>());
+    CHECK(wf[1]["content"].as<std::string>() == *o.ca_cert_pem);
+    for (size_t i = 0; i < 3; ++i) {
+      CHECK(wf[i + 2]["path"].as<std::string>() == o.write_files[i].path);
+      CHECK(wf[i + 2]["content"].as<std::string>() == o.write_files[i].content);
+      CHECK(wf[i + 2]["permissions"].as<std::string>() == o.write_files[i].permissions);
+      CHECK_FALSE(wf[i + 2]["append"]);
+    }
+    CHECK(doc["runcmd"][0].as<std::string>() == o.runcmd[0]);
   }
-  CHECK(doc["runcmd"][0].as<std::string>() == o.runcmd[0]);
+  SECTION("the CA through cloud-init's ca_certs module") {
+    o.ca_install = binder::seed::CaInstall::ca_certs_module;
+    auto ud = member_data_from_text(k_member, "member.yaml", o);
+    REQUIRE(ud);
+    YAML::Node doc = load(*ud);
+    REQUIRE(doc["ca_certs"]["trusted"].IsSequence());
+    CHECK(doc["ca_certs"]["trusted"][0].as<std::string>() == *o.ca_cert_pem);
+    CHECK(doc["write_files"].size() == 3);
+  }
 }
 
 TEST_CASE("member-data: bad documents are errors with file:line:col", "[member-data]") {

@@ -39,19 +39,32 @@ struct WriteFile {
   std::string path;                 // absolute path in the guest
   std::string content;
   std::string permissions = "0644";  // octal string, as cloud-init expects
+  bool append = false;               // append to an existing file instead of replacing it
+};
+
+// How an extra CA becomes trusted in the guest.
+enum class CaInstall {
+  // write_files: the PEM appended to /etc/ssl/certs/ca-certificates.crt (what OpenSSL, Python and
+  // curl read) and kept in /usr/local/share/ca-certificates/ so later update-ca-certificates
+  // runs keep it. Immediate; the default.
+  append_bundle,
+  // cloud-init `ca_certs: trusted:` (runs update-ca-certificates: measured ~150 s under TCG).
+  ca_certs_module,
 };
 
 // What member_data() adds around the member document.
 struct MemberDataOptions {
-  // PEM of a CA to trust system-wide (cloud-init `ca_certs: trusted:`); tests use their own CA.
+  // PEM of a CA to trust system-wide; tests use their own CA for the fake API servers.
   std::optional<std::string> ca_cert_pem;
+  CaInstall ca_install = CaInstall::append_bundle;
   std::vector<WriteFile> write_files;
   std::vector<std::string> runcmd;  // extra shell commands (cloud-init runcmd), in order
 };
 
 // Turns a member file into `#cloud-config` user-data: `binder_member:` holding the document,
 // `locale: C.UTF-8` (images may lack the locales package), `ssh_genkeytypes: [ed25519]` (fast;
-// RSA generation takes up to 30 s under TCG), plus the options above. The file may hold the
+// RSA generation takes up to 30 s under TCG), plus the options above (the CA's write_files come
+// before the caller's). The file may hold the
 // document itself or a mapping with the single key `binder_member`. Errors: unreadable file
 // (Errc::io / not_found), YAML syntax or a document that is not a mapping with a string `name`
 // (Errc::invalid_config, message starts with `path:line:col:`). Field-level validation is the

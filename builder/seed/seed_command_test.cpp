@@ -63,8 +63,9 @@ TEST_CASE("seed command: a seed from files on disk", "[seed-command]") {
   REQUIRE(seed);
   YAML::Node ud = YAML::Load(seed->user_data);
   CHECK(ud["binder_member"]["name"].as<std::string>() == "smoke");
-  CHECK(ud["ca_certs"]["trusted"][0].as<std::string>().starts_with("-----BEGIN CERTIFICATE-----"));
-  CHECK(ud["write_files"][0]["permissions"].as<std::string>() == "0600");
+  REQUIRE(ud["write_files"].size() == 3);  // CA file, CA appended to the bundle, fake-kube.yaml
+  CHECK(ud["write_files"][1]["content"].as<std::string>().starts_with("-----BEGIN CERTIFICATE-----"));
+  CHECK(ud["write_files"][2]["permissions"].as<std::string>() == "0600");
   YAML::Node md = YAML::Load(seed->meta_data);
   CHECK(md["instance-id"].as<std::string>() == "smoke-1");
   CHECK(md["local-hostname"].as<std::string>() == "smoke");
@@ -97,6 +98,6 @@ TEST_CASE("seed command: member-data prints the user-data", "[seed-command]") {
   auto ud = binder::seed::run_member_data(in.cmd);
   REQUIRE(ud);
   CHECK(ud->starts_with("#cloud-config\n"));
-  CHECK(YAML::Load(*ud)["write_files"][0]["path"].as<std::string>() ==
+  CHECK(YAML::Load(*ud)["write_files"][2]["path"].as<std::string>() ==
         "/etc/binder-image/test/fake-kube.yaml");
 }

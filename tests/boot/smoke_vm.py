@@ -74,7 +74,7 @@ def make_sparse(path, size_bytes):
 
 class Vm:
     def __init__(self, accel, overlay, seed, extra_disk, serial_log, memory=2048, cpus=2,
-                 firmware=None):
+                 firmware=None, kernel=None):
         self.serial_log = serial_log
         self.argv = ["qemu-system-x86_64", "-accel", accel, "-M", "pc" if not firmware else "q35",
                      "-m", str(memory), "-smp", str(cpus), "-nodefaults", "-display", "none",
@@ -88,6 +88,8 @@ class Vm:
             self.argv += ["-cpu", "host"]
         if firmware:
             self.argv += ["-bios", firmware]
+        if kernel:  # (vmlinuz, initrd, cmdline): direct kernel boot, ~10 s faster than GRUB
+            self.argv += ["-kernel", kernel[0], "-initrd", kernel[1], "-append", kernel[2]]
         self.proc = None
         self.started = None
         self._pos = 0

@@ -25,7 +25,7 @@ class Fake:
         os.makedirs(state_dir, exist_ok=True)
         self.kind = kind
         self.log = open(os.path.join(state_dir, "serve.log"), "a")
-        argv = ["python3", serve_py, "--kind", kind, "--tls-cert", f"{pki}/server.crt",
+        argv = [os.environ.get("BINDER_PYTHON", "/usr/bin/python3"), serve_py, "--kind", kind, "--tls-cert", f"{pki}/server.crt",
                 "--tls-key", f"{pki}/server.key", "--state-dir", state_dir] + args
         self.proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=self.log, text=True)
         self.port = self.control_port = None
