@@ -153,7 +153,7 @@ TEST_CASE("fakes: kube validates Secret bodies and materializes a HelmChart's de
     names.push_back(d["metadata"]["name"]);
   }
   // created (not ready) first, ready on the next look because ready-delay is 0
-  CHECK(names == std::vector<std::string>{"binder", "hub", "proxy", "user-scheduler"});
+  CHECK(names == std::vector<std::string>{"binder", "hub", "proxy"});
   auto hub = curl(kube, "GET", kube.url() + "/apis/apps/v1/namespaces/example/deployments/hub", cert);
   CHECK(hub.body["status"]["readyReplicas"] == 1);
   CHECK(kube.violations().size() == 1);

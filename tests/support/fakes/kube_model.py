@@ -167,7 +167,7 @@ def chart_deployments(chart, release):
         base = fullname(release, "cert-manager")
         return [base, base + "-cainjector", base + "-webhook"]
     if chart == "binderhub":
-        return ["binder", "hub", "proxy", "user-scheduler"]
+        return ["binder", "hub", "proxy"]  # user-scheduler is disabled (as on mybinder)
     if chart == "traefik":
         return [fullname(release, "traefik")]
     return [fullname(release, chart)]
