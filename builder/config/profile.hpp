@@ -3,8 +3,9 @@
 // with every default filled in, every path resolved and every cross-field rule checked; a Profile
 // you hold is valid. Every value carries the SourceLoc it came from (Located<T>), so later errors
 // (a missing file, a checksum mismatch) can point at the YAML line. A value that came from a
-// built-in default has loc.path == "<default>" and line 0. Plain data, no behaviour; thread-safe
-// to share read-only.
+// built-in default has loc.path == "<default>" and line 0; one from `--set key=v` has
+// loc.path == "--set key" and line 0; an optional value nobody set is empty with an empty loc.
+// Plain data, no behaviour; thread-safe to share read-only.
 #pragma once
 
 #include <cstdint>
