@@ -1,0 +1,36 @@
+// Settings of the federation steps that do not come from member metadata: where the vendor APIs
+// are (real endpoints by default; tests and the smoke boot point them at fakes), which CA to
+// trust for them, the kubeconfig, and how long to wait for Harbor and the deployments. A wait
+// that times out is Errc::temporary: binder-firstboot exits 75 and systemd runs it again later.
+#pragma once
+
+#include <chrono>
+#include <filesystem>
+#include <string>
+
+#include "common/http.hpp"
+
+namespace binder::firstboot::federation {
+
+struct FederationOptions {
+  std::string cloudflare_api = "https://api.cloudflare.com/client/v4";
+  // Empty: https://<registry host>/api/v2.0 (the member's own Harbor through its ingress).
+  std::string harbor_api;
+  // Empty: the endpoint from metadata registry.s3.endpoint.
+  std::string s3_endpoint;
+  // Timeouts, retries and CA for the vendor APIs (ca_file empty: the system store).
+  common::http::Options http;
+  // The k3s admin kubeconfig, a system path mapped through Env::path().
+  std::string kubeconfig = "/etc/rancher/k3s/k3s.yaml";
+  std::chrono::milliseconds harbor_timeout{std::chrono::minutes(20)};
+  std::chrono::milliseconds deploy_timeout{std::chrono::minutes(30)};
+  std::chrono::milliseconds poll_interval{std::chrono::seconds(5)};
+};
+
+// Defaults overridden by the environment (smoke boot, operators debugging a member):
+//   BINDER_FIRSTBOOT_CLOUDFLARE_API, BINDER_FIRSTBOOT_HARBOR_API, BINDER_FIRSTBOOT_S3_ENDPOINT,
+//   BINDER_FIRSTBOOT_CA_FILE (extra CA for all three), BINDER_FIRSTBOOT_WAIT_SCALE (a factor
+//   applied to the waits, e.g. 0.01 in tests).
+FederationOptions options_from_environment();
+
+}  // namespace binder::firstboot::federation

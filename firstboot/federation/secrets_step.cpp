@@ -1,0 +1,93 @@
+// secrets:generate: the member's stable secrets, generated once with OpenSSL RAND and recorded in
+// the journal (0600) before anything uses them, so a crash at any point never loses or changes
+// one (Harbor would otherwise churn its pods, member spec §1 step 11). They then go to the Secret
+// kube-system/binder-member-secrets; the charts get them through their valuesSecrets Secrets.
+#include "common/log.hpp"
+#include "firstboot/clients/api.hpp"
+#include "firstboot/clients/harbor.hpp"
+#include "firstboot/federation/context.hpp"
+#include "firstboot/federation/generate.hpp"
+
+namespace binder::firstboot::federation {
+
+namespace s = render::secret;
+using clients::random_alnum;
+
+namespace {
+
+inline constexpr const char* k_registry_user = "harbor_registry_user";
+
+Result<std::string> alnum(size_t n) { return random_alnum(n); }
+Result<std::string> password() { return clients::make_robot_secret(); }
+
+class SecretsStep : public Step {
+ public:
+  explicit SecretsStep(FederationOptions o) : m_options(std::move(o)) {}
+  std::string_view id() const override { return "secrets:generate"; }
+  std::string describe(const Env&) const override {
+    return "generate Harbor and Grafana secrets once; Secret kube-system/binder-member-secrets";
+  }
+  std::string fingerprint(const Env&) const override { return fingerprint_of({"v1"}); }
+
+  Result<Outcome> apply(Env& env) override {
+    size_t before = known(env);
+    TRY(ensure_secret(env, s::harbor_admin_password, password));
+    TRY(ensure_secret(env, s::harbor_secret_key, [] { return alnum(16); }));
+    TRY(ensure_secret(env, s::harbor_core_secret, [] { return alnum(16); }));
+    TRY(ensure_secret(env, s::harbor_xsrf_key, [] { return alnum(32); }));
+    TRY(ensure_secret(env, s::harbor_jobservice_secret, [] { return alnum(16); }));
+    TRY(ensure_secret(env, s::harbor_registry_secret, [] { return alnum(16); }));
+    TRY_ASSIGN(std::string registry_pw, ensure_secret(env, s::harbor_registry_password, password));
+    TRY(ensure_secret(env, s::harbor_registry_htpasswd,
+                      [&] { return htpasswd_line(k_registry_user, registry_pw); }));
+    TRY(token_pair(env));
+    TRY(ensure_secret(env, s::grafana_admin_password, password));
+    bool generated = known(env) != before;
+
+    nlohmann::json data = nlohmann::json::object();
+    for (auto name : generated_secret_names()) {
+      data[std::string(name)] = *env.output(secret_output_key(name));
+    }
+    nlohmann::json secret = {{"apiVersion", "v1"},
+                             {"kind", "Secret"},
+                             {"metadata",
+                              {{"name", "binder-member-secrets"},
+                               {"namespace", "kube-system"},
+                               {"labels", {{"app.kubernetes.io/managed-by", "binder-firstboot"}}}}},
+                             {"type", "Opaque"},
+                             {"stringData", data}};
+    TRY_ASSIGN(KubeClient kube, kube_client(env, m_options));
+    TRY_ASSIGN(bool applied, apply_logged(kube, secret));
+    return generated || applied ? Outcome::changed : Outcome::unchanged;
+  }
+
+ private:
+  static size_t known(const Env& env) {
+    size_t n = 0;
+    for (auto name : generated_secret_names()) n += env.output(secret_output_key(name)) ? 1 : 0;
+    return n;
+  }
+  // Key and certificate belong together: a key without its certificate (a crash between the two
+  // records) is replaced with a fresh pair; nothing has used either yet.
+  static Result<void> token_pair(Env& env) {
+    auto key = env.output(secret_output_key(s::harbor_token_key));
+    auto cert = env.output(secret_output_key(s::harbor_token_cert));
+    if (key && cert) {
+      common::log::add_secret(*key);
+      return {};
+    }
+    TRY_ASSIGN(TokenKeyPair pair, token_keypair("harbor-token-ca"));
+    TRY(env.put_output(secret_output_key(s::harbor_token_key), pair.key_pem, true));
+    TRY(env.put_output(secret_output_key(s::harbor_token_cert), pair.cert_pem, false));
+    return {};
+  }
+  FederationOptions m_options;
+};
+
+}  // namespace
+
+std::unique_ptr<Step> make_secrets_step(const FederationOptions& o) {
+  return std::make_unique<SecretsStep>(o);
+}
+
+}  // namespace binder::firstboot::federation
