@@ -8,6 +8,7 @@
 #include <algorithm>
 
 #include "common/fs.hpp"
+#include "common/spellcheck.hpp"
 #include "config/parse_ctx.hpp"
 #include "config/validate.hpp"
 #include "config/values.hpp"
@@ -211,8 +212,21 @@ void walk(const std::string& prefix, const std::string& shown, const Node* node,
         continue;
       }
       std::string where = shown.empty() ? "" : fmt::format(" in '{}'", shown);
-      c.diags.error_suggest(e.key_loc, fmt::format("unknown key '{}'{}", e.key, where), e.key,
-                            names);
+      std::string msg = fmt::format("unknown key '{}'{}", e.key, where);
+      if (!common::suggest(e.key, names)) {
+        // Right name, wrong place ("size:" at the top): point at the full key.
+        for (const SettingSpec& s : settings()) {
+          if (leaf_of(s.key) == e.key && s.key.find("[]") == std::string_view::npos) {
+            c.diags.error(e.key_loc, msg, fmt::format("did you mean '{}'?", s.key),
+                          static_cast<int>(e.key.size()));
+            msg.clear();
+            break;
+          }
+        }
+      }
+      if (!msg.empty()) {
+        c.diags.error_suggest(e.key_loc, msg, e.key, names);
+      }
     }
   }
   const std::size_t item = c.item;
