@@ -60,6 +60,31 @@ class RootContext {
   std::chrono::seconds m_timeout;
 };
 
+// Removes the unpacked tree, also on error paths. Not as root, the tree holds directories
+// without write permission (e.g. /proc 0555) that must be opened up first.
+class UnpackedTree {
+ public:
+  explicit UnpackedTree(stdfs::path tree) : m_tree(std::move(tree)) {}
+  ~UnpackedTree() { (void)remove(); }
+  UnpackedTree(const UnpackedTree&) = delete;
+  UnpackedTree& operator=(const UnpackedTree&) = delete;
+  Result<void> remove() {
+    std::error_code ec;
+    if (m_tree.empty() || !stdfs::exists(m_tree, ec)) {
+      return {};
+    }
+    if (::geteuid() != 0) {
+      (void)exec::run({"chmod", "-R", "u+rwX", m_tree.string()});
+    }
+    TRY(cfs::remove_tree(m_tree));
+    m_tree.clear();
+    return {};
+  }
+
+ private:
+  stdfs::path m_tree;
+};
+
 Result<void> create_sparse(const stdfs::path& path, std::uint64_t size) {
   int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0 || ::ftruncate(fd, static_cast<off_t>(size)) != 0) {
@@ -143,6 +168,7 @@ Result<void> assemble(const stdfs::path& tarball, const stdfs::path& out_qcow2, 
   auto tree = work.path() / "tree";
   auto raw = work.path() / "disk.raw";
   TRY(cfs::make_directories(tree));
+  UnpackedTree tree_guard(tree);
   RootContext root(work.path() / "fakeroot.state", options.tool_timeout);
   TRY(root.check());
 
@@ -176,6 +202,7 @@ Result<void> assemble(const stdfs::path& tarball, const stdfs::path& out_qcow2, 
                     "-E", fmt::format("offset={},nodiscard", layout.root.offset), "-d", tree.string(),
                     raw.string(), std::to_string(layout.root.size / 4096)}),
           "making the root filesystem");
+  TRY(tree_guard.remove());  // now in the filesystem image; frees the space before convert
   auto efi = work.path() / "BOOTX64.EFI";
   auto esp = work.path() / "esp.img";
   auto core = work.path() / "core.img";

@@ -118,6 +118,8 @@ TEST_CASE("assemble: the Debian test rootfs boots under BIOS and UEFI", "[slow][
     CHECK(boot.log.find("root=LABEL=root") != std::string::npos);
     CHECK(boot.seconds_to_target > 0);
     CHECK(boot.seconds_to_login > 0);
+    // Every unit started so far came up (e.g. sshd without cloud-init, networkd, resolved).
+    CHECK(boot.log.find("FAILED") == std::string::npos);
   }
 
   // UEFI: OVMF, removable-path BOOTX64.EFI, kernel, systemd.

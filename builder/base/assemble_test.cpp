@@ -3,10 +3,13 @@
 #include "base/disk_layout.hpp"
 #include "base/grub_bios.hpp"
 #include "base/grub_images.hpp"
+#include "base/assemble.hpp"
+#include "common/exec.hpp"
 #include "common/fs.hpp"
 
 using namespace binder::base;
 namespace cfs = binder::common::fs;
+namespace exec = binder::common::exec;
 namespace stdfs = std::filesystem;
 
 namespace {
@@ -91,4 +94,61 @@ TEST_CASE("grub config: kernel symlinks preferred, else the newest versioned ker
   auto none = find_boot_entry(empty.path());
   REQUIRE_FALSE(none);
   CHECK(none.error().message.starts_with("no kernel with an initrd found"));
+}
+
+TEST_CASE("assemble: a tiny tree becomes a GPT disk with ext4 root, ESP and BIOS boot code", "[assemble]") {
+  auto tmp = cfs::TempDir::create("binder-assemble-tiny").value();
+  auto tree = tmp.path() / "tree";
+  REQUIRE(cfs::write_file_atomic(tree / "boot/vmlinuz-1.0", "kernel"));
+  REQUIRE(cfs::write_file_atomic(tree / "boot/initrd.img-1.0", "initrd"));
+  REQUIRE(cfs::write_file_atomic(tree / "etc/owned", "x"));
+  REQUIRE(cfs::write_file_atomic(tree / "proc/.keep", ""));
+  stdfs::permissions(tree / "proc", stdfs::perms::owner_read | stdfs::perms::owner_exec |
+                                        stdfs::perms::group_read | stdfs::perms::group_exec |
+                                        stdfs::perms::others_read | stdfs::perms::others_exec);
+  auto tarball = tmp.path() / "tiny.tar";
+  // Owned by uid 1234 in the tarball whoever runs this: the image must keep it (root or fakeroot).
+  REQUIRE(exec::run_checked({"tar", "-C", tree.string(), "--owner=1234", "--group=1234", "--numeric-owner",
+                             "-cf", tarball.string(), "."}));
+  stdfs::permissions(tree / "proc", stdfs::perms::owner_write, stdfs::perm_options::add);
+  auto out = tmp.path() / "out" / "tiny.qcow2";
+  auto r = assemble_rootfs_disk(tarball, out, 200 * k_mib, {.work_dir = tmp.path()});
+  REQUIRE(r);
+  // The scratch directory (with its read-only /proc when not root) is gone.
+  for (const auto& e : stdfs::directory_iterator(tmp.path())) {
+    CHECK_FALSE(e.path().filename().string().starts_with("binder-assemble"));
+  }
+  auto raw = tmp.path() / "tiny.raw";
+  REQUIRE(exec::run_checked({"qemu-img", "convert", "-O", "raw", out.string(), raw.string()}));
+  CHECK(stdfs::file_size(raw) == 200 * k_mib);
+
+  auto parts = exec::run_checked({"sfdisk", "--dump", raw.string()});
+  REQUIRE(parts);
+  CHECK(parts->out.find("start=        2048, size=        2048, type=21686148-6449-6E6F-744E-656564454649") !=
+        std::string::npos);
+  CHECK(parts->out.find("start=      135168") != std::string::npos);
+
+  auto root = raw.string() + "?offset=" + std::to_string(66 * k_mib);
+  auto owned = exec::run_checked({"debugfs", "-R", "stat /etc/owned", root});
+  REQUIRE(owned);
+  CHECK(owned->out.find("User:  1234") != std::string::npos);
+  auto cfg = exec::run_checked({"debugfs", "-R", "cat /boot/grub/grub.cfg", root});
+  REQUIRE(cfg);
+  CHECK(cfg->out.find("linux /boot/vmlinuz-1.0 root=LABEL=root") != std::string::npos);
+  auto label = exec::run_checked({"debugfs", "-R", "stats", root});
+  REQUIRE(label);
+  CHECK(label->out.find("Filesystem volume name:   root") != std::string::npos);
+
+  auto esp = exec::run_checked({"mdir", "-b", "-i", raw.string() + "@@" + std::to_string(2 * k_mib), "::/EFI/BOOT"},
+                               {.env = {{"MTOOLS_SKIP_CHECK", "1"}}});
+  REQUIRE(esp);
+  CHECK(esp->out.find("BOOTX64.EFI") != std::string::npos);
+
+  auto mbr = cfs::read_file(raw).value().substr(0, 512);
+  CHECK(static_cast<unsigned char>(mbr[510]) == 0x55);
+  CHECK(static_cast<unsigned char>(mbr[511]) == 0xAA);
+  CHECK(le(mbr, 0x5c, 8) == 2048);
+  CHECK(static_cast<unsigned char>(mbr[0x1c2]) == 0xEE);  // the protective MBR entry survived
+  CHECK_FALSE(stdfs::exists(tmp.path() / "out" / "tiny.qcow2.partial"));
+  CHECK(std::distance(stdfs::directory_iterator(tmp.path() / "out"), stdfs::directory_iterator()) == 1);
 }
