@@ -68,7 +68,7 @@ class World:
     def __init__(self, repo, work, name, domain, project, real_k3s=False):
         self.repo, self.work = repo, work
         # real_k3s: the image runs the real k3s, so no fake Kubernetes API; Harbor's admin
-        # password is then preset through the test metadata (the fake cannot see the cluster).
+        # password is then preset through the test environment (the fake cannot see the cluster).
         self.real_k3s = real_k3s
         self.name, self.domain, self.project = name, domain, project
         self.pki = os.path.join(work, "pki")
@@ -127,17 +127,19 @@ class World:
             "registry": {"host": f"registry.{self.name}.{self.domain}", "project": self.project,
                          "quota_gb": 100},
             "node": {"extra_disk": "auto", "max_pods_per_gib": 1.75},
-            "test": self._test_keys(),
         }
 
-    def _test_keys(self):
-        """The test-only member section: where the fakes are, and the CA they use."""
-        keys = {"endpoints": {"cloudflare": self.fakes["cloudflare"].guest_url("/client/v4"),
-                              "harbor": self.fakes["harbor"].guest_url()},
-                "ca_file": "/etc/binder-image/test/ca.pem"}
+    def firstboot_env(self):
+        """/etc/binder-image/test/firstboot.env (read by the test overlay's drop-in for
+        binder-firstboot.service): where the fakes are and the CA they use. Test-only knobs
+        stay out of the member metadata."""
+        lines = [f"BINDER_FIRSTBOOT_CLOUDFLARE_API={self.fakes['cloudflare'].guest_url('/client/v4')}",
+                 f"BINDER_FIRSTBOOT_HARBOR_API={self.fakes['harbor'].guest_url('/api/v2.0')}",
+                 "BINDER_FIRSTBOOT_CA_FILE=/etc/binder-image/test/ca.pem"]
         if self.real_k3s:
-            keys["harbor_admin_password"] = self.secrets["harbor admin password"]
-        return keys
+            lines.append("BINDER_FIRSTBOOT_HARBOR_ADMIN_PASSWORD="
+                         + self.secrets["harbor admin password"])
+        return "\n".join(lines) + "\n"
 
     # --- simulation ------------------------------------------------------------------------------
     def kube_secrets(self):
