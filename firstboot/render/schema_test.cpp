@@ -10,6 +10,7 @@
 
 #include "firstboot/render/charts.hpp"
 #include "firstboot/render/helmchart.hpp"
+#include "firstboot/render/mybinder_files.hpp"
 #include "firstboot/render/render_fixtures.hpp"
 #include "firstboot/render/yaml.hpp"
 #include "support/test_ca.hpp"
@@ -114,5 +115,25 @@ TEST_CASE("schema: HelmChart manifests and values Secrets are valid Kubernetes o
                    {"swagger", "--spec", k_apis + "/k8s-core-subset.json", "--definition", "io.k8s.api.core.v1.Secret"},
                    "Secret " + ref.values_secret);
     }
+  }
+}
+
+TEST_CASE("schema: the mybinder member files fit mybinder's chart and its sub-charts", "[render][schema]") {
+  for (const auto& c : k_cases) {
+    if (c.mode != Mode::federation) continue;
+    auto m = example_member();
+    auto size = size_machine(machine(c.ram, c.cpus, c.disk), m);
+    // deploy.py layers config/<name>.yaml then secrets/config/<name>.yaml over mybinder/values.yaml
+    json doc = deep_merge(mybinder_config(m, size), mybinder_secrets(m, SecretsView{}));
+    const std::string mb = std::string(BINDER_SHARED_DIR) + "/reference/mybinder/values.yaml";
+    const std::string bh = k_charts + "/binderhub/main-b9fad99/";
+    expect_valid(doc, {"values", "--schema", bh + "schema.yaml", "--defaults", mb, "--subtree", "binderhub",
+                       "--subchart-defaults", bh + "values.yaml"},
+                 std::string("mybinder binderhub ") + c.label);
+    json harbor = doc["harbor"];
+    harbor.erase("enabled");  // the meta-chart's dependency condition, not a harbor value
+    expect_valid(harbor, {"keys", "--defaults", k_charts + "/harbor/v1.18.1/values.yaml", "--free",
+                          "persistence.imageChartStorage.s3"},
+                 "mybinder harbor");
   }
 }

@@ -4,7 +4,9 @@
 // launcher.
 #include <catch2/catch.hpp>
 
+#include <chrono>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -157,4 +159,27 @@ TEST_CASE("fakes: kube validates Secret bodies and materializes a HelmChart's de
   auto hub = curl(kube, "GET", kube.url() + "/apis/apps/v1/namespaces/example/deployments/hub", cert);
   CHECK(hub.body["status"]["readyReplicas"] == 1);
   CHECK(kube.violations().size() == 1);
+}
+
+TEST_CASE("fakes: kube installs a HelmChart only once its values Secret exists", "[fakes]") {
+  auto pki = TestPki::create();
+  FakeServer kube(FakeKind::kube, pki, {.extra_args = {"--helm-delay", "0", "--ready-delay", "0"}});
+  std::vector<std::string> cert = {"--cert", pki.client_cert().string(), "--key", pki.client_key().string()};
+  auto hc = json::parse(R"({"apiVersion":"helm.cattle.io/v1","kind":"HelmChart",
+      "metadata":{"name":"harbor","namespace":"kube-system"},
+      "spec":{"chart":"harbor","targetNamespace":"x","createNamespace":true,
+              "valuesSecrets":[{"name":"harbor-values","keys":["values.yaml"]}]}})");
+  REQUIRE(curl(kube, "POST", kube.url() + "/apis/helm.cattle.io/v1/namespaces/kube-system/helmcharts",
+               cert, hc.dump()).status == 201);
+  auto job = curl(kube, "GET", kube.url() + "/apis/batch/v1/namespaces/kube-system/jobs/helm-install-harbor", cert);
+  CHECK(job.body["status"]["failed"] == 1);
+  CHECK(curl(kube, "GET", kube.url() + "/apis/apps/v1/namespaces/x/deployments", cert).body["items"].empty());
+  REQUIRE(curl(kube, "POST", kube.url() + "/api/v1/namespaces/kube-system/secrets", cert,
+               R"({"apiVersion":"v1","kind":"Secret","metadata":{"name":"harbor-values"},
+                   "stringData":{"values.yaml":"a: 1\n"}})").status == 201);
+  std::this_thread::sleep_for(std::chrono::milliseconds(700));
+  job = curl(kube, "GET", kube.url() + "/apis/batch/v1/namespaces/kube-system/jobs/helm-install-harbor", cert);
+  CHECK(job.body["status"]["succeeded"] == 1);
+  CHECK(curl(kube, "GET", kube.url() + "/apis/apps/v1/namespaces/x/deployments", cert).body["items"].size() == 4);
+  CHECK(kube.violations().empty());
 }

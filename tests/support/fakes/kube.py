@@ -9,7 +9,8 @@ object is 409 AlreadyExists, PUT with a stale resourceVersion 409 Conflict, a mi
 404; Secrets merge stringData into base64 data; PATCH supports merge, strategic-merge
 (approximated by merge), JSON patch and server-side apply (creates; needs fieldManager). A node
 (--node-name) turns Ready after --node-ready-delay; a HelmChart gets its Job helm-install-<name>
-and the chart's Deployments after --helm-delay, Ready after a further --ready-delay.
+and the chart's Deployments after --helm-delay, Ready after a further --ready-delay. While a
+Secret named in spec.valuesSecrets is missing the Job is failed and the install retried.
 """
 import base64
 import json
@@ -106,6 +107,12 @@ class Kube(Fake):
         if ok and not self.get("", "namespaces", None, target):
             self.store({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": target},
                         "status": {"phase": "Active"}}, "", "namespaces")
+        missing = [r.get("name") for r in spec.get("valuesSecrets") or []
+                   if not r.get("ignoreUpdates") and not self.get("", "secrets", p["ns"], r.get("name"))]
+        if missing:
+            # helm-controller needs every referenced values Secret; it retries once they appear.
+            ok = False
+            keep.append(dict(p, due=time.time() + 0.5))
         job = km.install_job(p["name"], p["ns"], bool(ok))
         self.store(job, "batch", "jobs", self.get("batch", "jobs", p["ns"], job["metadata"]["name"]))
         hc["status"] = {"jobName": job["metadata"]["name"], "conditions": [
