@@ -60,7 +60,9 @@ std::string kvm_device_problem() {
   return {};
 }
 
-std::string seconds(std::chrono::milliseconds ms) { return common::log::format_duration(ms.count() / 1000.0); }
+std::string seconds(std::chrono::milliseconds ms) {
+  return common::log::format_duration(ms.count() / 1000.0);
+}
 
 Result<Accel> decide(AccelMode mode, std::chrono::milliseconds deadline) {
   if (mode == AccelMode::tcg) {
@@ -80,9 +82,10 @@ Result<Accel> decide(AccelMode mode, std::chrono::milliseconds deadline) {
     return fail(Errc::precondition, "KVM requested but a probe guest does not run under it ({})",
                 probe.detail);
   }
-  return Accel{false, "tcg",
-               fmt::format("using TCG: /dev/kvm exists but a probe guest did not run under KVM ({})",
-                           probe.detail)};
+  return Accel{
+      false, "tcg",
+      fmt::format("using TCG: /dev/kvm exists but a probe guest did not run under KVM ({})",
+                  probe.detail)};
 }
 
 }  // namespace
@@ -96,31 +99,50 @@ Result<AccelMode> parse_accel_mode(std::string_view text) {
 
 std::string_view to_string(AccelMode mode) {
   switch (mode) {
-    case AccelMode::auto_: return "auto";
-    case AccelMode::kvm: return "kvm";
-    case AccelMode::tcg: return "tcg";
+    case AccelMode::auto_:
+      return "auto";
+    case AccelMode::kvm:
+      return "kvm";
+    case AccelMode::tcg:
+      return "tcg";
   }
   return "auto";
 }
 
-Result<ProbeResult> run_accel_probe(std::string_view qemu_accel, std::chrono::milliseconds deadline) {
+Result<ProbeResult> run_accel_probe(std::string_view qemu_accel,
+                                    std::chrono::milliseconds deadline) {
   if (!exec::find_program("qemu-system-x86_64")) {
     return fail(Errc::not_found, "qemu-system-x86_64 not found in PATH");
   }
   TRY_ASSIGN(auto dir, cfs::TempDir::create("binder-accel-probe"));
   auto image = dir.path() / "probe.img";
   TRY(cfs::write_file_atomic(image, probe_boot_sector()));
-  std::vector<std::string> argv{"qemu-system-x86_64", "-accel", std::string(qemu_accel),
-                                "-M", "pc", "-m", "16", "-nodefaults", "-nographic",
-                                "-no-reboot", "-display", "none", "-serial", "none",
-                                "-monitor", "none",
-                                "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04",
-                                "-drive", fmt::format("file={},format=raw,if=ide", image.string())};
+  std::vector<std::string> argv{"qemu-system-x86_64",
+                                "-accel",
+                                std::string(qemu_accel),
+                                "-M",
+                                "pc",
+                                "-m",
+                                "16",
+                                "-nodefaults",
+                                "-nographic",
+                                "-no-reboot",
+                                "-display",
+                                "none",
+                                "-serial",
+                                "none",
+                                "-monitor",
+                                "none",
+                                "-device",
+                                "isa-debug-exit,iobase=0xf4,iosize=0x04",
+                                "-drive",
+                                fmt::format("file={},format=raw,if=ide", image.string())};
   exec::Options options;
   options.timeout = deadline;
   auto start = std::chrono::steady_clock::now();
   TRY_ASSIGN(exec::Output out, exec::run(argv, options));
-  auto took = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start);
+  auto took = std::chrono::duration_cast<std::chrono::milliseconds>(
+      std::chrono::steady_clock::now() - start);
   ProbeResult result;
   if (out.timed_out) {
     result.detail = fmt::format("the probe guest did not finish within {}", seconds(deadline));

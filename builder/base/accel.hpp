@@ -39,12 +39,13 @@ Result<Accel> choose_accel(AccelMode mode,
 
 // The outcome of one probe run (exposed for tests and `--accel kvm` diagnostics).
 struct ProbeResult {
-  bool ran = false;         // the guest executed and reported back through isa-debug-exit
-  std::string detail;       // "guest ran in 0.4s" / "timed out after 8s" / "exit status 1: ..."
+  bool ran = false;    // the guest executed and reported back through isa-debug-exit
+  std::string detail;  // "guest ran in 0.4s" / "timed out after 8s" / "exit status 1: ..."
 };
 // Boots the probe guest once under `qemu_accel` ("kvm" or "tcg"), uncached. Errors only if the
 // probe could not be set up (no qemu-system-x86_64, temp file); a guest that fails is ran=false.
-Result<ProbeResult> run_accel_probe(std::string_view qemu_accel, std::chrono::milliseconds deadline);
+Result<ProbeResult> run_accel_probe(std::string_view qemu_accel,
+                                    std::chrono::milliseconds deadline);
 
 // Environment for libguestfs under `accel`: {LIBGUESTFS_BACKEND_SETTINGS=force_tcg} for TCG,
 // empty for KVM.

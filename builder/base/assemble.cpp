@@ -108,7 +108,8 @@ Result<void> write_at(const stdfs::path& disk, const stdfs::path& src, std::uint
     }
   } closer{in, out};
   if (in < 0 || out < 0) {
-    return fail(Errc::io, "copying '{}' into '{}': {}", src.string(), disk.string(), std::strerror(errno));
+    return fail(Errc::io, "copying '{}' into '{}': {}", src.string(), disk.string(),
+                std::strerror(errno));
   }
   std::vector<char> buf(1 << 20);
   std::uint64_t pos = 0;
@@ -145,19 +146,21 @@ std::uint64_t estimate_tree_bytes(const stdfs::path& tree) {
 }
 
 Result<void> check_tools() {
-  for (const char* tool : {"tar", "sfdisk", "mke2fs", "mformat", "mmd", "mcopy", "grub-mkimage", "qemu-img"}) {
+  for (const char* tool :
+       {"tar", "sfdisk", "mke2fs", "mformat", "mmd", "mcopy", "grub-mkimage", "qemu-img"}) {
     if (!exec::find_program(tool)) {
       return fail(Errc::precondition, "'{}' is not installed (ci/deps installs it)", tool);
     }
   }
   if (!stdfs::exists("/usr/lib/grub/i386-pc/boot.img")) {
-    return fail(Errc::precondition, "/usr/lib/grub/i386-pc/boot.img is missing (install grub-pc-bin)");
+    return fail(Errc::precondition,
+                "/usr/lib/grub/i386-pc/boot.img is missing (install grub-pc-bin)");
   }
   return {};
 }
 
-Result<void> assemble(const stdfs::path& tarball, const stdfs::path& out_qcow2, std::uint64_t size_bytes,
-                      const AssembleOptions& options) {
+Result<void> assemble(const stdfs::path& tarball, const stdfs::path& out_qcow2,
+                      std::uint64_t size_bytes, const AssembleOptions& options) {
   std::error_code ec;
   if (!stdfs::is_regular_file(tarball, ec)) {
     return fail(Errc::not_found, "the rootfs tarball does not exist or is not a file");
@@ -179,10 +182,11 @@ Result<void> assemble(const stdfs::path& tarball, const stdfs::path& out_qcow2, 
           "unpacking");
   auto needed = estimate_tree_bytes(tree);
   if (needed > layout.root.size) {
-    return fail(Errc::invalid_config,
-                "disk size {} MiB is too small: the root filesystem needs about {} MiB (+66 MiB for "
-                "boot partitions)",
-                layout.disk_size / k_mib, needed / k_mib + 1);
+    return fail(
+        Errc::invalid_config,
+        "disk size {} MiB is too small: the root filesystem needs about {} MiB (+66 MiB for "
+        "boot partitions)",
+        layout.disk_size / k_mib, needed / k_mib + 1);
   }
 
   // 2. The boot entry and its static grub.cfg inside the tree.
@@ -198,8 +202,8 @@ Result<void> assemble(const stdfs::path& tarball, const stdfs::path& out_qcow2, 
   TRY(create_sparse(raw, layout.disk_size));
   TRY(exec::run_checked({"sfdisk", "--quiet", "--no-reread", "--no-tell-kernel", raw.string()},
                         {.timeout = options.tool_timeout, .stdin_data = sfdisk_script(layout)}));
-  TRY_CTX(root.run({"mke2fs", "-q", "-F", "-t", "ext4", "-L", k_root_label, "-b", "4096",
-                    "-E", fmt::format("offset={},nodiscard", layout.root.offset), "-d", tree.string(),
+  TRY_CTX(root.run({"mke2fs", "-q", "-F", "-t", "ext4", "-L", k_root_label, "-b", "4096", "-E",
+                    fmt::format("offset={},nodiscard", layout.root.offset), "-d", tree.string(),
                     raw.string(), std::to_string(layout.root.size / 4096)}),
           "making the root filesystem");
   TRY(tree_guard.remove());  // now in the filesystem image; frees the space before convert
@@ -215,7 +219,8 @@ Result<void> assemble(const stdfs::path& tarball, const stdfs::path& out_qcow2, 
   auto t_disk = std::chrono::steady_clock::now();
 
   // 4. qcow2, published by rename.
-  TRY(cfs::make_directories(out_qcow2.parent_path().empty() ? stdfs::path(".") : out_qcow2.parent_path()));
+  TRY(cfs::make_directories(out_qcow2.parent_path().empty() ? stdfs::path(".")
+                                                            : out_qcow2.parent_path()));
   cfs::AtomicFile out(out_qcow2);
   TRY(exec::run_checked({"qemu-img", "convert", "-q", "-f", "raw", "-O", "qcow2", raw.string(),
                          out.temp_path().string()},

@@ -24,7 +24,7 @@ struct AssembleOptions {
   // Scratch space for the unpacked tree and the raw disk (about tarball's unpacked size + the
   // disk's used bytes); default $TMPDIR or /tmp.
   std::filesystem::path work_dir;
-  std::string extra_kernel_args;  // appended to the kernel command line in grub.cfg
+  std::string extra_kernel_args;           // appended to the kernel command line in grub.cfg
   std::chrono::seconds tool_timeout{900};  // per external tool (tar, mke2fs, qemu-img)
 };
 
@@ -37,7 +37,8 @@ struct AssembleOptions {
 // On success out_qcow2 is complete; on failure it is untouched (no partial output) and the
 // error names the tarball (Errc::invalid_config for a too-small size, Errc::precondition for a
 // tree without a kernel/initrd or a missing tool, Errc::external_tool with the tool's stderr).
-Result<void> assemble_rootfs_disk(const std::filesystem::path& tarball, const std::filesystem::path& out_qcow2,
-                                  std::uint64_t size_bytes, const AssembleOptions& options = {});
+Result<void> assemble_rootfs_disk(const std::filesystem::path& tarball,
+                                  const std::filesystem::path& out_qcow2, std::uint64_t size_bytes,
+                                  const AssembleOptions& options = {});
 
 }  // namespace binder::base

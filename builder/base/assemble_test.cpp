@@ -1,9 +1,10 @@
+#include "base/assemble.hpp"
+
 #include <catch2/catch.hpp>
 
 #include "base/disk_layout.hpp"
 #include "base/grub_bios.hpp"
 #include "base/grub_images.hpp"
-#include "base/assemble.hpp"
 #include "common/exec.hpp"
 #include "common/fs.hpp"
 
@@ -32,8 +33,10 @@ TEST_CASE("disk layout: BIOS boot, ESP and root at fixed MiB offsets", "[assembl
   CHECK(l->root.offset + l->root.size <= l->disk_size - 33 * 512);
   auto script = sfdisk_script(*l);
   CHECK(script.find("label: gpt\n") == 0);
-  CHECK(script.find("start=2048, size=2048, type=21686148-6449-6E6F-744E-656564454649") != std::string::npos);
-  CHECK(script.find("start=4096, size=131072, type=C12A7328-F81F-11D2-BA4B-00A0C93EC93B") != std::string::npos);
+  CHECK(script.find("start=2048, size=2048, type=21686148-6449-6E6F-744E-656564454649") !=
+        std::string::npos);
+  CHECK(script.find("start=4096, size=131072, type=C12A7328-F81F-11D2-BA4B-00A0C93EC93B") !=
+        std::string::npos);
   auto tiny = make_layout(100 * k_mib);
   REQUIRE_FALSE(tiny);
   CHECK(tiny.error().message.find("too small") != std::string::npos);
@@ -68,7 +71,8 @@ TEST_CASE("grub bios: core.img's blocklist covers its remaining sectors", "[asse
   CHECK(big.error().message.find("does not fit") != std::string::npos);
 }
 
-TEST_CASE("grub config: kernel symlinks preferred, else the newest versioned kernel", "[assemble]") {
+TEST_CASE("grub config: kernel symlinks preferred, else the newest versioned kernel",
+          "[assemble]") {
   auto tmp = cfs::TempDir::create("binder-boot-entry").value();
   auto tree = tmp.path();
   REQUIRE(cfs::make_directories(tree / "boot"));
@@ -82,13 +86,15 @@ TEST_CASE("grub config: kernel symlinks preferred, else the newest versioned ker
   CHECK(e->kernel == "/boot/vmlinuz-6.1.0-56-cloud-amd64");
   CHECK(e->initrd == "/boot/initrd.img-6.1.0-56-cloud-amd64");
   stdfs::create_symlink("boot/vmlinuz-6.1.0-10-cloud-amd64", tree / "vmlinuz");
-  stdfs::create_symlink("/boot/initrd.img-6.1.0-10-cloud-amd64", tree / "initrd.img");  // absolute: in-tree
+  stdfs::create_symlink("/boot/initrd.img-6.1.0-10-cloud-amd64",
+                        tree / "initrd.img");  // absolute: in-tree
   e = find_boot_entry(tree);
   REQUIRE(e);
   CHECK(e->kernel == "/vmlinuz");
   CHECK(e->initrd == "/initrd.img");
   auto cfg = render_grub_cfg(*e);
-  CHECK(cfg.find("linux /vmlinuz root=LABEL=root ro console=tty0 console=ttyS0,115200\n") != std::string::npos);
+  CHECK(cfg.find("linux /vmlinuz root=LABEL=root ro console=tty0 console=ttyS0,115200\n") !=
+        std::string::npos);
   CHECK(cfg.find("initrd /initrd.img\n") != std::string::npos);
   auto empty = cfs::TempDir::create("binder-boot-entry").value();
   auto none = find_boot_entry(empty.path());
@@ -96,7 +102,8 @@ TEST_CASE("grub config: kernel symlinks preferred, else the newest versioned ker
   CHECK(none.error().message.starts_with("no kernel with an initrd found"));
 }
 
-TEST_CASE("assemble: a tiny tree becomes a GPT disk with ext4 root, ESP and BIOS boot code", "[assemble]") {
+TEST_CASE("assemble: a tiny tree becomes a GPT disk with ext4 root, ESP and BIOS boot code",
+          "[assemble]") {
   auto tmp = cfs::TempDir::create("binder-assemble-tiny").value();
   auto tree = tmp.path() / "tree";
   REQUIRE(cfs::write_file_atomic(tree / "boot/vmlinuz-1.0", "kernel"));
@@ -108,8 +115,8 @@ TEST_CASE("assemble: a tiny tree becomes a GPT disk with ext4 root, ESP and BIOS
                                         stdfs::perms::others_read | stdfs::perms::others_exec);
   auto tarball = tmp.path() / "tiny.tar";
   // Owned by uid 1234 in the tarball whoever runs this: the image must keep it (root or fakeroot).
-  REQUIRE(exec::run_checked({"tar", "-C", tree.string(), "--owner=1234", "--group=1234", "--numeric-owner",
-                             "-cf", tarball.string(), "."}));
+  REQUIRE(exec::run_checked({"tar", "-C", tree.string(), "--owner=1234", "--group=1234",
+                             "--numeric-owner", "-cf", tarball.string(), "."}));
   stdfs::permissions(tree / "proc", stdfs::perms::owner_write, stdfs::perm_options::add);
   auto out = tmp.path() / "out" / "tiny.qcow2";
   auto r = assemble_rootfs_disk(tarball, out, 200 * k_mib, {.work_dir = tmp.path()});
@@ -124,7 +131,8 @@ TEST_CASE("assemble: a tiny tree becomes a GPT disk with ext4 root, ESP and BIOS
 
   auto parts = exec::run_checked({"sfdisk", "--dump", raw.string()});
   REQUIRE(parts);
-  CHECK(parts->out.find("start=        2048, size=        2048, type=21686148-6449-6E6F-744E-656564454649") !=
+  CHECK(parts->out.find(
+            "start=        2048, size=        2048, type=21686148-6449-6E6F-744E-656564454649") !=
         std::string::npos);
   CHECK(parts->out.find("start=      135168") != std::string::npos);
 
@@ -139,8 +147,9 @@ TEST_CASE("assemble: a tiny tree becomes a GPT disk with ext4 root, ESP and BIOS
   REQUIRE(label);
   CHECK(label->out.find("Filesystem volume name:   root") != std::string::npos);
 
-  auto esp = exec::run_checked({"mdir", "-b", "-i", raw.string() + "@@" + std::to_string(2 * k_mib), "::/EFI/BOOT"},
-                               {.env = {{"MTOOLS_SKIP_CHECK", "1"}}});
+  auto esp = exec::run_checked(
+      {"mdir", "-b", "-i", raw.string() + "@@" + std::to_string(2 * k_mib), "::/EFI/BOOT"},
+      {.env = {{"MTOOLS_SKIP_CHECK", "1"}}});
   REQUIRE(esp);
   CHECK(esp->out.find("BOOTX64.EFI") != std::string::npos);
 
@@ -150,5 +159,6 @@ TEST_CASE("assemble: a tiny tree becomes a GPT disk with ext4 root, ESP and BIOS
   CHECK(le(mbr, 0x5c, 8) == 2048);
   CHECK(static_cast<unsigned char>(mbr[0x1c2]) == 0xEE);  // the protective MBR entry survived
   CHECK_FALSE(stdfs::exists(tmp.path() / "out" / "tiny.qcow2.partial"));
-  CHECK(std::distance(stdfs::directory_iterator(tmp.path() / "out"), stdfs::directory_iterator()) == 1);
+  CHECK(std::distance(stdfs::directory_iterator(tmp.path() / "out"), stdfs::directory_iterator()) ==
+        1);
 }

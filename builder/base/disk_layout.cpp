@@ -31,7 +31,8 @@ Result<DiskLayout> make_layout(std::uint64_t disk_size) {
 
 std::string sfdisk_script(const DiskLayout& l) {
   auto line = [](const Extent& e, const char* type, const char* name) {
-    return fmt::format("start={}, size={}, type={}, name=\"{}\"\n", e.first_lba(), e.sectors(), type, name);
+    return fmt::format("start={}, size={}, type={}, name=\"{}\"\n", e.first_lba(), e.sectors(),
+                       type, name);
   };
   return "label: gpt\nunit: sectors\nfirst-lba: 2048\n" +
          line(l.bios_boot, k_type_bios_boot, "bios-boot") + line(l.esp, k_type_esp, "esp") +

@@ -109,7 +109,8 @@ Result<std::string> read_list(const std::string& where, const FetchOptions& opti
 Result<std::string> verify_local_file(const ArtifactSource& source, const FetchOptions& options) {
   std::error_code ec;
   if (!stdfs::is_regular_file(source.file, ec)) {
-    return fail(Errc::not_found, "'{}' does not exist or is not a regular file", source.file.string());
+    return fail(Errc::not_found, "'{}' does not exist or is not a regular file",
+                source.file.string());
   }
   if (source.sha256.empty() && source.sha256sums.empty()) {
     return std::string{};  // allowed by the caller (require_checksum == false)
@@ -185,7 +186,8 @@ Result<Fetched> fetch_artifact(const ArtifactSource& source, const CacheDir& cac
   }
   auto name = source.effective_name();
   if (name.empty() || name == "." || name == "..") {
-    return fail(Errc::invalid_config, "cannot tell a file name from URL '{}'; give a name", source.url);
+    return fail(Errc::invalid_config, "cannot tell a file name from URL '{}'; give a name",
+                source.url);
   }
   TRY_ASSIGN(std::string expected, expected_sha256(source, options));
   auto dir = cache.downloads() / expected;
@@ -198,7 +200,8 @@ Result<Fetched> fetch_artifact(const ArtifactSource& source, const CacheDir& cac
   }
   TRY(cfs::make_directories(dir));
   if (stdfs::exists(partial, ec)) {
-    common::log::info("resuming download of '{}' at {} bytes", source.url, stdfs::file_size(partial, ec));
+    common::log::info("resuming download of '{}' at {} bytes", source.url,
+                      stdfs::file_size(partial, ec));
   }
   if (is_file_url(source.url)) {
     TRY_CTX(copy_resuming(file_url_path(source.url), partial), "fetching '{}'", source.url);
@@ -210,8 +213,8 @@ Result<Fetched> fetch_artifact(const ArtifactSource& source, const CacheDir& cac
   if (actual != expected) {
     stdfs::remove(partial, ec);
     stdfs::remove(dir, ec);  // only if empty
-    return fail(Errc::checksum, "checksum mismatch for '{}': expected sha256 {}, got {}", source.url,
-                expected, actual);
+    return fail(Errc::checksum, "checksum mismatch for '{}': expected sha256 {}, got {}",
+                source.url, expected, actual);
   }
   // Published only now: the entry's name promises verified content.
   TRY(cfs::rename_path(partial, entry));

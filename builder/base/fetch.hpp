@@ -30,12 +30,12 @@ struct CacheDir {
 // Where an input comes from. Exactly one of url / file. The checksum: `sha256`, or `sha256sums`
 // (a URL or path of a SHA256SUMS-style list, looked up by `name`), or both (sha256 wins).
 struct ArtifactSource {
-  std::string url;              // https://, http:// or file:// URL
-  std::filesystem::path file;   // a local file, verified where it is (not copied)
-  std::string sha256;           // 64 hex digits
-  std::string sha256sums;       // URL (https/http/file) or local path
-  std::string name;             // list key and cache file name; default: last component of url/file
-  bool require_checksum = true; // false: an unchecked local file is accepted (rootfs tarballs)
+  std::string url;             // https://, http:// or file:// URL
+  std::filesystem::path file;  // a local file, verified where it is (not copied)
+  std::string sha256;          // 64 hex digits
+  std::string sha256sums;      // URL (https/http/file) or local path
+  std::string name;            // list key and cache file name; default: last component of url/file
+  bool require_checksum = true;  // false: an unchecked local file is accepted (rootfs tarballs)
 
   // `name`, or the last path component of the URL (without query) or file.
   std::string effective_name() const;
@@ -45,8 +45,8 @@ struct ArtifactSource {
 using ImageSource = ArtifactSource;
 
 struct FetchOptions {
-  common::http::Options http;           // timeouts, CA file, retries
-  common::http::ProgressFn progress;    // download progress (bytes so far, total or -1)
+  common::http::Options http;         // timeouts, CA file, retries
+  common::http::ProgressFn progress;  // download progress (bytes so far, total or -1)
 };
 
 struct Fetched {

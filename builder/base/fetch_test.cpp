@@ -1,13 +1,13 @@
-#include <catch2/catch.hpp>
+#include "base/fetch.hpp"
 
 #include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <catch2/catch.hpp>
 #include <thread>
 
-#include "base/fetch.hpp"
 #include "common/fs.hpp"
 #include "common/hash.hpp"
 
@@ -63,8 +63,9 @@ class RangeServer {
  public:
   explicit RangeServer(const stdfs::path& dir) : m_dir(dir) {
     REQUIRE(cfs::write_file_atomic(dir / "server.py", k_server_py));
-    std::vector<std::string> args{BINDER_PYTHON, (dir / "server.py").string(), (dir / "www").string(),
-                                  (dir / "port").string(), (dir / "requests.log").string()};
+    std::vector<std::string> args{BINDER_PYTHON, (dir / "server.py").string(),
+                                  (dir / "www").string(), (dir / "port").string(),
+                                  (dir / "requests.log").string()};
     std::vector<char*> argv;
     for (auto& a : args) argv.push_back(a.data());
     argv.push_back(nullptr);
@@ -85,7 +86,9 @@ class RangeServer {
   void serve(const std::string& name, const std::string& data) const {
     REQUIRE(cfs::write_file_atomic(m_dir / "www" / name, data));
   }
-  std::string log() const { return cfs::read_file_if_exists(m_dir / "requests.log").value().value_or(""); }
+  std::string log() const {
+    return cfs::read_file_if_exists(m_dir / "requests.log").value().value_or("");
+  }
 
  private:
   stdfs::path m_dir;
@@ -151,7 +154,7 @@ TEST_CASE("fetch: the checksum is looked up in a SHA256SUMS list by file name", 
   auto file = env.src("noble-server-cloudimg-amd64.img", "qcow2 bytes");
   auto sha = common::hash::sha256_hex("qcow2 bytes");
   auto sums = env.src("SHA256SUMS", std::string(64, 'c') + " *other.img\n" + sha +
-                                         " *noble-server-cloudimg-amd64.img\n");
+                                        " *noble-server-cloudimg-amd64.img\n");
   ArtifactSource s{.url = "file://" + file.string(), .sha256sums = sums.string()};
   auto r = fetch_artifact(s, env.cache);
   REQUIRE(r);
@@ -159,7 +162,8 @@ TEST_CASE("fetch: the checksum is looked up in a SHA256SUMS list by file name", 
   s.name = "missing.img";
   auto missing = fetch_artifact(s, env.cache);
   REQUIRE_FALSE(missing);
-  CHECK(missing.error().message == "'missing.img' is not listed in '" + sums.string() + "' (2 entries)");
+  CHECK(missing.error().message ==
+        "'missing.img' is not listed in '" + sums.string() + "' (2 entries)");
 }
 
 TEST_CASE("fetch: local files are verified in place; a checksum is required", "[fetch]") {
@@ -208,8 +212,8 @@ TEST_CASE("fetch: an HTTP download failing its SHA256SUMS check leaves nothing b
   server.serve("k3s", "tampered");
   auto listed = common::hash::sha256_hex("original");
   server.serve("sha256sum-amd64.txt", listed + "  k3s\n");
-  auto r = fetch_artifact({.url = server.url("k3s"), .sha256sums = server.url("sha256sum-amd64.txt")},
-                          env.cache);
+  auto r = fetch_artifact(
+      {.url = server.url("k3s"), .sha256sums = server.url("sha256sum-amd64.txt")}, env.cache);
   REQUIRE_FALSE(r);
   CHECK(r.error().code == common::Errc::checksum);
   CHECK(r.error().message.find(server.url("k3s")) != std::string::npos);
@@ -222,8 +226,8 @@ TEST_CASE("fetch: a missing HTTP file is an error naming the URL", "[fetch][http
   RangeServer server(env.tmp.path() / "server");
   FetchOptions options;
   options.http.max_attempts = 1;
-  auto r = fetch_artifact({.url = server.url("nope.img"), .sha256 = std::string(64, 'a')}, env.cache,
-                          options);
+  auto r = fetch_artifact({.url = server.url("nope.img"), .sha256 = std::string(64, 'a')},
+                          env.cache, options);
   REQUIRE_FALSE(r);
   INFO(r.error().to_string());
   CHECK(r.error().to_string().find(server.url("nope.img")) != std::string::npos);

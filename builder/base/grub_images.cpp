@@ -20,8 +20,9 @@ namespace cfs = common::fs;
 namespace stdfs = std::filesystem;
 
 const std::vector<std::string> k_common_modules{
-    "part_gpt", "part_msdos", "ext2", "fat", "search", "search_label", "search_fs_uuid", "normal",
-    "linux", "configfile", "echo", "test", "serial", "terminal", "gzio", "boot", "minicmd", "ls", "cat"};
+    "part_gpt", "part_msdos", "ext2",       "fat",  "search", "search_label", "search_fs_uuid",
+    "normal",   "linux",      "configfile", "echo", "test",   "serial",       "terminal",
+    "gzio",     "boot",       "minicmd",    "ls",   "cat"};
 
 std::string early_config() {
   return fmt::format(
@@ -42,8 +43,8 @@ Result<void> mkimage(const std::string& format, const std::string& platform_dir,
   }
   auto cfg = out.parent_path() / (out.filename().string() + ".early.cfg");
   TRY(cfs::write_file_atomic(cfg, early_config()));
-  std::vector<std::string> argv{"grub-mkimage", "-O", format, "-d", dir.string(), "-p", "/boot/grub",
-                                "-c", cfg.string(), "-o", out.string()};
+  std::vector<std::string> argv{"grub-mkimage", "-O", format,       "-d", dir.string(), "-p",
+                                "/boot/grub",   "-c", cfg.string(), "-o", out.string()};
   argv.insert(argv.end(), k_common_modules.begin(), k_common_modules.end());
   argv.insert(argv.end(), extra_modules.begin(), extra_modules.end());
   TRY(exec::run_checked(argv, {.timeout = std::chrono::minutes(2)}));
@@ -104,15 +105,18 @@ Result<BootEntry> find_boot_entry(const stdfs::path& tree) {
   }
   std::vector<std::string> versions;
   std::error_code ec;
-  for (auto it = stdfs::directory_iterator(tree / "boot", ec); !ec && it != stdfs::directory_iterator(); it.increment(ec)) {
+  for (auto it = stdfs::directory_iterator(tree / "boot", ec);
+       !ec && it != stdfs::directory_iterator(); it.increment(ec)) {
     auto name = it->path().filename().string();
-    if (name.starts_with("vmlinuz-") && stdfs::exists(tree / "boot" / ("initrd.img-" + version_of(name, "vmlinuz-")))) {
+    if (name.starts_with("vmlinuz-") &&
+        stdfs::exists(tree / "boot" / ("initrd.img-" + version_of(name, "vmlinuz-")))) {
       versions.push_back(version_of(name, "vmlinuz-"));
     }
   }
   if (versions.empty()) {
     return fail(Errc::precondition,
-                "no kernel with an initrd found (/vmlinuz + /initrd.img, or /boot/vmlinuz-* + /boot/initrd.img-*)");
+                "no kernel with an initrd found (/vmlinuz + /initrd.img, or /boot/vmlinuz-* + "
+                "/boot/initrd.img-*)");
   }
   std::sort(versions.begin(), versions.end(), version_less);
   entry.kernel = "/boot/vmlinuz-" + versions.back();
@@ -136,7 +140,8 @@ std::string render_grub_cfg(const BootEntry& e) {
       "    linux {} root=LABEL={} ro console=tty0 console=ttyS0,115200{}{}\n"
       "    initrd {}\n"
       "}}\n",
-      k_root_label, e.kernel, k_root_label, e.extra_args.empty() ? "" : " ", e.extra_args, e.initrd);
+      k_root_label, e.kernel, k_root_label, e.extra_args.empty() ? "" : " ", e.extra_args,
+      e.initrd);
 }
 
 Result<void> make_bios_core_image(const stdfs::path& out) {
@@ -147,16 +152,18 @@ Result<void> make_efi_image(const stdfs::path& out) {
   return mkimage("x86_64-efi", "x86_64-efi", {"all_video"}, out);
 }
 
-Result<void> make_esp_image(const stdfs::path& out, std::uint64_t size, const stdfs::path& efi_binary) {
+Result<void> make_esp_image(const stdfs::path& out, std::uint64_t size,
+                            const stdfs::path& efi_binary) {
   exec::Options options{.timeout = std::chrono::minutes(1), .env = {{"MTOOLS_SKIP_CHECK", "1"}}};
   auto image = out.string();
   std::error_code ec;
   stdfs::remove(out, ec);
-  TRY(exec::run_checked({"mformat", "-i", image, "-C", "-T", std::to_string(size / k_sector), "-h", "64",
-                         "-s", "32", "-v", k_esp_label, "::"},
+  TRY(exec::run_checked({"mformat", "-i", image, "-C", "-T", std::to_string(size / k_sector), "-h",
+                         "64", "-s", "32", "-v", k_esp_label, "::"},
                         options));
   TRY(exec::run_checked({"mmd", "-i", image, "::/EFI", "::/EFI/BOOT"}, options));
-  TRY(exec::run_checked({"mcopy", "-i", image, efi_binary.string(), "::/EFI/BOOT/BOOTX64.EFI"}, options));
+  TRY(exec::run_checked({"mcopy", "-i", image, efi_binary.string(), "::/EFI/BOOT/BOOTX64.EFI"},
+                        options));
   return {};
 }
 

@@ -11,7 +11,8 @@ namespace {
 
 std::string_view trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r'))
+    s.remove_suffix(1);
   return s;
 }
 
@@ -51,8 +52,8 @@ std::optional<Sha256Entry> parse_line(std::string_view line) {
 }  // namespace
 
 bool is_sha256_hex(std::string_view text) {
-  return text.size() == 64 &&
-         std::all_of(text.begin(), text.end(), [](unsigned char c) { return std::isxdigit(c) != 0; });
+  return text.size() == 64 && std::all_of(text.begin(), text.end(),
+                                          [](unsigned char c) { return std::isxdigit(c) != 0; });
 }
 
 std::string normalize_sha256(std::string_view text) {
@@ -75,7 +76,8 @@ std::vector<Sha256Entry> parse_sha256sums(std::string_view text) {
   return entries;
 }
 
-std::optional<std::string> find_sha256(const std::vector<Sha256Entry>& entries, std::string_view name) {
+std::optional<std::string> find_sha256(const std::vector<Sha256Entry>& entries,
+                                       std::string_view name) {
   name = strip_name(name);
   for (const auto& e : entries) {
     if (e.name == name) {
@@ -85,7 +87,8 @@ std::optional<std::string> find_sha256(const std::vector<Sha256Entry>& entries, 
   return std::nullopt;
 }
 
-Result<std::string> lookup_sha256(std::string_view text, std::string_view name, std::string_view source) {
+Result<std::string> lookup_sha256(std::string_view text, std::string_view name,
+                                  std::string_view source) {
   auto entries = parse_sha256sums(text);
   if (entries.empty()) {
     return common::fail(common::Errc::checksum, "'{}' holds no sha256 checksum lines", source);
@@ -93,8 +96,8 @@ Result<std::string> lookup_sha256(std::string_view text, std::string_view name, 
   if (auto hex = find_sha256(entries, name)) {
     return *hex;
   }
-  return common::fail(common::Errc::checksum, "'{}' is not listed in '{}' ({} entries)", name, source,
-                      entries.size());
+  return common::fail(common::Errc::checksum, "'{}' is not listed in '{}' ({} entries)", name,
+                      source, entries.size());
 }
 
 }  // namespace binder::base

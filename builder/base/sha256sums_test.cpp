@@ -1,6 +1,6 @@
-#include <catch2/catch.hpp>
-
 #include "base/sha256sums.hpp"
+
+#include <catch2/catch.hpp>
 
 using namespace binder::base;
 
@@ -10,7 +10,8 @@ const std::string b = "B" + std::string(63, 'b');
 }  // namespace
 
 TEST_CASE("sha256sums: text and binary mode lines both parse", "[sha256sums]") {
-  auto text = a + "  noble-server-cloudimg-amd64.img\n" + b + " *noble-server-cloudimg-amd64.tar.gz\r\n";
+  auto text =
+      a + "  noble-server-cloudimg-amd64.img\n" + b + " *noble-server-cloudimg-amd64.tar.gz\r\n";
   auto entries = parse_sha256sums(text);
   REQUIRE(entries.size() == 2);
   CHECK(entries[0].name == "noble-server-cloudimg-amd64.img");
@@ -20,9 +21,10 @@ TEST_CASE("sha256sums: text and binary mode lines both parse", "[sha256sums]") {
 }
 
 TEST_CASE("sha256sums: BSD lines, ./ prefixes and junk lines", "[sha256sums]") {
-  auto text = "-----BEGIN PGP SIGNED MESSAGE-----\nHash: SHA256\n\n# comment\n"
-              "SHA256 (k3s) = " + a + "\n" + a.substr(0, 63) + "  truncated\n" +
-              b + "  ./sub/file name with spaces\n";
+  auto text =
+      "-----BEGIN PGP SIGNED MESSAGE-----\nHash: SHA256\n\n# comment\n"
+      "SHA256 (k3s) = " +
+      a + "\n" + a.substr(0, 63) + "  truncated\n" + b + "  ./sub/file name with spaces\n";
   auto entries = parse_sha256sums(text);
   REQUIRE(entries.size() == 2);
   CHECK(entries[0].name == "k3s");
@@ -32,10 +34,12 @@ TEST_CASE("sha256sums: BSD lines, ./ prefixes and junk lines", "[sha256sums]") {
 }
 
 TEST_CASE("sha256sums: a missing name is an error naming the file and the list", "[sha256sums]") {
-  auto r = lookup_sha256(a + "  k3s\n", "k3s-airgap-images-amd64.tar.zst", "https://x/sha256sum-amd64.txt");
+  auto r = lookup_sha256(a + "  k3s\n", "k3s-airgap-images-amd64.tar.zst",
+                         "https://x/sha256sum-amd64.txt");
   REQUIRE_FALSE(r);
   CHECK(r.error().message ==
-        "'k3s-airgap-images-amd64.tar.zst' is not listed in 'https://x/sha256sum-amd64.txt' (1 entries)");
+        "'k3s-airgap-images-amd64.tar.zst' is not listed in 'https://x/sha256sum-amd64.txt' (1 "
+        "entries)");
   auto empty = lookup_sha256("<html>not found</html>", "k3s", "SUMS");
   REQUIRE_FALSE(empty);
   CHECK(empty.error().message == "'SUMS' holds no sha256 checksum lines");
