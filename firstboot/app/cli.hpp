@@ -1,5 +1,9 @@
-// The binder-firstboot command line: verbs run, status, plan, render.
+// The binder-firstboot command line: verbs run, status, plan, render; --help everywhere.
+// Logs go to stderr (syslog "<N>" prefixes when not a TTY, for journald), verb output to stdout.
 #pragma once
+
+#include <string>
+#include <vector>
 
 namespace binder::firstboot {
 
