@@ -125,8 +125,8 @@ ChartValues binderhub_values(const Member& member, const Sizing& size, const Sec
   if (size.extra_disk) {
     dind["hostLibDir"] = "/mnt/disk/dind";
   }
-  b["imageCleaner"] = json::parse(R"({"enabled": true, "imageGCThresholdHigh": 40e9,
-      "imageGCThresholdLow": 10e9, "imageGCThresholdType": "absolute"})");
+  b["imageCleaner"] = json::parse(R"({"enabled": true, "imageGCThresholdHigh": 40000000000,
+      "imageGCThresholdLow": 10000000000, "imageGCThresholdType": "absolute"})");
   b["ingress"] = {{"enabled", true},
                   {"annotations", ingress_annotations(member, nullptr)},
                   {"hosts", {binder_host(member)}},

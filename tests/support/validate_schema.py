@@ -21,6 +21,7 @@ DOC is a YAML or JSON file ('-' for stdin). Prints one problem per line; exit 0 
 import argparse
 import json
 import os
+import re
 import sys
 
 import jsonschema
@@ -31,11 +32,21 @@ import kube_model  # noqa: E402
 from openapi import Spec  # noqa: E402
 
 
+class GoYamlLoader(yaml.SafeLoader):
+    """PyYAML reads YAML 1.1, where `40e9` is a string; Helm's Go YAML reads it as a float, as
+    YAML 1.2 does. Resolve exponent-only floats like Helm so defaults files validate as in Helm."""
+
+
+GoYamlLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:float", re.compile(r"^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)[eE][-+]?[0-9]+$"),
+    list("-+0123456789."))
+
+
 def load(path):
     text = sys.stdin.read() if path == "-" else open(path).read()
     if path.endswith(".json"):
         return json.loads(text)
-    return yaml.safe_load(text)
+    return yaml.load(text, Loader=GoYamlLoader)
 
 
 def merge(base, overlay):
