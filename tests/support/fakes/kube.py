@@ -178,6 +178,8 @@ class Kube(Fake):
         group, version, ns, plural, name, _ = parsed
         kind = res[0]
         problems = []
+        # A full object: POST, PUT, and server-side apply (PATCH application/apply-patch+yaml).
+        full = req.method in ("POST", "PUT") or req.content_type == "application/apply-patch+yaml"
         body = json.dumps(km.strip_nulls(obj)).encode() if obj is not None else b""
         if req.method == "PATCH":
             body = b"{}"
@@ -185,6 +187,8 @@ class Kube(Fake):
             problems += self.spec.check(req.method, req.path, req.query, req.headers, body, "application/json")
             defn = "#/definitions/io.k8s.api.%s.v1.%s" % ("apps" if group == "apps" else "core", kind)
             schema = {"$ref": defn}
+            if req.method == "PATCH" and full and obj is not None:
+                problems += self.spec.schema_errors(schema, km.strip_nulls(obj), "body", request=True)
         else:
             schema = self.crds.get(kind)
             for q in req.query:
@@ -192,9 +196,9 @@ class Kube(Fake):
                              "labelSelector", "fieldSelector", "limit", "continue", "resourceVersion",
                              "timeoutSeconds", "propagationPolicy", "gracePeriodSeconds"):
                     problems.append("unknown query parameter '%s'" % q)
-            if schema is not None and obj is not None and req.method in ("POST", "PUT"):
+            if schema is not None and obj is not None and full:
                 problems += self.spec.schema_errors(schema, km.strip_nulls(obj), "body")
-        if obj is None or req.method not in ("POST", "PUT"):
+        if obj is None or not full:
             return problems
         if obj.get("apiVersion") != km.api_version(group, version) or obj.get("kind") != kind:
             problems.append("body apiVersion/kind %s/%s, expected %s/%s" % (
