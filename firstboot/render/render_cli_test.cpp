@@ -1,0 +1,79 @@
+// The render verb: flags, exit codes, and that it never prints a secret from the metadata file.
+#include <catch2/catch.hpp>
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "firstboot/render/render_cli.hpp"
+
+using binder::firstboot::render::render_main;
+
+namespace {
+
+// Runs render_main with stdout captured.
+int run(const std::vector<std::string>& args, std::string& out) {
+  std::string path = "/tmp/binder-render-cli-" + std::to_string(getpid()) + ".out";
+  fflush(stdout);
+  int saved = dup(1);
+  int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  dup2(fd, 1);
+  close(fd);
+  int rc = render_main(args);
+  fflush(stdout);
+  dup2(saved, 1);
+  close(saved);
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  out = ss.str();
+  std::remove(path.c_str());
+  return rc;
+}
+
+std::string metadata_file() {
+  std::string path = "/tmp/binder-render-cli-" + std::to_string(getpid()) + ".yaml";
+  std::ofstream(path) << R"(binder_member:
+  name: example
+  domain: mybinder.org
+  mode: federation
+  dns: {provider: cloudflare, zone: mybinder.org, api_token: cf-SECRET-token}
+  tls: {email: ops@example.org}
+  registry:
+    host: registry.example.mybinder.org
+    s3: {endpoint: "https://s3.example.org", region: r, bucket: b, access_key: AK-SECRET, secret_key: SK-SECRET}
+)";
+  return path;
+}
+
+}  // namespace
+
+TEST_CASE("render verb: usage errors exit 2, --list lists the artifacts", "[render][cli]") {
+  std::string out;
+  CHECK(run({}, out) == 2);
+  CHECK(run({"values-binderhub"}, out) == 2);
+  CHECK(run({"values-binderhub", "--metadata"}, out) == 2);
+  CHECK(run({"x", "--metadata", "f", "--ram-gib", "lots"}, out) == 2);
+  CHECK(run({"--list"}, out) == 0);
+  CHECK(out.find("helmchart-binderhub\n") != std::string::npos);
+  CHECK(out.find("mybinder-secrets\n") != std::string::npos);
+}
+
+TEST_CASE("render verb: prints an artifact with placeholders instead of the metadata's secrets", "[render][cli]") {
+  auto md = metadata_file();
+  std::string out;
+  REQUIRE(run({"all", "--metadata", md, "--ram-gib", "64", "--cpus", "16", "--public-ip", "198.51.100.3",
+               "--extra-disk"}, out) == 0);
+  CHECK(out.find("SECRET") == std::string::npos);
+  CHECK(out.find("<secret:s3-secret-key>") != std::string::npos);
+  CHECK(out.find("hostLibDir: /mnt/disk/dind") != std::string::npos);
+  CHECK(out.find("198.51.100.3") != std::string::npos);
+  CHECK(run({"helmchart-harbour", "--metadata", md}, out) == 2);
+  CHECK(run({"sizing", "--metadata", "/nonexistent/member.yaml"}, out) != 0);
+  std::remove(md.c_str());
+}
