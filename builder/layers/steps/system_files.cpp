@@ -33,16 +33,30 @@ ExecStart=/usr/local/bin/k3s server
 )";
 }
 
+namespace {
+
+// A verified input file; one not downloaded yet (plan) stands in as a note of its checksum.
+Result<void> add_input(image::TarBuilder& tar, const std::string& path, const InputFile& f,
+                       mode_t mode) {
+  if (f.path.empty()) {
+    tar.add_file(path, "not downloaded yet: sha256=" + f.sha256, mode);
+    return {};
+  }
+  return tar.add_host_file(path, f.path, mode);
+}
+
+}  // namespace
+
 Result<image::TarBuilder> system_tree(const config::Profile& profile, const ResolvedInputs& inputs) {
   image::TarBuilder tar;
   if (inputs.k3s_binary) {
-    TRY(tar.add_host_file("usr/local/bin/k3s", inputs.k3s_binary->path, 0755));
+    TRY(add_input(tar, "usr/local/bin/k3s", *inputs.k3s_binary, 0755));
     for (const char* tool : {"kubectl", "crictl", "ctr"}) {
       tar.add_symlink(fmt::format("usr/local/bin/{}", tool), "k3s");
     }
     if (inputs.airgap_images) {
-      TRY(tar.add_host_file("var/lib/rancher/k3s/agent/images/" + inputs.airgap_images->name,
-                            inputs.airgap_images->path, 0644));
+      TRY(add_input(tar, "var/lib/rancher/k3s/agent/images/" + inputs.airgap_images->name,
+                    *inputs.airgap_images, 0644));
     }
     tar.add_file("etc/systemd/system/k3s.service", k3s_unit(), 0644);
     // The member deploys its own ingress: k3s must not install traefik.

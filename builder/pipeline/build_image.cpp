@@ -1,0 +1,156 @@
+// See build_image.hpp. One comment and one call per stage: the architecture reads in one screen.
+#include "pipeline/build_image.hpp"
+
+#include <cstdlib>
+
+#include "base/accel.hpp"
+#include "common/fs.hpp"
+#include "common/log.hpp"
+#include "config/load.hpp"
+#include "export/export.hpp"
+#include "image/guestfs.hpp"
+#include "layers/interrupt.hpp"
+#include "layers/layer_plan.hpp"
+#include "pipeline/manifest.hpp"
+#include "pipeline/resolve_inputs.hpp"
+
+namespace binder::pipeline {
+namespace {
+
+using common::Errc;
+using common::fail;
+namespace stdfs = std::filesystem;
+
+Result<config::Profile> load_and_validate(const BuildOptions& o) {
+  TRY_ASSIGN(config::Profile profile, config::load_profile(o.profile, o.overrides));
+  TRY(config::check_inputs_exist(profile));
+  if (profile.reproducible.source_date_epoch.value) {
+    ::setenv("SOURCE_DATE_EPOCH", std::to_string(*profile.reproducible.source_date_epoch.value).c_str(), 1);
+  }
+  return profile;
+}
+
+std::vector<exporter::OutputSpec> output_specs(const config::Profile& p) {
+  std::vector<exporter::OutputSpec> specs;
+  for (const auto& o : p.outputs) {
+    specs.push_back(exporter::OutputSpec{std::string(config::to_string(o.format.value)),
+                                         std::string(config::to_string(o.compression.value)),
+                                         o.name.value});
+  }
+  return specs;
+}
+
+layers::LayerCache open_cache(const BuildOptions& o) {
+  return o.cache_root.empty() ? layers::LayerCache::from_env() : layers::LayerCache(o.cache_root);
+}
+
+// A full disk shows up as ENOSPC deep inside a tool's message: say it plainly.
+common::Error explain_enospc(common::Error e) {
+  if (e.message.find("No space left on device") != std::string::npos) {
+    e.message = "out of disk space (No space left on device): " + e.message;
+  }
+  return e;
+}
+
+}  // namespace
+
+Result<BuildSummary> build_image(const BuildOptions& o) {
+  layers::install_interrupt_handler();
+  layers::Progress progress(o.json ? layers::Progress::Mode::json : layers::Progress::Mode::human);
+  auto started = std::chrono::steady_clock::now();
+  int launches_before = image::Guest::launch_count();
+
+  // Load and validate the profile and its output rules: config errors stop before any work.
+  TRY_ASSIGN(config::Profile profile, load_and_validate(o));
+  auto specs = output_specs(profile);
+  TRY(exporter::check_outputs(specs, profile.disk.size.value, profile.name.value));
+
+  // Choose the accelerator for the libguestfs appliance (auto never hangs: TCG fallback).
+  TRY_ASSIGN(base::Accel accel, base::choose_accel(o.accel));
+  progress.event("accel", {{"accel", accel.qemu_arg}, {"reason", accel.reason}},
+                 fmt::format("accelerator: {} ({})", accel.qemu_arg, accel.reason));
+
+  // Fetch and verify the base image, k3s files, firstboot binary and member metadata.
+  TRY_ASSIGN(layers::ResolvedInputs inputs, resolve_inputs(profile, progress));
+
+  // Hash every layer's inputs bottom-up and look the digests up in the layer cache.
+  std::optional<common::fs::TempDir> private_cache;
+  layers::LayerCache cache = open_cache(o);
+  if (o.no_cache) {
+    TRY_ASSIGN(private_cache, common::fs::TempDir::create("binder-nocache"));
+    cache = layers::LayerCache(private_cache->path());
+  }
+  TRY_ASSIGN(layers::CacheLock lock, layers::CacheLock::acquire(cache.dir(), layers::CacheLock::Mode::shared));
+  TRY_ASSIGN(layers::LayerPlan plan,
+             layers::resolve_digests(profile, layers::plan_layers(profile, inputs), cache,
+                                     o.no_cache ? layers::UseCache::no : layers::UseCache::yes));
+  for (const auto& l : plan.layers) {
+    if (!l.hit) {
+      progress.event("layer_miss", {{"kind", std::string(l.step->kind())}, {"reasons", l.reasons}},
+                     fmt::format("layer '{}' must be built: {}", l.step->kind(),
+                                 fmt::join(l.reasons, "; ")));
+    }
+  }
+
+  // Build the missing layers in order, each published atomically before the next.
+  TRY_ASSIGN(common::fs::TempDir work, common::fs::TempDir::create("binder-build"));
+  layers::BuildEnv env{image::GuestOptions{base::guestfs_env(accel), 0}, work.path()};
+  int cached = 0;
+  for (const auto& l : plan.layers) {
+    cached += l.hit ? 1 : 0;
+  }
+  auto built = layers::build_missing_layers(plan, cache, env, progress);
+  if (!built) {
+    return std::unexpected(explain_enospc(built.error()));
+  }
+
+  // Export: flatten the top layer into every requested format (+ SHA256SUMS), atomically.
+  auto export_step = progress.step("export", fmt::format("exporting {} output{} to '{}'", specs.size(),
+                                                         specs.size() == 1 ? "" : "s",
+                                                         o.output_dir.string()));
+  auto exported = exporter::export_outputs(cache.image_path(plan.top().digest), specs,
+                                           o.output_dir, profile.name.value);
+  if (!exported) {
+    return std::unexpected(explain_enospc(exported.error()));
+  }
+  export_step.finish("done");
+
+  // Manifest: every input and output with its sha256; then remember this build for cache gc.
+  TRY(write_manifest(o.output_dir, manifest_json(profile, inputs, plan, *exported)));
+  std::vector<std::string> digests;
+  for (const auto& l : plan.layers) {
+    digests.push_back(l.digest);
+  }
+  if (!o.no_cache) {
+    if (auto r = cache.record_build(profile.name.value, digests); !r) {
+      common::log::warn("recording the build in the cache: {}, ignoring", r.error().to_string());
+    }
+  }
+
+  BuildSummary summary;
+  summary.output_dir = o.output_dir;
+  for (const auto& f : *exported) {
+    summary.outputs.push_back(f.path);
+  }
+  summary.launches = image::Guest::launch_count() - launches_before;
+  summary.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  summary.layers_cached = cached;
+  summary.layers_built = static_cast<int>(plan.layers.size()) - cached;
+  return summary;
+}
+
+Result<std::string> plan_image(const BuildOptions& o) {
+  layers::Progress progress(layers::Progress::Mode::human);
+  TRY_ASSIGN(config::Profile profile, load_and_validate(o));
+  TRY(exporter::check_outputs(output_specs(profile), profile.disk.size.value, profile.name.value));
+  TRY_ASSIGN(layers::ResolvedInputs inputs, resolve_inputs(profile, progress, false));
+  layers::LayerCache cache = open_cache(o);
+  TRY_ASSIGN(layers::LayerPlan plan,
+             layers::resolve_digests(profile, layers::plan_layers(profile, inputs), cache,
+                                     o.no_cache ? layers::UseCache::no : layers::UseCache::yes));
+  return fmt::format("profile '{}' ({})\n", profile.name.value, o.profile.string()) +
+         layers::format_plan(plan);
+}
+
+}  // namespace binder::pipeline
+

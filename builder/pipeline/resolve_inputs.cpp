@@ -1,0 +1,129 @@
+// See resolve_inputs.hpp.
+#include "pipeline/resolve_inputs.hpp"
+
+#include <unistd.h>
+
+#include "base/fetch.hpp"
+#include "common/hash.hpp"
+
+namespace binder::pipeline {
+namespace {
+
+using common::Errc;
+using common::fail;
+namespace stdfs = std::filesystem;
+
+base::ArtifactSource to_source(const config::Artifact& a) {
+  base::ArtifactSource s;
+  s.url = a.url.value;
+  s.file = a.file.value;
+  s.sha256 = a.checksum.sha256.value;
+  s.sha256sums = a.checksum.sha256sums.value;
+  s.name = a.basename();
+  return s;
+}
+
+// Where an artifact was set, for error context: "profiles/x.yaml:12:5: k3s.binary".
+std::string where(const config::Artifact& a, std::string_view key) {
+  const auto& loc = a.is_url() ? a.url.loc : a.file.loc;
+  return fmt::format("{}: {} '{}'", loc.to_string(), key,
+                     a.is_url() ? a.url.value : a.file.value.string());
+}
+
+Result<layers::InputFile> fetch(const config::Artifact& a, std::string_view key,
+                                layers::Progress& progress, bool fetch_remote,
+                                bool require_checksum = true) {
+  base::ArtifactSource src = to_source(a);
+  src.require_checksum = require_checksum;
+  layers::InputFile f;
+  f.name = src.effective_name();
+  if (!fetch_remote && a.is_url()) {
+    // plan: no download; a file already in the download cache is used as is.
+    auto sha = base::expected_sha256(src);
+    TRY_CTX(sha, "{}", where(a, key));
+    f.sha256 = *sha;
+    stdfs::path cached = base::CacheDir::from_env().downloads() / f.sha256 / f.name;
+    std::error_code ec;
+    if (stdfs::is_regular_file(cached, ec)) {
+      f.path = cached;
+    }
+    return f;
+  }
+  auto step = progress.step(fmt::format("fetch:{}", key), fmt::format("{} '{}'", key, f.name));
+  auto fetched = base::fetch_artifact(src, base::CacheDir::from_env());
+  TRY_CTX(fetched, "{}", where(a, key));
+  base::Fetched got = *fetched;
+  f.path = got.path;
+  f.sha256 = got.sha256;
+  if (f.sha256.empty()) {
+    TRY_ASSIGN(f.sha256, common::hash::sha256_file(f.path));
+  }
+  step.finish(got.cached ? "cached" : "verified", {{"sha256", f.sha256}});
+  return f;
+}
+
+Result<layers::InputFile> local_file(const stdfs::path& path, std::string name) {
+  layers::InputFile f;
+  f.path = path;
+  f.name = std::move(name);
+  TRY_ASSIGN(f.sha256, common::hash::sha256_file(path));
+  return f;
+}
+
+}  // namespace
+
+Result<stdfs::path> default_firstboot_binary() {
+  if (const char* env = std::getenv("BINDER_FIRSTBOOT"); env != nullptr && *env != '\0') {
+    return stdfs::path(env);
+  }
+  std::error_code ec;
+  stdfs::path exe = stdfs::read_symlink("/proc/self/exe", ec);
+  std::vector<stdfs::path> candidates;
+  if (!ec) {
+    stdfs::path dir = exe.parent_path();
+    candidates = {dir / "binder-firstboot", dir.parent_path() / "firstboot" / "binder-firstboot"};
+  }
+  candidates.emplace_back("/usr/local/sbin/binder-firstboot");
+  for (const auto& c : candidates) {
+    if (::access(c.c_str(), X_OK) == 0) {
+      return c;
+    }
+  }
+  return fail(Errc::not_found,
+              "binder-firstboot binary not found (looked next to binder-image, in ../firstboot/ and "
+              "/usr/local/sbin); build it, or set firstboot.binary or BINDER_FIRSTBOOT");
+}
+
+Result<layers::ResolvedInputs> resolve_inputs(const config::Profile& p, layers::Progress& progress,
+                                              bool fetch_remote) {
+  layers::ResolvedInputs in;
+  in.base_is_rootfs = p.base.kind.value == config::BaseKind::rootfs;
+  TRY_ASSIGN(in.base, fetch(p.base.artifact, "base", progress, fetch_remote, !in.base_is_rootfs));
+  if (p.k3s.install.value) {
+    TRY_ASSIGN(in.k3s_binary, fetch(p.k3s.binary, "k3s.binary", progress, fetch_remote));
+    if (p.k3s.airgap_images) {
+      TRY_ASSIGN(in.airgap_images,
+                 fetch(*p.k3s.airgap_images, "k3s.airgap_images", progress, fetch_remote));
+    }
+  }
+  stdfs::path fb = p.firstboot.binary.value;
+  if (fb.empty()) {
+    TRY_ASSIGN(fb, default_firstboot_binary());
+  }
+  auto fb_file = local_file(fb, "binder-firstboot");
+  TRY_CTX(fb_file, "firstboot binary");
+  in.firstboot_binary = *fb_file;
+  std::error_code ec;
+  stdfs::path unit = stdfs::path(BINDER_SOURCE_DIR) / "firstboot/units/binder-firstboot.service";
+  if (stdfs::is_regular_file(unit, ec)) {
+    in.firstboot_unit = unit;
+  }
+  if (!p.member.file.value.empty()) {
+    auto member = local_file(p.member.file.value, "member.yaml");
+    TRY_CTX(member, "{}: member.file", p.member.file.loc.to_string());
+    in.member = *member;
+  }
+  return in;
+}
+
+}  // namespace binder::pipeline
