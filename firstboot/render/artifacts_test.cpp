@@ -57,3 +57,17 @@ TEST_CASE("artifacts: DNS records point X and *.X at the public IP, DNS only", "
   m.public_ip = "192.0.2.5";
   CHECK(render_artifact("dns-records", m, machine(8, 4), SecretsView{})->find("192.0.2.5") != std::string::npos);
 }
+
+TEST_CASE("artifacts: a standalone member without dns or registry sections still renders", "[render][artifacts]") {
+  auto m = example_member(Mode::standalone);
+  m.dns.reset();
+  m.registry.reset();
+  for (const auto& name : artifact_names(m)) {
+    INFO(name);
+    CHECK(render_artifact(name, m, machine(8, 4), SecretsView{}));
+  }
+  auto values = render_artifact("values-harbor", m, machine(8, 4), SecretsView{});
+  CHECK(values->find("type: filesystem") != std::string::npos);
+  CHECK(render_artifact("values-binderhub", m, machine(8, 4), SecretsView{})->find("image_prefix: " + m.registry_host() +
+                                                                                   "/mybinder-builds/i-") != std::string::npos);
+}
