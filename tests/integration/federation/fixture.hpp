@@ -1,0 +1,164 @@
+// Test fixture of the federation join: the three schema-checking fakes (Cloudflare, Harbor,
+// Kubernetes; tests/support) plus the signature-checking S3 fake (firstboot/clients/s3_fake.py),
+// a temp root with the fake cluster's kubeconfig at /etc/rancher/k3s/k3s.yaml, a federation
+// member pointing at all of them, and helpers to run the steps through the real runner and
+// journal, and to read the fakes' request logs.
+#pragma once
+
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <cstdio>
+#include <memory>
+
+#include "common/fs.hpp"
+#include "firstboot/env.hpp"
+#include "firstboot/federation/steps.hpp"
+#include "firstboot/journal.hpp"
+#include "firstboot/runner.hpp"
+#include "support/fake_server.hpp"
+
+namespace binder::federation_test {
+
+using namespace std::chrono_literals;
+namespace fb = binder::firstboot;
+namespace test = binder::test;
+
+class FakeS3 {
+ public:
+  FakeS3() {
+    int fds[2];
+    REQUIRE(pipe(fds) == 0);
+    m_pid = fork();
+    if (m_pid == 0) {
+      dup2(fds[1], 1);
+      close(fds[0]);
+      std::string script = std::string(BINDER_SOURCE_DIR) + "/firstboot/clients/s3_fake.py";
+      execl(BINDER_PYTHON, BINDER_PYTHON, script.c_str(), "AKIDTEST", "s3/Secret+Key", "registry",
+            nullptr);
+      _exit(127);
+    }
+    close(fds[1]);
+    FILE* f = fdopen(fds[0], "r");
+    char line[32] = {};
+    REQUIRE(fgets(line, sizeof line, f) != nullptr);
+    fclose(f);
+    m_port = std::atoi(line);
+  }
+  ~FakeS3() {
+    kill(m_pid, SIGTERM);
+    waitpid(m_pid, nullptr, 0);
+  }
+  std::string endpoint() const { return "http://127.0.0.1:" + std::to_string(m_port); }
+
+ private:
+  pid_t m_pid = -1;
+  int m_port = 0;
+};
+
+inline fb::Member test_member(fb::Mode mode = fb::Mode::federation) {
+  fb::Member m;
+  m.name = "example";
+  m.domain = "mybinder.org";
+  m.mode = mode;
+  m.public_ip = "203.0.113.7";
+  m.dns = fb::DnsConfig{"cloudflare", "mybinder.org", test::k_fake_cloudflare_token};
+  m.tls.email = "ops@example.org";
+  fb::RegistryConfig reg;
+  reg.host = "registry.example.mybinder.org";
+  reg.s3 = fb::S3Config{"https://unused.invalid", "us-east-1", "registry", "AKIDTEST", "s3/Secret+Key"};
+  reg.quota_gb = 10000;
+  m.registry = reg;
+  return m;
+}
+
+struct Fakes {
+  test::TestPki pki = test::TestPki::create();
+  test::FakeServer cloudflare{test::FakeKind::cloudflare, pki};
+  test::FakeServer harbor{test::FakeKind::harbor, pki};
+  test::FakeServer kube{test::FakeKind::kube, pki,
+                        {.extra_args = {"--helm-delay", "0.2", "--ready-delay", "0.2"}}};
+  FakeS3 s3;
+
+  fb::federation::FederationOptions options() const {
+    fb::federation::FederationOptions o;
+    o.cloudflare_api = cloudflare.api_base();
+    o.harbor_api = harbor.api_base();
+    o.s3_endpoint = s3.endpoint();
+    o.http.ca_file = pki.ca_cert();
+    o.http.max_attempts = 4;
+    o.http.backoff_base = 20ms;
+    o.http.backoff_max = 2s;
+    o.http.request_timeout = 5s;
+    o.harbor_timeout = 20s;
+    o.deploy_timeout = 20s;
+    o.poll_interval = 100ms;
+    return o;
+  }
+  void reset() {
+    cloudflare.reset();
+    harbor.reset();
+    kube.reset();
+  }
+  // Every request the fakes saw that could change state.
+  int writes() const {
+    int n = 0;
+    for (const auto* f : {&cloudflare, &harbor, &kube}) {
+      for (const auto& r : f->requests()) {
+        std::string m = r.value("method", "");
+        if (m != "GET" && m != "HEAD") ++n;
+      }
+    }
+    return n;
+  }
+  void check_no_violations() const {
+    for (const auto* f : {&cloudflare, &harbor, &kube}) {
+      INFO(test::to_string(f->kind()) << " violations: " << f->violations().dump());
+      CHECK(f->violations().empty());
+    }
+  }
+};
+
+// One agent "boot": a journal over root, an Env with the real clock, the federation steps.
+struct Run {
+  Run(const std::filesystem::path& root, const Fakes& fakes, fb::Member member,
+      const fb::federation::FederationOptions& options)
+      : journal(*fb::Journal::open(root / "var/lib/binder-firstboot/journal", clock)),
+        env(root, std::move(member), facts(), runner, clock, journal),
+        steps(fb::federation::make_federation_steps(options)) {
+    (void)fakes;
+  }
+  static fb::MachineFacts facts() {
+    fb::MachineFacts f;
+    f.ram_bytes = 16ULL << 30;
+    f.cpus = 4;
+    f.public_ip = "203.0.113.7";
+    f.public_ip_source = "metadata";
+    return f;
+  }
+  common::Result<fb::RunSummary> run() { return fb::run_steps(steps, env, journal); }
+
+  fb::SystemClock clock;
+  fb::SystemCommandRunner runner;
+  fb::Journal journal;
+  fb::Env env;
+  fb::StepList steps;
+};
+
+// A temp root holding the fake cluster's kubeconfig where k3s writes it, and (optionally) the
+// Harbor admin password the fake expects, journaled as if the secrets step had generated it.
+inline common::fs::TempDir make_root(const Fakes& fakes) {
+  auto dir = *common::fs::TempDir::create("fed-test");
+  auto text = *common::fs::read_file(fakes.kube.write_kubeconfig());
+  REQUIRE(common::fs::write_file_atomic(dir.path() / "etc/rancher/k3s/k3s.yaml", text, 0600));
+  fb::SystemClock clock;
+  auto journal = fb::Journal::open(dir.path() / "var/lib/binder-firstboot/journal", clock);
+  REQUIRE(journal);
+  REQUIRE(journal->put("test", fb::federation::secret_output_key("harbor-admin-password"),
+                       test::k_fake_harbor_admin_password));
+  return dir;
+}
+
+}  // namespace binder::federation_test

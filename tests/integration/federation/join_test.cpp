@@ -1,0 +1,128 @@
+// The federation join end to end against the fakes: it converges, a second run (and every step
+// applied again) sends no write, the exports are 0600 and hold what mybinder needs, standalone
+// members get no mybinder files.
+#include <sys/stat.h>
+
+#include "common/log.hpp"
+#include "integration/federation/fixture.hpp"
+#include "firstboot/federation/generate.hpp"
+
+using namespace binder::federation_test;
+namespace fs = binder::common::fs;
+
+namespace {
+
+mode_t mode_of(const std::filesystem::path& p) {
+  struct stat st {};
+  REQUIRE(::stat(p.c_str(), &st) == 0);
+  return st.st_mode & 0777;
+}
+
+}  // namespace
+
+TEST_CASE("federation: the whole join converges, then a second run changes nothing remotely",
+          "[federation]") {
+  Fakes fakes;
+  auto root = make_root(fakes);
+  auto options = fakes.options();
+  {
+    Run run(root.path(), fakes, test_member(), options);
+    auto r = run.run();
+    INFO((r ? std::string("ok") : r.error().to_string()));
+    REQUIRE(r);
+    CHECK(r->total == 9);
+  }
+  auto cf = fakes.cloudflare.state()["zones"][0]["records"];
+  CHECK(cf.size() == 2);
+  auto harbor = fakes.harbor.state();
+  CHECK(harbor["projects"].size() == 1);
+  CHECK(harbor["robots"].size() == 2);
+  CHECK(harbor["retentions"].size() == 1);
+  fakes.check_no_violations();
+
+  // Robot secrets in Harbor are the journaled ones.
+  fb::SystemClock clock;
+  auto journal = *fb::Journal::open(root.path() / "var/lib/binder-firstboot/journal", clock);
+  auto builder_secret = journal.get("secrets.harbor-builder-robot-secret");
+  REQUIRE(builder_secret);
+  bool found = false;
+  for (const auto& [id, robot] : harbor["robots"].items()) {
+    if (robot["name"] == "robot$mybinder-builds+example-builder") {
+      found = true;
+      CHECK(robot["secret"] == *builder_secret);
+    }
+  }
+  CHECK(found);
+
+  // Exports.
+  auto dir = root.path() / "var/lib/binder-firstboot/export";
+  for (const char* f : {"example-kubeconfig.yaml", "config/example.yaml",
+                        "secrets/config/example.yaml", "summary.txt"}) {
+    INFO(f);
+    REQUIRE(std::filesystem::exists(dir / f));
+    CHECK(mode_of(dir / f) == 0600);
+  }
+  auto kubeconfig = *fs::read_file(dir / "example-kubeconfig.yaml");
+  CHECK_THAT(kubeconfig, Catch::Contains("203.0.113.7"));
+  CHECK_THAT(kubeconfig, Catch::Contains("namespace: example"));
+  auto secrets = *fs::read_file(dir / "secrets/config/example.yaml");
+  CHECK_THAT(secrets, Catch::Contains(*builder_secret));
+  CHECK_THAT(secrets, Catch::Contains(*journal.get("secrets.grafana-admin-password")));
+  auto summary = *fs::read_file(dir / "summary.txt");
+  CHECK_THAT(summary, Catch::Contains("https://example.mybinder.org"));
+  CHECK(summary.find(*builder_secret) == std::string::npos);
+
+  // Second boot: nothing to do, nothing written anywhere.
+  int writes = fakes.writes();
+  {
+    Run again(root.path(), fakes, test_member(), options);
+    auto r = again.run();
+    REQUIRE(r);
+    CHECK(r->skipped == 9);
+  }
+  CHECK(fakes.writes() == writes);
+}
+
+TEST_CASE("federation: every step applied again reports unchanged and sends no write",
+          "[federation]") {
+  Fakes fakes;
+  auto root = make_root(fakes);
+  Run run(root.path(), fakes, test_member(), fakes.options());
+  REQUIRE(run.run());
+  int writes = fakes.writes();
+  for (auto& step : run.steps) {
+    INFO("step " << step->id());
+    run.env.current_step = std::string(step->id());
+    auto outcome = step->apply(run.env);
+    REQUIRE(outcome);
+    CHECK(*outcome == fb::Outcome::unchanged);
+  }
+  CHECK(fakes.writes() == writes);
+  fakes.check_no_violations();
+}
+
+TEST_CASE("federation: a standalone member gets no mybinder files", "[federation]") {
+  Fakes fakes;
+  auto root = make_root(fakes);
+  Run run(root.path(), fakes, test_member(fb::Mode::standalone), fakes.options());
+  auto r = run.run();
+  INFO((r ? std::string("ok") : r.error().to_string()));
+  REQUIRE(r);
+  auto dir = root.path() / "var/lib/binder-firstboot/export";
+  CHECK(std::filesystem::exists(dir / "example-kubeconfig.yaml"));
+  CHECK_FALSE(std::filesystem::exists(dir / "config/example.yaml"));
+  CHECK_FALSE(std::filesystem::exists(dir / "secrets/config/example.yaml"));
+}
+
+TEST_CASE("federation: secret generators make what harbor-helm expects", "[federation]") {
+  auto line = fb::federation::htpasswd_line("harbor_registry_user", "Secret123").value();
+  CHECK_THAT(line, Catch::StartsWith("harbor_registry_user:$2b$10$"));
+  CHECK(fb::federation::htpasswd_matches(line, "Secret123"));
+  CHECK_FALSE(fb::federation::htpasswd_matches(line, "secret123"));
+  auto pair = fb::federation::token_keypair("harbor-token-ca").value();
+  CHECK_THAT(pair.key_pem, Catch::StartsWith("-----BEGIN RSA PRIVATE KEY-----"));
+  CHECK_THAT(pair.cert_pem, Catch::StartsWith("-----BEGIN CERTIFICATE-----"));
+  CHECK(fb::federation::keypair_matches(pair));
+  auto other = fb::federation::token_keypair("x", 2048, 1).value();
+  CHECK_FALSE(fb::federation::keypair_matches({pair.key_pem, other.cert_pem}));
+}
