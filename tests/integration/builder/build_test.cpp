@@ -1,0 +1,190 @@
+// binder-image build end to end on the Debian 12 test base: what the image holds (read with
+// libguestfs), the outputs and manifest, the layer cache (one launch after an overlay change),
+// inspect, and bad input. One shared image (builder_fixture.hpp) keeps the suite short.
+#include <catch2/catch.hpp>
+
+#include "builder_fixture.hpp"
+#include "image/guestfs.hpp"
+#include "image/qemu_img.hpp"
+
+using namespace builder_it;
+using binder::image::Access;
+using binder::image::Drive;
+using binder::image::Guest;
+
+namespace {
+
+Guest open_ro(const stdfs::path& image) {
+  auto g = Guest::launch({Drive{image, "qcow2", Access::read_only}},
+                         {{{"LIBGUESTFS_BACKEND_SETTINGS", "force_tcg"}}, 0});
+  REQUIRE(g);
+  REQUIRE(g->mount_root(Access::read_only));
+  return std::move(*g);
+}
+
+std::string read(Guest& g, const std::string& path) {
+  auto r = g.read(path);
+  INFO(path);
+  REQUIRE(r);
+  return *r;
+}
+
+bool is_file(Guest& g, const std::string& p) { return g.is_file(p).value_or(false); }
+bool is_link(Guest& g, const std::string& p) { return g.is_symlink(p).value_or(false); }
+bool exists(Guest& g, const std::string& p) { return g.exists(p).value_or(true); }
+
+}  // namespace
+
+TEST_CASE("builder: the image holds every configured item and nothing it must not", "[builder]") {
+  Built b = shared_image();
+  CHECK(b.cold.value("launches", -1) == 2);
+  Guest g = open_ro(b.image);
+
+  // k3s: binary, links, airgap images, unit installed but not enabled, traefik skipped.
+  CHECK(is_file(g, "/usr/local/bin/k3s"));
+  for (const char* tool : {"kubectl", "crictl", "ctr"}) {
+    CHECK(is_link(g, fmt::format("/usr/local/bin/{}", tool)));
+    CHECK(g.readlink(fmt::format("/usr/local/bin/{}", tool)).value_or("") == "k3s");
+  }
+  CHECK(is_file(g, "/var/lib/rancher/k3s/agent/images/k3s-airgap-images-amd64.tar.zst"));
+  CHECK(is_file(g, "/etc/systemd/system/k3s.service"));
+  CHECK(g.glob("/etc/systemd/system/*.wants/k3s.service").value().empty());
+  CHECK(is_file(g, "/var/lib/rancher/k3s/server/manifests/traefik.yaml.skip"));
+
+  // System settings.
+  std::string sysctl = read(g, "/etc/sysctl.d/60-binder.conf");
+  CHECK(sysctl.find("fs.inotify.max_user_instances = 8192") != std::string::npos);
+  CHECK(sysctl.find("fs.inotify.max_user_watches = 524288") != std::string::npos);
+  CHECK(read(g, "/etc/cloud/cloud.cfg.d/90-binder-datasources.cfg").find("[ NoCloud, None ]") !=
+        std::string::npos);
+  CHECK(read(g, "/etc/systemd/timesyncd.conf.d/binder.conf").find("NTP=ntp.example.test") !=
+        std::string::npos);
+
+  // Final layer: overlays, firstboot and its enabled unit, build.json.
+  CHECK(read(g, "/etc/motd").find("binder-image") != std::string::npos);
+  CHECK(is_file(g, "/etc/systemd/journald.conf.d/50-binder.conf"));
+  CHECK(is_file(g, "/etc/binder-test-extra"));
+  CHECK(is_file(g, "/usr/local/sbin/binder-firstboot"));
+  CHECK(is_file(g, "/etc/systemd/system/binder-firstboot.service"));
+  CHECK(is_link(g, "/etc/systemd/system/multi-user.target.wants/binder-firstboot.service"));
+  auto build = nlohmann::json::parse(read(g, "/etc/binder-image/build.json"));
+  CHECK(build["profile"] == "debian-12-test");
+  CHECK(build["k3s_version"] == "v1.33.5+k3s1");
+  CHECK(build["inputs"]["k3s_binary"]["sha256"].get<std::string>().size() == 64);
+
+  // Hygiene: nothing machine-specific or secret.
+  CHECK(read(g, "/etc/machine-id").empty());
+  CHECK_FALSE(exists(g, "/var/lib/dbus/machine-id"));
+  CHECK(g.glob("/etc/ssh/ssh_host_*").value().empty());
+  CHECK_FALSE(exists(g, "/var/lib/rancher/k3s/server/db"));
+  CHECK_FALSE(exists(g, "/var/lib/rancher/k3s/server/tls"));
+  CHECK_FALSE(exists(g, "/var/lib/rancher/k3s/server/token"));
+  CHECK(g.glob("/var/lib/cloud/*").value().empty());
+  CHECK(g.glob("/var/log/cloud-init*").value().empty());
+  CHECK(g.glob("/var/lib/apt/lists/*Packages*").value().empty());
+  CHECK_FALSE(exists(g, "/root/.bash_history"));
+  CHECK((is_link(g, "/etc/resolv.conf") || is_file(g, "/etc/resolv.conf")));
+  if (exists(g, "/lib/systemd/systemd-resolved")) {
+    CHECK(g.readlink("/etc/resolv.conf").value_or("") == "../run/systemd/resolve/stub-resolv.conf");
+  }
+}
+
+TEST_CASE("builder: outputs, manifest.json and SHA256SUMS are complete", "[builder]") {
+  Built b = shared_image();
+  auto info = binder::image::info(b.image);
+  REQUIRE(info);
+  CHECK(info->format == "qcow2");
+  CHECK_FALSE(info->backing_filename);
+  CHECK(info->virtual_size == 3ull << 30);
+  CHECK(binder::image::check(b.image, "qcow2"));
+  auto manifest = nlohmann::json::parse(fs::read_file(b.out_dir / "manifest.json").value());
+  CHECK(manifest["profile"] == "debian-12-test");
+  CHECK(manifest["layers"].size() == 3);
+  REQUIRE(manifest["outputs"].size() == 1);
+  std::string sha = binder::common::hash::sha256_file(b.image).value();
+  CHECK(manifest["outputs"][0]["sha256"] == sha);
+  CHECK(fs::read_file(b.out_dir / "SHA256SUMS").value().find(sha) != std::string::npos);
+  for (const auto& in : manifest["inputs"]) {
+    CHECK(in["sha256"].get<std::string>().size() == 64);
+  }
+  for (const auto& e : stdfs::directory_iterator(b.out_dir)) {
+    CHECK(e.path().filename().string().find("tmp") == std::string::npos);
+  }
+}
+
+TEST_CASE("builder: inspect reports a clean image", "[builder]") {
+  Built b = shared_image();
+  auto r = run_binder({"inspect", b.image.string(), "--json", "--accel", "tcg"});
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  auto j = nlohmann::json::parse(r.out);
+  CHECK(j["ok"] == true);
+  CHECK(j["k3s_version"] == "v1.33.5+k3s1");
+  CHECK(j["checks"].size() >= 8);
+}
+
+TEST_CASE("builder: an overlay change rebuilds only the final layer, in one launch", "[builder]") {
+  Built b = shared_image();
+  auto plan = run_binder({"plan", profile_path().string()});
+  INFO(plan.err);
+  REQUIRE(plan.exit_code == 0);
+  CHECK(plan.out.find("0 appliance launches needed") != std::string::npos);
+
+  REQUIRE(fs::write_file_atomic(extra_file(), fmt::format("extra v{}\n", ::time(nullptr))));
+  plan = run_binder({"plan", profile_path().string()});
+  CHECK(plan.out.find("file 'etc/binder-test-extra' changed") != std::string::npos);
+  CHECK(plan.out.find("1 appliance launch needed") != std::string::npos);
+
+  stdfs::path warm_out = k_dir / "out-warm";
+  auto r = run_binder({"build", profile_path().string(), "--output", warm_out.string(), "--accel",
+                       "tcg", "--json"});
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  auto done = done_event(r.out);
+  CHECK(done["launches"] == 1);
+  CHECK(done["layers_built"] == 1);
+  CHECK(done["layers_cached"] == 2);
+  WARN("cold build " << b.cold.value("seconds", 0.0) << " s, warm rebuild "
+                     << done.value("seconds", 0.0) << " s");
+}
+
+TEST_CASE("builder: bad inputs fail with one clear error and leave nothing behind", "[builder]") {
+  write_profile();
+  stdfs::path out = k_dir / "out-bad";
+  REQUIRE(fs::remove_tree(out));
+
+  SECTION("a wrong checksum names the file, exit 1") {
+    auto r = run_binder({"build", profile_path().string(), "--output", out.string(), "--set",
+                         "k3s.binary.sha256=" + std::string(64, '0')});
+    CHECK(r.exit_code == 1);
+    CHECK(r.err.find("k3s") != std::string::npos);
+    CHECK(r.err.find("expected") != std::string::npos);
+  }
+  SECTION("a missing k3s artifact names the key, exit 2") {
+    auto r = run_binder({"build", profile_path().string(), "--output", out.string(), "--set",
+                         "k3s.airgap_images.file=/nonexistent/airgap.tar.zst"});
+    CHECK(r.exit_code == 2);
+    CHECK(r.err.find("/nonexistent/airgap.tar.zst") != std::string::npos);
+  }
+  SECTION("a corrupt base image names the file, exit 1 or 2") {
+    stdfs::path bad = k_dir / "corrupt.qcow2";
+    std::string junk = std::string("QFI\xfb") + std::string(4096, 'x');
+    REQUIRE(fs::write_file_atomic(bad, junk));
+    std::string sha = binder::common::hash::sha256_hex(junk);
+    auto r = run_binder({"build", profile_path().string(), "--output", out.string(), "--set",
+                         "base={file: " + bad.string() + ", sha256: " + sha + "}"});
+    CHECK((r.exit_code == 1 || r.exit_code == 2));
+    CHECK(r.err.find("corrupt.qcow2") != std::string::npos);
+  }
+  SECTION("an unknown profile key is a config error, exit 2") {
+    auto r = run_binder({"build", profile_path().string(), "--set", "k3s.versoin=v1"});
+    CHECK(r.exit_code == 2);
+  }
+  CHECK_FALSE(stdfs::exists(out / "debian-12-test.qcow2"));
+  auto cache_dir = k_dir / "cache" / "binder-image" / "layers";
+  if (stdfs::exists(cache_dir)) {
+    for (const auto& e : stdfs::directory_iterator(cache_dir)) {
+      CHECK(e.path().string().find(".partial") == std::string::npos);
+    }
+  }
+}
