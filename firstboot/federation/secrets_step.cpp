@@ -67,18 +67,26 @@ class SecretsStep : public Step {
     for (auto name : generated_secret_names()) n += env.output(secret_output_key(name)) ? 1 : 0;
     return n;
   }
-  // Key and certificate belong together: a key without its certificate (a crash between the two
-  // records) is replaced with a fresh pair; nothing has used either yet.
+  // Key and certificate belong together, so the pair is generated and journaled as ONE output
+  // (key PEM followed by certificate PEM) before the two named outputs are derived from it: a
+  // crash between records can never leave a key whose certificate is lost, or change either.
   static Result<void> token_pair(Env& env) {
-    auto key = env.output(secret_output_key(s::harbor_token_key));
-    auto cert = env.output(secret_output_key(s::harbor_token_cert));
-    if (key && cert) {
-      common::log::add_secret(*key);
-      return {};
+    TRY_ASSIGN(std::string both, ensure_secret(env, "harbor-token-pair", []() -> Result<std::string> {
+                 TRY_ASSIGN(TokenKeyPair pair, token_keypair("harbor-token-ca"));
+                 return pair.key_pem + pair.cert_pem;
+               }));
+    auto at = both.find("-----BEGIN CERTIFICATE-----");
+    if (at == std::string::npos) {
+      return common::fail(common::Errc::corrupt_state, "the journaled Harbor token pair has no certificate");
     }
-    TRY_ASSIGN(TokenKeyPair pair, token_keypair("harbor-token-ca"));
-    TRY(env.put_output(secret_output_key(s::harbor_token_key), pair.key_pem, true));
-    TRY(env.put_output(secret_output_key(s::harbor_token_cert), pair.cert_pem, false));
+    std::string key = both.substr(0, at);
+    std::string cert = both.substr(at);
+    if (env.output(secret_output_key(s::harbor_token_key)) != key) {
+      TRY(env.put_output(secret_output_key(s::harbor_token_key), key, true));
+    }
+    if (env.output(secret_output_key(s::harbor_token_cert)) != cert) {
+      TRY(env.put_output(secret_output_key(s::harbor_token_cert), cert, false));
+    }
     return {};
   }
   FederationOptions m_options;
