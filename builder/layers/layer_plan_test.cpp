@@ -17,11 +17,14 @@ namespace {
 
 constexpr const char* k_profile = R"(name: t
 base:
-  rootfs: {tarball: ${T}/rootfs.tar}
+  rootfs:
+    tarball: ${T}/rootfs.tar
 disk: {size: 3G}
 k3s:
   version: v1.33.5+k3s1
-  binary: {file: ${T}/k3s, sha256: 0000000000000000000000000000000000000000000000000000000000000000}
+  binary:
+    file: ${T}/k3s
+    sha256: 0000000000000000000000000000000000000000000000000000000000000000
   airgap_images: null
 sysctls: {a.b: 1, c.d: 2}
 cloud_init: {datasources: [NoCloud, None]}
@@ -37,11 +40,14 @@ sysctls: {c.d: 2, a.b: 1}
 cloud_init: {datasources: [NoCloud, None]}
 k3s:
   airgap_images: null
-  binary: {sha256: 0000000000000000000000000000000000000000000000000000000000000000, file: ${T}/k3s}
+  binary:
+    sha256: 0000000000000000000000000000000000000000000000000000000000000000   # pinned
+    file: ${T}/k3s
   version: v1.33.5+k3s1
 disk: {size: 3G}
 base:
-  rootfs: {tarball: ${T}/rootfs.tar}
+  rootfs:
+    tarball: ${T}/rootfs.tar
 name: t
 )";
 
