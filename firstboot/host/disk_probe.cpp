@@ -127,6 +127,11 @@ DiskVerdict classify(const BlockDevice& d) {
   return {DiskState::has_data, fmt::format("it has {} partition(s)", d.children.size()), {}};
 }
 
+std::string sfdisk_script() {
+  return fmt::format("label: gpt\ntype=0FC63DAF-8483-4772-8E79-3D69D8477DE4, name=\"{}\"\n",
+                     k_data_label);
+}
+
 Result<bool> probe_signatures(Env& env, const std::string& device) {
   // blkid -p: exit 2 means nothing was identified.
   TRY_ASSIGN(auto b, env.runner.run({"blkid", "-p", "-o", "export", device}));

@@ -56,6 +56,10 @@ DiskVerdict classify(const BlockDevice& disk);
 // lsblk did not show, e.g. LVM or RAID members).
 Result<bool> probe_signatures(Env& env, const std::string& device);
 
+// The sfdisk script: a GPT with one Linux-filesystem partition over the whole disk, named
+// binder-data (named-field syntax; the positional ",,L" form has no name field).
+std::string sfdisk_script();
+
 // Auto mode: the eligible disks (empty or ours), largest first, ours before empty.
 std::vector<const BlockDevice*> auto_candidates(const std::vector<BlockDevice>& devices);
 

@@ -119,7 +119,7 @@ class ExtraDiskStep : public Step {
       }
       common::log::info("partitioning '{}' (GPT, one partition '{}')", device, k_data_label);
       TRY(env.runner.run_checked({"sfdisk", "--quiet", "--wipe", "always", device},
-                                 {.stdin_data = fmt::format("label: gpt\n,,L,name=\"{}\"\n", k_data_label)}));
+                                 {.stdin_data = sfdisk_script()}));
       (void)env.runner.run({"udevadm", "settle"});
       out = Outcome::changed;
       TRY_ASSIGN(devs, probe_devices(env, device));
