@@ -106,6 +106,12 @@ int run_agent(const AgentOptions& o, CommandRunner& runner, Clock& clock) {
   }
   log::info("machine: {:.1f} GiB RAM, {} CPUs, public IP {} (from {})", facts->ram_gib(),
             facts->cpus, facts->public_ip, facts->public_ip_source);
+  std::string ip_line = fmt::format("{} (from {})", facts->public_ip, facts->public_ip_source);
+  if (journal->get("machine.public_ip") != ip_line) {
+    if (auto r = journal->put("facts", "machine.public_ip", ip_line); !r) {  // for `status`
+      return fail_with(r.error());
+    }
+  }
   if (auto dev = journal->get("host.extra_disk.device");
       dev && std::filesystem::is_directory(o.root / "mnt/disk/dind")) {
     facts->extra_disk = *dev;  // the disk step may be skipped as done

@@ -70,6 +70,7 @@ common::Result<json> collect_status(const std::filesystem::path& root) {
   }
   out["steps"] = steps;
   out["summary"] = j.get("export.summary").value_or("");
+  out["public_ip"] = j.get("machine.public_ip").value_or("");
   out["journal_recovered"] = j.recovered();
   return out;
 }
@@ -79,6 +80,9 @@ std::string format_status(const json& s) {
   if (!s["member"].is_null()) {
     out += fmt::format("member: {} ({})\n", s["member"]["fqdn"].get<std::string>(),
                        s["member"]["mode"].get<std::string>());
+  }
+  if (!s["public_ip"].get<std::string>().empty()) {
+    out += fmt::format("public IP: {}\n", s["public_ip"].get<std::string>());
   }
   out += fmt::format("state: {}\n", s["complete"].get<bool>() ? "complete"
                                     : s["last_error"].is_null() ? "in progress"
