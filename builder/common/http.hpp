@@ -68,6 +68,8 @@ struct Options {
   std::string client_cert_pem;             // alternatively in memory (k3s.yaml embeds them)
   std::string client_key_pem;
   std::string ca_pem;
+  // With ca_file/ca_pem: trust the system store as well (an extra CA for a private endpoint).
+  bool also_system_cas = false;
   std::chrono::milliseconds connect_timeout{10'000};
   // send(): the whole exchange, per attempt. download(): the longest wait for any progress
   // (large bodies legitimately take longer than this in total).

@@ -103,7 +103,7 @@ Result<void> configure(SSL_CTX* ctx, const Options& o) {
   if (!o.ca_pem.empty()) {
     TRY_CTX(add_ca_pem(ctx, o.ca_pem), "loading the CA certificates");
   }
-  if (o.ca_file.empty() && o.ca_pem.empty()) {
+  if ((o.ca_file.empty() && o.ca_pem.empty()) || o.also_system_cas) {
     SSL_CTX_set_default_verify_paths(ctx);
     // The static binary's compiled-in OPENSSLDIR may not exist on the target distribution;
     // the Debian/Ubuntu bundle is the usual place.

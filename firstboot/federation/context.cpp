@@ -119,6 +119,8 @@ FederationOptions options_from_environment() {
   o.harbor_api = env_or("BINDER_FIRSTBOOT_HARBOR_API", o.harbor_api);
   o.s3_endpoint = env_or("BINDER_FIRSTBOOT_S3_ENDPOINT", o.s3_endpoint);
   o.http.ca_file = env_or("BINDER_FIRSTBOOT_CA_FILE", "");
+  o.http.also_system_cas = true;  // the CA file adds to the system store
+  o.harbor_admin_password = env_or("BINDER_FIRSTBOOT_HARBOR_ADMIN_PASSWORD", "");
   if (const char* scale = std::getenv("BINDER_FIRSTBOOT_WAIT_SCALE")) {
     double f = std::atof(scale);
     if (f > 0) {

@@ -22,6 +22,9 @@ struct FederationOptions {
   common::http::Options http;
   // The k3s admin kubeconfig, a system path mapped through Env::path().
   std::string kubeconfig = "/etc/rancher/k3s/k3s.yaml";
+  // Non-empty: the Harbor admin password to journal instead of generating one (a CI job that
+  // must log into a Harbor it did not deploy). Recorded like a generated one.
+  std::string harbor_admin_password;
   std::chrono::milliseconds harbor_timeout{std::chrono::minutes(20)};
   std::chrono::milliseconds deploy_timeout{std::chrono::minutes(30)};
   std::chrono::milliseconds poll_interval{std::chrono::seconds(5)};
@@ -29,8 +32,9 @@ struct FederationOptions {
 
 // Defaults overridden by the environment (smoke boot, operators debugging a member):
 //   BINDER_FIRSTBOOT_CLOUDFLARE_API, BINDER_FIRSTBOOT_HARBOR_API, BINDER_FIRSTBOOT_S3_ENDPOINT,
-//   BINDER_FIRSTBOOT_CA_FILE (extra CA for all three), BINDER_FIRSTBOOT_WAIT_SCALE (a factor
-//   applied to the waits, e.g. 0.01 in tests).
+//   BINDER_FIRSTBOOT_CA_FILE (a CA trusted for all three, in addition to the system store),
+//   BINDER_FIRSTBOOT_HARBOR_ADMIN_PASSWORD, BINDER_FIRSTBOOT_WAIT_SCALE (a factor applied to
+//   the waits, e.g. 0.01 in tests).
 FederationOptions options_from_environment();
 
 }  // namespace binder::firstboot::federation

@@ -31,7 +31,10 @@ class SecretsStep : public Step {
 
   Result<Outcome> apply(Env& env) override {
     size_t before = known(env);
-    TRY(ensure_secret(env, s::harbor_admin_password, password));
+    TRY(ensure_secret(env, s::harbor_admin_password, [this]() -> Result<std::string> {
+      if (!m_options.harbor_admin_password.empty()) return m_options.harbor_admin_password;
+      return password();
+    }));
     TRY(ensure_secret(env, s::harbor_secret_key, [] { return alnum(16); }));
     TRY(ensure_secret(env, s::harbor_core_secret, [] { return alnum(16); }));
     TRY(ensure_secret(env, s::harbor_xsrf_key, [] { return alnum(32); }));
