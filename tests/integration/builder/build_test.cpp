@@ -154,14 +154,14 @@ TEST_CASE("builder: bad inputs fail with one clear error and leave nothing behin
   REQUIRE(fs::remove_tree(out));
 
   SECTION("a wrong checksum names the file, exit 1") {
-    auto r = run_binder({"build", profile_path().string(), "--output", out.string(), "--set",
+    auto r = run_binder({"build", profile_path().string(), "--accel", "tcg", "--output", out.string(), "--set",
                          "k3s.binary.sha256=" + std::string(64, '0')});
     CHECK(r.exit_code == 1);
     CHECK(r.err.find("k3s") != std::string::npos);
     CHECK(r.err.find("expected") != std::string::npos);
   }
   SECTION("a missing k3s artifact names the key, exit 2") {
-    auto r = run_binder({"build", profile_path().string(), "--output", out.string(), "--set",
+    auto r = run_binder({"build", profile_path().string(), "--accel", "tcg", "--output", out.string(), "--set",
                          "k3s.airgap_images.file=/nonexistent/airgap.tar.zst"});
     CHECK(r.exit_code == 2);
     CHECK(r.err.find("/nonexistent/airgap.tar.zst") != std::string::npos);
@@ -171,7 +171,7 @@ TEST_CASE("builder: bad inputs fail with one clear error and leave nothing behin
     std::string junk = std::string("QFI\xfb") + std::string(4096, 'x');
     REQUIRE(fs::write_file_atomic(bad, junk));
     std::string sha = binder::common::hash::sha256_hex(junk);
-    auto r = run_binder({"build", profile_path().string(), "--output", out.string(), "--set",
+    auto r = run_binder({"build", profile_path().string(), "--accel", "tcg", "--output", out.string(), "--set",
                          "base={file: " + bad.string() + ", sha256: " + sha + "}"});
     CHECK((r.exit_code == 1 || r.exit_code == 2));
     CHECK(r.err.find("corrupt.qcow2") != std::string::npos);
