@@ -50,8 +50,8 @@ std::vector<std::string> all_step_ids(NodeRole role, bool federation) {
 
 namespace {
 
+// Logs under the current prefix (the step that failed, if any).
 int fail_with(const Error& e) {
-  log::set_prefix("");
   log::error("{}", e.to_string());
   return common::exit_code_for(e);
 }
@@ -100,6 +100,7 @@ int run_agent(const AgentOptions& o, CommandRunner& runner, Clock& clock) {
     return fail_with(member.error());
   }
   // Machine facts: RAM, CPUs, the public IP and where it came from.
+  log::set_prefix("step 'facts': ");
   auto facts = discover_facts(o.root, *member, runner);
   if (!facts) {
     return fail_with(facts.error());
@@ -116,6 +117,7 @@ int run_agent(const AgentOptions& o, CommandRunner& runner, Clock& clock) {
       dev && std::filesystem::is_directory(o.root / "mnt/disk/dind")) {
     facts->extra_disk = *dev;  // the disk step may be skipped as done
   }
+  log::set_prefix("");
   // 2-8. host, k3s, federation: each journaled, resumable.
   Env env(o.root, *member, *facts, runner, clock, *journal);
   StepList steps = make_all_steps(*member, o);
@@ -123,6 +125,7 @@ int run_agent(const AgentOptions& o, CommandRunner& runner, Clock& clock) {
   if (!summary) {
     return fail_with(summary.error());
   }
+  log::set_prefix("agent: ");
   log::notice("complete: {} steps ({} changed, {} unchanged, {} adopted, {} already done)",
               summary->total, summary->changed, summary->unchanged, summary->adopted,
               summary->skipped);

@@ -138,6 +138,8 @@ Result<std::optional<SourceDoc>> read_cloud_init_member(const LoadOptions& o, Co
       [&] { return from_text_file(under(root, "/var/lib/cloud/instance/cloud-config.txt")); },
       [&] { return member_from_json_file(under(root, "/run/cloud-init/instance-data-sensitive.json"),
                                          {"merged_cfg", "binder_member"}); },
+      [&] { return member_from_json_file(under(root, "/run/cloud-init/instance-data.json"),
+                                         {"merged_cfg", "binder_member"}); },
       [&] { return from_text_file(under(root, "/var/lib/cloud/instance/user-data.txt")); },
       [&] { return from_text_file(under(root, "/var/lib/cloud/seed/nocloud/user-data")); },
       [&] { return from_text_file(under(root, "/var/lib/cloud/seed/nocloud-net/user-data")); },

@@ -3,7 +3,8 @@
 //   2. cloud-init user-data key `binder_member`, the first of:
 //        /run/cloud-init/combined-cloud-config.json   (cloud-init >= 23.4, root only)
 //        /var/lib/cloud/instance/cloud-config.txt     (cloud-config parts of the user-data)
-//        /run/cloud-init/instance-data-sensitive.json merged_cfg (older cloud-init)
+//        /run/cloud-init/instance-data-sensitive.json, instance-data.json merged_cfg (older
+//          cloud-init; newer ones redact it or hold only the system config there)
 //        /var/lib/cloud/instance/user-data.txt        (raw, when it is a #cloud-config)
 //        NoCloud seed /var/lib/cloud/seed/nocloud{,-net}/user-data,
 //        ConfigDrive seed /var/lib/cloud/seed/config_drive/openstack/latest/user_data,
