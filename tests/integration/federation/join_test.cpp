@@ -5,7 +5,6 @@
 
 #include "common/log.hpp"
 #include "integration/federation/fixture.hpp"
-#include "firstboot/federation/generate.hpp"
 
 using namespace binder::federation_test;
 namespace fs = binder::common::fs;
@@ -112,17 +111,4 @@ TEST_CASE("federation: a standalone member gets no mybinder files", "[federation
   CHECK(std::filesystem::exists(dir / "example-kubeconfig.yaml"));
   CHECK_FALSE(std::filesystem::exists(dir / "config/example.yaml"));
   CHECK_FALSE(std::filesystem::exists(dir / "secrets/config/example.yaml"));
-}
-
-TEST_CASE("federation: secret generators make what harbor-helm expects", "[federation]") {
-  auto line = fb::federation::htpasswd_line("harbor_registry_user", "Secret123").value();
-  CHECK_THAT(line, Catch::StartsWith("harbor_registry_user:$2b$10$"));
-  CHECK(fb::federation::htpasswd_matches(line, "Secret123"));
-  CHECK_FALSE(fb::federation::htpasswd_matches(line, "secret123"));
-  auto pair = fb::federation::token_keypair("harbor-token-ca").value();
-  CHECK_THAT(pair.key_pem, Catch::StartsWith("-----BEGIN RSA PRIVATE KEY-----"));
-  CHECK_THAT(pair.cert_pem, Catch::StartsWith("-----BEGIN CERTIFICATE-----"));
-  CHECK(fb::federation::keypair_matches(pair));
-  auto other = fb::federation::token_keypair("x", 2048, 1).value();
-  CHECK_FALSE(fb::federation::keypair_matches({pair.key_pem, other.cert_pem}));
 }
