@@ -65,11 +65,12 @@ class Fake:
 
 
 class World:
-    def __init__(self, repo, work, name, domain, project, real_k3s=False):
+    def __init__(self, repo, work, name, domain, project, real_k3s=False, extra_disk="auto"):
         self.repo, self.work = repo, work
         # real_k3s: the image runs the real k3s, so no fake Kubernetes API; Harbor's admin
         # password is then preset through the test environment (the fake cannot see the cluster).
         self.real_k3s = real_k3s
+        self.extra_disk = extra_disk
         self.name, self.domain, self.project = name, domain, project
         self.pki = os.path.join(work, "pki")
         self.secrets = {}  # label -> value; none may appear in the serial log
@@ -126,7 +127,7 @@ class World:
             "tls": {"email": "ops@example.test", "issuer": "letsencrypt-staging"},
             "registry": {"host": f"registry.{self.name}.{self.domain}", "project": self.project,
                          "quota_gb": 100},
-            "node": {"extra_disk": "auto", "max_pods_per_gib": 1.75},
+            "node": {"extra_disk": self.extra_disk, "max_pods_per_gib": 1.75},
         }
 
     def firstboot_env(self):
@@ -207,7 +208,8 @@ class World:
             problems.append(f"harbor: {len(projects)} projects named '{self.project}' (want 1)")
         robots = [r.get("name", "") for r in hb.get("robots", {}).values()]
         for want in ("builder", "user-puller"):
-            n = sum(1 for r in robots if r.endswith("+" + want) or r.endswith("$" + want))
+            # robot$<project>+<member>-builder: the agent prefixes robot names with the member
+            n = sum(1 for r in robots if any(r.endswith(c + want) for c in "+$-"))
             if n != 1:
                 problems.append(f"harbor: {n} robots named '*{want}' (want 1; have {robots})")
         objs = self.fakes["kube"].state().get("objects", {}) if "kube" in self.fakes else None
