@@ -37,8 +37,25 @@ std::string usage(const std::vector<Verb>& verbs) {
   return out;
 }
 
+// Wraps a paragraph at 78 columns.
+std::string wrap(std::string_view text) {
+  std::string out, line;
+  std::size_t pos = 0;
+  while (pos < text.size()) {
+    std::size_t sp = text.find(' ', pos);
+    std::string_view word = text.substr(pos, sp == std::string_view::npos ? text.npos : sp - pos);
+    pos = sp == std::string_view::npos ? text.size() : sp + 1;
+    if (!line.empty() && line.size() + 1 + word.size() > 78) {
+      out += line + "\n";
+      line.clear();
+    }
+    line += (line.empty() ? "" : " ") + std::string(word);
+  }
+  return out + line + "\n";
+}
+
 std::string verb_help(const Verb& v) {
-  std::string out = fmt::format("usage: binder-image {} {}\n\n{}\n", v.name, v.synopsis, v.help);
+  std::string out = fmt::format("usage: binder-image {} {}\n\n{}", v.name, v.synopsis, wrap(v.help));
   if (!v.options.empty()) {
     out += "\noptions:\n" + format_options(v.options);
   }

@@ -37,10 +37,10 @@ std::string field_label(const std::string& name) {
 }  // namespace
 
 common::hash::Transcript begin_transcript(std::string_view kind, std::string_view parent,
-                                          std::string_view canonical_settings) {
+                                          std::string_view canonical_settings, int step_version) {
   common::hash::Transcript t;
   t.add("format", "layer-v1");
-  t.add("abi", std::to_string(k_layer_abi));
+  t.add("abi", fmt::format("{}.{}", k_layer_abi, step_version));
   t.add("kind", kind);
   t.add("parent", parent);
   t.add("settings", canonical_settings);

@@ -3,7 +3,8 @@
 //
 // Transcript format layer-v1 (fields in this order, each "name=<len>:<value>\n", hash.hpp):
 //   format   "layer-v1"
-//   abi      k_layer_abi: bumped whenever any step's behaviour changes
+//   abi      "<k_layer_abi>.<step version>": k_layer_abi is bumped when the layer machinery
+//            changes (all layers), a step's version() when that step's behaviour changes
 //   kind     "base" | "system" | "final"
 //   parent   the parent layer's digest ("" for base)
 //   settings canonical_settings(profile, kind): sorted "key=value" lines
@@ -30,7 +31,7 @@ inline constexpr int k_layer_abi = 1;
 
 // A transcript with the format, abi, kind, parent and settings fields filled in.
 common::hash::Transcript begin_transcript(std::string_view kind, std::string_view parent,
-                                          std::string_view canonical_settings);
+                                          std::string_view canonical_settings, int step_version = 1);
 
 // Host file sha256s already known (verified downloads), so large files are not hashed twice.
 using KnownHashes = std::map<std::filesystem::path, std::string>;

@@ -75,7 +75,8 @@ Result<LayerPlan> resolve_digests(const config::Profile& profile,
   for (auto& step : steps) {
     std::string kind(step->kind());
     auto t = begin_transcript(kind, parent,
-                              config::canonical_settings(profile, layer_kind(kind)));
+                              config::canonical_settings(profile, layer_kind(kind)),
+                              step->version());
     TRY_CTX(step->hash_inputs(t), "hashing the inputs of layer '{}'", kind);
     PlannedLayer l;
     l.digest = t.digest();

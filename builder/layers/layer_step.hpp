@@ -50,6 +50,8 @@ class LayerStep {
   virtual std::string_view kind() const = 0;
   // One line for progress and plan output: "k3s v1.33.5+k3s1, 4 sysctls, 3 datasources".
   virtual std::string describe() const = 0;
+  // Bumped when build() changes behaviour, so layers made by the old code are not reused.
+  virtual int version() const { return 1; }
   // Number of libguestfs launches build() needs (plan output, tests).
   virtual int guest_launches() const { return 1; }
   // Adds the step's own fields to `t` (which already holds format, abi, kind, parent, settings).

@@ -103,7 +103,9 @@ Progress::Step Progress::step(std::string id, std::string title, std::optional<d
     }
     fmt::print(stdout, "{}\n", j.dump());
     std::fflush(stdout);
-  } else if (m_live) {
+  } else if (m_live && eta) {
+    // Live only for steps with an ETA (appliance sessions): they are quiet, so nothing else
+    // writes to the terminal while the line is redrawn.
     std::lock_guard lock(m_live->mutex);
     m_live->active = true;
     m_live->title = title;
@@ -131,8 +133,10 @@ void Progress::end(const Step& s, const std::string& outcome, double seconds, nl
   }
   if (m_live) {
     std::lock_guard lock(m_live->mutex);
-    m_live->active = false;
-    m_live->clear_line();
+    if (m_live->active && m_live->title == s.m_title) {
+      m_live->active = false;
+      m_live->clear_line();
+    }
   }
   log::info("‣ {}: {} in {}", s.m_title, outcome, log::format_duration(seconds));
 }

@@ -1,6 +1,7 @@
 // The final layer: everything that changes most often (overlays, the firstboot agent), so an
 // edit rebuilds only this layer: one appliance launch. Hygiene runs last, then the image checks
 // verify it before the layer is published (a dirty layer is never committed).
+#include "common/exec.hpp"
 #include "layers/digest.hpp"
 #include "layers/steps/final_files.hpp"
 #include "layers/steps/guest_session.hpp"
@@ -18,6 +19,7 @@ class FinalStep final : public LayerStep {
   FinalStep(const config::Profile& p, const ResolvedInputs& in) : m_profile(p), m_inputs(in) {}
 
   std::string_view kind() const override { return "final"; }
+  int version() const override { return 2; }  // 2: binder-firstboot stripped
 
   std::string describe() const override {
     return fmt::format("{} overlays, binder-firstboot{}{}, hygiene", m_profile.overlays.size(),
@@ -33,6 +35,7 @@ class FinalStep final : public LayerStep {
   }
 
   Result<void> build(const stdfs::path& parent, const stdfs::path& out, const BuildEnv& env) override {
+    TRY(strip_firstboot(env));
     return with_guest_layer(parent, out, env, GrowRoot::no, [&](image::Guest& g) -> Result<void> {
       TRY_CTX(upload_tree(g, m_tree, env, "final"), "uploading overlays and firstboot");
       TRY_CTX(g.run_checked(hygiene_script()), "cleaning the image (hygiene)");
@@ -48,6 +51,19 @@ class FinalStep final : public LayerStep {
   }
 
  private:
+  // The agent is built with debug info (~100 MB); the image gets a stripped copy. strip is
+  // deterministic, so the layer is still a function of the hashed binary.
+  Result<void> strip_firstboot(const BuildEnv& env) {
+    if (!common::exec::find_program("strip")) {
+      return {};
+    }
+    stdfs::path stripped = env.work_dir / "binder-firstboot";
+    TRY_CTX(common::exec::run_checked({"strip", "--strip-debug", "-o", stripped.string(),
+                                       m_inputs.firstboot_binary.path.string()}),
+            "stripping '{}'", m_inputs.firstboot_binary.path.string());
+    return m_tree.add_host_file("usr/local/sbin/binder-firstboot", stripped, 0755);
+  }
+
   const config::Profile& m_profile;
   const ResolvedInputs& m_inputs;
   image::TarBuilder m_tree;
