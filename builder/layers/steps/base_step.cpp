@@ -52,6 +52,10 @@ class BaseStep final : public LayerStep {
                   src.string());
     }
     TRY(image::check(src, info.format));
+    if (info.virtual_size < (1u << 20)) {
+      return fail(Errc::invalid_config, "base image '{}' is not a disk image ({} format, {} bytes)",
+                  src.string(), info.format, info.virtual_size);
+    }
     if (info.virtual_size > size) {
       return fail(Errc::invalid_config,
                   "disk.size ({} bytes) is smaller than the base image '{}' ({} bytes)", size,

@@ -74,11 +74,14 @@ class SystemStep final : public LayerStep {
   }
 
   Result<void> build(const stdfs::path& parent, const stdfs::path& out, const BuildEnv& env) override {
-    return with_guest_layer(parent, out, env, GrowRoot::yes, [&](image::Guest& g) -> Result<void> {
-      TRY(check_required_packages(g));
-      TRY_CTX(upload_tree(g, m_tree, env, "system"), "uploading the system files");
-      return {};
-    });
+    // The first appliance session on the base: a base that is no OS disk fails here, so name it.
+    TRY_CTX(with_guest_layer(parent, out, env, GrowRoot::yes, [&](image::Guest& g) -> Result<void> {
+              TRY(check_required_packages(g));
+              TRY_CTX(upload_tree(g, m_tree, env, "system"), "uploading the system files");
+              return {};
+            }),
+            "on base '{}'", m_inputs.base.path.empty() ? m_inputs.base.name : m_inputs.base.path.string());
+    return {};
   }
 
  private:
