@@ -256,7 +256,7 @@ Result<LayerCache::GcReport> LayerCache::gc(const GcPolicy& policy) const {
     }
     std::error_code size_ec;
     auto size = stdfs::file_size(it->path(), size_ec);
-    if (stdfs::remove(it->path(), size_ec)) {
+    if (stdfs::remove_all(it->path(), size_ec) > 0) {
       report.freed += size_ec ? 0 : size;
       if (name.ends_with(".json")) {
         report.removed.push_back(digest);
@@ -283,7 +283,7 @@ Result<LayerCache::GcReport> LayerCache::clean() const {
     if (name.ends_with(".json")) {
       report.removed.push_back(name.substr(0, name.find('.')));
     }
-    if (stdfs::remove(it->path(), e2)) {
+    if (stdfs::remove_all(it->path(), e2) > 0) {
       report.freed += e2 ? 0 : size;
     }
   }

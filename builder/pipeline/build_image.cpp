@@ -1,6 +1,8 @@
 // See build_image.hpp. One comment and one call per stage: the architecture reads in one screen.
 #include "pipeline/build_image.hpp"
 
+#include <unistd.h>
+
 #include <cstdlib>
 
 #include "base/accel.hpp"
@@ -52,6 +54,24 @@ common::Error explain_enospc(common::Error e) {
   return e;
 }
 
+struct WorkDir {
+  stdfs::path path;
+  static Result<WorkDir> create(const stdfs::path& cache_dir) {
+    WorkDir w{cache_dir / fmt::format("work.partial-{}", ::getpid())};
+    TRY(common::fs::remove_tree(w.path));
+    TRY(common::fs::make_directories(w.path, 0700));
+    return w;
+  }
+  WorkDir(stdfs::path p) : path(std::move(p)) {}
+  WorkDir(WorkDir&& o) noexcept : path(std::move(o.path)) { o.path.clear(); }
+  WorkDir& operator=(WorkDir&&) = delete;
+  ~WorkDir() {
+    if (!path.empty()) {
+      (void)common::fs::remove_tree(path);
+    }
+  }
+};
+
 }  // namespace
 
 Result<BuildSummary> build_image(const BuildOptions& o) {
@@ -93,8 +113,10 @@ Result<BuildSummary> build_image(const BuildOptions& o) {
   }
 
   // Build the missing layers in order, each published atomically before the next.
-  TRY_ASSIGN(common::fs::TempDir work, common::fs::TempDir::create("binder-build"));
-  layers::BuildEnv env{image::GuestOptions{base::guestfs_env(accel), 0}, work.path()};
+  // Scratch space (host-side tars) lives in the cache as a partial-<pid> name, so an interrupted
+  // build's leftovers are found by `cache gc` / `cache clean`.
+  TRY_ASSIGN(WorkDir work, WorkDir::create(cache.dir()));
+  layers::BuildEnv env{image::GuestOptions{base::guestfs_env(accel), 0}, work.path};
   int cached = 0;
   for (const auto& l : plan.layers) {
     cached += l.hit ? 1 : 0;
