@@ -204,3 +204,18 @@ TEST_CASE("metadata: normalized member.json is 0600 and round-trips", "[metadata
   REQUIRE(again);
   CHECK(again->to_json() == r->member.to_json());
 }
+
+TEST_CASE("metadata: endpoint overrides are validated", "[metadata]") {
+  TestRoot t;
+  t.write("/etc/binder-image/member.yaml", k_base);
+  t.write("/etc/binder-image/member.d/10.yaml",
+          "endpoints: {cloudflare: \"https://10.0.2.2:8443/client/v4\", harbor: \"https://10.0.2.2:9443\", ca_file: /etc/binder-image/test/ca.pem}\n");
+  auto r = load_member(opts(t), t.runner);
+  REQUIRE(r);
+  CHECK(r->member.endpoints.cloudflare == "https://10.0.2.2:8443/client/v4");
+  CHECK(r->member.endpoints.ca_file == "/etc/binder-image/test/ca.pem");
+  t.write("/etc/binder-image/member.d/10.yaml", "endpoints: {harbor: \"http://x\", ca_file: rel.pem}\n");
+  auto e = load_error(t);
+  CHECK(e.find("binder_member.endpoints.harbor: 'http://x' is not an https:// URL") != std::string::npos);
+  CHECK(e.find("binder_member.endpoints.ca_file: must be an absolute path") != std::string::npos);
+}

@@ -79,6 +79,8 @@ nlohmann::json Member::to_json(Redact r) const {
   j["operators"] = {{"ssh_authorized_keys", operators.ssh_authorized_keys},
                     {"user", operators.user}};
   j["k3s"] = {{"auto_upgrade", k3s.auto_upgrade}};
+  j["endpoints"] = {{"cloudflare", endpoints.cloudflare}, {"harbor", endpoints.harbor},
+                    {"ca_file", endpoints.ca_file}};
   return j;
 }
 

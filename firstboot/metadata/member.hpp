@@ -80,6 +80,14 @@ struct K3sOptions {
   bool auto_upgrade = false;  // place the system-upgrade-controller plan in the manifests dir
 };
 
+// Optional API endpoint overrides (lead's decision in requests.md): private CAs, API proxies, the
+// smoke boot's fakes. Empty = the default (Cloudflare's public API, https://<registry host>).
+struct EndpointsConfig {
+  std::string cloudflare;  // "https://api.cloudflare.com/client/v4"
+  std::string harbor;      // "https://registry.example.org" (the API is <harbor>/api/v2.0)
+  std::string ca_file;     // extra trusted CA (PEM) for those clients; TLS stays verified
+};
+
 struct Member {
   std::string name;                   // cluster name and DNS label (RFC 1123 label)
   std::string domain;                 // "mybinder.org"
@@ -92,6 +100,7 @@ struct Member {
   NodeConfig node;
   OperatorsConfig operators;
   K3sOptions k3s;
+  EndpointsConfig endpoints;
 
   // "<name>.<domain>"
   std::string fqdn() const { return name + "." + domain; }

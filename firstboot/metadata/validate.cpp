@@ -281,7 +281,7 @@ Member member_from_doc(const SourceDoc& doc, std::vector<Diagnostic>& diags) {
     return m;
   }
   r.check_keys(root, "", {"name", "domain", "mode", "public_ip", "dns", "tls", "registry",
-                          "binderhub", "node", "operators", "k3s"});
+                          "binderhub", "node", "operators", "k3s", "endpoints"});
   m.name = r.required(root, "name", "name");
   if (!m.name.empty() && !is_dns_label(m.name)) {
     r.error("name", fmt::format("'{}' is not a DNS label (lower-case letters, digits and '-', "
@@ -363,6 +363,19 @@ Member member_from_doc(const SourceDoc& doc, std::vector<Diagnostic>& diags) {
       } else {
         m.k3s.auto_upgrade = k3s->at("auto_upgrade").get<bool>();
       }
+    }
+  }
+  if (const json* ep = r.object(root, "endpoints", "endpoints", {"cloudflare", "harbor", "ca_file"})) {
+    for (auto [key, field] : {std::pair{"cloudflare", &m.endpoints.cloudflare},
+                              std::pair{"harbor", &m.endpoints.harbor}}) {
+      *field = r.string(*ep, key, std::string("endpoints.") + key).value_or("");
+      if (!field->empty() && !field->starts_with("https://")) {
+        r.error(std::string("endpoints.") + key, fmt::format("'{}' is not an https:// URL", *field));
+      }
+    }
+    m.endpoints.ca_file = r.string(*ep, "ca_file", "endpoints.ca_file").value_or("");
+    if (!m.endpoints.ca_file.empty() && m.endpoints.ca_file[0] != '/') {
+      r.error("endpoints.ca_file", "must be an absolute path");
     }
   }
   return m;
