@@ -254,9 +254,9 @@ Result<LayerCache::GcReport> LayerCache::gc(const GcPolicy& policy) const {
     if ((partial && pid_alive(name)) || (!partial && keep.contains(digest))) {
       continue;
     }
-    std::error_code size_ec;
+    std::error_code size_ec, rm_ec;
     auto size = stdfs::file_size(it->path(), size_ec);
-    if (stdfs::remove_all(it->path(), size_ec) > 0) {
+    if (stdfs::remove_all(it->path(), rm_ec) > 0) {
       report.freed += size_ec ? 0 : size;
       if (name.ends_with(".json")) {
         report.removed.push_back(digest);
@@ -278,12 +278,12 @@ Result<LayerCache::GcReport> LayerCache::clean() const {
     if (name == ".lock") {
       continue;
     }
-    std::error_code e2;
+    std::error_code e2, rm_ec;
     auto size = stdfs::file_size(it->path(), e2);
     if (name.ends_with(".json")) {
       report.removed.push_back(name.substr(0, name.find('.')));
     }
-    if (stdfs::remove_all(it->path(), e2) > 0) {
+    if (stdfs::remove_all(it->path(), rm_ec) > 0) {
       report.freed += e2 ? 0 : size;
     }
   }
