@@ -88,9 +88,12 @@ class World:
         fakes = os.path.join(self.work, "fakes")
         self.fakes["cloudflare"] = Fake("cloudflare", serve, self.pki, f"{fakes}/cloudflare",
                                         ["--zone", self.domain, "--token", cf_token])
+        # With the stand-in, Harbor "comes up" (health turns healthy) only when tick() has seen
+        # the agent's chart values, as a real Harbor only runs once its HelmChart is installed.
         self.fakes["harbor"] = Fake("harbor", serve, self.pki, f"{fakes}/harbor",
                                     ["--admin-password", boot_pw, "--external-url",
-                                     f"https://registry.{self.name}.{self.domain}"])
+                                     f"https://registry.{self.name}.{self.domain}",
+                                     "--health-delay", "0" if self.real_k3s else "1e9"])
         if self.real_k3s:
             self.secrets["harbor admin password"] = boot_pw
             return
@@ -160,12 +163,13 @@ class World:
 
     def tick(self):
         """Called every few seconds while the VM runs: Harbor's chart takes its admin password
-        from the values the agent gave k3s; the fake learns it the same way."""
+        from the values the agent gave k3s; the fake learns it the same way and turns healthy."""
         try:
             for _, _, value in self.kube_secrets():
                 pw = find_key(safe_yaml(value), "harborAdminPassword")
                 if isinstance(pw, str) and pw != self.harbor_password_synced:
-                    self.fakes["harbor"].control("POST", "config", {"admin_password": pw})
+                    self.fakes["harbor"].control("POST", "config",
+                                                 {"admin_password": pw, "health_delay": 0})
                     self.harbor_password_synced = pw
         except OSError:
             pass
