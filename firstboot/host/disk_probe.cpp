@@ -133,12 +133,21 @@ std::string sfdisk_script() {
 }
 
 Result<bool> probe_signatures(Env& env, const std::string& device) {
-  // blkid -p: exit 2 means nothing was identified.
+  // blkid -p: exit 2 means nothing was identified. On a partition, low-level probing always
+  // reports the partition-table entry (PART_ENTRY_*): that is not data. Only content keys count.
   TRY_ASSIGN(auto b, env.runner.run({"blkid", "-p", "-o", "export", device}));
   if (b.exit_code == 0) {
-    return true;
-  }
-  if (b.exit_code != 2) {
+    std::size_t start = 0;
+    while (start < b.out.size()) {
+      std::size_t end = b.out.find('\n', start);
+      std::string_view line(b.out.data() + start,
+                            (end == std::string::npos ? b.out.size() : end) - start);
+      if (line.starts_with("TYPE=") || line.starts_with("PTTYPE=") || line.starts_with("USAGE=")) {
+        return true;
+      }
+      start = end == std::string::npos ? b.out.size() : end + 1;
+    }
+  } else if (b.exit_code != 2) {
     return common::fail(Errc::external_tool, "'blkid -p {}' exited with status {}", device, b.exit_code);
   }
   TRY_ASSIGN(auto w, env.runner.run_checked({"wipefs", "--noheadings", device}));
