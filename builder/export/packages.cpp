@@ -32,7 +32,16 @@ Result<Path> write_ova(const Source& src, const ExportOptions& options, const Pa
                        const std::string& file_name) {
   const std::string stem = stem_of(file_name, ".ova");
   const std::string vmdk_name = stem + ".vmdk", ovf_name = stem + ".ovf", mf_name = stem + ".mf";
-  TRY_ASSIGN(Path vmdk, write_vmdk(src, dir, vmdk_name));
+  // The members are made in a private directory: a standalone '<stem>.vmdk' output may be
+  // written into `dir` at the same time by another export job (same name, same bytes wanted).
+  const Path work = dir / (".ova-" + stem);
+  TRY(common::fs::remove_tree(work));
+  TRY(common::fs::make_directories(work, 0700));
+  struct Cleanup {
+    Path p;
+    ~Cleanup() { (void)common::fs::remove_tree(p); }
+  } cleanup{work};
+  TRY_ASSIGN(Path vmdk, write_vmdk(src, work, vmdk_name));
   TRY_ASSIGN(std::uint64_t vmdk_size, common::fs::size_of(vmdk));
   ovf::Params p;
   p.name = stem;
@@ -43,20 +52,18 @@ Result<Path> write_ova(const Source& src, const ExportOptions& options, const Pa
   p.cpus = options.ovf_cpus;
   p.memory_mib = options.ovf_memory_mib;
   std::string descriptor = ovf::descriptor(p);
-  TRY(common::fs::write_file_atomic(dir / ovf_name, descriptor));
+  TRY(common::fs::write_file_atomic(work / ovf_name, descriptor));
   TRY_ASSIGN(std::string vmdk_sha, common::hash::sha256_file(vmdk));
   std::string mf = ovf::manifest(
       {{ovf_name, common::hash::sha256_hex(descriptor)}, {vmdk_name, vmdk_sha}});
-  TRY(common::fs::write_file_atomic(dir / mf_name, mf));
+  TRY(common::fs::write_file_atomic(work / mf_name, mf));
 
   Path out = dir / file_name;
   tar::WriteOptions wo;
   wo.format = tar::Format::ustar;
   wo.mtime = src.epoch.value_or(0);
-  TRY(tar::write(out, {{ovf_name, dir / ovf_name}, {vmdk_name, vmdk}, {mf_name, dir / mf_name}},
+  TRY(tar::write(out, {{ovf_name, work / ovf_name}, {vmdk_name, vmdk}, {mf_name, work / mf_name}},
                  wo));
-  std::error_code ec;
-  std::filesystem::remove(vmdk, ec);  // the OVA holds it now; don't keep twice the space
   TRY(verify_ova(out, stem, src.virtual_size));
   return out;
 }
