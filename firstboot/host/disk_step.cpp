@@ -151,6 +151,9 @@ class ExtraDiskStep : public Step {
       TRY(common::fs::make_directories(dind, 0711));
       out = Outcome::changed;
     }
+    // The journal marks this step done next; the new directory must survive a power cut first
+    // (seen in the smoke boot's power-cut run: /mnt/disk/dind was lost, the step was not rerun).
+    TRY(common::fs::fsync_dir(env.path(std::string(k_mountpoint))));
     env.facts.extra_disk = device;
     return out;
   }
