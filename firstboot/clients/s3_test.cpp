@@ -9,42 +9,17 @@
 #include <cstdio>
 
 #include "firstboot/clients/s3.hpp"
+#include "support/fake_s3.hpp"
 
 using namespace binder::firstboot::clients;
 using namespace std::chrono_literals;
 
 namespace {
 
-class FakeS3 {
+// The fake's credentials; the requests are signed with them.
+class FakeS3 : public binder::test::FakeS3 {
  public:
-  FakeS3() {
-    int fds[2];
-    REQUIRE(pipe(fds) == 0);
-    m_pid = fork();
-    if (m_pid == 0) {
-      dup2(fds[1], 1);
-      close(fds[0]);
-      std::string script = std::string(BINDER_SOURCE_DIR) + "/firstboot/clients/s3_fake.py";
-      execl(BINDER_PYTHON, BINDER_PYTHON, script.c_str(), "AKIDTEST", "se/cret+Key", "registry",
-            nullptr);
-      _exit(127);
-    }
-    close(fds[1]);
-    FILE* f = fdopen(fds[0], "r");
-    char line[32] = {};
-    REQUIRE(fgets(line, sizeof line, f) != nullptr);
-    fclose(f);
-    m_port = std::atoi(line);
-  }
-  ~FakeS3() {
-    kill(m_pid, SIGTERM);
-    waitpid(m_pid, nullptr, 0);
-  }
-  std::string endpoint() const { return "http://127.0.0.1:" + std::to_string(m_port); }
-
- private:
-  pid_t m_pid = -1;
-  int m_port = 0;
+  FakeS3() : binder::test::FakeS3("AKIDTEST", "se/cret+Key") {}
 };
 
 S3Config config(const FakeS3& fake) {

@@ -18,6 +18,7 @@
 #include "firstboot/federation/steps.hpp"
 #include "firstboot/journal.hpp"
 #include "firstboot/runner.hpp"
+#include "support/fake_s3.hpp"
 #include "support/fake_server.hpp"
 
 namespace binder::federation_test {
@@ -26,36 +27,10 @@ using namespace std::chrono_literals;
 namespace fb = binder::firstboot;
 namespace test = binder::test;
 
-class FakeS3 {
+// The fake's credentials; the requests are signed with them.
+class FakeS3 : public test::FakeS3 {
  public:
-  FakeS3() {
-    int fds[2];
-    REQUIRE(pipe(fds) == 0);
-    m_pid = fork();
-    if (m_pid == 0) {
-      dup2(fds[1], 1);
-      close(fds[0]);
-      std::string script = std::string(BINDER_SOURCE_DIR) + "/firstboot/clients/s3_fake.py";
-      execl(BINDER_PYTHON, BINDER_PYTHON, script.c_str(), "AKIDTEST", "s3/Secret+Key", "registry",
-            nullptr);
-      _exit(127);
-    }
-    close(fds[1]);
-    FILE* f = fdopen(fds[0], "r");
-    char line[32] = {};
-    REQUIRE(fgets(line, sizeof line, f) != nullptr);
-    fclose(f);
-    m_port = std::atoi(line);
-  }
-  ~FakeS3() {
-    kill(m_pid, SIGTERM);
-    waitpid(m_pid, nullptr, 0);
-  }
-  std::string endpoint() const { return "http://127.0.0.1:" + std::to_string(m_port); }
-
- private:
-  pid_t m_pid = -1;
-  int m_port = 0;
+  FakeS3() : test::FakeS3("AKIDTEST", "s3/Secret+Key") {}
 };
 
 inline fb::Member test_member(fb::Mode mode = fb::Mode::federation) {
