@@ -103,13 +103,15 @@ inline int exit_code_for(const Error& e) {
 // Propagate an error: TRY(expr) for Result<void>, TRY_ASSIGN(auto x, expr) for values.
 #define BINDER_CONCAT_(a, b) a##b
 #define BINDER_CONCAT(a, b) BINDER_CONCAT_(a, b)
-#define TRY(expr)                                   \
-  do {                                              \
-    auto&& binder_try_r_ = (expr);                  \
-    if (!binder_try_r_) {                           \
-      return std::unexpected(binder_try_r_.error()); \
-    }                                               \
+// The temporaries carry __LINE__ so a TRY inside a lambda inside a TRY does not shadow (-Wshadow).
+#define TRY_IMPL_(r, expr)                \
+  do {                                    \
+    auto&& r = (expr);                    \
+    if (!r) {                             \
+      return std::unexpected(r.error());  \
+    }                                     \
   } while (0)
+#define TRY(expr) TRY_IMPL_(BINDER_CONCAT(binder_try_r_, __LINE__), expr)
 #define TRY_ASSIGN_IMPL_(tmp, decl, expr)  \
   auto tmp = (expr);                       \
   if (!tmp) {                              \
@@ -118,15 +120,17 @@ inline int exit_code_for(const Error& e) {
   decl = std::move(*tmp)
 #define TRY_ASSIGN(decl, expr) TRY_ASSIGN_IMPL_(BINDER_CONCAT(binder_tmp_, __LINE__), decl, expr)
 // TRY with context: TRY_CTX(expr, "uploading '{}'", path)
-#define TRY_CTX(expr, ...)                                                     \
-  do {                                                                         \
-    auto&& binder_try_r_ = (expr);                                             \
-    if (!binder_try_r_) {                                                      \
-      auto binder_e_ = binder_try_r_.error();                                  \
-      binder_e_.with_context(fmt::format(__VA_ARGS__));                        \
-      return std::unexpected(std::move(binder_e_));                            \
-    }                                                                          \
+#define TRY_CTX_IMPL_(r, e, expr, ...)                  \
+  do {                                                  \
+    auto&& r = (expr);                                  \
+    if (!r) {                                           \
+      auto e = r.error();                               \
+      e.with_context(fmt::format(__VA_ARGS__));         \
+      return std::unexpected(std::move(e));             \
+    }                                                   \
   } while (0)
+#define TRY_CTX(expr, ...) \
+  TRY_CTX_IMPL_(BINDER_CONCAT(binder_try_r_, __LINE__), BINDER_CONCAT(binder_e_, __LINE__), expr, __VA_ARGS__)
 
 #define BINDER_ASSERT(cond)                                                          \
   do {                                                                               \
