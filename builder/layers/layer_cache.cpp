@@ -128,6 +128,9 @@ LayerCache LayerCache::from_env() {
 stdfs::path LayerCache::image_path(const std::string& d) const { return m_dir / (d + ".qcow2"); }
 stdfs::path LayerCache::inputs_path(const std::string& d) const { return m_dir / (d + ".inputs"); }
 stdfs::path LayerCache::meta_path(const std::string& d) const { return m_dir / (d + ".json"); }
+stdfs::path LayerCache::sidecar_path(const std::string& d, const std::string& name) const {
+  return m_dir / (d + "." + name);
+}
 
 std::optional<LayerMeta> LayerCache::lookup(const std::string& digest) const {
   auto text = fs::read_file_if_exists(meta_path(digest));
@@ -172,13 +175,21 @@ Result<PendingLayer> LayerCache::begin(const std::string& digest) const {
 }
 
 Result<LayerMeta> LayerCache::publish(PendingLayer& pending, LayerMeta meta,
-                                      const std::string& transcript_text) const {
+                                      const std::string& transcript_text,
+                                      const std::map<std::string, std::string>& sidecars) const {
   // Data first, metadata last: the .json is the commit marker.
   TRY(fsync_file(pending.path()));
   TRY(fs::fault_point("publishing layer image"));
   TRY(fs::rename_path(pending.path(), pending.final_path()));
   pending.release();
   TRY(fs::write_file_atomic(inputs_path(meta.digest), transcript_text, 0644));
+  for (const auto& [name, content] : sidecars) {
+    if (name.empty() || name == "json" || name == "qcow2" || name == "inputs" ||
+        name.find_first_of("/.") != std::string::npos) {
+      return fail(Errc::internal, "bad layer sidecar name '{}'", name);
+    }
+    TRY(fs::write_file_atomic(sidecar_path(meta.digest, name), content, 0644));
+  }
   TRY_ASSIGN(meta.size, fs::size_of(image_path(meta.digest)));
   if (meta.created == 0) {
     meta.created = static_cast<std::int64_t>(std::time(nullptr));

@@ -5,6 +5,9 @@
 //                              stored as a relative name ("<parent>.qcow2") with explicit backing
 //                              format qcow2; a root layer (base) has no backing file
 //   <digest>.inputs            the transcript whose SHA-256 is <digest> (common/hash Transcript)
+//   <digest>.<name>            sidecars a step made with the layer (LayerStep::sidecars(), e.g.
+//                              "dpkg-status" of the final layer for the SBOM), written before
+//                              the commit marker so a cache hit has them without a launch
 //   <digest>.json              {"format":"binder-layer-v1","digest","kind","parent","abi",
 //                              "builder_version","created","size"}: THE COMMIT MARKER, written
 //                              last (atomically); an entry without it does not exist
@@ -18,6 +21,7 @@
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -84,6 +88,7 @@ class LayerCache {
   stdfs::path image_path(const std::string& digest) const;
   stdfs::path inputs_path(const std::string& digest) const;
   stdfs::path meta_path(const std::string& digest) const;
+  stdfs::path sidecar_path(const std::string& digest, const std::string& name) const;
 
   // The committed entry for `digest` (meta present and image present), or nullopt.
   std::optional<LayerMeta> lookup(const std::string& digest) const;
@@ -96,9 +101,10 @@ class LayerCache {
   // into. Errc::io if the directory can't be created.
   Result<PendingLayer> begin(const std::string& digest) const;
   // Publishes a built layer: fsync image, rename onto <digest>.qcow2, write <digest>.inputs, then
-  // <digest>.json (commit marker). On failure no .json exists (the entry is absent).
-  Result<LayerMeta> publish(PendingLayer& pending, LayerMeta meta,
-                            const std::string& transcript_text) const;
+  // the sidecars, then <digest>.json (commit marker). On failure no .json exists (the entry is
+  // absent).
+  Result<LayerMeta> publish(PendingLayer& pending, LayerMeta meta, const std::string& transcript_text,
+                            const std::map<std::string, std::string>& sidecars = {}) const;
 
   // Appends a build record (the layers of one finished build, root first).
   Result<void> record_build(const std::string& profile, const std::vector<std::string>& layers) const;

@@ -126,7 +126,7 @@ Result<void> build_missing_layers(LayerPlan& plan, const LayerCache& cache, cons
     meta.parent = parent;
     meta.abi = k_layer_abi;
     meta.builder_version = BINDER_VERSION;
-    TRY_CTX(cache.publish(pending, meta, l.transcript), "publishing layer '{}'", kind);
+    TRY_CTX(cache.publish(pending, meta, l.transcript, l.step->sidecars()), "publishing layer '{}'", kind);
     s.finish("built", {{"digest", l.digest}});
     l.hit = true;
     parent = l.digest;

@@ -6,6 +6,8 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -39,8 +41,11 @@ struct ResolvedInputs {
 
 // What build() may use besides its own inputs.
 struct BuildEnv {
-  image::GuestOptions guest;  // libguestfs environment from the accelerator choice
-  stdfs::path work_dir;       // scratch space for host-side tars (removed after the build)
+  // libguestfs options from the accelerator choice, asked for only when a step launches an
+  // appliance (the KVM probe costs seconds; a build of host-side layers needs none). Unset:
+  // libguestfs defaults.
+  std::function<Result<image::GuestOptions>()> guest_options;
+  stdfs::path work_dir;  // scratch space for host-side tars (removed after the build)
 };
 
 class LayerStep {
@@ -54,6 +59,9 @@ class LayerStep {
   virtual int version() const { return 1; }
   // Number of libguestfs launches build() needs (plan output, tests).
   virtual int guest_launches() const { return 1; }
+  // Small files build() made besides the image, kept beside the layer in the cache
+  // (<digest>.<name>) so a cache hit has them too. Valid after a successful build().
+  virtual std::map<std::string, std::string> sidecars() const { return {}; }
   // Adds the step's own fields to `t` (which already holds format, abi, kind, parent, settings).
   // May read and hash input files; prepares what build() uploads.
   virtual Result<void> hash_inputs(common::hash::Transcript& t) = 0;
