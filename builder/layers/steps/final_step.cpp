@@ -1,10 +1,16 @@
 // The final layer: everything that changes most often (overlays, the firstboot agent), so an
-// edit rebuilds only this layer: one appliance launch. Hygiene runs last, then the image checks
-// verify it before the layer is published (a dirty layer is never committed).
+// edit rebuilds only this layer. It only adds files, so it is written on the host without an
+// appliance launch (host_layer.hpp); its tree is checked for hygiene first (the parent was
+// cleaned and checked by the system layer), so a dirty layer is never committed. When the root
+// filesystem can't be written on the host it falls back to one appliance session: upload, hygiene,
+// image checks. Either way the image's dpkg status is kept beside the layer for the SBOM.
 #include "common/exec.hpp"
+#include "common/fs.hpp"
+#include "common/log.hpp"
 #include "layers/digest.hpp"
 #include "layers/steps/final_files.hpp"
 #include "layers/steps/guest_session.hpp"
+#include "layers/steps/host_layer.hpp"
 #include "layers/steps/hygiene.hpp"
 #include "layers/steps/steps.hpp"
 
@@ -19,7 +25,12 @@ class FinalStep final : public LayerStep {
   FinalStep(const config::Profile& p, const ResolvedInputs& in) : m_profile(p), m_inputs(in) {}
 
   std::string_view kind() const override { return "final"; }
-  int version() const override { return 2; }  // 2: binder-firstboot stripped
+  // 2: binder-firstboot stripped; 3: written on the host, hygiene in the system layer, sidecar
+  int version() const override { return 3; }
+  int guest_launches() const override { return host_layers_available() ? 0 : 1; }
+  std::map<std::string, std::string> sidecars() const override {
+    return {{"dpkg-status", m_dpkg_status}, {"os-release", m_os_release}};
+  }
 
   std::string describe() const override {
     return fmt::format("{} overlays, binder-firstboot{}{}, hygiene", m_profile.overlays.size(),
@@ -31,11 +42,26 @@ class FinalStep final : public LayerStep {
     TRY_ASSIGN(m_tree, final_tree(m_profile, m_inputs));
     t.add("hygiene", hygiene_script());
     KnownHashes known{{m_inputs.firstboot_binary.path, m_inputs.firstboot_binary.sha256}};
-    return add_tar_entries(t, m_tree, known);
+    TRY(add_tar_entries(t, m_tree, known));
+    return check_tree_hygiene();  // before any layer is built
   }
 
   Result<void> build(const stdfs::path& parent, const stdfs::path& out, const BuildEnv& env) override {
     TRY(strip_firstboot(env));
+    auto host = write_layer_on_host(parent, out, m_tree, env, image::source_date_epoch());
+    if (host) {
+      common::log::debug("final layer written on the host: {}, {} ranges, {} bytes", host->root,
+                         host->ranges, host->bytes);
+      m_dpkg_status = std::move(host->dpkg_status);
+      m_os_release = std::move(host->os_release);
+      return {};
+    }
+    if (host.error().code != Errc::precondition) {
+      return std::unexpected(host.error());
+    }
+    common::log::info("final layer: {}; using an appliance", host.error().to_string());
+    std::error_code ec;
+    stdfs::remove(out, ec);
     return with_guest_layer(parent, out, env, GrowRoot::no, [&](image::Guest& g) -> Result<void> {
       TRY_CTX(upload_tree(g, m_tree, env, "final"), "uploading overlays and firstboot");
       TRY_CTX(g.run_checked(hygiene_script()), "cleaning the image (hygiene)");
@@ -46,6 +72,10 @@ class FinalStep final : public LayerStep {
           return fail(Errc::internal, "image check '{}' failed after hygiene: {}", c.name, c.detail);
         }
       }
+      auto status = g.read("/var/lib/dpkg/status");
+      m_dpkg_status = status ? std::move(*status) : std::string();
+      auto os = g.read("/etc/os-release");
+      m_os_release = os ? std::move(*os) : std::string();
       return {};
     });
   }
@@ -64,9 +94,30 @@ class FinalStep final : public LayerStep {
     return m_tree.add_host_file("usr/local/sbin/binder-firstboot", stripped, 0755);
   }
 
+  // What the file tree would make unclean in a clean parent is refused, naming the paths.
+  Result<void> check_tree_hygiene() const {
+    std::vector<std::pair<std::string, std::string>> files;
+    for (const image::TarEntry* e : m_tree.entries()) {
+      std::string data = e->data;
+      if (e->path == "etc/machine-id" && !e->host_path.empty()) {
+        TRY_ASSIGN(data, common::fs::read_file(e->host_path));
+      }
+      files.emplace_back(e->path, std::move(data));
+    }
+    auto bad = tree_hygiene(files);
+    if (!bad.empty()) {
+      return fail(Errc::invalid_config,
+                  "the overlays would put machine state into the image (it must leave the builder "
+                  "clean): {}", fmt::join(bad, ", "));
+    }
+    return {};
+  }
+
   const config::Profile& m_profile;
   const ResolvedInputs& m_inputs;
   image::TarBuilder m_tree;
+  std::string m_dpkg_status;
+  std::string m_os_release;
 };
 
 }  // namespace

@@ -9,8 +9,12 @@ namespace binder::layers::steps {
 Result<void> with_guest_layer(const stdfs::path& parent, const stdfs::path& out, const BuildEnv& env,
                               GrowRoot grow, const std::function<Result<void>(image::Guest&)>& work) {
   TRY(image::create_overlay(out, parent));
+  image::GuestOptions options;
+  if (env.guest_options) {
+    TRY_ASSIGN(options, env.guest_options());
+  }
   TRY_ASSIGN(image::Guest guest, image::Guest::launch({image::Drive{out, "qcow2", image::Access::read_write}},
-                                                      env.guest));
+                                                      options));
   if (grow == GrowRoot::yes) {
     TRY_CTX(guest.grow_root_to_disk(), "growing the root filesystem");
   }

@@ -128,4 +128,27 @@ Result<std::vector<CheckResult>> image_checks(image::Guest& g) {
   return out;
 }
 
+std::vector<std::string> tree_hygiene(const std::vector<std::pair<std::string, std::string>>& files) {
+  std::vector<std::string> bad;
+  auto under = [](const std::string& p, std::string_view dir) {
+    return p.size() > dir.size() && p.starts_with(dir) && p[dir.size()] == '/';
+  };
+  for (const auto& [path, data] : files) {
+    std::string name = path.substr(path.rfind('/') + 1);
+    bool home_history = path.starts_with("home/") && name == ".bash_history";
+    bool k3s_state = under(path, "var/lib/rancher/k3s/server") &&
+                     !(under(path, "var/lib/rancher/k3s/server/manifests") &&
+                       path.ends_with("/traefik.yaml.skip")) &&
+                     path != "var/lib/rancher/k3s/server/manifests";
+    if ((path == "etc/machine-id" && !data.empty() && data != "uninitialized\n") ||
+        path == "var/lib/dbus/machine-id" || (under(path, "etc/ssh") && name.starts_with("ssh_host_")) ||
+        k3s_state || path == "etc/rancher/node" || under(path, "etc/rancher/node") ||
+        under(path, "var/lib/cloud") || path == "root/.bash_history" || home_history ||
+        (path.starts_with("etc/systemd/system/") && path.ends_with(".wants/k3s.service"))) {
+      bad.push_back("/" + path);
+    }
+  }
+  return bad;
+}
+
 }  // namespace binder::layers::steps

@@ -1,6 +1,8 @@
-// Image hygiene: what makes an image safe to clone. hygiene_script() is run inside the final
-// layer's session; image_checks() verifies the result read-only (final layer self-check and
-// `binder-image inspect`), one named check per property.
+// Image hygiene: what makes an image safe to clone. hygiene_script() is run inside the last
+// appliance session (the system layer's; the final layer's when it falls back to an appliance);
+// image_checks() verifies the result read-only (the layer self-check and `binder-image
+// inspect`), one named check per property. tree_hygiene() checks a file-only layer's tree, so a
+// clean parent plus a clean tree is a clean image without running anything.
 #pragma once
 
 #include <string>
@@ -28,5 +30,10 @@ struct CheckResult {
 // Read-only checks of a mounted image (hygiene + units: binder-firstboot enabled, k3s installed
 // but not enabled). Errors only when the guest can't be read.
 common::Result<std::vector<CheckResult>> image_checks(image::Guest& guest);
+
+// Paths in a file tree (image::TarBuilder entry paths, relative) that would make a clean image
+// unclean: a non-empty etc/machine-id, var/lib/dbus/machine-id, SSH host keys, k3s server state
+// or node password, cloud-init state, shell histories, an enabled k3s.service. Empty = clean.
+std::vector<std::string> tree_hygiene(const std::vector<std::pair<std::string, std::string>>& files);
 
 }  // namespace binder::layers::steps

@@ -3,10 +3,14 @@
 //           rootfs tarball assembled into a bootable GPT disk (base/assemble.hpp). No appliance.
 //   system  one libguestfs session: grow the root partition and filesystem to the disk, check
 //           required packages, then one tar: k3s (binary, links, airgap images, unit not
-//           enabled, traefik.yaml.skip), sysctls, cloud-init datasources, NTP.
-//   final   one libguestfs session: one tar (overlays, binder-firstboot + enabled unit, baked
-//           member.yaml 0600, /etc/binder-image/build.json), then hygiene (hygiene.hpp).
-// So a cold build launches two appliances and a rebuild after an overlay change one.
+//           enabled, traefik.yaml.skip), sysctls, cloud-init datasources, NTP; then hygiene
+//           (hygiene.hpp) and the image checks.
+//   final   file-only, written on the host (host_layer.hpp): overlays, binder-firstboot +
+//           enabled unit, baked member.yaml 0600, /etc/binder-image/build.json; its tree is
+//           checked for hygiene. Falls back to one appliance session (upload, hygiene, checks)
+//           when the root filesystem can't be written on the host. Keeps the image's dpkg
+//           status as a sidecar for the SBOM.
+// So a cold build launches one appliance and a rebuild after an overlay change none.
 #pragma once
 
 #include <memory>

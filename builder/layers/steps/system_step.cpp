@@ -4,6 +4,7 @@
 
 #include "layers/digest.hpp"
 #include "layers/steps/guest_session.hpp"
+#include "layers/steps/hygiene.hpp"
 #include "layers/steps/steps.hpp"
 #include "layers/steps/system_files.hpp"
 
@@ -47,6 +48,7 @@ class SystemStep final : public LayerStep {
   SystemStep(const config::Profile& p, const ResolvedInputs& in) : m_profile(p), m_inputs(in) {}
 
   std::string_view kind() const override { return "system"; }
+  int version() const override { return 2; }  // 2: hygiene and image checks moved here
 
   std::string describe() const override {
     std::string k3s = m_inputs.k3s_binary ? fmt::format("k3s {}", m_profile.k3s.version.value)
@@ -64,6 +66,7 @@ class SystemStep final : public LayerStep {
       required += p.value + "\n";
     }
     t.add("required-packages", required);
+    t.add("hygiene", hygiene_script());
     KnownHashes known;
     for (const auto* f : {&m_inputs.k3s_binary, &m_inputs.airgap_images}) {
       if (*f) {
@@ -78,6 +81,15 @@ class SystemStep final : public LayerStep {
     TRY_CTX(with_guest_layer(parent, out, env, GrowRoot::yes, [&](image::Guest& g) -> Result<void> {
               TRY(check_required_packages(g));
               TRY_CTX(upload_tree(g, m_tree, env, "system"), "uploading the system files");
+              // The last session that runs commands cleans the image; file-only layers above
+              // only add files whose tree is checked (tree_hygiene).
+              TRY_CTX(g.run_checked(hygiene_script()), "cleaning the image (hygiene)");
+              TRY_ASSIGN(auto checks, image_checks(g));
+              for (const auto& c : checks) {
+                if (!c.ok && !c.name.starts_with("binder-firstboot")) {
+                  return fail(Errc::internal, "image check '{}' failed after hygiene: {}", c.name, c.detail);
+                }
+              }
               return {};
             }),
             "on base '{}'", m_inputs.base.path.empty() ? m_inputs.base.name : m_inputs.base.path.string());
