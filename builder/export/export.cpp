@@ -212,11 +212,27 @@ Result<std::vector<ExportedFile>> export_outputs(const Path& top_qcow2,
     }
     files.push_back(std::move(*r));
   }
+  std::size_t staged_outputs = files.size();
+  for (const auto& extra : options.extra_files) {
+    for (const auto& f : files) {
+      if (extra.name.empty() || extra.name.find('/') != std::string::npos ||
+          f.path.filename() == extra.name) {
+        return fail(Errc::internal, "extra export file name '{}' is empty, a path or taken", extra.name);
+      }
+    }
+    Path p = staging.path() / "extra" / extra.name;
+    TRY(fs::make_directories(p.parent_path()));
+    TRY(fs::write_file_atomic(p, extra.content, 0644));
+    ExportedFile f{out_dir / extra.name, common::hash::sha256_hex(extra.content), extra.content.size(),
+                   extra.format, "none", 0};
+    files.push_back(std::move(f));
+  }
   // Publish: the old SHA256SUMS goes first, so a crash below never leaves it describing a mix.
   std::error_code ec;
   std::filesystem::remove(out_dir / "SHA256SUMS", ec);
   for (std::size_t i = 0; i < files.size(); ++i) {
-    Path staged = staging.path() / std::to_string(i) / files[i].path.filename();
+    Path staged = i < staged_outputs ? staging.path() / std::to_string(i) / files[i].path.filename()
+                                     : staging.path() / "extra" / files[i].path.filename();
     TRY(fs::rename_path(staged, files[i].path));
   }
   TRY(fs::fsync_dir(out_dir));

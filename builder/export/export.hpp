@@ -55,6 +55,14 @@ struct ExportOptions {
   int ovf_cpus = 2;
   int ovf_memory_mib = 4096;
   std::string ovf_product = "binder-image";
+  // Small generated files published with the outputs and listed in SHA256SUMS, e.g. the SBOM
+  // ("ovh.spdx.json", its text, format "spdx-json"). Returned after the image outputs.
+  struct ExtraFile {
+    std::string name;
+    std::string content;
+    std::string format;
+  };
+  std::vector<ExtraFile> extra_files;
   // Write <out_dir>/SHA256SUMS (sha256sum format, sorted by file name) after all outputs.
   bool write_sha256sums = true;
   // Called once per output when it is written and verified (not yet published), from a worker

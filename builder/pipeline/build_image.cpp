@@ -10,6 +10,7 @@
 #include "common/log.hpp"
 #include "config/load.hpp"
 #include "export/export.hpp"
+#include "export/sbom.hpp"
 #include "image/guestfs.hpp"
 #include "layers/interrupt.hpp"
 #include "layers/layer_plan.hpp"
@@ -72,6 +73,47 @@ struct WorkDir {
   }
 };
 
+// KEY=value lines of an os-release file (quotes removed).
+std::string os_release_value(const std::string& text, std::string_view key) {
+  std::size_t pos = 0;
+  while (pos < text.size()) {
+    std::size_t nl = text.find('\n', pos);
+    std::string line = text.substr(pos, nl == std::string::npos ? std::string::npos : nl - pos);
+    pos = nl == std::string::npos ? text.size() : nl + 1;
+    if (line.size() > key.size() && line.starts_with(key) && line[key.size()] == '=') {
+      std::string v = line.substr(key.size() + 1);
+      if (v.size() >= 2 && (v.front() == '"' || v.front() == '\'') && v.back() == v.front()) {
+        v = v.substr(1, v.size() - 2);
+      }
+      return v;
+    }
+  }
+  return "";
+}
+
+// The SPDX SBOM of the image's packages, from the dpkg status the final layer kept beside it.
+Result<exporter::ExportOptions::ExtraFile> sbom_file(const layers::LayerCache& cache,
+                                                     const std::string& top, const config::Profile& p) {
+  stdfs::path status_path = cache.sidecar_path(top, "dpkg-status");
+  auto status = common::fs::read_file_if_exists(status_path);
+  TRY(status);
+  if (!*status) {
+    return fail(Errc::corrupt_state,
+                "layer {} has no dpkg status beside it ('{}'); `binder-image cache clean` and rebuild",
+                top.substr(0, 16), status_path.string());
+  }
+  TRY_ASSIGN(auto os, common::fs::read_file_if_exists(cache.sidecar_path(top, "os-release")));
+  exporter::SbomInfo info;
+  info.document_name = "binder-image-" + p.name.value;
+  if (os) {
+    std::string id = os_release_value(*os, "ID");
+    info.distro = id.empty() ? info.distro : id;
+    info.distro_version = os_release_value(*os, "VERSION_ID");
+  }
+  TRY_ASSIGN(std::string doc, exporter::spdx_sbom_from_dpkg_status(**status, info));
+  return exporter::ExportOptions::ExtraFile{p.name.value + ".spdx.json", std::move(doc), "spdx-json"};
+}
+
 }  // namespace
 
 Result<BuildSummary> build_image(const BuildOptions& o) {
@@ -84,11 +126,6 @@ Result<BuildSummary> build_image(const BuildOptions& o) {
   TRY_ASSIGN(config::Profile profile, load_and_validate(o));
   auto specs = output_specs(profile);
   TRY(exporter::check_outputs(specs, profile.disk.size.value, profile.name.value));
-
-  // Choose the accelerator for the libguestfs appliance (auto never hangs: TCG fallback).
-  TRY_ASSIGN(base::Accel accel, base::choose_accel(o.accel));
-  progress.event("accel", {{"accel", accel.qemu_arg}, {"reason", accel.reason}},
-                 fmt::format("accelerator: {} ({})", accel.qemu_arg, accel.reason));
 
   // Fetch and verify the base image, k3s files, firstboot binary and member metadata.
   TRY_ASSIGN(layers::ResolvedInputs inputs, resolve_inputs(profile, progress));
@@ -116,7 +153,19 @@ Result<BuildSummary> build_image(const BuildOptions& o) {
   // Scratch space (host-side tars) lives in the cache as a partial-<pid> name, so an interrupted
   // build's leftovers are found by `cache gc` / `cache clean`.
   TRY_ASSIGN(WorkDir work, WorkDir::create(cache.dir()));
-  layers::BuildEnv env{image::GuestOptions{base::guestfs_env(accel), 0}, work.path};
+  // The accelerator for the libguestfs appliance is chosen when a layer first launches one
+  // (auto never hangs: a short KVM probe, TCG fallback); a build without launches skips it.
+  bool accel_reported = false;
+  layers::BuildEnv env{[&]() -> Result<image::GuestOptions> {
+                         TRY_ASSIGN(base::Accel accel, base::choose_accel(o.accel));
+                         if (!accel_reported) {
+                           accel_reported = true;
+                           progress.event("accel", {{"accel", accel.qemu_arg}, {"reason", accel.reason}},
+                                          fmt::format("accelerator: {} ({})", accel.qemu_arg, accel.reason));
+                         }
+                         return image::GuestOptions{base::guestfs_env(accel), 0};
+                       },
+                       work.path};
   int cached = 0;
   for (const auto& l : plan.layers) {
     cached += l.hit ? 1 : 0;
@@ -126,12 +175,17 @@ Result<BuildSummary> build_image(const BuildOptions& o) {
     return std::unexpected(explain_enospc(built.error()));
   }
 
-  // Export: flatten the top layer into every requested format (+ SHA256SUMS), atomically.
+  // SBOM: the packages in the image, as SPDX JSON published with the outputs.
+  exporter::ExportOptions export_options;
+  TRY_ASSIGN(auto sbom, sbom_file(cache, plan.top().digest, profile));
+  export_options.extra_files.push_back(std::move(sbom));
+
+  // Export: flatten the top layer into every requested format (+ SBOM, SHA256SUMS), atomically.
   auto export_step = progress.step("export", fmt::format("exporting {} output{} to '{}'", specs.size(),
                                                          specs.size() == 1 ? "" : "s",
                                                          o.output_dir.string()));
   auto exported = exporter::export_outputs(cache.image_path(plan.top().digest), specs,
-                                           o.output_dir, profile.name.value);
+                                           o.output_dir, profile.name.value, export_options);
   if (!exported) {
     return std::unexpected(explain_enospc(exported.error()));
   }
