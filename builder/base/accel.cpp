@@ -6,6 +6,7 @@
 #include "base/accel.hpp"
 
 #include <algorithm>
+#include <cstdlib>
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -72,6 +73,12 @@ std::string seconds(std::chrono::milliseconds ms) {
 Result<Accel> decide(AccelMode mode, std::chrono::milliseconds deadline) {
   if (mode == AccelMode::tcg) {
     return Accel{false, "tcg", "TCG requested"};
+  }
+  // The user already told libguestfs to use TCG: no probe (it would cost its whole deadline on a
+  // machine where KVM guests hang).
+  if (const char* s = std::getenv("LIBGUESTFS_BACKEND_SETTINGS");
+      mode == AccelMode::auto_ && s != nullptr && std::string_view(s).find("force_tcg") != std::string_view::npos) {
+    return Accel{false, "tcg", "using TCG: LIBGUESTFS_BACKEND_SETTINGS has force_tcg"};
   }
   if (auto problem = kvm_device_problem(); !problem.empty()) {
     if (mode == AccelMode::kvm) {

@@ -30,7 +30,8 @@ Result<AccelMode> parse_accel_mode(std::string_view text);
 std::string_view to_string(AccelMode mode);
 
 // tcg: always TCG (no probe). kvm: probes KVM and fails (Errc::precondition, with the probe's
-// reason) if a guest does not run under it. auto: TCG if /dev/kvm is absent or cannot be opened,
+// reason) if a guest does not run under it. auto: TCG if LIBGUESTFS_BACKEND_SETTINGS already has
+// force_tcg (the user's explicit choice) or /dev/kvm is absent or cannot be opened,
 // otherwise the probe decides; any probe failure or timeout gives TCG. Never blocks much longer
 // than `deadline` (the probe QEMU's process group is killed then). auto/kvm results are cached
 // for the process (per mode); the reason is logged once at info level.
