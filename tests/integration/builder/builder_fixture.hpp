@@ -71,10 +71,14 @@ inline void write_profile() {
 }
 
 inline exec::Output run_binder(std::vector<std::string> args,
-                               std::chrono::seconds timeout = std::chrono::seconds(1200)) {
+                               std::chrono::seconds timeout = std::chrono::seconds(1200),
+                               const std::map<std::string, std::string>& extra_env = {}) {
   args.insert(args.begin(), k_bin.string());
   exec::Options o;
   o.env = test_env();
+  for (const auto& [k, v] : extra_env) {
+    o.env[k] = v;
+  }
   o.timeout = timeout;
   auto r = exec::run(args, o);
   REQUIRE(r);
