@@ -33,7 +33,7 @@ class FinalStep final : public LayerStep {
   }
 
   std::string describe() const override {
-    return fmt::format("{} overlays, binder-firstboot{}{}, hygiene", m_profile.overlays.size(),
+    return fmt::format("{} overlays, binder-firstboot{}{}, files only", m_profile.overlays.size(),
                        m_profile.firstboot.enable.value ? " (enabled)" : "",
                        m_inputs.member ? ", baked member.yaml" : "");
   }
