@@ -127,7 +127,7 @@ TEST_CASE("builder: outputs, manifest.json and SHA256SUMS are complete", "[build
             std::string::npos);
     }
   }
-  for (const char* p : {"systemd", "cloud-init", "linux-image-amd64", "dpkg"}) {
+  for (const char* p : {"systemd", "cloud-init", "linux-image-cloud-amd64", "dpkg"}) {
     CHECK(names.count(p) == 1);
   }
   CHECK(names.size() > 100);
