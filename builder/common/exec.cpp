@@ -1,10 +1,13 @@
 // See exec.hpp. fork/exec with pipes and poll; the child gets its own process group so a timeout
-// kills everything it started.
+// kills everything it started. Being in its own group, the child gets no terminal Ctrl-C and
+// survives a kill of ours, so it is SIGKILLed when we die (PR_SET_PDEATHSIG): a killed build
+// leaves no qemu-img writing on in the background.
 #include "common/exec.hpp"
 
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -100,12 +103,17 @@ Result<Output> run(const std::vector<std::string>& argv, const Options& options)
   }
   args.push_back(nullptr);
 
+  pid_t parent = ::getpid();
   pid_t pid = ::fork();
   if (pid < 0) {
     return fail(Errc::io, "fork: {}", std::strerror(errno));
   }
   if (pid == 0) {
     ::setpgid(0, 0);
+    // The calling thread waits for the child, so only our death can fire this.
+    if (::prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || ::getppid() != parent) {
+      _exit(127);
+    }
     ::dup2(in_pipe[0], 0);
     if (options.capture_stdout) {
       ::dup2(out_pipe[1], 1);
