@@ -6,10 +6,15 @@
 // is removed, the outputs are renamed into place, and the new SHA256SUMS is written last.
 #include "export/export.hpp"
 
+#include <signal.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <atomic>
-#include <functional>
+#include <cerrno>
 #include <cstdlib>
+#include <cstring>
+#include <functional>
 #include <future>
 #include <map>
 #include <mutex>
@@ -100,6 +105,26 @@ Result<void> write_sha256sums(const Path& out_dir, const std::vector<ExportedFil
   return fs::write_file_atomic(out_dir / "SHA256SUMS", text);
 }
 
+// Staging directories are ".binder-export-<pid>-XXXXXX": a build killed mid-export leaves one
+// holding a half-written output (gigabytes); the next export into the same directory removes
+// those whose process is gone.
+constexpr const char* k_staging_prefix = ".binder-export-";
+
+void remove_dead_staging(const Path& out_dir) {
+  std::error_code ec;
+  for (std::filesystem::directory_iterator it(out_dir, ec), end; !ec && it != end; it.increment(ec)) {
+    std::string name = it->path().filename().string();
+    if (!name.starts_with(k_staging_prefix) || !it->is_directory()) {
+      continue;
+    }
+    int pid = std::atoi(name.c_str() + std::strlen(k_staging_prefix));
+    if (pid > 0 && pid != ::getpid() && ::kill(pid, 0) != 0 && errno == ESRCH) {
+      log::info("removing '{}', left by a killed export (process {})", it->path().string(), pid);
+      (void)fs::remove_tree(it->path());
+    }
+  }
+}
+
 }  // namespace
 
 Result<std::vector<ExportedFile>> export_outputs(const Path& top_qcow2,
@@ -109,7 +134,9 @@ Result<std::vector<ExportedFile>> export_outputs(const Path& top_qcow2,
   TRY_ASSIGN(image::ImageInfo info, image::info(top_qcow2, "qcow2"));
   TRY(check_outputs(specs, info.virtual_size, base_name));
   TRY(fs::make_directories(out_dir));
-  TRY_ASSIGN(fs::TempDir staging, fs::TempDir::create(".binder-export", out_dir));
+  remove_dead_staging(out_dir);
+  TRY_ASSIGN(fs::TempDir staging,
+             fs::TempDir::create(fmt::format("{}{}", k_staging_prefix, ::getpid()), out_dir));
 
   detail::Source src;
   src.top = top_qcow2;
