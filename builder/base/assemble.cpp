@@ -196,13 +196,17 @@ Result<void> assemble(const stdfs::path& tarball, const stdfs::path& out_qcow2,
   TRY(cfs::write_file_atomic(cfg, render_grub_cfg(entry)));
   TRY(root.run({"install", "-D", "-m", "0644", "-o", "0", "-g", "0", cfg.string(),
                 (tree / "boot/grub/grub.cfg").string()}));
+  std::string at = fmt::format("@{}", options.mtime);
+  TRY(root.run({"touch", "-h", "-d", at, (tree / "boot/grub/grub.cfg").string(),
+                (tree / "boot/grub").string(), (tree / "boot").string()}));
   auto t_unpack = std::chrono::steady_clock::now();
 
   // 3. Partition table, root filesystem, ESP, BIOS boot code.
   TRY(create_sparse(raw, layout.disk_size));
   TRY(exec::run_checked({"sfdisk", "--quiet", "--no-reread", "--no-tell-kernel", raw.string()},
                         {.timeout = options.tool_timeout, .stdin_data = sfdisk_script(layout)}));
-  TRY_CTX(root.run({"mke2fs", "-q", "-F", "-t", "ext4", "-L", k_root_label, "-b", "4096", "-E",
+  TRY_CTX(root.run({"env", fmt::format("E2FSPROGS_FAKE_TIME={}", options.mtime), "mke2fs", "-q",
+                    "-F", "-t", "ext4", "-L", k_root_label, "-b", "4096", "-E",
                     fmt::format("offset={},nodiscard", layout.root.offset), "-d", tree.string(),
                     raw.string(), std::to_string(layout.root.size / 4096)}),
           "making the root filesystem");

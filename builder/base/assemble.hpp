@@ -26,6 +26,9 @@ struct AssembleOptions {
   std::filesystem::path work_dir;
   std::string extra_kernel_args;           // appended to the kernel command line in grub.cfg
   std::chrono::seconds tool_timeout{900};  // per external tool (tar, mke2fs, qemu-img)
+  // Time for what the assembly itself creates (grub.cfg and its new directories, the root
+  // inode, lost+found), so equal inputs give an equal file tree; SOURCE_DATE_EPOCH in practice.
+  std::int64_t mtime = 1700000000;
 };
 
 // Builds `out_qcow2` (a qcow2 of virtual size `size_bytes`, rounded up to a whole MiB) from

@@ -12,6 +12,8 @@
 #include <cstring>
 #include <mutex>
 
+#include "common/hash.hpp"
+
 extern "C" {
 #include <et/com_err.h>
 }
@@ -509,6 +511,42 @@ struct Ext4Fs::Impl {
     return touch_dir(parent, t, entry.path);
   }
 
+  Result<Ext4Stat> stat_of(ext2_ino_t ino, const std::string& path) const {
+    TRY_ASSIGN(ext2_inode_large inode, read_inode(ino, path));
+    Ext4Stat st;
+    st.mode = inode.i_mode & 07777;
+    st.uid = inode_uid(inode);
+    st.gid = inode_gid(inode);
+    st.size = EXT2_I_SIZE(&inode);
+    st.mtime = inode.i_mtime;
+    if (LINUX_S_ISREG(inode.i_mode)) {
+      st.type = Ext4Stat::Type::file;
+    } else if (LINUX_S_ISDIR(inode.i_mode)) {
+      st.type = Ext4Stat::Type::dir;
+    } else if (LINUX_S_ISLNK(inode.i_mode)) {
+      st.type = Ext4Stat::Type::symlink;
+      TRY_ASSIGN(st.link_target, symlink_target(ino, inode, path));
+    }
+    return st;
+  }
+
+  // Entries of directory `dir` other than "." and "..": (name, inode).
+  Result<std::vector<std::pair<std::string, ext2_ino_t>>> list_dir(ext2_ino_t dir, const std::string& path) const {
+    std::vector<std::pair<std::string, ext2_ino_t>> out;
+    auto cb = [](ext2_ino_t, int, struct ext2_dir_entry* d, int, int, char*, void* priv) -> int {
+      auto* v = static_cast<std::vector<std::pair<std::string, ext2_ino_t>>*>(priv);
+      std::string name(d->name, static_cast<std::size_t>(ext2fs_dirent_name_len(d)));
+      if (d->inode != 0 && name != "." && name != "..") {
+        v->emplace_back(std::move(name), d->inode);
+      }
+      return 0;
+    };
+    if (errcode_t e = ext2fs_dir_iterate2(fs, dir, 0, nullptr, cb, &out)) {
+      return err(e, "listing", path);
+    }
+    return out;
+  }
+
   Result<std::string> symlink_target(ext2_ino_t ino, ext2_inode_large& inode, const std::string& path) const {
     auto* small = reinterpret_cast<ext2_inode*>(&inode);
     if (ext2fs_is_fast_symlink(small)) {
@@ -624,22 +662,31 @@ Result<std::optional<Ext4Stat>> Ext4Fs::stat(const std::string& path) const {
       return m_impl->err(e, "resolving", rel);
     }
   }
-  TRY_ASSIGN(ext2_inode_large inode, m_impl->read_inode(ino, rel));
-  Ext4Stat st;
-  st.mode = inode.i_mode & 07777;
-  st.uid = inode_uid(inode);
-  st.gid = inode_gid(inode);
-  st.size = EXT2_I_SIZE(&inode);
-  st.mtime = inode.i_mtime;
-  if (LINUX_S_ISREG(inode.i_mode)) {
-    st.type = Ext4Stat::Type::file;
-  } else if (LINUX_S_ISDIR(inode.i_mode)) {
-    st.type = Ext4Stat::Type::dir;
-  } else if (LINUX_S_ISLNK(inode.i_mode)) {
-    st.type = Ext4Stat::Type::symlink;
-    TRY_ASSIGN(st.link_target, m_impl->symlink_target(ino, inode, rel));
-  }
+  TRY_ASSIGN(Ext4Stat st, m_impl->stat_of(ino, rel));
   return std::optional<Ext4Stat>(std::move(st));
+}
+
+Result<std::vector<Ext4Fs::TreeEntry>> Ext4Fs::list_tree() const {
+  std::vector<TreeEntry> out;
+  std::vector<std::pair<std::string, ext2_ino_t>> todo{{"", EXT2_ROOT_INO}};
+  while (!todo.empty()) {
+    auto [path, ino] = todo.back();
+    todo.pop_back();
+    TRY_ASSIGN(Ext4Stat st, m_impl->stat_of(ino, path));
+    TreeEntry e{path.empty() ? "/" : path, st, ""};
+    if (st.type == Ext4Stat::Type::file) {
+      TRY_ASSIGN(std::string data, m_impl->read_ino(ino, path, 1ull << 34));
+      e.sha256 = common::hash::sha256_hex(data);
+    } else if (st.type == Ext4Stat::Type::dir) {
+      TRY_ASSIGN(auto children, m_impl->list_dir(ino, path));
+      for (auto& [name, child] : children) {
+        todo.emplace_back(path + "/" + name, child);
+      }
+    }
+    out.push_back(std::move(e));
+  }
+  std::sort(out.begin(), out.end(), [](const TreeEntry& a, const TreeEntry& b) { return a.path < b.path; });
+  return out;
 }
 
 Result<std::string> Ext4Fs::read_file(const std::string& path, std::uint64_t max_bytes) const {

@@ -66,6 +66,15 @@ class Ext4Fs {
   // Content of a regular file (the final symlink is followed). Errc::not_found if missing.
   Result<std::string> read_file(const std::string& path, std::uint64_t max_bytes = 256u << 20) const;
 
+  struct TreeEntry {
+    std::string path;    // "/etc/motd" ("/" for the root)
+    Ext4Stat stat;
+    std::string sha256;  // regular files: of the content
+  };
+  // Every entry reachable from "/" without following symlinks, sorted by path, regular files
+  // hashed. For comparing two images' file trees (reproducibility tests).
+  Result<std::vector<TreeEntry>> list_tree() const;
+
   // Writes bitmaps, group descriptors and the superblock, then closes. Needed after apply().
   Result<void> close();
 

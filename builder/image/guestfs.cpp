@@ -220,6 +220,13 @@ Result<void> Guest::chmod(const std::string& path, mode_t mode) {
   return {};
 }
 
+Result<void> Guest::set_times(const std::string& path, std::int64_t t) {
+  if (guestfs_utimens(m_g, path.c_str(), t, 0, t, 0) == -1) {
+    return error(fmt::format("setting the times of '{}'", path));
+  }
+  return {};
+}
+
 Result<void> Guest::chown(const std::string& path, uid_t uid, gid_t gid) {
   if (guestfs_chown(m_g, static_cast<int>(uid), static_cast<int>(gid), path.c_str()) == -1) {
     return error(fmt::format("chown {}:{} '{}'", uid, gid, path));

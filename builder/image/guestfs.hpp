@@ -77,6 +77,9 @@ class Guest {
   Result<void> mkdir_p(const std::string& path);
   Result<void> chmod(const std::string& path, mode_t mode);
   Result<void> chown(const std::string& path, uid_t uid, gid_t gid);
+  // atime and mtime of `path` (a directory or file; not through a final symlink's target for
+  // directories) to `t` seconds since the epoch.
+  Result<void> set_times(const std::string& path, std::int64_t t);
   Result<void> ln_sf(const std::string& target, const std::string& link);
   Result<void> rm_rf(const std::string& path);
   Result<void> truncate(const std::string& path);

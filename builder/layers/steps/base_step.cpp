@@ -3,6 +3,7 @@
 #include "common/log.hpp"
 #include "base/assemble.hpp"
 #include "config/settings.hpp"
+#include "image/archive.hpp"
 #include "image/qemu_img.hpp"
 #include "layers/steps/steps.hpp"
 
@@ -18,6 +19,7 @@ class BaseStep final : public LayerStep {
 
   std::string_view kind() const override { return "base"; }
   int guest_launches() const override { return 0; }
+  int version() const override { return 2; }  // 2: assembled files and lost+found get the epoch
 
   std::string describe() const override {
     return fmt::format("{} '{}', {} GiB", m_inputs.base_is_rootfs ? "rootfs" : "image",
@@ -29,6 +31,9 @@ class BaseStep final : public LayerStep {
     t.add("input:base-kind", m_inputs.base_is_rootfs ? "rootfs" : "image");
     t.add("input:base", m_inputs.base.sha256);
     t.add("disk-size", std::to_string(m_profile.disk.size.value));
+    if (m_inputs.base_is_rootfs) {
+      t.add("mtime", std::to_string(image::source_date_epoch()));
+    }
     return {};
   }
 
@@ -37,6 +42,7 @@ class BaseStep final : public LayerStep {
     if (m_inputs.base_is_rootfs) {
       base::AssembleOptions opts;
       opts.work_dir = env.work_dir;
+      opts.mtime = image::source_date_epoch();
       TRY_CTX(base::assemble_rootfs_disk(m_inputs.base.path, out, size, opts),
               "assembling base disk from '{}'", m_inputs.base.path.string());
       return {};

@@ -41,6 +41,7 @@ class FinalStep final : public LayerStep {
   Result<void> hash_inputs(common::hash::Transcript& t) override {
     TRY_ASSIGN(m_tree, final_tree(m_profile, m_inputs));
     t.add("hygiene", hygiene_script());
+    t.add("mtime", std::to_string(image::source_date_epoch()));
     KnownHashes known{{m_inputs.firstboot_binary.path, m_inputs.firstboot_binary.sha256}};
     TRY(add_tar_entries(t, m_tree, known));
     return check_tree_hygiene();  // before any layer is built

@@ -5,6 +5,7 @@
 // clean parent plus a clean tree is a clean image without running anything.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -20,6 +21,15 @@ namespace binder::layers::steps {
 // systemd-resolved is installed, else kept (an empty file if it is missing or dangling into
 // resolved).
 std::string hygiene_script();
+
+// Marker for normalize_times_script(): created at the start of an appliance session.
+inline constexpr const char* k_session_marker = "/.binder-session-start";
+
+// Run last in an appliance session that began with `touch k_session_marker`: every file,
+// directory and symlink the session changed (directories that gained or lost entries, truncated
+// logs, files the hygiene recreated) gets mtime/atime `epoch`, so the file tree does not depend
+// on when it was built; then the marker is removed.
+std::string normalize_times_script(std::int64_t epoch);
 
 struct CheckResult {
   std::string name;    // "machine-id empty"

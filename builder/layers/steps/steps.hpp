@@ -4,7 +4,8 @@
 //   system  one libguestfs session: grow the root partition and filesystem to the disk, check
 //           required packages, then one tar: k3s (binary, links, airgap images, unit not
 //           enabled, traefik.yaml.skip), sysctls, cloud-init datasources, NTP; then hygiene
-//           (hygiene.hpp) and the image checks.
+//           (hygiene.hpp), the times of everything the session changed set to
+//           SOURCE_DATE_EPOCH (so the file tree is reproducible), and the image checks.
 //   final   file-only, written on the host (host_layer.hpp): overlays, binder-firstboot +
 //           enabled unit, baked member.yaml 0600, /etc/binder-image/build.json; its tree is
 //           checked for hygiene. Falls back to one appliance session (upload, hygiene, checks)

@@ -48,7 +48,8 @@ class SystemStep final : public LayerStep {
   SystemStep(const config::Profile& p, const ResolvedInputs& in) : m_profile(p), m_inputs(in) {}
 
   std::string_view kind() const override { return "system"; }
-  int version() const override { return 2; }  // 2: hygiene and image checks moved here
+  // 2: hygiene and image checks moved here; 3: times of what the session changed normalized
+  int version() const override { return 3; }
 
   std::string describe() const override {
     std::string k3s = m_inputs.k3s_binary ? fmt::format("k3s {}", m_profile.k3s.version.value)
@@ -67,6 +68,7 @@ class SystemStep final : public LayerStep {
     }
     t.add("required-packages", required);
     t.add("hygiene", hygiene_script());
+    t.add("mtime", std::to_string(image::source_date_epoch()));
     KnownHashes known;
     for (const auto* f : {&m_inputs.k3s_binary, &m_inputs.airgap_images}) {
       if (*f) {
@@ -80,10 +82,15 @@ class SystemStep final : public LayerStep {
     // The first appliance session on the base: a base that is no OS disk fails here, so name it.
     TRY_CTX(with_guest_layer(parent, out, env, GrowRoot::yes, [&](image::Guest& g) -> Result<void> {
               TRY(check_required_packages(g));
+              TRY(g.run_checked(fmt::format("touch {}", k_session_marker)));
               TRY_CTX(upload_tree(g, m_tree, env, "system"), "uploading the system files");
               // The last session that runs commands cleans the image; file-only layers above
               // only add files whose tree is checked (tree_hygiene).
               TRY_CTX(g.run_checked(hygiene_script()), "cleaning the image (hygiene)");
+              TRY_CTX(g.run_checked(normalize_times_script(image::source_date_epoch())),
+                      "setting the times of what changed to SOURCE_DATE_EPOCH");
+              // run_checked's own output files in /tmp were removed after the script ran.
+              TRY(g.set_times("/tmp", image::source_date_epoch()));
               TRY_ASSIGN(auto checks, image_checks(g));
               for (const auto& c : checks) {
                 if (!c.ok && !c.name.starts_with("binder-firstboot")) {
