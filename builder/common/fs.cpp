@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <cstring>
 #include <cstdlib>
+#include <vector>
 
 namespace binder::common::fs {
 namespace {
@@ -142,6 +143,38 @@ Result<std::uintmax_t> size_of(const stdfs::path& path) {
     return fail(Errc::io, "size of '{}': {}", path.string(), ec.message());
   }
   return size;
+}
+
+Result<std::uint64_t> read_chunks(const stdfs::path& path,
+                                  const std::function<Result<void>(const char*, std::size_t)>& sink,
+                                  std::size_t chunk) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    return errno_error("opening", path, errno);
+  }
+  std::vector<char> buf(chunk);
+  std::uint64_t total = 0;
+  for (;;) {
+    ssize_t n = ::read(fd, buf.data(), buf.size());
+    if (n < 0 && errno == EINTR) {
+      continue;
+    }
+    if (n < 0) {
+      int err = errno;
+      ::close(fd);
+      return errno_error("reading", path, err);
+    }
+    if (n == 0) {
+      break;
+    }
+    total += static_cast<std::uint64_t>(n);
+    if (auto r = sink(buf.data(), static_cast<std::size_t>(n)); !r) {
+      ::close(fd);
+      return std::unexpected(r.error());
+    }
+  }
+  ::close(fd);
+  return total;
 }
 
 Result<void> write_file_atomic(const stdfs::path& path, std::string_view content, mode_t mode) {

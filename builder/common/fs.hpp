@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -34,6 +35,11 @@ Result<void> make_directories(const stdfs::path& dir, mode_t mode = 0755);
 Result<void> remove_tree(const stdfs::path& path);
 Result<void> rename_path(const stdfs::path& from, const stdfs::path& to);
 Result<std::uintmax_t> size_of(const stdfs::path& path);
+// Reads `path` in chunks of up to `chunk` bytes, handing each to `sink` (which may fail and stop
+// the read); returns the number of bytes read.
+Result<std::uint64_t> read_chunks(const stdfs::path& path,
+                                  const std::function<Result<void>(const char*, std::size_t)>& sink,
+                                  std::size_t chunk = 1u << 20);
 
 // A file written under "<path>.tmp-<pid>-<n>" and renamed onto `path` by commit(). Destroying it
 // without commit() removes the temp file. Use for large outputs written by other tools too.

@@ -14,6 +14,8 @@
 #include <cstring>
 #include <memory>
 
+#include "common/fs.hpp"
+
 namespace binder::image {
 namespace {
 
@@ -41,33 +43,16 @@ struct EntryDeleter {
 };
 
 Result<void> write_host_data(archive* a, const TarEntry& e) {
-  int fd = ::open(e.host_path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    return fail(Errc::io, "reading '{}': {}", e.host_path.string(), std::strerror(errno));
-  }
-  std::unique_ptr<char[]> buf(new char[1 << 20]);
-  std::uint64_t total = 0;
-  for (;;) {
-    ssize_t n = ::read(fd, buf.get(), 1 << 20);
-    if (n < 0 && errno == EINTR) {
-      continue;
-    }
-    if (n < 0) {
-      int err = errno;
-      ::close(fd);
-      return fail(Errc::io, "reading '{}': {}", e.host_path.string(), std::strerror(err));
-    }
-    if (n == 0) {
-      break;
-    }
-    total += static_cast<std::uint64_t>(n);
-    if (total > e.size || archive_write_data(a, buf.get(), static_cast<size_t>(n)) < 0) {
-      ::close(fd);
-      return fail(Errc::io, "archiving '{}': {}", e.host_path.string(),
-                  total > e.size ? "file grew while being archived" : archive_error_string(a));
-    }
-  }
-  ::close(fd);
+  std::uint64_t seen = 0;
+  TRY_ASSIGN(std::uint64_t total,
+             common::fs::read_chunks(e.host_path, [&](const char* data, std::size_t n) -> Result<void> {
+               seen += n;
+               if (seen > e.size || archive_write_data(a, data, n) < 0) {
+                 return fail(Errc::io, "archiving '{}': {}", e.host_path.string(),
+                             seen > e.size ? "file grew while being archived" : archive_error_string(a));
+               }
+               return {};
+             }));
   if (total != e.size) {
     return fail(Errc::io, "archiving '{}': file changed size while being archived",
                 e.host_path.string());

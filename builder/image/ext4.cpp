@@ -12,6 +12,7 @@
 #include <cstring>
 #include <mutex>
 
+#include "common/fs.hpp"
 #include "common/hash.hpp"
 
 extern "C" {
@@ -420,32 +421,7 @@ struct Ext4Fs::Impl {
     if (entry.host_path.empty()) {
       TRY(put(entry.data.data(), entry.data.size()));
     } else {
-      int fd = ::open(entry.host_path.c_str(), O_RDONLY | O_CLOEXEC);
-      if (fd < 0) {
-        return fail(Errc::io, "opening '{}': {}", entry.host_path.string(), std::strerror(errno));
-      }
-      std::vector<char> buf(1u << 20);
-      std::uint64_t total = 0;
-      for (;;) {
-        ssize_t n = ::read(fd, buf.data(), buf.size());
-        if (n < 0 && errno == EINTR) {
-          continue;
-        }
-        if (n < 0) {
-          int saved = errno;
-          ::close(fd);
-          return fail(Errc::io, "reading '{}': {}", entry.host_path.string(), std::strerror(saved));
-        }
-        if (n == 0) {
-          break;
-        }
-        total += static_cast<std::uint64_t>(n);
-        if (auto r = put(buf.data(), static_cast<std::size_t>(n)); !r) {
-          ::close(fd);
-          return r;
-        }
-      }
-      ::close(fd);
+      TRY_ASSIGN(std::uint64_t total, common::fs::read_chunks(entry.host_path, put));
       if (total != entry.size) {
         return fail(Errc::io, "'{}' changed size while being copied ({} bytes, expected {})",
                     entry.host_path.string(), total, entry.size);
