@@ -46,16 +46,17 @@ const char* k_check =
     "test \"$(stat -c %a /etc/binder-image/test/fake-kube.yaml)\" = 600 || r=SEED-BAD-write-file; "
     "grep -q 'binder_member' /var/lib/cloud/instance/user-data.txt || r=SEED-BAD-user-data; "
     "test \"$(hostname)\" = seedtest || r=SEED-BAD-hostname; "
+    "grep -q DataSourceNoCloud /var/lib/cloud/instance/datasource || r=SEED-BAD-datasource; "
     "echo \"SEED-VERDICT: $r\" > /dev/ttyS0";
 
 }  // namespace
 
-// HIDDEN ([.]) since 2026-11-21: on the raw assembled test base (no builder customization) the
-// guest shuts down about 35 s into boot before cloud-init reports a datasource; not understood
-// yet. The full smoke boot (smoke_boot_test.cpp) covers seed -> cloud-init -> agent on the built
-// image and passes. Run this one by hand: binder_integration_boot "[seed]".
+// Was hidden on 2026-11-21 as "the guest shuts down ~35 s in before cloud-init reports a
+// datasource": the guest was fine (runcmd ran, the verdict was SEED-OK); the test looked for
+// cloud-init's "DataSourceNoCloud" in the serial log, which cloud-final prints only when it
+// finishes, and runcmd's poweroff races it. The datasource is now checked inside the guest.
 TEST_CASE("boot: a binder seed on a virtio drive reaches cloud-init runcmd on the test base",
-          "[.][boot][seed]") {  // hidden: fails here, see the comment above
+          "[boot][seed]") {
   if (!exec::find_program("qemu-system-x86_64")) {
     WARN("SKIPPED: qemu-system-x86_64 is not installed; the seed boot test needs it");
     return;
@@ -102,7 +103,6 @@ TEST_CASE("boot: a binder seed on a virtio drive reaches cloud-init runcmd on th
   REQUIRE(log);
   INFO("serial log tail:\n" << log->substr(log->size() > 4000 ? log->size() - 4000 : 0));
   CHECK_FALSE(q->timed_out);
-  CHECK(log->find("DataSourceNoCloud") != std::string::npos);
   CHECK(log->find("SEED-VERDICT: SEED-OK") != std::string::npos);
   WARN("seed boot: QEMU start to power-off " << seconds << " s (" << accel->qemu_arg << ")");
 }
