@@ -91,6 +91,52 @@ TEST_CASE("host layer: files land in the root filesystem of a new overlay, nothi
   CHECK(stdfs::is_empty(dir->path() / "work"));                            // scratch removed
 }
 
+TEST_CASE("host layer: an Ubuntu-style disk: root 'cloudimg-rootfs' in partition 1, /boot after it",
+          "[host-layer]") {
+  auto dir = common::fs::TempDir::create("host-layer-ubuntu");
+  REQUIRE(dir);
+  stdfs::path root_src = dir->path() / "root", boot_src = dir->path() / "boot";
+  put(root_src / "etc/os-release", "ID=ubuntu\nVERSION_ID=\"24.04\"\n");
+  put(root_src / "etc/motd", "ubuntu\n");
+  put(boot_src / "grub/grub.cfg", "# boot partition\n");
+  stdfs::path raw = dir->path() / "disk.raw";
+  {
+    std::ofstream f(raw, std::ios::binary);
+  }
+  stdfs::resize_file(raw, 256u << 20);
+  // Partition 1 (root) starts after partition 16 (/boot), as in Ubuntu's cloud images.
+  REQUIRE(exec::run_checked({"sfdisk", "-q", raw.string()},
+                            exec::Options{.stdin_data = "label: gpt\nstart=133120, size=380928\n"
+                                                        "start=2048, size=131072\n"}));
+  std::uint64_t root_off = 133120ull * 512, boot_off = 2048ull * 512;
+  REQUIRE(exec::run_checked({"mke2fs", "-q", "-F", "-t", "ext4", "-L", "cloudimg-rootfs", "-E",
+                             fmt::format("offset={}", root_off), "-d", root_src.string(), raw.string(),
+                             "180M"}));
+  REQUIRE(exec::run_checked({"mke2fs", "-q", "-F", "-t", "ext4", "-L", "BOOT", "-E",
+                             fmt::format("offset={}", boot_off), "-d", boot_src.string(), raw.string(),
+                             "60M"}));
+  stdfs::path base = dir->path() / "base.qcow2";
+  REQUIRE(image::convert(raw, base, image::ConvertOptions{.input_format = "raw"}));
+  stdfs::create_directories(dir->path() / "work");
+  layers::BuildEnv env{{}, dir->path() / "work"};
+  image::TarBuilder tree;
+  tree.add_file("etc/motd", "binder\n");
+  stdfs::path out = dir->path() / "layer.qcow2";
+  auto r = layers::steps::write_layer_on_host(base, out, tree, env, 1700000000);
+  INFO((r ? std::string() : r.error().to_string()));
+  REQUIRE(r);
+  CHECK_THAT(r->root, Catch::Contains("partition 1 (label 'cloudimg-rootfs')"));
+  CHECK(r->os_release.find("ID=ubuntu") != std::string::npos);
+  stdfs::path check = dir->path() / "check.raw";
+  REQUIRE(image::convert(out, check, image::ConvertOptions{.output_format = "raw"}));
+  auto motd = exec::run_checked({"debugfs", "-R", "cat /etc/motd", fmt::format("{}?offset={}", check.string(), root_off)});
+  REQUIRE(motd);
+  CHECK(motd->out == "binder\n");
+  auto cfg = exec::run_checked({"debugfs", "-R", "cat /grub/grub.cfg", fmt::format("{}?offset={}", check.string(), boot_off)});
+  REQUIRE(cfg);
+  CHECK(cfg->out == "# boot partition\n");  // the other filesystem is untouched
+}
+
 TEST_CASE("host layer: a disk without an ext root filesystem is a precondition error (fallback)",
           "[host-layer]") {
   auto dir = common::fs::TempDir::create("host-layer-none");
