@@ -346,6 +346,44 @@ struct Ext4Fs::Impl {
     return {};
   }
 
+  // Any entry; a directory with everything in it (its ".." link leaves the parent).
+  Result<void> remove_any(ext2_ino_t parent, const std::string& name, ext2_ino_t ino, const std::string& path) {
+    TRY_ASSIGN(ext2_inode_large inode, read_inode(ino, path));
+    if (!LINUX_S_ISDIR(inode.i_mode)) {
+      return remove(parent, name, ino, path);
+    }
+    TRY_ASSIGN(auto children, list_dir(ino, path));
+    for (const auto& [child, child_ino] : children) {
+      TRY(remove_any(ino, child, child_ino, path + "/" + child));
+    }
+    if (errcode_t e = ext2fs_unlink(fs, parent, name.c_str(), ino, 0)) {
+      return err(e, "unlinking", path);
+    }
+    TRY_ASSIGN(inode, read_inode(ino, path));
+    auto* small = reinterpret_cast<ext2_inode*>(&inode);
+    if (ext2fs_inode_has_valid_blocks2(fs, small)) {
+      if (errcode_t e = ext2fs_punch(fs, ino, small, nullptr, 0, ~0ULL)) {
+        return err(e, "freeing the blocks of", path);
+      }
+    }
+    if (ext2fs_file_acl_block(fs, small) != 0) {
+      if (errcode_t e = ext2fs_free_ext_attr(fs, ino, &inode)) {
+        return err(e, "freeing the extended attributes of", path);
+      }
+    }
+    inode.i_links_count = 0;
+    inode.i_size = 0;
+    inode.i_dtime = static_cast<__u32>(fs->now);
+    TRY(write_inode(ino, inode, path));
+    ext2fs_inode_alloc_stats2(fs, ino, -1, 1);
+    TRY_ASSIGN(ext2_inode_large p, read_inode(parent, path + "/.."));
+    if (p.i_links_count > 2) {  // 1 means dir_nlink overflow: the count is not kept
+      --p.i_links_count;
+      TRY(write_inode(parent, p, path + "/.."));
+    }
+    return {};
+  }
+
   Result<void> write_file(ext2_ino_t parent, const std::string& name, const TarEntry& entry,
                           std::int64_t t) {
     const std::string& path = entry.path;
@@ -621,6 +659,111 @@ Result<void> Ext4Fs::apply(const TarBuilder& tree, std::int64_t time) {
     TRY_CTX(m_impl->apply_entry(*e, time), "writing '/{}'", e->path);
   }
   return {};
+}
+
+namespace {
+std::string relative(const std::string& path) {
+  std::string rel = path;
+  while (!rel.empty() && rel.front() == '/') {
+    rel.erase(0, 1);
+  }
+  while (!rel.empty() && rel.back() == '/') {
+    rel.pop_back();
+  }
+  return rel;
+}
+}  // namespace
+
+void Ext4Fs::set_time(std::int64_t time) { m_impl->fs->now = static_cast<time_t>(time); }
+std::int64_t Ext4Fs::time() const { return m_impl->fs->now; }
+
+std::uint64_t Ext4Fs::size_bytes() const {
+  return ext2fs_blocks_count(m_impl->fs->super) * static_cast<std::uint64_t>(m_impl->fs->blocksize);
+}
+
+Result<bool> Ext4Fs::remove(const std::string& path, bool recursive) {
+  std::string rel = relative(path);
+  auto [dir, name] = split_path(rel);
+  if (name.empty()) {
+    return fail(Errc::internal, "refusing to remove the root directory");
+  }
+  ext2_ino_t parent = EXT2_ROOT_INO;
+  if (!dir.empty()) {
+    errcode_t e = ext2fs_namei_follow(m_impl->fs, EXT2_ROOT_INO, EXT2_ROOT_INO, dir.c_str(), &parent);
+    if (e == EXT2_ET_FILE_NOT_FOUND) {
+      return false;
+    }
+    if (e) {
+      return m_impl->err(e, "resolving", dir);
+    }
+  }
+  TRY_ASSIGN(ext2_ino_t ino, m_impl->lookup(parent, name, rel));
+  if (ino == 0) {
+    return false;
+  }
+  TRY_ASSIGN(ext2_inode_large inode, m_impl->read_inode(ino, rel));
+  if (LINUX_S_ISDIR(inode.i_mode) && !recursive) {
+    return fail(Errc::internal, "'/{}' is a directory", rel);
+  }
+  TRY(m_impl->remove_any(parent, name, ino, rel));
+  TRY(m_impl->touch_dir(parent, m_impl->fs->now, dir));
+  return true;
+}
+
+Result<bool> Ext4Fs::truncate(const std::string& path) {
+  std::string rel = relative(path);
+  ext2_ino_t ino = 0;
+  errcode_t e = ext2fs_namei_follow(m_impl->fs, EXT2_ROOT_INO, EXT2_ROOT_INO, rel.c_str(), &ino);
+  if (e == EXT2_ET_FILE_NOT_FOUND) {
+    return false;
+  }
+  if (e) {
+    return m_impl->err(e, "resolving", rel);
+  }
+  TRY_ASSIGN(ext2_inode_large inode, m_impl->read_inode(ino, rel));
+  if (!LINUX_S_ISREG(inode.i_mode)) {
+    return false;
+  }
+  auto* small = reinterpret_cast<ext2_inode*>(&inode);
+  if (ext2fs_inode_has_valid_blocks2(m_impl->fs, small)) {
+    if (errcode_t pe = ext2fs_punch(m_impl->fs, ino, small, nullptr, 0, ~0ULL)) {
+      return m_impl->err(pe, "truncating", rel);
+    }
+  }
+  if (errcode_t se = ext2fs_inode_size_set(m_impl->fs, small, 0)) {
+    return m_impl->err(se, "truncating", rel);
+  }
+  inode.i_mtime = inode.i_ctime = static_cast<__u32>(m_impl->fs->now);
+  if (EXT2_INODE_SIZE(m_impl->fs->super) > EXT2_GOOD_OLD_INODE_SIZE && inode.i_extra_isize >= 24) {
+    inode.i_ctime_extra = inode.i_mtime_extra = 0;
+  }
+  TRY(m_impl->write_inode(ino, inode, rel));
+  return true;
+}
+
+Result<std::vector<std::string>> Ext4Fs::list(const std::string& path) const {
+  std::string rel = relative(path);
+  ext2_ino_t ino = EXT2_ROOT_INO;
+  if (!rel.empty()) {
+    errcode_t e = ext2fs_namei_follow(m_impl->fs, EXT2_ROOT_INO, EXT2_ROOT_INO, rel.c_str(), &ino);
+    if (e == EXT2_ET_FILE_NOT_FOUND) {
+      return fail(Errc::not_found, "'/{}' does not exist", rel);
+    }
+    if (e) {
+      return m_impl->err(e, "resolving", rel);
+    }
+  }
+  TRY_ASSIGN(ext2_inode_large inode, m_impl->read_inode(ino, rel));
+  if (!LINUX_S_ISDIR(inode.i_mode)) {
+    return fail(Errc::not_found, "'/{}' is not a directory", rel);
+  }
+  TRY_ASSIGN(auto entries, m_impl->list_dir(ino, rel));
+  std::vector<std::string> names;
+  for (auto& [name, child] : entries) {
+    names.push_back(std::move(name));
+  }
+  std::sort(names.begin(), names.end());
+  return names;
 }
 
 Result<std::optional<Ext4Stat>> Ext4Fs::stat(const std::string& path) const {

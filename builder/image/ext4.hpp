@@ -61,6 +61,22 @@ class Ext4Fs {
   // Writes every entry of `tree` (in archive order) with all inode times set to `time`.
   Result<void> apply(const TarBuilder& tree, std::int64_t time);
 
+  // The time apply() and the edits below give what they create or change (default: the
+  // apply() time, else SOURCE_DATE_EPOCH-like 1700000000).
+  void set_time(std::int64_t time);
+  std::int64_t time() const;
+
+  // rm -f / rm -rf: removes `path` (a directory only with `recursive`, then with everything in
+  // it); false if it did not exist. The final component is not followed.
+  Result<bool> remove(const std::string& path, bool recursive);
+  // `: > path` for an existing regular file (the final symlink is followed): size 0, blocks
+  // freed, mode and owner kept. false if there is no such regular file.
+  Result<bool> truncate(const std::string& path);
+  // Names in directory `path` (symlinks followed), sorted; Errc::not_found if it is missing.
+  Result<std::vector<std::string>> list(const std::string& path) const;
+  // Bytes the filesystem spans (block count x block size).
+  std::uint64_t size_bytes() const;
+
   // lstat-like; nullopt if the path does not exist. Intermediate symlinks are followed.
   Result<std::optional<Ext4Stat>> stat(const std::string& path) const;
   // Content of a regular file (the final symlink is followed). Errc::not_found if missing.

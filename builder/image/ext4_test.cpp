@@ -203,3 +203,47 @@ TEST_CASE("ext4: what can't be written is refused with a clear error", "[ext4]")
   REQUIRE_FALSE(r);
   CHECK_THAT(r.error().to_string(), Catch::Contains("'/etc/adir' is a directory"));
 }
+
+TEST_CASE("ext4: rm -rf, truncate and list leave a consistent filesystem", "[ext4]") {
+  auto dir = common::fs::TempDir::create("ext4-rm");
+  REQUIRE(dir);
+  stdfs::path disk = dir->path() / "disk.raw";
+  make_disk(dir->path(), disk);
+  auto fs = Ext4Fs::open(disk, k_offset, true);
+  REQUIRE(fs);
+  fs->set_time(1700000000);
+  REQUIRE(fs->apply(sample_tree(dir->path()), 1700000000));  // etc/many: 300 files
+  auto names = fs->list("/etc");
+  REQUIRE(names);
+  CHECK(std::is_sorted(names->begin(), names->end()));
+  CHECK(std::find(names->begin(), names->end(), "many") != names->end());
+  auto gone = fs->remove("/etc/many", true);
+  REQUIRE(gone);
+  CHECK(*gone);
+  auto again = fs->remove("/etc/many", true);
+  REQUIRE(again);
+  CHECK_FALSE(*again);
+  auto not_recursive = fs->remove("/etc/adir", false);
+  CHECK_FALSE(not_recursive);  // a directory without recursive
+  auto t = fs->truncate("/usr/local/sbin/big");
+  REQUIRE(t);
+  CHECK(*t);
+  auto link = fs->remove("/lib", false);  // a symlink goes, its target stays
+  REQUIRE(link);
+  CHECK(*link);
+  REQUIRE(fs->close());
+  CHECK(fsck(disk) == "clean");
+  auto ro = Ext4Fs::open(disk, k_offset, false);
+  REQUIRE(ro);
+  auto st = ro->stat("/etc/many");
+  REQUIRE(st);
+  CHECK_FALSE(st->has_value());
+  auto big = ro->stat("/usr/local/sbin/big");
+  REQUIRE(big);
+  REQUIRE(big->has_value());
+  CHECK((*big)->size == 0);
+  CHECK((*big)->mode == 0755);
+  auto lib = ro->stat("/usr/lib/libold.so");
+  REQUIRE(lib);
+  CHECK(lib->has_value());
+}

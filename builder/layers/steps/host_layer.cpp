@@ -167,7 +167,7 @@ bool host_layers_available() {
 
 Result<HostLayerReport> write_layer_on_host(const stdfs::path& parent, const stdfs::path& out,
                                             const image::TarBuilder& tree, const BuildEnv& env,
-                                            std::int64_t mtime) {
+                                            std::int64_t mtime, const HostLayerOptions& options) {
   if (!host_layers_available()) {
     return fail(Errc::precondition,
                 "host-side layers are off (BINDER_IMAGE_HOST_LAYERS=0) or qemu-io, qemu-img or sfdisk "
@@ -192,13 +192,30 @@ Result<HostLayerReport> write_layer_on_host(const stdfs::path& parent, const std
   std::vector<image::ByteRange> ranges;
   {
     TRY_ASSIGN(image::Ext4Fs fs, image::Ext4Fs::open(raw, root.offset, true));
+    if (options.need_full_disk) {
+      TRY_ASSIGN(std::uint64_t disk, common::fs::size_of(raw));
+      if (root.offset + fs.size_bytes() + (1u << 20) + 33 * 512 < disk) {
+        return fail(Errc::precondition, "the root filesystem ({}, {} bytes) must grow to the {}-byte disk",
+                    root.description, fs.size_bytes(), disk);
+      }
+    }
+    fs.set_time(mtime);
+    if (options.before) {
+      TRY(options.before(fs));
+    }
     TRY(fs.apply(tree, mtime));
+    if (options.after) {
+      TRY(options.after(fs));
+    }
     TRY(fs.close());
     ranges = fs.dirty_ranges();
   }
   {
     TRY_ASSIGN(image::Ext4Fs fs, image::Ext4Fs::open(raw, root.offset, false));
     TRY_CTX(verify_tree(fs, tree), "verifying the written files");
+    if (options.verify) {
+      TRY(options.verify(fs));
+    }
     auto optional_file = [&](const char* path) -> Result<std::string> {
       auto text = fs.read_file(path, 64u << 20);
       if (!text && text.error().code == Errc::not_found) {

@@ -13,7 +13,10 @@
 #include <cstdint>
 #include <string>
 
+#include <functional>
+
 #include "image/archive.hpp"
+#include "image/ext4.hpp"
 #include "layers/layer_step.hpp"
 
 namespace binder::layers::steps {
@@ -26,12 +29,23 @@ struct HostLayerReport {
   std::string os_release;      // /etc/os-release (or /usr/lib/os-release) of the result
 };
 
+struct HostLayerOptions {
+  // The layer may not grow the root filesystem: Errc::precondition (appliance fallback) unless
+  // the root filesystem already reaches the end of the disk.
+  bool need_full_disk = false;
+  // Run on the writable filesystem before / after the tree is written (time = mtime).
+  std::function<Result<void>(image::Ext4Fs&)> before;
+  std::function<Result<void>(image::Ext4Fs&)> after;
+  // Run on the written filesystem, reopened read-only, after the tree was read back.
+  std::function<Result<void>(const image::Ext4Fs&)> verify;
+};
+
 // Whether the host tools are here (qemu-io, qemu-img, sfdisk) and BINDER_IMAGE_HOST_LAYERS is not
 // "0" (the switch that forces the appliance path); false means every layer needs a launch.
 bool host_layers_available();
 
 Result<HostLayerReport> write_layer_on_host(const stdfs::path& parent, const stdfs::path& out,
                                             const image::TarBuilder& tree, const BuildEnv& env,
-                                            std::int64_t mtime);
+                                            std::int64_t mtime, const HostLayerOptions& options = {});
 
 }  // namespace binder::layers::steps

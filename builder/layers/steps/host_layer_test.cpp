@@ -174,3 +174,56 @@ TEST_CASE("hygiene: a file tree that would dirty a clean image is named", "[hygi
                                         "/home/jovyan/.bash_history",
                                         "/etc/systemd/system/multi-user.target.wants/k3s.service"});
 }
+
+TEST_CASE("hygiene on the host: a dirty root filesystem comes out clean and consistent", "[hygiene]") {
+  auto dir = common::fs::TempDir::create("host-hygiene");
+  REQUIRE(dir);
+  stdfs::path src = dir->path() / "src";
+  put(src / "etc/machine-id", "0123456789abcdef0123456789abcdef\n");
+  put(src / "etc/ssh/ssh_host_ed25519_key", "secret\n");
+  put(src / "etc/ssh/sshd_config", "keep\n");
+  put(src / "var/lib/cloud/instance/boot-finished", "x\n");
+  put(src / "var/log/syslog", std::string(5000, 'l'));
+  put(src / "var/log/syslog.1", "old\n");
+  put(src / "var/log/apt/history.log.gz", "gz\n");
+  put(src / "var/log/journal/abc/system.journal", "j\n");
+  put(src / "var/lib/apt/lists/deb.debian.org_Packages", "p\n");
+  put(src / "var/lib/rancher/k3s/server/token", "t\n");
+  put(src / "var/lib/rancher/k3s/server/manifests/traefik.yaml.skip", "");
+  put(src / "root/.bash_history", "ls\n");
+  put(src / "tmp/junk", "j\n");
+  put(src / "usr/lib/systemd/systemd-resolved", "");
+  put(src / "etc/resolv.conf", "nameserver 10.0.2.3\n");
+  stdfs::path raw = dir->path() / "fs.raw";
+  REQUIRE(exec::run_checked({"mke2fs", "-q", "-F", "-t", "ext4", "-d", src.string(), raw.string(), "64M"}));
+  auto fs = image::Ext4Fs::open(raw, 0, true);
+  REQUIRE(fs);
+  fs->set_time(1700000000);
+  auto r = layers::steps::host_hygiene(*fs);
+  INFO((r ? std::string() : r.error().to_string()));
+  REQUIRE(r);
+  REQUIRE(fs->close());
+  auto fsck = exec::run({"e2fsck", "-fn", raw.string()});
+  REQUIRE(fsck);
+  CHECK(fsck->exit_code == 0);
+  auto ro = image::Ext4Fs::open(raw, 0, false);
+  REQUIRE(ro);
+  auto checks = layers::steps::image_checks(*ro);
+  REQUIRE(checks);
+  for (const auto& c : *checks) {
+    INFO(c.name << ": " << c.detail);
+    CHECK((c.ok || c.name.starts_with("binder-firstboot")));
+  }
+  CHECK(ro->read_file("/etc/machine-id").value() == "");
+  CHECK(ro->read_file("/etc/ssh/sshd_config").value() == "keep\n");
+  CHECK(ro->read_file("/var/log/syslog").value() == "");
+  CHECK_FALSE(ro->stat("/var/log/syslog.1").value().has_value());
+  CHECK_FALSE(ro->stat("/var/log/apt/history.log.gz").value().has_value());
+  CHECK(ro->list("/var/log/journal").value().empty());
+  CHECK(ro->list("/var/lib/apt/lists").value() == std::vector<std::string>{"partial"});
+  CHECK(ro->list("/tmp").value().empty());
+  CHECK(ro->stat("/var/lib/rancher/k3s/server/manifests/traefik.yaml.skip").value().has_value());
+  auto rc = ro->stat("/etc/resolv.conf").value();
+  REQUIRE(rc.has_value());
+  CHECK(rc->link_target == "../run/systemd/resolve/stub-resolv.conf");
+}

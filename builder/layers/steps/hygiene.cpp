@@ -1,6 +1,8 @@
 // See hygiene.hpp.
 #include "layers/steps/hygiene.hpp"
 
+#include <fnmatch.h>
+
 namespace binder::layers::steps {
 
 using common::Result;
@@ -63,7 +65,73 @@ std::string join(const std::vector<std::string>& v) {
 
 }  // namespace
 
-Result<std::vector<CheckResult>> image_checks(image::Guest& g) {
+namespace {
+
+// The read-only calls image_checks() makes, on an Ext4Fs (host-side layers), with the same
+// meaning as image::Guest's.
+class Ext4View {
+ public:
+  explicit Ext4View(const image::Ext4Fs& fs) : m_fs(fs) {}
+  Result<bool> is_file(const std::string& p) { return is(p, image::Ext4Stat::Type::file); }
+  Result<bool> is_symlink(const std::string& p) { return is(p, image::Ext4Stat::Type::symlink); }
+  Result<bool> exists(const std::string& p) {
+    TRY_ASSIGN(auto st, m_fs.stat(p));
+    return st.has_value();
+  }
+  Result<std::string> read(const std::string& p) { return m_fs.read_file(p); }
+  Result<std::string> readlink(const std::string& p) {
+    TRY_ASSIGN(auto st, m_fs.stat(p));
+    if (!st || st->type != image::Ext4Stat::Type::symlink) {
+      return common::fail(common::Errc::not_found, "'{}' is not a symlink", p);
+    }
+    return st->link_target;
+  }
+  // Absolute pattern, '*' and '?' within components (fnmatch), no '**'.
+  Result<std::vector<std::string>> glob(const std::string& pattern) {
+    std::vector<std::string> parts;
+    std::size_t pos = 1;
+    while (pos <= pattern.size()) {
+      std::size_t slash = pattern.find('/', pos);
+      parts.push_back(pattern.substr(pos, slash == std::string::npos ? std::string::npos : slash - pos));
+      pos = slash == std::string::npos ? pattern.size() + 1 : slash + 1;
+    }
+    std::vector<std::string> current{""};
+    for (const auto& part : parts) {
+      std::vector<std::string> next;
+      for (const auto& dir : current) {
+        if (part.find_first_of("*?[") == std::string::npos) {
+          TRY_ASSIGN(auto st, m_fs.stat(dir + "/" + part));
+          if (st) {
+            next.push_back(dir + "/" + part);
+          }
+          continue;
+        }
+        auto names = m_fs.list(dir.empty() ? "/" : dir);
+        if (!names) {
+          continue;  // not a directory: nothing below it matches
+        }
+        for (const auto& n : *names) {
+          if (::fnmatch(part.c_str(), n.c_str(), FNM_PERIOD) == 0) {
+            next.push_back(dir + "/" + n);
+          }
+        }
+      }
+      current = std::move(next);
+    }
+    return current;
+  }
+
+ private:
+  // Like guestfs is_file/is_symlink: the final component is not followed.
+  Result<bool> is(const std::string& p, image::Ext4Stat::Type type) {
+    TRY_ASSIGN(auto st, m_fs.stat(p));
+    return st && st->type == type;
+  }
+  const image::Ext4Fs& m_fs;
+};
+
+template <typename G>
+Result<std::vector<CheckResult>> checks_on(G& g) {
   std::vector<CheckResult> out;
 
   TRY_ASSIGN(bool mid_exists, g.is_file("/etc/machine-id"));
@@ -135,6 +203,121 @@ Result<std::vector<CheckResult>> image_checks(image::Guest& g) {
   TRY_ASSIGN(auto k3s_wants, g.glob("/etc/systemd/system/*.wants/k3s.service"));
   out.push_back(check("k3s not enabled", k3s_wants.empty(), join(k3s_wants)));
   return out;
+}
+
+}  // namespace
+
+Result<std::vector<CheckResult>> image_checks(image::Guest& g) { return checks_on(g); }
+
+namespace {
+
+// Names in `dir` (empty if it is missing or not a directory).
+std::vector<std::string> names_in(const image::Ext4Fs& fs, const std::string& dir) {
+  auto names = fs.list(dir);
+  return names ? *names : std::vector<std::string>{};
+}
+
+Result<void> remove_matching(image::Ext4Fs& fs, const std::string& dir, const char* pattern, bool recursive) {
+  for (const auto& n : names_in(fs, dir)) {
+    if (::fnmatch(pattern, n.c_str(), 0) == 0) {
+      TRY(fs.remove(dir + "/" + n, recursive));
+    }
+  }
+  return {};
+}
+
+// find DIR -type f: rotated logs deleted, the rest truncated; journal contents removed.
+Result<void> clean_logs(image::Ext4Fs& fs, const std::string& dir) {
+  for (const auto& n : names_in(fs, dir)) {
+    std::string p = dir + "/" + n;
+    TRY_ASSIGN(auto st, fs.stat(p));
+    if (!st) {
+      continue;
+    }
+    if (st->type == image::Ext4Stat::Type::dir) {
+      if (p == "/var/log/journal") {
+        TRY(remove_matching(fs, p, "*", true));
+      } else {
+        TRY(clean_logs(fs, p));
+      }
+    } else if (st->type == image::Ext4Stat::Type::file) {
+      bool rotated = false;
+      for (const char* pat : {"*.gz", "*.xz", "*.[0-9]", "*.old"}) {
+        rotated = rotated || ::fnmatch(pat, n.c_str(), 0) == 0;
+      }
+      if (rotated) {
+        TRY(fs.remove(p, false));
+      } else {
+        TRY(fs.truncate(p));
+      }
+    }
+  }
+  return {};
+}
+
+}  // namespace
+
+Result<void> host_hygiene(image::Ext4Fs& fs) {
+  image::TarBuilder add;  // what the script creates
+  TRY_ASSIGN(auto mid, fs.stat("/etc/machine-id"));
+  if (mid && mid->type == image::Ext4Stat::Type::file) {
+    TRY(fs.truncate("/etc/machine-id"));
+  } else {
+    TRY(fs.remove("/etc/machine-id", false));
+    add.add_file("etc/machine-id", "", 0444);
+  }
+  for (const char* p : {"/var/lib/dbus/machine-id", "/var/lib/systemd/random-seed",
+                        "/var/lib/systemd/credential.secret"}) {
+    TRY(fs.remove(p, false));
+  }
+  TRY(remove_matching(fs, "/etc/ssh", "ssh_host_*", false));
+  TRY(remove_matching(fs, "/var/lib/cloud", "*", true));
+  TRY(remove_matching(fs, "/var/log", "cloud-init*.log", false));
+  for (const char* p : {"/var/lib/rancher/k3s/server/db", "/var/lib/rancher/k3s/server/tls",
+                        "/var/lib/rancher/k3s/server/cred", "/var/lib/rancher/k3s/server/token",
+                        "/var/lib/rancher/k3s/server/node-token", "/var/lib/rancher/k3s/server/agent-token",
+                        "/etc/rancher/node"}) {
+    TRY(fs.remove(p, true));
+  }
+  TRY(remove_matching(fs, "/var/lib/rancher/k3s/agent", "client-*", true));
+  TRY(remove_matching(fs, "/var/lib/rancher/k3s/agent", "server-*", true));
+  TRY(clean_logs(fs, "/var/log"));
+  TRY(remove_matching(fs, "/var/lib/apt/lists", "*", true));
+  TRY_ASSIGN(auto lists, fs.stat("/var/lib/apt/lists"));
+  if (lists) {
+    add.add_dir("var/lib/apt/lists/partial", 0755);
+  }
+  TRY(remove_matching(fs, "/var/cache/apt", "*.bin", false));
+  for (const char* n : {".bash_history", ".lesshst", ".viminfo", ".python_history", ".wget-hsts"}) {
+    TRY(fs.remove(std::string("/root/") + n, false));
+  }
+  for (const auto& home : names_in(fs, "/home")) {
+    for (const char* n : {".bash_history", ".lesshst", ".viminfo", ".python_history"}) {
+      TRY(fs.remove("/home/" + home + "/" + n, false));
+    }
+  }
+  TRY(remove_matching(fs, "/var/tmp", "*", true));
+  TRY(remove_matching(fs, "/tmp", "*", true));
+  TRY(remove_matching(fs, "/var/tmp", ".*", true));
+  TRY(remove_matching(fs, "/tmp", ".*", true));
+  TRY_ASSIGN(auto resolved1, fs.stat("/lib/systemd/systemd-resolved"));
+  TRY_ASSIGN(auto resolved2, fs.stat("/usr/lib/systemd/systemd-resolved"));
+  TRY_ASSIGN(auto rc, fs.stat("/etc/resolv.conf"));
+  if (resolved1 || resolved2) {
+    add.add_symlink("etc/resolv.conf", "../run/systemd/resolve/stub-resolv.conf");
+  } else if (rc && rc->type == image::Ext4Stat::Type::symlink &&
+             rc->link_target.find("systemd/resolve") != std::string::npos) {
+    TRY(fs.remove("/etc/resolv.conf", false));
+    add.add_file("etc/resolv.conf", "", 0644);
+  } else if (!rc) {
+    add.add_file("etc/resolv.conf", "", 0644);
+  }
+  return fs.apply(add, fs.time());
+}
+
+Result<std::vector<CheckResult>> image_checks(const image::Ext4Fs& fs) {
+  Ext4View v(fs);
+  return checks_on(v);
 }
 
 std::vector<std::string> tree_hygiene(const std::vector<std::pair<std::string, std::string>>& files) {

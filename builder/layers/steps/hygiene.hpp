@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "image/ext4.hpp"
 #include "image/guestfs.hpp"
 
 namespace binder::layers::steps {
@@ -40,6 +41,12 @@ struct CheckResult {
 // Read-only checks of a mounted image (hygiene + units: binder-firstboot enabled, k3s installed
 // but not enabled). Errors only when the guest can't be read.
 common::Result<std::vector<CheckResult>> image_checks(image::Guest& guest);
+// The same checks on a filesystem opened on the host.
+common::Result<std::vector<CheckResult>> image_checks(const image::Ext4Fs& fs);
+
+// hygiene_script() done on the host, with libext2fs: the same removals, truncations and
+// resolv.conf rule. Times of what it changes are the filesystem's set_time().
+common::Result<void> host_hygiene(image::Ext4Fs& fs);
 
 // Paths in a file tree (image::TarBuilder entry paths, relative) that would make a clean image
 // unclean: a non-empty etc/machine-id, var/lib/dbus/machine-id, SSH host keys, k3s server state

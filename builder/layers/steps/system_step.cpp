@@ -1,9 +1,13 @@
-// The system layer: k3s and machine-wide settings, one appliance launch. The root filesystem is
-// grown here (the base layer only grew the virtual disk) so no separate launch is needed.
+// The system layer: k3s and machine-wide settings, then hygiene and the image checks. Written on
+// the host (host_layer.hpp, host_hygiene) when the root filesystem already fills the disk (a
+// rootfs base: the assembly sizes it so); otherwise one appliance session, which also grows the
+// root partition and filesystem (a cloud image grown to disk.size).
 #include <set>
 
 #include "layers/digest.hpp"
+#include "common/log.hpp"
 #include "layers/steps/guest_session.hpp"
+#include "layers/steps/host_layer.hpp"
 #include "layers/steps/hygiene.hpp"
 #include "layers/steps/steps.hpp"
 #include "layers/steps/system_files.hpp"
@@ -48,8 +52,12 @@ class SystemStep final : public LayerStep {
   SystemStep(const config::Profile& p, const ResolvedInputs& in) : m_profile(p), m_inputs(in) {}
 
   std::string_view kind() const override { return "system"; }
-  // 2: hygiene and image checks moved here; 3: times of what the session changed normalized
-  int version() const override { return 3; }
+  // 2: hygiene and image checks moved here; 3: times of what the session changed normalized;
+  // 4: written on the host when no growth is needed
+  int version() const override { return 4; }
+  int guest_launches() const override {
+    return m_inputs.base_is_rootfs && host_layers_available() ? 0 : 1;
+  }
 
   std::string describe() const override {
     std::string k3s = m_inputs.k3s_binary ? fmt::format("k3s {}", m_profile.k3s.version.value)
@@ -79,9 +87,39 @@ class SystemStep final : public LayerStep {
   }
 
   Result<void> build(const stdfs::path& parent, const stdfs::path& out, const BuildEnv& env) override {
+    std::int64_t epoch = image::source_date_epoch();
+    HostLayerOptions host_options;
+    host_options.need_full_disk = true;
+    host_options.before = [&](image::Ext4Fs& fs) -> Result<void> {
+      if (m_profile.required_packages.value.empty()) {
+        return {};
+      }
+      auto status = fs.read_file("/var/lib/dpkg/status", 64u << 20);
+      return check_required_packages(status ? *status : std::string());
+    };
+    host_options.after = [](image::Ext4Fs& fs) { return host_hygiene(fs); };
+    host_options.verify = [](const image::Ext4Fs& fs) -> Result<void> {
+      TRY_ASSIGN(auto checks, image_checks(fs));
+      return fail_on_checks(checks);
+    };
+    auto host = write_layer_on_host(parent, out, m_tree, env, epoch, host_options);
+    if (host) {
+      common::log::debug("system layer written on the host: {}, {} ranges, {} bytes", host->root,
+                         host->ranges, host->bytes);
+      return {};
+    }
+    if (host.error().code != Errc::precondition) {
+      return std::unexpected(host.error());
+    }
+    common::log::info("system layer: {}; using an appliance", host.error().to_string());
+    std::error_code ec;
+    stdfs::remove(out, ec);
     // The first appliance session on the base: a base that is no OS disk fails here, so name it.
     TRY_CTX(with_guest_layer(parent, out, env, GrowRoot::yes, [&](image::Guest& g) -> Result<void> {
-              TRY(check_required_packages(g));
+              if (!m_profile.required_packages.value.empty()) {
+                TRY_ASSIGN(std::string status, g.read("/var/lib/dpkg/status"));
+                TRY(check_required_packages(status));
+              }
               TRY(g.run_checked(fmt::format("touch {}", k_session_marker)));
               TRY_CTX(upload_tree(g, m_tree, env, "system"), "uploading the system files");
               // The last session that runs commands cleans the image; file-only layers above
@@ -92,24 +130,25 @@ class SystemStep final : public LayerStep {
               // run_checked's own output files in /tmp were removed after the script ran.
               TRY(g.set_times("/tmp", image::source_date_epoch()));
               TRY_ASSIGN(auto checks, image_checks(g));
-              for (const auto& c : checks) {
-                if (!c.ok && !c.name.starts_with("binder-firstboot")) {
-                  return fail(Errc::internal, "image check '{}' failed after hygiene: {}", c.name, c.detail);
-                }
-              }
-              return {};
+              return fail_on_checks(checks);
             }),
             "on base '{}'", m_inputs.base.path.empty() ? m_inputs.base.name : m_inputs.base.path.string());
     return {};
   }
 
  private:
-  Result<void> check_required_packages(image::Guest& g) const {
-    const auto& required = m_profile.required_packages;
-    if (required.value.empty()) {
-      return {};
+  // The binder-firstboot check belongs to the final layer.
+  static Result<void> fail_on_checks(const std::vector<CheckResult>& checks) {
+    for (const auto& c : checks) {
+      if (!c.ok && !c.name.starts_with("binder-firstboot")) {
+        return fail(Errc::internal, "image check '{}' failed after hygiene: {}", c.name, c.detail);
+      }
     }
-    TRY_ASSIGN(std::string status, g.read("/var/lib/dpkg/status"));
+    return {};
+  }
+
+  Result<void> check_required_packages(const std::string& status) const {
+    const auto& required = m_profile.required_packages;
     std::set<std::string> have = installed_packages(status);
     std::string missing;
     for (const auto& p : required.value) {
