@@ -17,6 +17,7 @@
 #include "common/exec.hpp"
 #include "common/fs.hpp"
 #include "common/log.hpp"
+#include "image/ext4.hpp"
 
 namespace binder::base {
 
@@ -204,18 +205,32 @@ Result<void> assemble(const stdfs::path& tarball, const stdfs::path& out_qcow2,
   // 3. Partition table, root filesystem, ESP, BIOS boot code.
   TRY(create_sparse(raw, layout.disk_size));
   TRY(exec::run_checked({"sfdisk", "--quiet", "--no-reread", "--no-tell-kernel", raw.string()},
-                        {.timeout = options.tool_timeout, .stdin_data = sfdisk_script(layout)}));
-  TRY_CTX(root.run({"env", fmt::format("E2FSPROGS_FAKE_TIME={}", options.mtime), "mke2fs", "-q",
-                    "-F", "-t", "ext4", "-L", k_root_label, "-b", "4096", "-E",
-                    fmt::format("offset={},nodiscard", layout.root.offset), "-d", tree.string(),
-                    raw.string(), std::to_string(layout.root.size / 4096)}),
-          "making the root filesystem");
+                        {.timeout = options.tool_timeout,
+                         .stdin_data = sfdisk_script(layout, options.id_seed)}));
+  std::vector<std::string> mke2fs{"env", fmt::format("E2FSPROGS_FAKE_TIME={}", options.mtime),
+                                  "mke2fs", "-q", "-F", "-t", "ext4", "-L", k_root_label, "-b", "4096"};
+  std::string extended = fmt::format("offset={},nodiscard", layout.root.offset);
+  if (!options.id_seed.empty()) {
+    mke2fs.insert(mke2fs.end(), {"-U", derived_guid(options.id_seed, "root-fs")});
+    extended += ",hash_seed=" + derived_guid(options.id_seed, "root-fs-hash");
+  }
+  mke2fs.insert(mke2fs.end(), {"-E", extended, "-d", tree.string(), raw.string(),
+                               std::to_string(layout.root.size / 4096)});
+  TRY_CTX(root.run(mke2fs), "making the root filesystem");
+  {
+    // mke2fs -d copies atime/ctime from the unpacked files (the unpack time): stamp them.
+    TRY_ASSIGN(image::Ext4Fs fs, image::Ext4Fs::open(raw, layout.root.offset, true));
+    fs.set_time(options.mtime);
+    TRY_CTX(fs.stamp_times(), "setting the root filesystem's inode times");
+    TRY(fs.close());
+  }
   TRY(tree_guard.remove());  // now in the filesystem image; frees the space before convert
   auto efi = work.path() / "BOOTX64.EFI";
   auto esp = work.path() / "esp.img";
   auto core = work.path() / "core.img";
   TRY(make_efi_image(efi));
-  TRY(make_esp_image(esp, layout.esp.size, efi));
+  TRY(make_esp_image(esp, layout.esp.size, efi, options.mtime,
+                     options.id_seed.empty() ? "" : derived_guid(options.id_seed, "esp").substr(0, 8)));
   TRY(write_at(raw, esp, layout.esp.offset));
   TRY(make_bios_core_image(core));
   TRY(install_grub_bios(raw, "/usr/lib/grub/i386-pc/boot.img", core, layout.bios_boot.first_lba(),

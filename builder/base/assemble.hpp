@@ -29,6 +29,9 @@ struct AssembleOptions {
   // Time for what the assembly itself creates (grub.cfg and its new directories, the root
   // inode, lost+found), so equal inputs give an equal file tree; SOURCE_DATE_EPOCH in practice.
   std::int64_t mtime = 1700000000;
+  // Seed for the disk's identifiers (GPT disk and partition GUIDs, ext4 UUID and directory hash
+  // seed, FAT serial): equal seeds give byte-identical disks. Empty: random identifiers.
+  std::string id_seed;
 };
 
 // Builds `out_qcow2` (a qcow2 of virtual size `size_bytes`, rounded up to a whole MiB) from

@@ -5,6 +5,8 @@
 
 #include <fmt/format.h>
 
+#include "common/hash.hpp"
+
 namespace binder::base {
 
 namespace {
@@ -29,12 +31,22 @@ Result<DiskLayout> make_layout(std::uint64_t disk_size) {
   return l;
 }
 
-std::string sfdisk_script(const DiskLayout& l) {
-  auto line = [](const Extent& e, const char* type, const char* name) {
-    return fmt::format("start={}, size={}, type={}, name=\"{}\"\n", e.first_lba(), e.sectors(),
-                       type, name);
+std::string derived_guid(const std::string& seed, std::string_view name) {
+  std::string h = common::hash::sha256_hex(seed + ":" + std::string(name));
+  h[12] = '4';                                                    // version 4
+  h[16] = "89ab"[std::stoi(h.substr(16, 1), nullptr, 16) & 3];   // RFC 4122 variant
+  return fmt::format("{}-{}-{}-{}-{}", h.substr(0, 8), h.substr(8, 4), h.substr(12, 4), h.substr(16, 4),
+                     h.substr(20, 12));
+}
+
+std::string sfdisk_script(const DiskLayout& l, const std::string& id_seed) {
+  auto line = [&](const Extent& e, const char* type, const char* name) {
+    std::string uuid = id_seed.empty() ? "" : ", uuid=" + derived_guid(id_seed, name);
+    return fmt::format("start={}, size={}, type={}, name=\"{}\"{}\n", e.first_lba(), e.sectors(),
+                       type, name, uuid);
   };
-  return "label: gpt\nunit: sectors\nfirst-lba: 2048\n" +
+  std::string label_id = id_seed.empty() ? "" : "label-id: " + derived_guid(id_seed, "disk") + "\n";
+  return "label: gpt\n" + label_id + "unit: sectors\nfirst-lba: 2048\n" +
          line(l.bios_boot, k_type_bios_boot, "bios-boot") + line(l.esp, k_type_esp, "esp") +
          line(l.root, k_type_root_x86_64, "root");
 }

@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 #include "common/result.hpp"
 
@@ -39,6 +40,11 @@ struct DiskLayout {
 Result<DiskLayout> make_layout(std::uint64_t disk_size);
 
 // The sfdisk script writing `layout` (label gpt, explicit starts and sizes, partition names).
-std::string sfdisk_script(const DiskLayout& layout);
+// With a non-empty `id_seed` the disk and partition GUIDs are derived from it (derived_guid),
+// so equal inputs give an equal partition table; else sfdisk picks random ones.
+std::string sfdisk_script(const DiskLayout& layout, const std::string& id_seed = "");
+
+// A GUID/UUID-shaped id ("8-4-4-4-12", version 4 and variant bits set) from sha256(seed:name).
+std::string derived_guid(const std::string& seed, std::string_view name);
 
 }  // namespace binder::base

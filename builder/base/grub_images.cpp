@@ -153,16 +153,23 @@ Result<void> make_efi_image(const stdfs::path& out) {
 }
 
 Result<void> make_esp_image(const stdfs::path& out, std::uint64_t size,
-                            const stdfs::path& efi_binary) {
-  exec::Options options{.timeout = std::chrono::minutes(1), .env = {{"MTOOLS_SKIP_CHECK", "1"}}};
+                            const stdfs::path& efi_binary, std::int64_t mtime,
+                            const std::string& serial) {
+  exec::Options options{.timeout = std::chrono::minutes(1),
+                        .env = {{"MTOOLS_SKIP_CHECK", "1"}, {"SOURCE_DATE_EPOCH", std::to_string(mtime)}}};
   auto image = out.string();
   std::error_code ec;
   stdfs::remove(out, ec);
-  TRY(exec::run_checked({"mformat", "-i", image, "-C", "-T", std::to_string(size / k_sector), "-h",
-                         "64", "-s", "32", "-v", k_esp_label, "::"},
-                        options));
+  std::vector<std::string> mformat{"mformat", "-i", image, "-C", "-T", std::to_string(size / k_sector),
+                                   "-h", "64", "-s", "32", "-v", k_esp_label};
+  if (!serial.empty()) {
+    mformat.insert(mformat.end(), {"-N", serial});
+  }
+  mformat.push_back("::");
+  TRY(exec::run_checked(mformat, options));
   TRY(exec::run_checked({"mmd", "-i", image, "::/EFI", "::/EFI/BOOT"}, options));
-  TRY(exec::run_checked({"mcopy", "-i", image, efi_binary.string(), "::/EFI/BOOT/BOOTX64.EFI"},
+  TRY(exec::run_checked({"touch", "-d", fmt::format("@{}", mtime), efi_binary.string()}));
+  TRY(exec::run_checked({"mcopy", "-m", "-i", image, efi_binary.string(), "::/EFI/BOOT/BOOTX64.EFI"},
                         options));
   return {};
 }

@@ -35,8 +35,11 @@ Result<void> make_bios_core_image(const std::filesystem::path& out);
 // grub-mkimage -O x86_64-efi into `out` (EFI/BOOT/BOOTX64.EFI).
 Result<void> make_efi_image(const std::filesystem::path& out);
 
-// A FAT image of `size` bytes labelled ESP holding EFI/BOOT/BOOTX64.EFI = `efi_binary` (mtools).
+// A FAT image of `size` bytes labelled ESP holding EFI/BOOT/BOOTX64.EFI = `efi_binary` (mtools),
+// entries dated `mtime` (SOURCE_DATE_EPOCH for mtools), volume serial `serial` (8 hex digits; ""
+// = random).
 Result<void> make_esp_image(const std::filesystem::path& out, std::uint64_t size,
-                            const std::filesystem::path& efi_binary);
+                            const std::filesystem::path& efi_binary, std::int64_t mtime = 1700000000,
+                            const std::string& serial = "");
 
 }  // namespace binder::base

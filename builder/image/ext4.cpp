@@ -677,6 +677,48 @@ std::string relative(const std::string& path) {
 void Ext4Fs::set_time(std::int64_t time) { m_impl->fs->now = static_cast<time_t>(time); }
 std::int64_t Ext4Fs::time() const { return m_impl->fs->now; }
 
+Result<void> Ext4Fs::stamp_times() {
+  ext2_filsys fs = m_impl->fs;
+  ext2_inode_scan scan = nullptr;
+  if (errcode_t e = ext2fs_open_inode_scan(fs, 0, &scan)) {
+    return fail(Errc::io, "scanning the inodes of {}: {}", m_impl->where, ext2_message(e));
+  }
+  auto t = static_cast<__u32>(fs->now);
+  Result<void> result;
+  for (;;) {
+    ext2_ino_t ino = 0;
+    ext2_inode_large inode{};
+    errcode_t e = ext2fs_get_next_inode_full(scan, &ino, reinterpret_cast<ext2_inode*>(&inode), sizeof(inode));
+    if (e == EXT2_ET_BAD_BLOCK_IN_INODE_TABLE) {
+      continue;
+    }
+    if (e) {
+      result = fail(Errc::io, "scanning the inodes of {}: {}", m_impl->where, ext2_message(e));
+      break;
+    }
+    if (ino == 0) {
+      break;
+    }
+    if (inode.i_links_count == 0 || inode.i_dtime != 0) {
+      continue;
+    }
+    inode.i_atime = inode.i_ctime = t;
+    if (EXT2_INODE_SIZE(fs->super) > EXT2_GOOD_OLD_INODE_SIZE && inode.i_extra_isize >= 24) {
+      inode.i_ctime_extra = inode.i_atime_extra = 0;
+    }
+    if (m_impl->has_crtime(inode)) {
+      inode.i_crtime = t;
+      inode.i_crtime_extra = 0;
+    }
+    if (auto w = m_impl->write_inode(ino, inode, fmt::format("<inode {}>", ino)); !w) {
+      result = w;
+      break;
+    }
+  }
+  ext2fs_close_inode_scan(scan);
+  return result;
+}
+
 std::uint64_t Ext4Fs::size_bytes() const {
   return ext2fs_blocks_count(m_impl->fs->super) * static_cast<std::uint64_t>(m_impl->fs->blocksize);
 }

@@ -19,7 +19,8 @@ class BaseStep final : public LayerStep {
 
   std::string_view kind() const override { return "base"; }
   int guest_launches() const override { return 0; }
-  int version() const override { return 2; }  // 2: assembled files and lost+found get the epoch
+  // 2: assembled files and lost+found get the epoch; 3: identifiers derived from the inputs
+  int version() const override { return 3; }
 
   std::string describe() const override {
     return fmt::format("{} '{}', {} GiB", m_inputs.base_is_rootfs ? "rootfs" : "image",
@@ -43,6 +44,7 @@ class BaseStep final : public LayerStep {
       base::AssembleOptions opts;
       opts.work_dir = env.work_dir;
       opts.mtime = image::source_date_epoch();
+      opts.id_seed = fmt::format("binder-image base {} {}", m_inputs.base.sha256, size);
       TRY_CTX(base::assemble_rootfs_disk(m_inputs.base.path, out, size, opts),
               "assembling base disk from '{}'", m_inputs.base.path.string());
       return {};
