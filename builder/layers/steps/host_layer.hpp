@@ -1,5 +1,5 @@
-// File-only layers without an appliance launch. A layer that only adds files (no commands) is
-// written on the host: the parent chain is read out as a sparse raw disk (qemu-img convert), the
+// Layers without an appliance launch: a tree of files plus optional edits (the system layer's
+// hygiene, HostLayerOptions) is written on the host: the parent chain is read out as a sparse raw disk (qemu-img convert), the
 // tree is written into its root ext4 filesystem with libextfs (image/ext4.hpp), e2fsck checks the
 // result, and exactly the byte ranges libext2fs wrote are copied into a new qcow2 overlay on the
 // parent (qemu-io), which `qemu-img compare` then proves equal to the edited raw disk. About 5 s

@@ -1,17 +1,19 @@
 // The layer steps of an image, bottom to top. Each is a LayerStep (layers/layer_step.hpp):
 //   base    the base disk: a verified cloud image converted to qcow2 and grown to disk.size, or a
 //           rootfs tarball assembled into a bootable GPT disk (base/assemble.hpp). No appliance.
-//   system  one libguestfs session: grow the root partition and filesystem to the disk, check
-//           required packages, then one tar: k3s (binary, links, airgap images, unit not
-//           enabled, traefik.yaml.skip), sysctls, cloud-init datasources, NTP; then hygiene
-//           (hygiene.hpp), the times of everything the session changed set to
-//           SOURCE_DATE_EPOCH (so the file tree is reproducible), and the image checks.
+//   system  k3s (binary, links, airgap images, unit not enabled, traefik.yaml.skip), sysctls,
+//           cloud-init datasources, NTP; required packages checked; hygiene and the image checks.
+//           Written on the host (host_layer.hpp, host_hygiene) when the root filesystem already
+//           fills the disk (a rootfs base); else one libguestfs session that also grows the root
+//           partition and filesystem (a cloud image), runs the hygiene script and sets the times
+//           of everything it changed to SOURCE_DATE_EPOCH.
 //   final   file-only, written on the host (host_layer.hpp): overlays, binder-firstboot +
 //           enabled unit, baked member.yaml 0600, /etc/binder-image/build.json; its tree is
 //           checked for hygiene. Falls back to one appliance session (upload, hygiene, checks)
 //           when the root filesystem can't be written on the host. Keeps the image's dpkg
 //           status as a sidecar for the SBOM.
-// So a cold build launches one appliance and a rebuild after an overlay change none.
+// So a cold build from a rootfs launches no appliance, from a cloud image one; a rebuild after an
+// overlay change none.
 #pragma once
 
 #include <memory>
