@@ -187,22 +187,59 @@ Result<std::uint64_t> decompressed_size(const Path& path) {
   return total;
 }
 
+// qemu prints the CID with "%x", not "%08x": one random CID in 16 has fewer than 8 digits, so
+// the descriptor text after it is moved to make room (within the descriptor's sectors, whose
+// tail is zero padding). Overwriting 8 bytes in place ate the newline in that case.
 Result<void> pin_vmdk_cid(const Path& vmdk, const std::string& cid) {
   BINDER_ASSERT(cid.size() == 8);
   int fd = ::open(vmdk.c_str(), O_RDWR | O_CLOEXEC);
   if (fd < 0) {
     return fail(Errc::io, "opening '{}': {}", vmdk.string(), std::strerror(errno));
   }
-  // The embedded descriptor starts at sector 1 (descriptorOffset) and is a few hundred bytes.
-  std::string head(64 * 1024, '\0');
-  ssize_t n = ::pread(fd, head.data(), head.size(), 0);
-  std::size_t at = n > 0 ? head.substr(0, static_cast<std::size_t>(n)).find("\nCID=")
-                         : std::string::npos;
-  bool ok = at != std::string::npos && at + 5 + 8 <= static_cast<std::size_t>(n) &&
-            ::pwrite(fd, cid.data(), 8, static_cast<off_t>(at + 5)) == 8 && ::fsync(fd) == 0;
-  ::close(fd);
-  if (!ok) {
-    return fail(Errc::corrupt_state, "'{}': no VMDK descriptor CID to pin", vmdk.string());
+  struct Closer {
+    int fd;
+    ~Closer() { ::close(fd); }
+  } closer{fd};
+  auto bad = [&](std::string_view why) {
+    return fail(Errc::corrupt_state, "'{}': can't pin the VMDK descriptor CID: {}", vmdk.string(), why);
+  };
+  // Sparse extent header: magic "KDMV", descriptorOffset (u64 LE at 28), descriptorSize (u64 at 36),
+  // both in sectors.
+  unsigned char header[44];
+  if (::pread(fd, header, sizeof header, 0) != static_cast<ssize_t>(sizeof header) ||
+      std::memcmp(header, "KDMV", 4) != 0) {
+    return bad("no sparse extent header");
+  }
+  auto u64 = [&](int at) {
+    std::uint64_t v = 0;
+    for (int i = 7; i >= 0; --i) {
+      v = (v << 8) | header[at + i];
+    }
+    return v;
+  };
+  std::uint64_t offset = u64(28) * 512, size = u64(36) * 512;
+  if (offset == 0 || size == 0 || size > (1u << 20)) {
+    return bad("no embedded descriptor");
+  }
+  std::string desc(size, '\0');
+  if (::pread(fd, desc.data(), desc.size(), static_cast<off_t>(offset)) != static_cast<ssize_t>(size)) {
+    return bad("short read of the descriptor");
+  }
+  std::size_t text_end = desc.find('\0');
+  std::string text = desc.substr(0, text_end);
+  std::size_t at = text.find("\nCID=");
+  std::size_t eol = at == std::string::npos ? at : text.find('\n', at + 1);
+  if (eol == std::string::npos) {
+    return bad("no CID line");
+  }
+  text = text.substr(0, at + 5) + cid + text.substr(eol);
+  if (text.size() >= size) {
+    return bad("descriptor full");
+  }
+  std::string out = text + std::string(size - text.size(), '\0');
+  if (::pwrite(fd, out.data(), out.size(), static_cast<off_t>(offset)) != static_cast<ssize_t>(out.size()) ||
+      ::fsync(fd) != 0) {
+    return fail(Errc::io, "writing the descriptor of '{}': {}", vmdk.string(), std::strerror(errno));
   }
   return {};
 }

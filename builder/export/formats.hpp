@@ -52,7 +52,7 @@ Result<void> verify_ova(const Path& ova, const std::string& stem, std::uint64_t 
 Result<void> verify_gcp_tar(const Path& tar_gz, std::uint64_t virtual_size);
 // Bytes of the decompressed stream of a compressed file (xz, zstd, gzip: libarchive filters).
 Result<std::uint64_t> decompressed_size(const Path& path);
-// Overwrites the "CID=xxxxxxxx" of a VMDK's embedded descriptor with `cid` (8 hex digits).
+// Sets the CID of a VMDK's embedded descriptor to `cid` (8 hex digits), whatever length the old one had.
 Result<void> pin_vmdk_cid(const Path& vmdk, const std::string& cid);
 
 }  // namespace binder::exporter::detail

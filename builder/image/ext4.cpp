@@ -328,6 +328,11 @@ struct Ext4Fs::Impl {
       inode.i_ctime = static_cast<__u32>(fs->now);
       return write_inode(ino, inode, path);
     }
+    return free_inode(ino, inode, path, false);
+  }
+
+  // Frees an unlinked inode: its blocks, extended attribute block, and the inode itself.
+  Result<void> free_inode(ext2_ino_t ino, ext2_inode_large& inode, const std::string& path, bool dir) {
     auto* small = reinterpret_cast<ext2_inode*>(&inode);
     if (ext2fs_inode_has_valid_blocks2(fs, small)) {
       if (errcode_t e = ext2fs_punch(fs, ino, small, nullptr, 0, ~0ULL)) {
@@ -340,9 +345,12 @@ struct Ext4Fs::Impl {
       }
     }
     inode.i_links_count = 0;
+    if (dir) {
+      inode.i_size = 0;
+    }
     inode.i_dtime = static_cast<__u32>(fs->now);
     TRY(write_inode(ino, inode, path));
-    ext2fs_inode_alloc_stats2(fs, ino, -1, 0);
+    ext2fs_inode_alloc_stats2(fs, ino, -1, dir ? 1 : 0);
     return {};
   }
 
@@ -360,22 +368,7 @@ struct Ext4Fs::Impl {
       return err(e, "unlinking", path);
     }
     TRY_ASSIGN(inode, read_inode(ino, path));
-    auto* small = reinterpret_cast<ext2_inode*>(&inode);
-    if (ext2fs_inode_has_valid_blocks2(fs, small)) {
-      if (errcode_t e = ext2fs_punch(fs, ino, small, nullptr, 0, ~0ULL)) {
-        return err(e, "freeing the blocks of", path);
-      }
-    }
-    if (ext2fs_file_acl_block(fs, small) != 0) {
-      if (errcode_t e = ext2fs_free_ext_attr(fs, ino, &inode)) {
-        return err(e, "freeing the extended attributes of", path);
-      }
-    }
-    inode.i_links_count = 0;
-    inode.i_size = 0;
-    inode.i_dtime = static_cast<__u32>(fs->now);
-    TRY(write_inode(ino, inode, path));
-    ext2fs_inode_alloc_stats2(fs, ino, -1, 1);
+    TRY(free_inode(ino, inode, path, true));
     TRY_ASSIGN(ext2_inode_large p, read_inode(parent, path + "/.."));
     if (p.i_links_count > 2) {  // 1 means dir_nlink overflow: the count is not kept
       --p.i_links_count;

@@ -67,12 +67,7 @@ class FinalStep final : public LayerStep {
       TRY_CTX(upload_tree(g, m_tree, env, "final"), "uploading overlays and firstboot");
       TRY_CTX(g.run_checked(hygiene_script()), "cleaning the image (hygiene)");
       TRY_ASSIGN(auto checks, image_checks(g));
-      for (const auto& c : checks) {
-        bool skipped = !m_profile.firstboot.enable.value && c.name.starts_with("binder-firstboot");
-        if (!c.ok && !skipped) {
-          return fail(Errc::internal, "image check '{}' failed after hygiene: {}", c.name, c.detail);
-        }
-      }
+      TRY(fail_on_checks(checks, m_profile.firstboot.enable.value));
       auto status = g.read("/var/lib/dpkg/status");
       m_dpkg_status = status ? std::move(*status) : std::string();
       auto os = g.read("/etc/os-release");

@@ -209,6 +209,16 @@ Result<std::vector<CheckResult>> checks_on(G& g) {
 
 Result<std::vector<CheckResult>> image_checks(image::Guest& g) { return checks_on(g); }
 
+Result<void> fail_on_checks(const std::vector<CheckResult>& checks, bool firstboot) {
+  for (const auto& c : checks) {
+    if (!c.ok && (firstboot || !c.name.starts_with("binder-firstboot"))) {
+      return common::fail(common::Errc::internal, "image check '{}' failed after hygiene: {}", c.name,
+                          c.detail);
+    }
+  }
+  return {};
+}
+
 namespace {
 
 // Names in `dir` (empty if it is missing or not a directory).

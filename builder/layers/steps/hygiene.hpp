@@ -41,6 +41,9 @@ struct CheckResult {
 // Read-only checks of a mounted image (hygiene + units: binder-firstboot enabled, k3s installed
 // but not enabled). Errors only when the guest can't be read.
 common::Result<std::vector<CheckResult>> image_checks(image::Guest& guest);
+// Errc::internal naming the first failed check; the binder-firstboot check is skipped unless
+// `firstboot` (it belongs to the final layer, and only when firstboot is enabled).
+common::Result<void> fail_on_checks(const std::vector<CheckResult>& checks, bool firstboot);
 // The same checks on a filesystem opened on the host.
 common::Result<std::vector<CheckResult>> image_checks(const image::Ext4Fs& fs);
 
