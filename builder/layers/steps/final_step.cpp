@@ -101,12 +101,21 @@ class FinalStep final : public LayerStep {
       files.emplace_back(e->path, std::move(data));
     }
     auto bad = tree_hygiene(files);
-    if (!bad.empty()) {
-      return fail(Errc::invalid_config,
-                  "the overlays would put machine state into the image (it must leave the builder "
-                  "clean): {}", fmt::join(bad, ", "));
+    if (bad.empty()) {
+      return {};
     }
-    return {};
+    // Name the overlay (and where the profile lists it) that brings the first offending path;
+    // later overlays win, as in the tree.
+    std::string where;
+    for (const auto& o : m_profile.overlays) {
+      std::error_code ec;
+      if (stdfs::exists(o.dir / bad.front().substr(1), ec) || stdfs::is_symlink(o.dir / bad.front().substr(1), ec)) {
+        where = fmt::format("{}: overlay '{}' ", o.name.loc.to_string(), o.name.value);
+      }
+    }
+    return fail(Errc::invalid_config,
+                "{}would put machine state into the image (it must leave the builder clean): {}",
+                where.empty() ? "the final layer " : where, fmt::join(bad, ", "));
   }
 
   const config::Profile& m_profile;

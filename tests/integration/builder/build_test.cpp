@@ -234,6 +234,19 @@ TEST_CASE("builder: bad inputs fail with one clear error and leave nothing behin
     CHECK((r.exit_code == 1 || r.exit_code == 2));
     CHECK(r.err.find("corrupt.qcow2") != std::string::npos);
   }
+  SECTION("an overlay carrying an SSH host key names the overlay and the path, exit 2") {
+    stdfs::path dirty = k_dir / "overlays" / "dirty";
+    REQUIRE(fs::write_file_atomic(dirty / "etc/ssh/ssh_host_ed25519_key", "not a real key\n", 0600));
+    stdfs::path prof = k_dir / "profiles" / "dirty.yaml";
+    REQUIRE(fs::write_file_atomic(prof, fmt::format("extends: {}\noverlays: [../overlays/dirty]\n",
+                                                    (k_src / "profiles/debian-12-test.yaml").string())));
+    auto r = run_binder({"build", prof.string(), "--accel", "tcg", "--output", out.string()});
+    CHECK(r.exit_code == 2);
+    CHECK(r.err.find("dirty.yaml:2") != std::string::npos);
+    CHECK(r.err.find("overlay '../overlays/dirty'") != std::string::npos);
+    CHECK(r.err.find("/etc/ssh/ssh_host_ed25519_key") != std::string::npos);
+    CHECK(r.err.find("not a real key") == std::string::npos);
+  }
   SECTION("an unknown profile key is a config error, exit 2") {
     auto r = run_binder({"build", profile_path().string(), "--set", "k3s.versoin=v1"});
     CHECK(r.exit_code == 2);
