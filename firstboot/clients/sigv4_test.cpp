@@ -1,6 +1,7 @@
 // The SigV4 signer against every vector in shared/reference/sigv4: aws-c-auth's
 // aws-signing-test-suite/v4 (header and presigned-query signing), botocore's classic
 // aws4_testsuite, and the S3 API reference examples (s3-examples.json).
+#include "binder_paths.h"
 #include <catch2/catch.hpp>
 #include <filesystem>
 #include <nlohmann/json.hpp>

@@ -1,5 +1,6 @@
 // k3s files and steps against a temp root; the kubelet math; kube client logic over a fake
 // transport (the real fake API server is exercised in tests/integration/firstboot).
+#include "binder_paths.h"
 #include <catch2/catch.hpp>
 
 #include "common/fs.hpp"

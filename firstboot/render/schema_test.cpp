@@ -2,6 +2,7 @@
 // valuesSecrets, checked against the chart's own schema from shared/reference/charts), every
 // HelmChart against the k3s CRD schema, every values Secret against the Kubernetes Secret
 // definition, for several machine sizes and both modes. Runs tests/support/validate_schema.py.
+#include "binder_paths.h"
 #include <catch2/catch.hpp>
 
 #include <fstream>

@@ -3,6 +3,7 @@
 // destruction. Header-only; shared by the S3 client tests and the federation join tests.
 #pragma once
 
+#include "binder_paths.h"
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>

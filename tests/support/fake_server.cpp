@@ -1,6 +1,7 @@
 // Launching serve.py and talking to its plain-HTTP control port with a minimal HTTP/1.0 client
 // (no TLS library needed: the control port only listens on the bind address and carries test
 // data, never secrets of a real system).
+#include "binder_paths.h"
 #include "support/fake_server.hpp"
 
 #include <arpa/inet.h>

@@ -1,5 +1,6 @@
 // Test PKI and a small process runner for test support code. Self-contained (POSIX only) so that
 // binder_test_support does not depend on binder_common's link order.
+#include "binder_paths.h"
 #include "support/test_ca.hpp"
 
 #include <fcntl.h>

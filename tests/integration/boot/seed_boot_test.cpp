@@ -2,6 +2,7 @@
 // rootfs assembled into a disk (base::assemble_rootfs_disk), a seed from binder::seed attached
 // as a virtio drive, and cloud-init must find it, install the extra CA and write_files, and run
 // runcmd, which reports on the serial console and powers off. Skipped only without QEMU.
+#include "binder_paths.h"
 #include <catch2/catch.hpp>
 
 #include <cstdlib>

@@ -2,6 +2,7 @@
 // binder-image, then run ci/smoke-boot on it: QEMU (TCG here), NoCloud seed, fakes on loopback,
 // the in-image verdict. Skipped, saying so, only when qemu-system-x86_64 is absent.
 // BINDER_SMOKE_IMAGE=path reuses an image built earlier instead of building one.
+#include "binder_paths.h"
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 

@@ -5,6 +5,7 @@
 // ci/make-test-artifacts. Header-only: one test binary.
 #pragma once
 
+#include "binder_paths.h"
 #include <fcntl.h>
 #include <sys/file.h>
 #include <unistd.h>

@@ -1,5 +1,6 @@
 // The real binder-firstboot binary: verbs, exit codes, stdout vs stderr, and that it links only
 // glibc dynamically.
+#include "binder_paths.h"
 #include <catch2/catch.hpp>
 
 #include "common/fs.hpp"
