@@ -2,6 +2,7 @@
 // ci/make-test-rootfs from the Debian mirror, cached) is assembled and booted under QEMU TCG,
 // once through SeaBIOS + GRUB core.img and once through OVMF + BOOTX64.EFI, reading the serial log.
 // One test case, no SECTIONs: Catch2 would rerun the (30 s) assembly for each section.
+#include "binder_paths.h"
 #include <signal.h>
 
 #include <catch2/catch.hpp>

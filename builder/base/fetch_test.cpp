@@ -1,3 +1,4 @@
+#include "binder_paths.h"
 #include "base/fetch.hpp"
 
 #include <signal.h>

@@ -1,6 +1,7 @@
 // Tests of the HTTP client against http_test_server.py on 127.0.0.1 (plain, TLS from a test CA
 // made with the openssl CLI, and mutual TLS): framing, verification, timeouts, retries with
 // Retry-After, and resumable downloads.
+#include "binder_paths.h"
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>

@@ -1,5 +1,6 @@
 // Loading real profiles (profiles/*.yaml) and good fixtures: defaults, extends, locations,
 // overrides, path resolution.
+#include "binder_paths.h"
 #include <cstdlib>
 #include <filesystem>
 

@@ -1,5 +1,6 @@
 // The settings table: generated docs stay current, every setting is wired, and canonical
 // settings (layer cache keys) ignore YAML layout but change with every real value.
+#include "binder_paths.h"
 #include <cstdlib>
 #include <filesystem>
 #include <set>
