@@ -11,6 +11,13 @@ object is 409 AlreadyExists, PUT with a stale resourceVersion 409 Conflict, a mi
 (--node-name) turns Ready after --node-ready-delay; a HelmChart gets its Job helm-install-<name>
 and the chart's Deployments after --helm-delay, Ready after a further --ready-delay. While a
 Secret named in spec.valuesSecrets is missing the Job is failed and the install retried.
+
+helm-controller hand-over semantics (mirror/README.md facts (a)): a HelmChart annotated
+`helmcharts.helm.cattle.io/unmanaged` (any value) is left alone: updating it starts no Job and a
+pending install is dropped; deleting it removes only the CR (and its install Job, owned by it),
+the release's Deployments stay. Deleting a managed HelmChart runs `helm-delete-<name>` (an
+uninstall): its Deployments are removed. Every Job the controller starts is appended to
+state["jobs"] ({name, namespace, chart, action: install|delete}) so tests can assert that none ran.
 """
 import base64
 import json
@@ -42,7 +49,7 @@ class Kube(Fake):
         super().__init__(args)
 
     def initial_state(self):
-        st = {"rv": 1, "objects": {}, "pending": []}
+        st = {"rv": 1, "objects": {}, "pending": [], "jobs": []}
         self.state = st
         for ns in DEFAULT_NAMESPACES:
             self.store({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns},
@@ -91,6 +98,8 @@ class Kube(Fake):
             hc = self.get("helm.cattle.io", "helmcharts", p["ns"], p["name"])
             if hc is None or hc["metadata"]["generation"] != p["generation"]:
                 continue
+            if p["stage"] == "install" and km.unmanaged(hc):
+                continue  # the controller no longer manages it: no Job
             if p["stage"] == "install":
                 self.install(hc, p, keep)
             else:
@@ -114,6 +123,7 @@ class Kube(Fake):
             ok = False
             keep.append(dict(p, due=time.time() + 0.5))
         job = km.install_job(p["name"], p["ns"], bool(ok))
+        self.record_job(job, p["name"], "install")
         self.store(job, "batch", "jobs", self.get("batch", "jobs", p["ns"], job["metadata"]["name"]))
         hc["status"] = {"jobName": job["metadata"]["name"], "conditions": [
             {"type": "JobCreated", "status": "True", "reason": "Job created"}]}
@@ -126,7 +136,14 @@ class Kube(Fake):
         keep.append(dict(p, stage="ready", due=time.time() + float(self.args.ready_delay),
                          target=target, deployments=names, chart=spec.get("chart", "")))
 
+    def record_job(self, job, chart, action):
+        self.state.setdefault("jobs", []).append({"name": job["metadata"]["name"], "chart": chart,
+                                                  "namespace": job["metadata"]["namespace"],
+                                                  "action": action, "time": now_iso()})
+
     def schedule(self, hc):
+        if km.unmanaged(hc):
+            return
         self.state["pending"].append({"stage": "install", "ns": hc["metadata"]["namespace"],
                                       "name": hc["metadata"]["name"],
                                       "generation": hc["metadata"]["generation"],
@@ -326,10 +343,16 @@ class Kube(Fake):
             for k in [k for k in self.state["objects"] if k.split("/")[2] == name]:
                 del self.state["objects"][k]
         if plural == "helmcharts":
-            target = cur.get("spec", {}).get("targetNamespace") or ns
-            for d in km.chart_deployments(cur.get("spec", {}).get("chart", name), name):
-                self.state["objects"].pop(self.key("apps", "deployments", target, d), None)
+            # The install Job is owned by the HelmChart (garbage-collected either way).
             self.state["objects"].pop(self.key("batch", "jobs", ns, "helm-install-" + name), None)
+            if not km.unmanaged(cur):
+                # helm-controller's OnRemove: a helm-delete Job uninstalls the release.
+                job = km.delete_job(name, ns)
+                self.record_job(job, name, "delete")
+                self.store(job, "batch", "jobs", self.get("batch", "jobs", ns, job["metadata"]["name"]))
+                target = cur.get("spec", {}).get("targetNamespace") or ns
+                for d in km.chart_deployments(cur.get("spec", {}).get("chart", name), name):
+                    self.state["objects"].pop(self.key("apps", "deployments", target, d), None)
         return Response(200, {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success",
                               "details": {"name": name, "group": group, "kind": plural, "uid": cur["metadata"]["uid"]}})
 

@@ -203,6 +203,21 @@ def install_job(hc_name, namespace, succeeded):
             "status": status}
 
 
+UNMANAGED = "helmcharts.helm.cattle.io/unmanaged"
+
+
+def unmanaged(hc):
+    """helm-controller's shouldManage(): only the annotation's presence counts, not its value."""
+    return UNMANAGED in ((hc.get("metadata") or {}).get("annotations") or {})
+
+
+def delete_job(hc_name, namespace):
+    """The uninstall Job the controller runs when a managed HelmChart is deleted."""
+    job = install_job(hc_name, namespace, True)
+    job["metadata"]["name"] = "helm-delete-" + hc_name
+    return job
+
+
 def node(name, ready):
     cond = lambda t, s, r: {"type": t, "status": s, "reason": r, "message": r,  # noqa: E731
                             "lastHeartbeatTime": "2026-01-01T00:00:00Z",
