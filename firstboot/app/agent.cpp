@@ -7,6 +7,7 @@
 #include "common/hash.hpp"
 #include "common/log.hpp"
 #include "firstboot/facts.hpp"
+#include "firstboot/federation/handover.hpp"
 #include "firstboot/federation/steps.hpp"
 #include "firstboot/host/host_steps.hpp"
 #include "firstboot/journal.hpp"
@@ -120,7 +121,14 @@ int run_agent(const AgentOptions& o, CommandRunner& runner, Clock& clock) {
   log::set_prefix("");
   // 2-8. host, k3s, federation: each journaled, resumable.
   Env env(o.root, *member, *facts, runner, clock, *journal);
-  StepList steps = make_all_steps(*member, o);
+  // After `binder-firstboot handover` central CD owns the releases: the federation steps (which
+  // would re-create the HelmCharts) are not run again, only the host and k3s steps.
+  AgentOptions effective = o;
+  if (federation::handed_over(*journal)) {
+    log::notice("handed over at {}: skipping the federation steps", federation::handover_time(*journal));
+    effective.federation = false;
+  }
+  StepList steps = make_all_steps(*member, effective);
   auto summary = run_steps(steps, env, *journal);
   if (!summary) {
     return fail_with(summary.error());

@@ -10,6 +10,7 @@
 
 #include "common/log.hpp"
 #include "firstboot/app/agent.hpp"
+#include "firstboot/app/handover_verb.hpp"
 #include "firstboot/app/status.hpp"
 #include "firstboot/render/render_cli.hpp"
 
@@ -26,7 +27,8 @@ constexpr std::string_view k_usage =
     "  run     [--root DIR] [--metadata FILE]   provision (the service's ExecStart)\n"
     "  status  [--root DIR] [--json]            steps done, current step, last error\n"
     "  plan    [--root DIR] [--metadata FILE] [--json]  what run would do; changes nothing\n"
-    "  render  ARTIFACT --metadata FILE [...]   print a generated artifact (render --help)\n\n"
+    "  render  ARTIFACT --metadata FILE [...]   print a generated artifact (render --help)\n"
+    "  handover [--root DIR] [--json]           hand the member over to mybinder.org central CD\n\n"
     "options:\n"
     "  --root DIR       act on DIR as if it were / (tests, inspection)\n"
     "  --metadata FILE  use FILE as the only member metadata source (testing)\n"
@@ -173,6 +175,9 @@ int dispatch(const std::vector<std::string>& words) {
   }
   if (verb == "plan") {
     return verb_plan(rest);
+  }
+  if (verb == "handover") {
+    return app::verb_handover(rest);
   }
   if (verb == "render") {
     configure_logs(false);

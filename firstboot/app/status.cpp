@@ -4,6 +4,7 @@
 #include "common/fs.hpp"
 #include "common/log.hpp"
 #include "firstboot/facts.hpp"
+#include "firstboot/federation/handover.hpp"
 #include "firstboot/journal.hpp"
 #include "firstboot/metadata/load.hpp"
 #include "firstboot/metadata/validate.hpp"
@@ -72,6 +73,17 @@ common::Result<json> collect_status(const std::filesystem::path& root) {
   out["summary"] = j.get("export.summary").value_or("");
   out["public_ip"] = j.get("machine.public_ip").value_or("");
   out["journal_recovered"] = j.recovered();
+  // binder-firstboot handover: null until it ran; state "handed over" (with its time) or the
+  // last state of an unfinished one ("running", "failed").
+  out["handover"] = nullptr;
+  if (auto h = j.last_state(federation::k_handover_step)) {
+    out["handover"] = {{"state", h->event == JournalEvent::done     ? "handed over"
+                                 : h->event == JournalEvent::begin ? "running"
+                                                                   : to_string(h->event)},
+                       {"time", h->time},
+                       {"detail", h->detail},
+                       {"charts", j.get(federation::k_handover_charts_key).value_or("")}};
+  }
   return out;
 }
 
@@ -92,6 +104,16 @@ std::string format_status(const json& s) {
   }
   if (!s["last_error"].is_null()) {
     out += fmt::format("last error: {}\n", s["last_error"]["message"].get<std::string>());
+  }
+  if (s.contains("handover") && !s["handover"].is_null()) {
+    const auto& h = s["handover"];
+    std::string state = h["state"].get<std::string>();
+    out += state == "handed over"
+               ? fmt::format("handover: handed over at {} (HelmCharts {}); central CD owns the releases\n",
+                             h["time"].get<std::string>(), h["charts"].get<std::string>())
+               : fmt::format("handover: {} since {}{} (rerun `binder-firstboot handover`)\n", state,
+                             h["time"].get<std::string>(),
+                             state == "failed" ? ": " + h["detail"].get<std::string>() : "");
   }
   out += "steps:\n";
   for (const auto& e : s["steps"]) {
