@@ -237,6 +237,30 @@ TEST_CASE("handover: a crash between annotate and delete converges on rerun", "[
   fakes.check_no_violations();
 }
 
+TEST_CASE("handover: a crash after the first delete converges and keeps both names", "[federation][handover]") {
+  Fakes fakes;
+  auto root = make_root(fakes);
+  deploy(root.path());
+  // Deleting 'example' fails: 'cert-manager' is already gone when the run stops.
+  fakes.kube.inject_fault({{"path", "/helmcharts/example$"}, {"method", "DELETE"}, {"status", 500}, {"count", -1}});
+  fb::SystemClock clock;
+  REQUIRE_FALSE(fb::federation::run_handover(root.path(), fakes.options(), clock));
+  auto objs = objects(fakes);
+  CHECK_FALSE(has(objs, chart_key("cert-manager")));
+  REQUIRE(has(objs, chart_key("example")));
+  fakes.kube.clear_faults();
+  auto again = fb::federation::run_handover(root.path(), fakes.options(), clock);
+  REQUIRE(again);
+  REQUIRE(again->charts.size() == 1);
+  CHECK(again->charts[0].name == "example");
+  CHECK(again->charts[0].deleted);
+  check_released_not_uninstalled(fakes);
+  auto status = fb::app::collect_status(root.path());
+  REQUIRE(status);
+  CHECK((*status)["handover"]["state"] == "handed over");
+  CHECK((*status)["handover"]["charts"] == "example,cert-manager");
+}
+
 TEST_CASE("handover: a member that never deployed gets a clear error and nothing changes",
           "[federation][handover]") {
   Fakes fakes;
