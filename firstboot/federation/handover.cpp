@@ -173,6 +173,20 @@ Result<HandoverReport> run_handover(const std::filesystem::path& root, const Fed
               charts.size(), k_managed_by_selector, handover_time(seen));
   }
 
+  // A helm job still running (install or upgrade) would be killed half-way when its HelmChart
+  // goes (the Job is owned by it): wait for it instead.
+  for (std::size_t i = 0; i < charts.size(); ++i) {
+    std::string job = charts[i].contains("status") ? charts[i]["status"].value("jobName", "") : "";
+    if (job.empty()) continue;
+    auto live = kube.get(ObjectRef{"batch/v1", "Job", std::string(render::k_helmchart_namespace), job});
+    if (!live) return std::unexpected(live.error());
+    if (*live && (**live).contains("status") && (**live)["status"].value("active", 0) > 0) {
+      return common::fail(Errc::temporary,
+                          "HelmChart {}: its helm Job '{}' is still running; rerun the handover when it "
+                          "has finished",
+                          charts[i]["metadata"].value("name", ""), job);
+    }
+  }
   // The bundle first: local files only, so a failure here leaves the cluster untouched.
   std::string cluster = cluster_name(member);
   render::HandoverInputs in;

@@ -3,6 +3,8 @@
 //   1. finds the HelmCharts to hand over: every HelmChart in kube-system labelled
 //      app.kubernetes.io/managed-by=binder-firstboot (render::helmchart_manifest sets it), so it
 //      works for whatever chart set the agent deployed;
+//   1b. refuses (Errc::temporary, nothing changed) while a chart's helm Job is still running:
+//      deleting the HelmChart would garbage-collect that Job half-way through an upgrade;
 //   2. writes the handover bundle (render/handover_bundle.hpp) into export/handover/, 0600, from
 //      the files the export step wrote (byte for byte what the member deployed);
 //   3. journals step "handover" begin (output handover.charts = their names), then sets the

@@ -261,6 +261,36 @@ TEST_CASE("handover: a crash after the first delete converges and keeps both nam
   CHECK((*status)["handover"]["charts"] == "example,cert-manager");
 }
 
+TEST_CASE("handover: waits while a helm Job is running, then goes ahead", "[federation][handover]") {
+  Fakes fakes;
+  auto root = make_root(fakes);
+  deploy(root.path());
+  auto kube = client(root.path());
+  fb::ObjectRef ref{"batch/v1", "Job", "kube-system", "helm-install-example"};
+  auto job = kube.get(ref);
+  REQUIRE(job);
+  REQUIRE(*job);
+  json running = **job;
+  running["status"] = {{"active", 1}};
+  REQUIRE(kube.replace(running));
+  fb::SystemClock clock;
+  auto r = fb::federation::run_handover(root.path(), fakes.options(), clock);
+  REQUIRE_FALSE(r);
+  CHECK(r.error().code == common::Errc::temporary);
+  CHECK(r.error().to_string().find("still running") != std::string::npos);
+  CHECK_FALSE(std::filesystem::exists(root.path() / "var/lib/binder-firstboot/export/handover"));
+  auto objs = objects(fakes);
+  for (const auto& n : k_charts) {
+    REQUIRE(has(objs, chart_key(n)));
+    CHECK_FALSE(objs[chart_key(n)]["metadata"].contains("annotations"));
+  }
+  running = *(*kube.get(ref));
+  running["status"] = {{"succeeded", 1}};
+  REQUIRE(kube.replace(running));
+  REQUIRE(fb::federation::run_handover(root.path(), fakes.options(), clock));
+  check_released_not_uninstalled(fakes);
+}
+
 TEST_CASE("handover: a member that never deployed gets a clear error and nothing changes",
           "[federation][handover]") {
   Fakes fakes;
