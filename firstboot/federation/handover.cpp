@@ -145,23 +145,36 @@ Result<HandoverReport> run_handover(const std::filesystem::path& root, const Fed
                         member.name);
   }
 
-  TRY_ASSIGN(KubeConfig config, load_kubeconfig(under(root, options.kubeconfig)));
-  common::http::Options http = options.http;
-  http.ca_file.clear();  // the cluster CA comes from the kubeconfig
-  http.ca_pem.clear();
-  KubeClient kube(std::move(config), http);
-  TRY_ASSIGN(auto charts, kube.list("helm.cattle.io/v1", "HelmChart", render::k_helmchart_namespace,
-                                    k_managed_by_selector));
-
-  bool begun = seen.get(k_handover_charts_key).has_value();
-  if (charts.empty() && handed_over(seen)) {
+  auto already = [&] {
     report.already = true;
     report.time = handover_time(seen);
-    for (const auto& name : split_names(*seen.get(k_handover_charts_key))) {
+    for (const auto& name : split_names(seen.get(k_handover_charts_key).value_or(""))) {
       report.charts.push_back({name, "", false, false});
     }
     return report;
+  };
+  auto listed = [&]() -> Result<std::pair<KubeClient, std::vector<json>>> {
+    TRY_ASSIGN(KubeConfig config, load_kubeconfig(under(root, options.kubeconfig)));
+    common::http::Options http = options.http;
+    http.ca_file.clear();  // the cluster CA comes from the kubeconfig
+    http.ca_pem.clear();
+    KubeClient client(std::move(config), http);
+    TRY_ASSIGN(auto items, client.list("helm.cattle.io/v1", "HelmChart", render::k_helmchart_namespace,
+                                       k_managed_by_selector));
+    return std::pair<KubeClient, std::vector<json>>(std::move(client), std::move(items));
+  }();
+  if (!listed) {
+    if (handed_over(seen)) {  // nothing to do anyway; the cluster may be down
+      log::warn("cannot list the HelmCharts ({}); the journal says handed over", listed.error().to_string());
+      return already();
+    }
+    return std::unexpected(listed.error());
   }
+  KubeClient& kube = listed->first;
+  std::vector<json>& charts = listed->second;
+
+  bool begun = seen.get(k_handover_charts_key).has_value();
+  if (charts.empty() && handed_over(seen)) return already();
   if (charts.empty() && !begun) {
     return common::fail(Errc::precondition,
                         "nothing to hand over: no HelmChart in namespace {} is labelled {} (the "

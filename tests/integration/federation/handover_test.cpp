@@ -197,6 +197,13 @@ TEST_CASE("handover: annotate, then delete, no helm job, releases stay; rerun ch
   REQUIRE(kube.remove(fb::ObjectRef{"helm.cattle.io/v1", "HelmChart", "kube-system", "traefik-crd"}));
   CHECK(count_jobs(fakes, "delete") == 1);
   CHECK_FALSE(has(objects(fakes), "apps/deployments/kube-system/traefik-crd"));
+
+  // Once handed over, a cluster that cannot be reached does not make the rerun fail.
+  std::filesystem::remove(root.path() / "etc/rancher/k3s/k3s.yaml");
+  auto offline = fb::federation::run_handover(root.path(), fakes.options(), clock);
+  REQUIRE(offline);
+  CHECK(offline->already);
+  CHECK(journal_text(root.path()) == journal);
 }
 
 TEST_CASE("handover: a crash between annotate and delete converges on rerun", "[federation][handover]") {
