@@ -65,8 +65,8 @@ std::string numbered(int n) {
 // Upstream text of `path` at the pinned commit from a local clone, if there is one.
 std::optional<std::string> upstream(const std::string& path) {
   const char* env = std::getenv("BINDER_MYBINDER_DEPLOY_GIT");
-  std::string git_dir = env ? env : "/work/.mirror/jupyterhub+mybinder.org-deploy/repo";
-  if (!std::filesystem::exists(git_dir)) return std::nullopt;
+  if (!env || !std::filesystem::exists(env)) return std::nullopt;
+  std::string git_dir = env;
   auto r = exec::run({"git", "--git-dir=" + git_dir, "show",
                       std::string(k_mybinder_deploy_commit) + ":" + path});
   if (!r || r->exit_code != 0) return std::nullopt;
