@@ -277,6 +277,48 @@ TEST_CASE("builder: bad inputs fail with one clear error and leave nothing behin
     CHECK(r.err.find("/etc/ssh/ssh_host_ed25519_key") != std::string::npos);
     CHECK(r.err.find("not a real key") == std::string::npos);
   }
+  SECTION("an unreachable chart repository names chart, version and URL, exit 1") {
+    auto r = run_binder({"build", profile_path().string(), "--accel", "tcg", "--output", out.string(), "--set",
+                         "charts.repository_mirrors={\"https://\": \"http://127.0.0.1:1/\", "
+                         "\"oci://\": \"oci+http://127.0.0.1:1/\"}"});
+    CHECK(r.exit_code == 1);
+    CHECK(r.err.find("chart 'binderhub' version '1.0.0-0.dev.git.3983.h383374de' from "
+                     "'http://127.0.0.1:1/jupyterhub.github.io/helm-chart/index.yaml'") != std::string::npos);
+  }
+  SECTION("a corrupt dependency archive is a digest mismatch, exit 1, nothing cached under its name") {
+    // A copy of the fixture repositories whose harbor archive no longer matches index.yaml.
+    stdfs::path repos = k_dir / "corrupt-charts";
+    REQUIRE(fs::remove_tree(repos));
+    REQUIRE(fs::make_directories(repos));
+    stdfs::copy(test_env().at("BINDER_TEST_CHARTS") + "/repos", repos / "repos",
+                stdfs::copy_options::recursive);
+    stdfs::path harbor = repos / "repos/helm.goharbor.io/harbor-1.18.1.tgz";
+    std::string bytes = fs::read_file(harbor).value();
+    bytes.back() = static_cast<char>(bytes.back() ^ 0xff);
+    REQUIRE(fs::write_file_atomic(harbor, bytes));
+    auto r = run_binder({"build", profile_path().string(), "--accel", "tcg", "--output", out.string(), "--set",
+                         "charts.repository_mirrors={\"https://\": \"file://" + (repos / "repos").string() +
+                             "/\", \"oci://\": \"file://" + (repos / "repos").string() + "/\"}"},
+                        std::chrono::seconds(600), {{"XDG_CACHE_HOME", (repos / "cache").string()}});
+    // (A fresh download cache: the shared one holds the verified archive under its digest and
+    // would rightly serve it without reading the corrupt copy.)
+    CHECK(r.exit_code == 1);
+    CHECK(r.err.find("chart 'harbor' version '1.18.1'") != std::string::npos);
+    CHECK(r.err.find("checksum mismatch") != std::string::npos);
+    std::error_code ec;
+    for (auto it = stdfs::recursive_directory_iterator(repos / "cache/binder-image/downloads", ec);
+         it != stdfs::recursive_directory_iterator(); ++it) {
+      INFO(it->path());
+      CHECK(it->path().filename().string().find("harbor") == std::string::npos);
+    }
+  }
+  SECTION("a chartpress placeholder without a pin names values.yaml and the path, exit 2") {
+    auto r = run_binder({"build", profile_path().string(), "--accel", "tcg", "--output", out.string(), "--set",
+                         "charts.mybinder.images={podLogs.image: \"jupyterhub/mybinder.org-rsyslog:1\"}"});
+    CHECK(r.exit_code == 2);
+    CHECK(r.err.find("mybinder/values.yaml:") != std::string::npos);
+    CHECK(r.err.find("unresolvable chartpress tag") != std::string::npos);
+  }
   SECTION("an unknown profile key is a config error, exit 2") {
     auto r = run_binder({"build", profile_path().string(), "--set", "k3s.versoin=v1"});
     CHECK(r.exit_code == 2);
