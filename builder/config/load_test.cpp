@@ -19,6 +19,7 @@ const stdfs::path k_src = BINDER_SOURCE_DIR;
 void test_env() {
   setenv("BINDER_TEST_ROOTFS", "/tmp/binder-test/rootfs.tar.zst", 1);
   setenv("BINDER_TEST_ARTIFACTS", "/tmp/binder-test/artifacts", 1);
+  setenv("BINDER_TEST_CHARTS", "/tmp/binder-test/charts", 1);
 }
 
 Profile load_ok(const stdfs::path& p, const std::vector<std::string>& overrides = {}) {

@@ -38,10 +38,11 @@ using StringList = Located<std::vector<Located<std::string>>>;
 // Which layer a setting feeds (its digest includes canonical_settings(profile, kind)).
 //   base    = base image + resize
 //   system  = k3s files, sysctls, cloud-init, ntp, kubelet defaults, SOURCE_DATE_EPOCH
+//   charts  = the packaged mybinder and cert-manager charts (charts.*)
 //   final   = overlays, firstboot, member, build.json (name, description), hygiene
 //   export_ = outputs
 //   none    = affects no layer (extends, x- keys, required_packages: a check only)
-enum class LayerKind { base, system, final, export_, none };
+enum class LayerKind { base, system, final, export_, none, charts };
 std::string_view to_string(LayerKind k);
 
 // Where bytes come from: exactly one of url / file, plus a checksum. `url` and `file` are
@@ -144,6 +145,29 @@ struct Output {
   SourceLoc loc;                     // the list item
 };
 
+// charts: what the charts layer bakes (builder/charts/bake.hpp, the charts contract).
+struct ChartsMybinder {
+  Located<bool> enable;            // false: no charts layer content at all
+  Located<std::string> url;        // source archive: https://, http:// or file://
+  Located<std::string> commit;     // 40 hex digits
+  Located<std::string> sha256;     // of the archive; empty: commit id checked, sha256 recorded
+  Located<std::string> version;    // the chartpress chart version
+  std::map<std::string, Located<std::string>> images;  // values path -> "repo:tag"
+};
+
+struct ChartsCertManager {
+  Located<std::string> version;      // empty: the archive's cert-manager.env
+  Located<std::string> crds_url;     // empty: the release's cert-manager.crds.yaml
+  Located<std::string> crds_sha256;  // empty: computed and recorded
+};
+
+struct Charts {
+  ChartsMybinder mybinder;
+  ChartsCertManager cert_manager;
+  // chart repository URL / oci:// prefix -> replacement (longest prefix wins)
+  std::map<std::string, Located<std::string>> repository_mirrors;
+};
+
 struct Reproducible {
   Located<std::optional<std::int64_t>> source_date_epoch;  // nullopt: $SOURCE_DATE_EPOCH or now
 };
@@ -163,6 +187,7 @@ struct Profile {
   StringList ntp;
   std::vector<Overlay> overlays;  // in order; later overlays win on conflicting files
   StringList required_packages;   // must be in the base's dpkg status (pipeline checks)
+  Charts charts;
   Firstboot firstboot;
   Member member;
   std::vector<Output> outputs;

@@ -81,7 +81,7 @@ std::string render_docs() {
       "YAML (`--set 'outputs=[{format: raw, compression: xz}]'`).\n"
       "- `binder-image show-config PROFILE` prints every resolved value with the file and "
       "line it came from.\n"
-      "- Each setting names the layer it feeds (base, system, final, export): changing it "
+      "- Each setting names the layer it feeds (base, system, charts, final, export): changing it "
       "rebuilds that layer and the ones after it.\n\n"
       "## Base image catalog\n\n"
       "| `base.image` | image | checksums |\n| --- | --- | --- |\n";

@@ -18,6 +18,8 @@ std::string_view to_string(LayerKind k) {
       return "export";
     case LayerKind::none:
       return "none";
+    case LayerKind::charts:
+      return "charts";
   }
   return "?";
 }
@@ -96,6 +98,7 @@ const std::vector<SettingSpec>& settings() {
     detail::add_general_settings(t);
     detail::add_k3s_settings(t);
     detail::add_system_settings(t);
+    detail::add_charts_settings(t);
     detail::add_final_settings(t);
     return t;
   }();

@@ -17,12 +17,13 @@ namespace stdfs = std::filesystem;
 namespace {
 
 const stdfs::path k_src = BINDER_SOURCE_DIR;
-const LayerKind k_layers[] = {LayerKind::base, LayerKind::system, LayerKind::final,
-                              LayerKind::export_};
+const LayerKind k_layers[] = {LayerKind::base, LayerKind::system, LayerKind::charts,
+                              LayerKind::final, LayerKind::export_};
 
 Profile load_ok(const stdfs::path& p, const std::vector<std::string>& overrides = {}) {
   setenv("BINDER_TEST_ROOTFS", "/tmp/binder-test/rootfs.tar.zst", 1);
   setenv("BINDER_TEST_ARTIFACTS", "/tmp/binder-test/artifacts", 1);
+  setenv("BINDER_TEST_CHARTS", "/tmp/binder-test/charts", 1);
   auto r = load_profile(p, overrides);
   INFO((r ? std::string() : r.error().message));
   REQUIRE(r.has_value());
@@ -96,6 +97,14 @@ TEST_CASE("settings: canonical text changes with every real value, in its layer 
       {"cloud_init.datasources=[Ec2]", LayerKind::system},
       {"ntp=[time.example.org]", LayerKind::system},
       {"reproducible.source_date_epoch=1", LayerKind::system},
+      {"charts.mybinder.enable=false", LayerKind::charts},
+      {"charts.mybinder.commit=" + std::string(40, 'b'), LayerKind::charts},
+      {"charts.mybinder.sha256=" + sha, LayerKind::charts},
+      {"charts.mybinder.version=1.2.3", LayerKind::charts},
+      {"charts.mybinder.images={podLogs.image: \"a/b:1\"}", LayerKind::charts},
+      {"charts.cert_manager.version=v1.21.1", LayerKind::charts},
+      {"charts.cert_manager.crds_sha256=" + sha, LayerKind::charts},
+      {"charts.repository_mirrors={\"oci://\": \"file:///srv/charts/\"}", LayerKind::charts},
       {"name=other", LayerKind::final},
       {"description=other", LayerKind::final},
       {"kubelet.max_pods_per_gib=2", LayerKind::final},

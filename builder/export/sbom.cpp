@@ -187,6 +187,36 @@ common::Result<std::string> spdx_sbom_from_dpkg_status(std::string_view status_t
                                  {"relationshipType", "DESCRIBES"},
                                  {"relatedSpdxElement", id}});
   }
+  for (std::size_t i = 0; i < info.extra_packages.size(); ++i) {
+    const ExtraPackage& e = info.extra_packages[i];
+    std::string id = fmt::format("SPDXRef-extra-{}-{}", i + 1, id_part(e.name));
+    listing += fmt::format("extra {} {} {}\n", e.name, e.version, e.sha256);
+    json j;
+    j["SPDXID"] = id;
+    j["name"] = e.name;
+    j["versionInfo"] = e.version;
+    j["supplier"] = "NOASSERTION";
+    j["downloadLocation"] = e.download_location.empty() ? "NOASSERTION" : e.download_location;
+    j["filesAnalyzed"] = false;
+    if (!e.sha256.empty()) {
+      j["checksums"] = json::array({json{{"algorithm", "SHA256"}, {"checksumValue", e.sha256}}});
+    }
+    j["licenseConcluded"] = "NOASSERTION";
+    j["licenseDeclared"] = "NOASSERTION";
+    j["copyrightText"] = "NOASSERTION";
+    if (!e.comment.empty()) {
+      j["comment"] = e.comment;
+    }
+    if (!e.purl.empty()) {
+      j["externalRefs"] = json::array({json{{"referenceCategory", "PACKAGE-MANAGER"},
+                                            {"referenceType", "purl"},
+                                            {"referenceLocator", e.purl}}});
+    }
+    packages.push_back(std::move(j));
+    relationships.push_back(json{{"spdxElementId", "SPDXRef-DOCUMENT"},
+                                 {"relationshipType", "DESCRIBES"},
+                                 {"relatedSpdxElement", id}});
+  }
   std::int64_t created = info.created_epoch ? *info.created_epoch : env_epoch().value_or(0);
   json doc;
   doc["spdxVersion"] = "SPDX-2.3";

@@ -24,6 +24,16 @@ struct DpkgPackage {
   std::string homepage;
 };
 
+// A non-dpkg component of the image (a baked Helm chart, its source archive, a CRDs file).
+struct ExtraPackage {
+  std::string name;              // "mybinder", "binderhub", "mybinder.org-deploy"
+  std::string version;
+  std::string download_location;  // the URL it came from
+  std::string sha256;            // 64 hex (SPDX checksum SHA256), or ""
+  std::string purl;              // "pkg:helm/...", "pkg:github/...", or ""
+  std::string comment;           // e.g. "packaged with charts/ filled in; excluded: ..."
+};
+
 struct SbomInfo {
   std::string document_name;        // e.g. "binder-image-ovh"; "" = "binder-image"
   std::string distro = "debian";    // purl namespace: debian | ubuntu
@@ -33,6 +43,8 @@ struct SbomInfo {
   std::string namespace_prefix = "https://mybinder.org/binder-image/spdx";
   // created time (seconds since epoch); nullopt = $SOURCE_DATE_EPOCH, else 0 (1970-01-01).
   std::optional<std::int64_t> created_epoch;
+  // Listed after the dpkg packages, in this order (SPDXRef-extra-<n>-<name>).
+  std::vector<ExtraPackage> extra_packages;
 };
 
 // Parses dpkg status text (RFC 822-style stanzas, continuation lines). Only installed packages

@@ -167,3 +167,35 @@ TEST_CASE("sbom: this machine's whole dpkg status converts, ids unique") {
   }
   CHECK(ids.size() == pkgs->size());
 }
+
+TEST_CASE("sbom: extra packages (baked charts) follow the dpkg packages with checksums and purls") {
+  SbomInfo info;
+  info.created_epoch = 1700000000;
+  const std::string sha(64, 'a');
+  info.extra_packages = {
+      {"mybinder", "2020.12.4-0.dev.git.7587.h95860dbc", "https://codeload.github.com/x", sha, "",
+       "packaged at build time"},
+      {"traefik", "41.1.1", "oci://ghcr.io/traefik/helm", sha,
+       "pkg:helm/traefik@41.1.1?repository_url=oci://ghcr.io/traefik/helm", ""},
+  };
+  auto a = spdx_sbom_from_dpkg_status(k_status, info);
+  REQUIRE(a);
+  auto doc = parse(*a);
+  REQUIRE(doc["packages"].size() == 6);
+  const auto& m = doc["packages"][4];
+  CHECK(m["SPDXID"] == "SPDXRef-extra-1-mybinder");
+  CHECK(m["versionInfo"] == "2020.12.4-0.dev.git.7587.h95860dbc");
+  CHECK(m["checksums"][0]["algorithm"] == "SHA256");
+  CHECK(m["checksums"][0]["checksumValue"] == sha);
+  CHECK(m["downloadLocation"] == "https://codeload.github.com/x");
+  CHECK(m["comment"] == "packaged at build time");
+  CHECK_FALSE(m.contains("externalRefs"));
+  CHECK(doc["packages"][5]["externalRefs"][0]["referenceLocator"] ==
+        "pkg:helm/traefik@41.1.1?repository_url=oci://ghcr.io/traefik/helm");
+  CHECK(doc["relationships"].size() == 6);
+  // The namespace follows the extra packages too.
+  SbomInfo plain;
+  plain.created_epoch = 1700000000;
+  CHECK(parse(spdx_sbom_from_dpkg_status(k_status, plain).value())["documentNamespace"] !=
+        doc["documentNamespace"]);
+}

@@ -15,6 +15,9 @@ config::LayerKind layer_kind(std::string_view kind) {
   if (kind == "system") {
     return config::LayerKind::system;
   }
+  if (kind == "charts") {
+    return config::LayerKind::charts;
+  }
   return config::LayerKind::final;
 }
 
@@ -62,6 +65,7 @@ std::vector<std::unique_ptr<LayerStep>> plan_layers(const config::Profile& profi
   std::vector<std::unique_ptr<LayerStep>> steps;
   steps.push_back(steps::make_base_step(profile, inputs));
   steps.push_back(steps::make_system_step(profile, inputs));
+  steps.push_back(steps::make_charts_step(profile, inputs));
   steps.push_back(steps::make_final_step(profile, inputs));
   return steps;
 }

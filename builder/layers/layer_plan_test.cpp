@@ -139,27 +139,28 @@ TEST_CASE("layers: any real input change changes the right digests", "[layers]")
   LayerCache cache(f.root / "cache");
   auto p = f.load(k_profile);
   auto before = f.digests(p, cache);
-  REQUIRE(before.size() == 3);
+  REQUIRE(before.size() == 4);  // base, system, charts, final
 
   SECTION("an overlay file's bytes: only the final layer") {
     REQUIRE(fs::write_file_atomic(f.root / "overlays/common/etc/motd", "changed\n"));
     auto after = f.digests(p, cache);
     CHECK(after[0] == before[0]);
     CHECK(after[1] == before[1]);
-    CHECK(after[2] != before[2]);
+    CHECK(after[2] == before[2]);
+    CHECK(after[3] != before[3]);
   }
   SECTION("an overlay file's mode: only the final layer") {
     stdfs::permissions(f.root / "overlays/common/etc/motd", stdfs::perms::owner_exec,
                        stdfs::perm_options::add);
     auto after = f.digests(p, cache);
     CHECK(after[1] == before[1]);
-    CHECK(after[2] != before[2]);
+    CHECK(after[3] != before[3]);
   }
   SECTION("a sysctl: system and everything above") {
     auto after = f.digests(f.load(k_profile, {"sysctls.a.b=2"}), cache);
     CHECK(after[0] == before[0]);
     CHECK(after[1] != before[1]);
-    CHECK(after[2] != before[2]);
+    CHECK(after[3] != before[3]);
   }
   SECTION("the k3s binary's checksum: system and above") {
     f.inputs.k3s_binary->sha256 = std::string(64, 'd');
@@ -172,13 +173,36 @@ TEST_CASE("layers: any real input change changes the right digests", "[layers]")
     auto after = f.digests(p, cache);
     CHECK(after[0] != before[0]);
     CHECK(after[1] != before[1]);
-    CHECK(after[2] != before[2]);
+    CHECK(after[3] != before[3]);
   }
   SECTION("the firstboot binary: only the final layer") {
     f.inputs.firstboot_binary.sha256 = std::string(64, 'f');
     auto after = f.digests(p, cache);
     CHECK(after[1] == before[1]);
+    CHECK(after[2] == before[2]);
+    CHECK(after[3] != before[3]);
+  }
+  SECTION("the baked charts (a file, or a resolved input such as a dependency digest): charts and above") {
+    charts::BakedCharts baked;
+    baked.files.push_back({"/etc/binder-image/charts.json", "{}\n", 0644});
+    baked.inputs["dependency.harbor"] = "1.18.1 https://helm.goharbor.io sha256:aa";
+    f.inputs.charts = baked;
+    auto with = f.digests(p, cache);
+    CHECK(with[1] == before[1]);
+    CHECK(with[2] != before[2]);
+    CHECK(with[3] != before[3]);
+    f.inputs.charts->inputs["dependency.harbor"] = "1.18.1 https://helm.goharbor.io sha256:bb";
+    auto other_digest = f.digests(p, cache);
+    CHECK(other_digest[2] != with[2]);
+    f.inputs.charts->files[0].data = "{\"x\": 1}\n";
+    auto other_file = f.digests(p, cache);
+    CHECK(other_file[2] != other_digest[2]);
+  }
+  SECTION("a charts setting: charts and above") {
+    auto after = f.digests(f.load(k_profile, {"charts.mybinder.version=1.2.3"}), cache);
+    CHECK(after[1] == before[1]);
     CHECK(after[2] != before[2]);
+    CHECK(after[3] != before[3]);
   }
 }
 

@@ -12,6 +12,7 @@
 #include <string>
 #include <string_view>
 
+#include "charts/bake.hpp"
 #include "common/hash.hpp"
 #include "common/result.hpp"
 #include "image/guestfs.hpp"
@@ -37,6 +38,8 @@ struct ResolvedInputs {
   InputFile firstboot_binary;
   stdfs::path firstboot_unit;              // firstboot/units/binder-firstboot.service
   std::optional<InputFile> member;         // baked member metadata
+  // The packaged charts and charts.json (charts/bake.hpp); nullopt: charts.mybinder.enable false.
+  std::optional<charts::BakedCharts> charts;
 };
 
 // What build() may use besides its own inputs.

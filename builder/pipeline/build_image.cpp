@@ -91,9 +91,57 @@ std::string os_release_value(const std::string& text, std::string_view key) {
   return "";
 }
 
-// The SPDX SBOM of the image's packages, from the dpkg status the final layer kept beside it.
+// The baked charts as SBOM components: the source archive, the packaged chart, every dependency,
+// cert-manager and its CRDs (from charts.json, which holds every URL and digest).
+std::vector<exporter::ExtraPackage> chart_packages(const layers::ResolvedInputs& in) {
+  std::vector<exporter::ExtraPackage> out;
+  if (!in.charts) {
+    return out;
+  }
+  const auto& j = in.charts->charts_json;
+  const auto& m = j["mybinder"];
+  const auto& src = m["source"];
+  auto hex = [](std::string d) { return d.starts_with("sha256:") ? d.substr(7) : d; };
+  out.push_back({"mybinder.org-deploy", src["commit"].get<std::string>(), src["url"].get<std::string>(),
+                 src["sha256"].get<std::string>(),
+                 "pkg:github/jupyterhub/mybinder.org-deploy@" + src["commit"].get<std::string>(),
+                 src["sha256_pinned"].get<bool>() ? "source archive, sha256 pinned"
+                                                  : "source archive, verified by its commit id; sha256 as downloaded"});
+  std::string excluded;
+  for (const auto& e : m["excluded_files"]) {
+    excluded += (excluded.empty() ? "" : ", ") + e.get<std::string>();
+  }
+  std::string images;
+  for (const auto& [path, ref] : m["images"].items()) {
+    images += (images.empty() ? "" : ", ") + path + "=" + ref.get<std::string>();
+  }
+  out.push_back({"mybinder", m["version"].get<std::string>(), src["url"].get<std::string>(),
+                 m["sha256"].get<std::string>(), "",
+                 fmt::format("packaged at build time as {}; chartpress images: {}; excluded (git-crypt): {}",
+                             m["file"].get<std::string>(), images, excluded.empty() ? "none" : excluded)});
+  for (const auto& d : m["dependencies"]) {
+    out.push_back({d["name"].get<std::string>(), d["version"].get<std::string>(), d["url"].get<std::string>(),
+                   hex(d["digest"].get<std::string>()),
+                   fmt::format("pkg:helm/{}@{}?repository_url={}", d["name"].get<std::string>(),
+                               d["version"].get<std::string>(), d["repository"].get<std::string>()),
+                   "dependency of the mybinder chart"});
+  }
+  const auto& cm = j["cert_manager"];
+  out.push_back({"cert-manager", cm["version"].get<std::string>(), cm["repository"].get<std::string>(),
+                 cm["sha256"].get<std::string>(),
+                 fmt::format("pkg:helm/cert-manager@{}?repository_url={}", cm["version"].get<std::string>(),
+                             cm["repository"].get<std::string>()),
+                 "Helm chart"});
+  out.push_back({"cert-manager-crds", cm["version"].get<std::string>(), cm["crds_url"].get<std::string>(),
+                 cm["crds_sha256"].get<std::string>(), "", "cert-manager.crds.yaml of that release"});
+  return out;
+}
+
+// The SPDX SBOM of the image's packages, from the dpkg status the final layer kept beside it,
+// plus the baked charts.
 Result<exporter::ExportOptions::ExtraFile> sbom_file(const layers::LayerCache& cache,
-                                                     const std::string& top, const config::Profile& p) {
+                                                     const std::string& top, const config::Profile& p,
+                                                     const layers::ResolvedInputs& in) {
   stdfs::path status_path = cache.sidecar_path(top, "dpkg-status");
   auto status = common::fs::read_file_if_exists(status_path);
   TRY(status);
@@ -105,6 +153,7 @@ Result<exporter::ExportOptions::ExtraFile> sbom_file(const layers::LayerCache& c
   TRY_ASSIGN(auto os, common::fs::read_file_if_exists(cache.sidecar_path(top, "os-release")));
   exporter::SbomInfo info;
   info.document_name = "binder-image-" + p.name.value;
+  info.extra_packages = chart_packages(in);
   if (os) {
     std::string id = os_release_value(*os, "ID");
     info.distro = id.empty() ? info.distro : id;
@@ -177,7 +226,7 @@ Result<BuildSummary> build_image(const BuildOptions& o) {
 
   // SBOM: the packages in the image, as SPDX JSON published with the outputs.
   exporter::ExportOptions export_options;
-  TRY_ASSIGN(auto sbom, sbom_file(cache, plan.top().digest, profile));
+  TRY_ASSIGN(auto sbom, sbom_file(cache, plan.top().digest, profile, inputs));
   export_options.extra_files.push_back(std::move(sbom));
 
   // Export: flatten the top layer into every requested format (+ SBOM, SHA256SUMS), atomically.

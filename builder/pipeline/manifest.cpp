@@ -27,6 +27,24 @@ std::string manifest_json(const config::Profile& profile, const layers::Resolved
   if (in.member) {
     put("member", *in.member);
   }
+  if (in.charts) {
+    const auto& c = in.charts->charts_json;
+    auto hex = [](std::string d) { return d.starts_with("sha256:") ? d.substr(7) : d; };
+    inputs.push_back(json{{"role", "chart-source"}, {"name", c["mybinder"]["source"]["url"]},
+                          {"commit", c["mybinder"]["source"]["commit"]},
+                          {"sha256", c["mybinder"]["source"]["sha256"]}});
+    for (const auto& d : c["mybinder"]["dependencies"]) {
+      inputs.push_back(json{{"role", "chart-dependency"},
+                            {"name", d["name"].get<std::string>() + "-" + d["version"].get<std::string>() + ".tgz"},
+                            {"url", d["url"]},
+                            {"sha256", hex(d["digest"].get<std::string>())}});
+    }
+    inputs.push_back(json{{"role", "chart-cert-manager"},
+                          {"name", "cert-manager-" + c["cert_manager"]["version"].get<std::string>() + ".tgz"},
+                          {"sha256", c["cert_manager"]["sha256"]}});
+    inputs.push_back(json{{"role", "chart-cert-manager-crds"}, {"name", c["cert_manager"]["crds_url"]},
+                          {"sha256", c["cert_manager"]["crds_sha256"]}});
+  }
   json layers = json::array();
   for (const auto& l : plan.layers) {
     layers.push_back(json{{"kind", std::string(l.step->kind())}, {"digest", l.digest}});
@@ -45,6 +63,7 @@ std::string manifest_json(const config::Profile& profile, const layers::Resolved
          {"k3s_version", in.k3s_binary ? profile.k3s.version.value : ""},
          {"source_date_epoch", image::source_date_epoch()},
          {"inputs", inputs},
+         {"charts", in.charts ? in.charts->charts_json : json(nullptr)},
          {"layers", layers},
          {"outputs", outs}};
   return j.dump(2) + "\n";

@@ -4,7 +4,10 @@
 #include <unistd.h>
 
 #include "base/fetch.hpp"
+#include "charts/bake.hpp"
 #include "common/hash.hpp"
+#include "common/log.hpp"
+#include "image/archive.hpp"
 
 namespace binder::pipeline {
 namespace {
@@ -70,6 +73,44 @@ Result<layers::InputFile> local_file(const stdfs::path& path, std::string name) 
   return f;
 }
 
+charts::ChartsOptions charts_options(const config::Profile& p) {
+  const auto& c = p.charts;
+  charts::ChartsOptions o;
+  o.url = c.mybinder.url.value;
+  o.commit = c.mybinder.commit.value;
+  o.sha256 = c.mybinder.sha256.value;
+  o.version = c.mybinder.version.value;
+  for (const auto& [path, ref] : c.mybinder.images) {
+    o.images[path] = ref.value;
+  }
+  o.cert_manager_version = c.cert_manager.version.value;
+  o.crds_url = c.cert_manager.crds_url.value;
+  o.crds_sha256 = c.cert_manager.crds_sha256.value;
+  for (const auto& [from, to] : c.repository_mirrors) {
+    o.mirrors.emplace_back(from, to.value);
+  }
+  o.mtime = image::source_date_epoch();
+  return o;
+}
+
+// The charts layer's content: resolved, downloaded (cached) and packaged before any hashing.
+// Plan mode bakes too (the digest depends on the resolved dependencies); cached archives are
+// reused, index.yaml and manifests are fetched.
+Result<charts::BakedCharts> bake(const config::Profile& p, layers::Progress& progress) {
+  auto step = progress.step("charts", fmt::format("charts: mybinder {} at {}", p.charts.mybinder.version.value,
+                                                  p.charts.mybinder.commit.value.substr(0, 12)));
+  charts::Downloader dl(base::CacheDir::from_env());
+  auto baked = charts::bake_charts(charts_options(p), dl);
+  const auto& commit = p.charts.mybinder.commit;
+  TRY_CTX(baked, "{}: charts.mybinder (commit {})",
+          commit.is_set() ? commit.loc.to_string() : p.path.string(), commit.value);
+  for (const auto& w : baked->warnings) {
+    common::log::warn("{}", w);
+  }
+  step.finish("packaged", {{"sha256", baked->charts_json["mybinder"]["sha256"].get<std::string>()}});
+  return std::move(*baked);
+}
+
 }  // namespace
 
 Result<stdfs::path> default_firstboot_binary() {
@@ -105,6 +146,9 @@ Result<layers::ResolvedInputs> resolve_inputs(const config::Profile& p, layers::
       TRY_ASSIGN(in.airgap_images,
                  fetch(*p.k3s.airgap_images, "k3s.airgap_images", progress, fetch_remote));
     }
+  }
+  if (p.charts.mybinder.enable.value) {
+    TRY_ASSIGN(in.charts, bake(p, progress));
   }
   stdfs::path fb = p.firstboot.binary.value;
   if (fb.empty()) {

@@ -33,6 +33,8 @@ const char* to_string(FakeKind kind) {
       return "harbor";
     case FakeKind::kube:
       return "kube";
+    case FakeKind::charts:
+      return "charts";
   }
   return "?";
 }
@@ -173,6 +175,7 @@ std::string FakeServer::api_base() const {
     case FakeKind::harbor:
       return url() + "/api/v2.0";
     case FakeKind::kube:
+    case FakeKind::charts:
       return url();
   }
   return url();

@@ -20,7 +20,7 @@
 
 namespace binder::test {
 
-enum class FakeKind { cloudflare, harbor, kube };
+enum class FakeKind { cloudflare, harbor, kube, charts };  // charts: chart_repo.py
 
 inline constexpr const char* k_fake_cloudflare_token = "test-token";
 inline constexpr const char* k_fake_kube_token = "test-token";

@@ -160,8 +160,11 @@ TEST_CASE("host layer: a disk without an ext root filesystem is a precondition e
 TEST_CASE("hygiene: a file tree that would dirty a clean image is named", "[hygiene]") {
   using layers::steps::tree_hygiene;
   CHECK(tree_hygiene({{"etc/motd", "hi"}, {"etc/machine-id", ""}, {"etc/ssh/sshd_config", ""},
-                      {"var/lib/rancher/k3s/server/manifests/traefik.yaml.skip", ""}})
+                      {"var/lib/rancher/k3s/server/manifests/traefik.yaml.skip", ""},
+                      {"var/lib/rancher/k3s/server/static/charts/mybinder-1.0.0.tgz", "x"}})
             .empty());
+  CHECK(tree_hygiene({{"var/lib/rancher/k3s/server/static/other", "x"}}) ==
+        std::vector<std::string>{"/var/lib/rancher/k3s/server/static/other"});
   auto bad = tree_hygiene({{"etc/machine-id", "0123456789abcdef\n"},
                            {"etc/ssh/ssh_host_ed25519_key", "k"},
                            {"var/lib/rancher/k3s/server/token", "t"},

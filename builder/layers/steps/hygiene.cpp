@@ -152,8 +152,20 @@ Result<std::vector<CheckResult>> checks_on(G& g) {
 
   TRY_ASSIGN(auto server, g.glob("/var/lib/rancher/k3s/server/*"));
   std::vector<std::string> state;
+  // Besides manifests/ (traefik.yaml.skip), static/charts/ holds the baked charts k3s serves
+  // at /static/charts/ (the charts layer): content, not state.
   for (const auto& p : server) {
-    if (p != "/var/lib/rancher/k3s/server/manifests" && p != "/var/lib/rancher/k3s/server/manifests/") {
+    std::string_view d = p;
+    if (d.ends_with('/')) d.remove_suffix(1);
+    if (d != "/var/lib/rancher/k3s/server/manifests" && d != "/var/lib/rancher/k3s/server/static") {
+      state.push_back(p);
+    }
+  }
+  TRY_ASSIGN(auto statics, g.glob("/var/lib/rancher/k3s/server/static/*"));
+  for (const auto& p : statics) {
+    std::string_view d = p;
+    if (d.ends_with('/')) d.remove_suffix(1);
+    if (d != "/var/lib/rancher/k3s/server/static/charts") {
       state.push_back(p);
     }
   }
@@ -341,7 +353,10 @@ std::vector<std::string> tree_hygiene(const std::vector<std::pair<std::string, s
     bool k3s_state = under(path, "var/lib/rancher/k3s/server") &&
                      !(under(path, "var/lib/rancher/k3s/server/manifests") &&
                        path.ends_with("/traefik.yaml.skip")) &&
-                     path != "var/lib/rancher/k3s/server/manifests";
+                     path != "var/lib/rancher/k3s/server/manifests" &&
+                     !under(path, "var/lib/rancher/k3s/server/static/charts") &&
+                     path != "var/lib/rancher/k3s/server/static/charts" &&
+                     path != "var/lib/rancher/k3s/server/static";
     if ((path == "etc/machine-id" && !data.empty() && data != "uninitialized\n") ||
         path == "var/lib/dbus/machine-id" || (under(path, "etc/ssh") && name.starts_with("ssh_host_")) ||
         k3s_state || path == "etc/rancher/node" || under(path, "etc/rancher/node") ||

@@ -7,6 +7,10 @@
 //           fills the disk (a rootfs base); else one libguestfs session that also grows the root
 //           partition and filesystem (a cloud image), runs the hygiene script and sets the times
 //           of everything it changed to SOURCE_DATE_EPOCH.
+//   charts  file-only, written on the host (host_layer.hpp): the packaged mybinder and
+//           cert-manager charts, their CRDs, the non-secret mybinder.org-deploy files firstboot
+//           needs and /etc/binder-image/charts.json (charts/bake.hpp, the charts contract).
+//           Between system and final, so an overlay edit does not repackage the charts.
 //   final   file-only, written on the host (host_layer.hpp): overlays, binder-firstboot +
 //           enabled unit, baked member.yaml 0600, /etc/binder-image/build.json; its tree is
 //           checked for hygiene. Falls back to one appliance session (upload, hygiene, checks)
@@ -26,6 +30,7 @@ namespace binder::layers::steps {
 // The steps reference `profile` and `inputs`, which must outlive them.
 std::unique_ptr<LayerStep> make_base_step(const config::Profile& profile, const ResolvedInputs& inputs);
 std::unique_ptr<LayerStep> make_system_step(const config::Profile& profile, const ResolvedInputs& inputs);
+std::unique_ptr<LayerStep> make_charts_step(const config::Profile& profile, const ResolvedInputs& inputs);
 std::unique_ptr<LayerStep> make_final_step(const config::Profile& profile, const ResolvedInputs& inputs);
 
 }  // namespace binder::layers::steps

@@ -50,6 +50,7 @@ stdfs::path smoke_image() {
   }
   env_or_make("BINDER_TEST_ROOTFS", "make-test-rootfs");
   env_or_make("BINDER_TEST_ARTIFACTS", "make-test-artifacts");
+  env_or_make("BINDER_TEST_CHARTS", "make-test-charts");
   stdfs::path out = k_bin / "boot-test-out";
   exec::Options o;
   o.timeout = std::chrono::minutes(30);

@@ -62,6 +62,26 @@ TEST_CASE("builder: the image holds every configured item and nothing it must no
   CHECK(read(g, "/etc/systemd/timesyncd.conf.d/binder.conf").find("NTP=ntp.example.test") !=
         std::string::npos);
 
+  // Charts layer (the charts contract): packaged charts, CRDs, mybinder files, charts.json.
+  auto charts = nlohmann::json::parse(read(g, "/etc/binder-image/charts.json"));
+  CHECK(charts["schema"] == 1);
+  CHECK(charts["mybinder"]["version"] == "2020.12.4-0.dev.git.7587.h95860dbc");
+  CHECK(charts["mybinder"]["excluded_files"] ==
+        nlohmann::json::array({"files/minesweeper/secrets/herorat.py"}));
+  for (const char* key : {"file", "crds_file"}) {
+    const auto& part = std::string(key) == "file" ? charts["mybinder"] : charts["cert_manager"];
+    std::string path = part[key].get<std::string>();
+    INFO(path);
+    CHECK(path.starts_with("/var/lib/rancher/k3s/server/static/charts/"));
+    CHECK(is_file(g, path));
+  }
+  CHECK(binder::common::hash::sha256_hex(read(g, charts["mybinder"]["file"].get<std::string>())) ==
+        charts["mybinder"]["sha256"]);
+  CHECK(is_file(g, charts["cert_manager"]["file"].get<std::string>()));
+  CHECK(is_file(g, "/usr/share/binder-image/mybinder/config/cert-manager.yaml"));
+  CHECK(is_file(g, "/usr/share/binder-image/mybinder/mybinder/values.yaml"));
+  CHECK(is_file(g, "/usr/share/binder-image/mybinder/cert-manager.env"));
+
   // Final layer: overlays, firstboot and its enabled unit, build.json.
   CHECK(read(g, "/etc/motd").find("binder-image") != std::string::npos);
   CHECK(is_file(g, "/etc/systemd/journald.conf.d/50-binder.conf"));
@@ -101,7 +121,15 @@ TEST_CASE("builder: outputs, manifest.json and SHA256SUMS are complete", "[build
   CHECK(binder::image::check(b.image, "qcow2"));
   auto manifest = nlohmann::json::parse(fs::read_file(b.out_dir / "manifest.json").value());
   CHECK(manifest["profile"] == "debian-12-test");
-  CHECK(manifest["layers"].size() == 3);
+  CHECK(manifest["layers"].size() == 4);  // base, system, charts, final
+  // The baked charts: in the manifest with every resolved input, and in the SBOM.
+  REQUIRE(manifest["charts"].is_object());
+  CHECK(manifest["charts"]["mybinder"]["dependencies"].size() == 10);
+  int chart_inputs = 0;
+  for (const auto& in : manifest["inputs"]) {
+    chart_inputs += in["role"].get<std::string>().starts_with("chart-") ? 1 : 0;
+  }
+  CHECK(chart_inputs == 13);  // source, 10 dependencies, cert-manager chart and CRDs
   REQUIRE(manifest["outputs"].size() == 2);  // the image and its SBOM
   std::string sha = binder::common::hash::sha256_file(b.image).value();
   CHECK(manifest["outputs"][0]["sha256"] == sha);
@@ -127,7 +155,9 @@ TEST_CASE("builder: outputs, manifest.json and SHA256SUMS are complete", "[build
             std::string::npos);
     }
   }
-  for (const char* p : {"systemd", "cloud-init", "linux-image-cloud-amd64", "dpkg"}) {
+  for (const char* p : {"systemd", "cloud-init", "linux-image-cloud-amd64", "dpkg", "mybinder",
+                        "mybinder.org-deploy", "binderhub", "traefik", "harbor", "cert-manager",
+                        "cert-manager-crds"}) {
     CHECK(names.count(p) == 1);
   }
   CHECK(names.size() > 100);
@@ -171,7 +201,7 @@ TEST_CASE("builder: an overlay change rebuilds only the final layer, without a l
   auto done = done_event(r.out);
   CHECK(done["launches"] == 0);
   CHECK(done["layers_built"] == 1);
-  CHECK(done["layers_cached"] == 2);
+  CHECK(done["layers_cached"] == 3);
   // The change is in the exported image (read back with libguestfs) and the image stays clean.
   stdfs::path warm_image = warm_out / "debian-12-test.qcow2";
   CHECK(binder::image::check(warm_image, "qcow2"));
@@ -246,6 +276,48 @@ TEST_CASE("builder: bad inputs fail with one clear error and leave nothing behin
     CHECK(r.err.find("overlay '../overlays/dirty'") != std::string::npos);
     CHECK(r.err.find("/etc/ssh/ssh_host_ed25519_key") != std::string::npos);
     CHECK(r.err.find("not a real key") == std::string::npos);
+  }
+  SECTION("an unreachable chart repository names chart, version and URL, exit 1") {
+    auto r = run_binder({"build", profile_path().string(), "--accel", "tcg", "--output", out.string(), "--set",
+                         "charts.repository_mirrors={\"https://\": \"http://127.0.0.1:1/\", "
+                         "\"oci://\": \"oci+http://127.0.0.1:1/\"}"});
+    CHECK(r.exit_code == 1);
+    CHECK(r.err.find("chart 'binderhub' version '1.0.0-0.dev.git.3983.h383374de' from "
+                     "'http://127.0.0.1:1/jupyterhub.github.io/helm-chart/index.yaml'") != std::string::npos);
+  }
+  SECTION("a corrupt dependency archive is a digest mismatch, exit 1, nothing cached under its name") {
+    // A copy of the fixture repositories whose harbor archive no longer matches index.yaml.
+    stdfs::path repos = k_dir / "corrupt-charts";
+    REQUIRE(fs::remove_tree(repos));
+    REQUIRE(fs::make_directories(repos));
+    stdfs::copy(test_env().at("BINDER_TEST_CHARTS") + "/repos", repos / "repos",
+                stdfs::copy_options::recursive);
+    stdfs::path harbor = repos / "repos/helm.goharbor.io/harbor-1.18.1.tgz";
+    std::string bytes = fs::read_file(harbor).value();
+    bytes.back() = static_cast<char>(bytes.back() ^ 0xff);
+    REQUIRE(fs::write_file_atomic(harbor, bytes));
+    auto r = run_binder({"build", profile_path().string(), "--accel", "tcg", "--output", out.string(), "--set",
+                         "charts.repository_mirrors={\"https://\": \"file://" + (repos / "repos").string() +
+                             "/\", \"oci://\": \"file://" + (repos / "repos").string() + "/\"}"},
+                        std::chrono::seconds(600), {{"XDG_CACHE_HOME", (repos / "cache").string()}});
+    // (A fresh download cache: the shared one holds the verified archive under its digest and
+    // would rightly serve it without reading the corrupt copy.)
+    CHECK(r.exit_code == 1);
+    CHECK(r.err.find("chart 'harbor' version '1.18.1'") != std::string::npos);
+    CHECK(r.err.find("checksum mismatch") != std::string::npos);
+    std::error_code ec;
+    for (auto it = stdfs::recursive_directory_iterator(repos / "cache/binder-image/downloads", ec);
+         it != stdfs::recursive_directory_iterator(); ++it) {
+      INFO(it->path());
+      CHECK(it->path().filename().string().find("harbor") == std::string::npos);
+    }
+  }
+  SECTION("a chartpress placeholder without a pin names values.yaml and the path, exit 2") {
+    auto r = run_binder({"build", profile_path().string(), "--accel", "tcg", "--output", out.string(), "--set",
+                         "charts.mybinder.images={podLogs.image: \"jupyterhub/mybinder.org-rsyslog:1\"}"});
+    CHECK(r.exit_code == 2);
+    CHECK(r.err.find("mybinder/values.yaml:") != std::string::npos);
+    CHECK(r.err.find("unresolvable chartpress tag") != std::string::npos);
   }
   SECTION("an unknown profile key is a config error, exit 2") {
     auto r = run_binder({"build", profile_path().string(), "--set", "k3s.versoin=v1"});

@@ -51,6 +51,7 @@ inline std::string env_or_script(const char* var, const char* script) {
 inline std::map<std::string, std::string> test_env() {
   return {{"BINDER_TEST_ROOTFS", env_or_script("BINDER_TEST_ROOTFS", "make-test-rootfs")},
           {"BINDER_TEST_ARTIFACTS", env_or_script("BINDER_TEST_ARTIFACTS", "make-test-artifacts")},
+          {"BINDER_TEST_CHARTS", env_or_script("BINDER_TEST_CHARTS", "make-test-charts")},
           {"XDG_CACHE_HOME", (k_dir / "cache").string()},
           {"LIBGUESTFS_BACKEND_SETTINGS", "force_tcg"},
           {"SOURCE_DATE_EPOCH", "1700000000"}};

@@ -115,7 +115,7 @@ TEST_CASE("builder: a SIGKILLed build leaves a usable cache", "[builder][kill]")
   CHECK(plan.exit_code == 0);
   CHECK(plan.out.find("base    hit  " + base_digest.substr(0, 16)) != std::string::npos);
   CHECK(plan.out.find("system  miss " + partial_digest.substr(0, 16)) != std::string::npos);
-  CHECK(plan.out.find("2 appliance launches needed") != std::string::npos);
+  CHECK(plan.out.find("3 appliance launches needed") != std::string::npos);  // system, charts, final
 
   // Nothing was exported: no output, no SHA256SUMS, no manifest, no staging left behind.
   if (stdfs::exists(k_out)) {
@@ -125,7 +125,7 @@ TEST_CASE("builder: a SIGKILLed build leaves a usable cache", "[builder][kill]")
     }
   }
 
-  // 5. A re-run completes, reusing the base (the system and final layers are built).
+  // 5. A re-run completes, reusing the base (the system, charts and final layers are built).
   auto t1 = Clock::now();
   auto rerun = run_private(build_args);
   INFO("re-run stderr:\n" << rerun.err);
@@ -133,11 +133,12 @@ TEST_CASE("builder: a SIGKILLed build leaves a usable cache", "[builder][kill]")
   auto evs = events(rerun.out);
   CHECK(step_outcome(evs, "layer:base") == "cached");
   CHECK(step_outcome(evs, "layer:system") == "built");
+  CHECK(step_outcome(evs, "layer:charts") == "built");
   CHECK(step_outcome(evs, "layer:final") == "built");
   auto done = done_event(rerun.out);
   CHECK(done["layers_cached"] == 1);
-  CHECK(done["layers_built"] == 2);
-  CHECK(done["launches"] == 2);
+  CHECK(done["layers_built"] == 3);
+  CHECK(done["launches"] == 3);
   stdfs::path image = k_out / "debian-12-test.qcow2";
   REQUIRE(stdfs::exists(image));
   CHECK(binder::image::check(image, "qcow2"));
@@ -148,10 +149,10 @@ TEST_CASE("builder: a SIGKILLed build leaves a usable cache", "[builder][kill]")
   auto manifest = nlohmann::json::parse(fs::read_file(k_out / "manifest.json").value());
   REQUIRE(manifest["outputs"].size() == 2);
   CHECK(manifest["outputs"][0]["sha256"] == sha);
-  CHECK(manifest["layers"].size() == 3);
+  CHECK(manifest["layers"].size() == 4);
   double rerun_s = since(t1);
   CacheFiles built = scan_cache();
-  CHECK(built.committed.size() == 3);
+  CHECK(built.committed.size() == 4);
   CHECK(built.committed.contains(base_digest));
   CHECK(built.committed.contains(partial_digest));
   for (const auto& d : built.committed) {
@@ -176,7 +177,7 @@ TEST_CASE("builder: a SIGKILLed build leaves a usable cache", "[builder][kill]")
   CHECK(plan.out.find("0 appliance launches needed") != std::string::npos);
   ls = run_private({"cache", "ls"});
   CHECK(ls.exit_code == 0);
-  CHECK(ls.out.find("\n3 layers,") != std::string::npos);
+  CHECK(ls.out.find("\n4 layers,") != std::string::npos);
 
   // 7. A kill during the export stage (every layer cached, so export starts at once) while the
   // previous build's outputs are in the output directory: they stay complete and consistent.

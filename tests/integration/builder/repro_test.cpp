@@ -52,7 +52,7 @@ TEST_CASE("builder: two builds from scratch give the same file tree", "[builder]
                        "--accel", "tcg", "--json"});
   INFO(r.err);
   REQUIRE(r.exit_code == 0);
-  CHECK(done_event(r.out)["layers_built"] == 3);
+  CHECK(done_event(r.out)["layers_built"] == 4);
   images.push_back(out / "debian-12-test.qcow2");
   auto a = root_tree(images[0], k_dir / "repro-a.raw");
   auto b = root_tree(images[1], k_dir / "repro-b.raw");

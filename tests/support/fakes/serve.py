@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Runs one fake vendor API server (Cloudflare, Harbor or Kubernetes) on TLS for the tests and the
+"""Runs one fake vendor API server (Cloudflare, Harbor, Kubernetes or chart repositories) on TLS for the tests and the
 smoke boot.
 
   serve.py --kind cloudflare|harbor|kube [--port 0] [--bind 127.0.0.1] --tls-cert F --tls-key F
@@ -32,7 +32,7 @@ def default_ref_dir():
 
 def parse(argv):
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--kind", required=True, choices=["cloudflare", "harbor", "kube"])
+    ap.add_argument("--kind", required=True, choices=["cloudflare", "harbor", "kube", "charts"])
     ap.add_argument("--port", type=int, default=0)
     ap.add_argument("--bind", default="127.0.0.1")
     ap.add_argument("--tls-cert", required=True)
@@ -53,6 +53,9 @@ def parse(argv):
     kb.add_argument("--node-ready-delay", type=float, default=0.0)
     kb.add_argument("--helm-delay", type=float, default=1.0, help="HelmChart -> Job and Deployments")
     kb.add_argument("--ready-delay", type=float, default=1.0, help="Deployments created -> Ready")
+    ch = ap.add_argument_group("charts")
+    ch.add_argument("--charts-dir", help="charts: the fixture tree of make_chart_fixtures.py")
+    ch.add_argument("--corrupt", default="", help="charts: flip the last byte of matching paths")
     return ap.parse_args(argv)
 
 
@@ -62,6 +65,8 @@ def main(argv):
         from cloudflare import Cloudflare as K
     elif args.kind == "harbor":
         from harbor import Harbor as K
+    elif args.kind == "charts":
+        from chart_repo import ChartRepo as K
     else:
         from kube import Kube as K
     fake = K(args)
