@@ -42,6 +42,7 @@ nlohmann::json Member::to_json(Redact r) const {
   using nlohmann::json;
   json j;
   j["name"] = name;
+  j["cluster_name"] = cluster();
   j["domain"] = domain;
   j["mode"] = to_string(mode);
   j["public_ip"] = public_ip ? *public_ip : std::string("auto");

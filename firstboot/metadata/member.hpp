@@ -89,7 +89,10 @@ struct EndpointsConfig {
 };
 
 struct Member {
-  std::string name;                   // cluster name and DNS label (RFC 1123 label)
+  std::string name;                   // DNS label (RFC 1123 label) of the member's hostnames
+  // Optional: Helm release, namespace, Harbor robot and kubeconfig names (real members: release
+  // "bids-ovh", hosts under "bids."). Empty = `name`; use cluster() to read it.
+  std::string cluster_name;
   std::string domain;                 // "mybinder.org"
   Mode mode = Mode::federation;
   std::optional<std::string> public_ip;  // nullopt = "auto" (discover)
@@ -102,6 +105,8 @@ struct Member {
   K3sOptions k3s;
   EndpointsConfig endpoints;
 
+  // The cluster name: cluster_name, else name.
+  const std::string& cluster() const { return cluster_name.empty() ? name : cluster_name; }
   // "<name>.<domain>"
   std::string fqdn() const { return name + "." + domain; }
   // The registry host, defaulted to "registry.<name>.<domain>".

@@ -35,14 +35,14 @@ json ingress_annotations(const Member& member, const char* middleware) {
 }  // namespace
 
 ChartRef harbor_chart(const Member& member) {
-  return {"harbor", "harbor", "https://helm.goharbor.io", k_harbor_chart_version, member.name,
+  return {"harbor", "harbor", "https://helm.goharbor.io", k_harbor_chart_version, member.cluster(),
           "harbor-values"};
 }
 
 ChartRef binderhub_chart(const Member& member) {
   std::string version = member.binderhub.chart_version.empty() ? k_binderhub_chart_version
                                                                  : member.binderhub.chart_version;
-  return {"binderhub", "binderhub", "https://jupyterhub.github.io/helm-chart", version, member.name,
+  return {"binderhub", "binderhub", "https://jupyterhub.github.io/helm-chart", version, member.cluster(),
           "binderhub-values"};
 }
 

@@ -1,0 +1,49 @@
+// The mybinder release and the image's cert-manager release (see mybinder_release.hpp).
+#include "firstboot/render/mybinder_release.hpp"
+
+#include "firstboot/render/helmchart.hpp"
+#include "firstboot/render/member_overrides.hpp"
+#include "firstboot/render/mybinder_files.hpp"
+
+namespace binder::firstboot::render {
+
+using nlohmann::json;
+
+MybinderRelease mybinder_release(const Member& member, const Sizing& size, const SecretsView& secrets,
+                                 const ImageCharts& charts) {
+  MybinderRelease r;
+  const auto& mb = charts.manifest.mybinder;
+  r.chart = {member.cluster(), static_chart_url(mb), "", mb.version, member.cluster(),
+             member.cluster() + "-mybinder-values"};
+  r.config_path = mybinder_config_path(member);
+  r.config_text = mybinder_file_text(member, mybinder_config(member, size), false);
+  r.secrets_path = mybinder_secrets_path(member);
+  r.secrets_text = mybinder_file_text(member, mybinder_secrets(member, secrets), true);
+  r.set = member_overrides_set();
+  return r;
+}
+
+json mybinder_helmchart(const MybinderRelease& release) {
+  return helmchart_manifest_text(release.chart, release.config_text, release.set);
+}
+
+json mybinder_values_secret(const MybinderRelease& release) {
+  return values_secret_manifest_text(release.chart, release.secrets_text);
+}
+
+ChartRef image_cert_manager_chart(const ImageCharts& charts) {
+  const auto& cm = charts.manifest.cert_manager;
+  return {"cert-manager", static_chart_url(cm), "", cm.version, "cert-manager", ""};
+}
+
+json image_cert_manager_helmchart(const ImageCharts& charts) {
+  return helmchart_manifest_text(image_cert_manager_chart(charts), charts.cert_manager_values_text, json::object());
+}
+
+std::vector<std::string> mybinder_deployments(const Member& member) {
+  const std::string& c = member.cluster();
+  return {"binder", "hub", "proxy", c + "-harbor-core", c + "-harbor-portal", c + "-harbor-registry",
+          c + "-harbor-jobservice"};
+}
+
+}  // namespace binder::firstboot::render
