@@ -41,9 +41,11 @@ json image_cert_manager_helmchart(const ImageCharts& charts) {
 }
 
 std::vector<std::string> mybinder_deployments(const Member& member) {
+  // harbor-helm's fullname: the release name when it already contains "harbor", else
+  // "<release>-harbor".
   const std::string& c = member.cluster();
-  return {"binder", "hub", "proxy", c + "-harbor-core", c + "-harbor-portal", c + "-harbor-registry",
-          c + "-harbor-jobservice"};
+  const std::string h = c.find("harbor") != std::string::npos ? c : c + "-harbor";
+  return {"binder", "hub", "proxy", h + "-core", h + "-portal", h + "-registry", h + "-jobservice"};
 }
 
 }  // namespace binder::firstboot::render

@@ -86,6 +86,9 @@ TEST_CASE("release: render all for a federation member shows exactly two HelmCha
   CHECK_THAT(config, Catch::Contains("example-ovh-harbor-registry:8001"));
   CHECK_THAT(*render_artifact("harbor-robots", m, machine(16, 8), SecretsView{}), Catch::Contains("example-ovh-builder"));
   CHECK(mybinder_config_path(m) == "config/example-ovh.yaml");
+  CHECK(mybinder_deployments(m)[3] == "example-ovh-harbor-core");
+  m.cluster_name = "gesis-harbor";  // harbor-helm's fullname keeps a release name holding "harbor"
+  CHECK(mybinder_deployments(m)[3] == "gesis-harbor-core");
 }
 
 TEST_CASE("release: the image's charts manifest drives the HelmCharts", "[render][release]") {

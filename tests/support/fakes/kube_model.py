@@ -173,7 +173,7 @@ def chart_deployments(chart, release):
     if chart == "mybinder":
         # the meta-chart: binderhub (binder, hub, proxy), its Harbor and traefik sub-charts, and
         # the monitoring it carries (names from the sub-charts' fullname helpers).
-        return (["binder", "hub", "proxy"] + chart_deployments("harbor", release + "-harbor") +
+        return (["binder", "hub", "proxy"] + chart_deployments("harbor", release) +
                 [release + "-traefik", release + "-grafana", release + "-prometheus-server", "static"])
     if chart == "harbor":
         base = fullname(release, "harbor")
