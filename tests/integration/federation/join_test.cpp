@@ -3,6 +3,8 @@
 // members get no mybinder files.
 #include <sys/stat.h>
 
+#include <algorithm>
+
 #include "common/log.hpp"
 #include "firstboot/k3s/base64.hpp"
 #include "integration/federation/fixture.hpp"
@@ -134,4 +136,34 @@ TEST_CASE("federation: a standalone member gets no mybinder files", "[federation
   CHECK(std::filesystem::exists(dir / "example-kubeconfig.yaml"));
   CHECK_FALSE(std::filesystem::exists(dir / "config/example.yaml"));
   CHECK_FALSE(std::filesystem::exists(dir / "secrets/config/example.yaml"));
+}
+
+TEST_CASE("federation: a cluster name apart from the DNS label names the release, robots and files",
+          "[federation]") {
+  Fakes fakes;
+  auto root = make_root(fakes);
+  auto member = test_member();
+  member.cluster_name = "example-ovh";
+  Run run(root.path(), fakes, member, fakes.options());
+  auto r = run.run();
+  INFO((r ? std::string("ok") : r.error().to_string()));
+  REQUIRE(r);
+  auto objects = fakes.kube.state()["objects"];
+  CHECK(objects.contains("helm.cattle.io/helmcharts/kube-system/example-ovh"));
+  CHECK(objects["helm.cattle.io/helmcharts/kube-system/example-ovh"]["spec"]["targetNamespace"] == "example-ovh");
+  CHECK(objects.contains("apps/deployments/example-ovh/example-ovh-harbor-core"));
+  std::vector<std::string> robots;
+  auto harbor = fakes.harbor.state();
+  for (const auto& [id, robot] : harbor["robots"].items()) robots.push_back(robot["name"]);
+  std::sort(robots.begin(), robots.end());
+  CHECK(robots == std::vector<std::string>{"robot$mybinder-builds+example-ovh-builder",
+                                           "robot$mybinder-builds+example-ovh-user-puller"});
+  auto dir = root.path() / "var/lib/binder-firstboot/export";
+  for (const char* f : {"example-ovh-kubeconfig.yaml", "config/example-ovh.yaml", "secrets/config/example-ovh.yaml"}) {
+    INFO(f);
+    CHECK(std::filesystem::exists(dir / f));
+  }
+  // Hostnames keep the DNS label.
+  CHECK_THAT(*fs::read_file(dir / "config/example-ovh.yaml"), Catch::Contains("hub.example.mybinder.org"));
+  fakes.check_no_violations();
 }
