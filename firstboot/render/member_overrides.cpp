@@ -22,6 +22,10 @@ const std::vector<MemberOverride>& member_overrides() {
        "adds as eventsArchiver.serviceAccountKey",
        "binderhub's 01-eventlog builds a Google Cloud Logging client from that key; without it the "
        "binder pod cannot start"},
+      {"eventsArchiver.serviceAccountKey", "none-until-handover",
+       "config/<cluster>.yaml mounts Secret events-archiver-secrets into the binder pod, and the chart "
+       "makes it only from this key (central's GCP service-account key, in secrets/config/<cluster>.yaml "
+       "after handover); a stand-in lets the pod start, nothing reads it while 01-eventlog is off"},
   };
   return k_list;
 }
