@@ -110,7 +110,8 @@ class MybinderStep : public Step {
     auto r = mybinder_release(env);
     if (!r) return fingerprint_of({"v1", "unreadable", r.error().message});
     return fingerprint_of({"v1", charts_fingerprint(env), r->chart.name, r->config_text,
-                           common::hash::sha256_hex(r->secrets_text), r->set.dump()});
+                           common::hash::sha256_hex(r->secrets_text), r->set.dump(),
+                           common::hash::sha256_hex(r->member_values.dump())});
   }
   Result<Outcome> apply(Env& env) override {
     // Robot secrets are ours (harbor:api sets them on the robots): generate them now so the
@@ -121,6 +122,10 @@ class MybinderStep : public Step {
     TRY_ASSIGN(auto release, mybinder_release(env));
     TRY_ASSIGN(KubeClient kube, kube_client(env, m_options));
     TRY_ASSIGN(bool s, apply_release_values(env, kube));
+    if (!release.member_values.empty()) {
+      TRY_ASSIGN(bool d, apply_logged(kube, render::mybinder_member_values_secret(release)));
+      s |= d;
+    }
     TRY_ASSIGN(bool h, apply_logged(kube, render::mybinder_helmchart(release)));
     TRY(wait_deployments(env, kube, m_options, env.member.cluster(), render::mybinder_deployments(env.member)));
     log::notice("BinderHub is ready at https://{}", render::binder_host(env.member));

@@ -336,8 +336,9 @@ Member member_from_doc(const SourceDoc& doc, std::vector<Diagnostic>& diags) {
   if (!m.registry && m.mode == Mode::federation) {
     r.error("registry", "required in federation mode");
   }
-  if (const json* bh = r.object(root, "binderhub", "binderhub", {"chart_version", "values"})) {
+  if (const json* bh = r.object(root, "binderhub", "binderhub", {"chart_version", "values", "github_token"})) {
     m.binderhub.chart_version = r.string(*bh, "chart_version", "binderhub.chart_version").value_or("");
+    m.binderhub.github_token = r.string(*bh, "github_token", "binderhub.github_token").value_or("");
     if (bh->contains("values") && !bh->at("values").is_null()) {
       if (!bh->at("values").is_object()) {
         r.error("binderhub.values", "expected a mapping of helm values");

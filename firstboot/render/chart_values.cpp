@@ -150,6 +150,9 @@ ChartValues binderhub_values(const Member& member, const Sizing& size, const Sec
   s["jupyterhub"]["imagePullSecret"] = {{"username", robot_full_name(member, puller_robot_name(member))},
                                         {"password", secrets.get(secret::puller_robot_secret)}};
 
+  if (!member.binderhub.github_token.empty()) {
+    s["config"]["GitHubRepoProvider"]["access_token"] = secrets.get(secret::github_token);
+  }
   b = deep_merge(std::move(b), member.binderhub.values);
   drop_overridden(s, member.binderhub.values);
   return v;

@@ -33,8 +33,9 @@ const std::vector<MemberOverride>& member_overrides() {
 const std::vector<CentralOnlyValue>& central_only_values() {
   static const std::vector<CentralOnlyValue> k_list = {
       {"binderhub.config.GitHubRepoProvider.access_token",
-       "GitHub API calls are unauthenticated: 60 requests per hour from the member's IP "
-       "(secrets/config/common/common.yaml)"},
+       "unless the metadata gives binderhub.github_token (a donor's token, deployed as Secret "
+       "<cluster>-member-values, not exported), GitHub API calls are unauthenticated: 60 requests "
+       "per hour from the member's IP (central's token is in secrets/config/common/common.yaml)"},
       {"binderhub.config.BinderHub.banned_specs",
        "no banned repositories beyond the chart defaults (secrets/config/common/common.yaml)"},
       {"binderhub.networkPolicy.egress.bannedIps, binderhub.networkPolicy.ingress.bannedIps",

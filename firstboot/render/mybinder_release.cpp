@@ -4,6 +4,7 @@
 #include "firstboot/render/helmchart.hpp"
 #include "firstboot/render/member_overrides.hpp"
 #include "firstboot/render/mybinder_files.hpp"
+#include "firstboot/render/yaml.hpp"
 
 namespace binder::firstboot::render {
 
@@ -20,11 +21,26 @@ MybinderRelease mybinder_release(const Member& member, const Sizing& size, const
   r.secrets_path = mybinder_secrets_path(member);
   r.secrets_text = mybinder_file_text(member, mybinder_secrets(member, secrets), true);
   r.set = member_overrides_set();
+  r.member_values_secret = member.cluster() + "-member-values";
+  if (!member.binderhub.github_token.empty()) {
+    r.member_values["binderhub"]["config"]["GitHubRepoProvider"]["access_token"] = secrets.get(secret::github_token);
+  }
   return r;
 }
 
 json mybinder_helmchart(const MybinderRelease& release) {
-  return helmchart_manifest_text(release.chart, release.config_text, release.set);
+  json hc = helmchart_manifest_text(release.chart, release.config_text, release.set);
+  if (!release.member_values.empty()) {
+    hc["spec"]["valuesSecrets"].push_back(
+        {{"name", release.member_values_secret}, {"keys", json::array({k_values_secret_key})}});
+  }
+  return hc;
+}
+
+json mybinder_member_values_secret(const MybinderRelease& release) {
+  ChartRef ref = release.chart;
+  ref.values_secret = release.member_values_secret;
+  return values_secret_manifest(ref, release.member_values);
 }
 
 json mybinder_values_secret(const MybinderRelease& release) {

@@ -6,6 +6,7 @@
 //                   valuesContent  = the text of config/<cluster>.yaml       (mybinder_files.hpp)
 //                   valuesSecrets  = Secret kube-system/<cluster>-mybinder-values, values.yaml =
 //                                    the text of secrets/config/<cluster>.yaml
+//                                    (+ <cluster>-member-values: donor-supplied secrets, if any)
 //                   set            = the member-side overrides             (member_overrides.hpp)
 // deploy.py's order (config, then secrets) is the helm-controller's order (valuesContent, then
 // valuesSecrets, then set). mybinder_release() is the ONE function that produces the two member
@@ -34,6 +35,11 @@ struct MybinderRelease {
   std::string secrets_path;  // "secrets/config/<cluster>.yaml"
   std::string secrets_text;  // that file = the values Secret's values.yaml
   nlohmann::json set = nlohmann::json::object();  // member overrides
+  // What a donor supplies in place of central's secrets/config/common (metadata
+  // binderhub.github_token): Secret kube-system/<cluster>-member-values, layered after the
+  // secrets file, never exported (central has its own). Empty: no such Secret.
+  nlohmann::json member_values = nlohmann::json::object();
+  std::string member_values_secret;  // "<cluster>-member-values"
 };
 
 MybinderRelease mybinder_release(const Member& member, const Sizing& size, const SecretsView& secrets,
@@ -42,6 +48,8 @@ MybinderRelease mybinder_release(const Member& member, const Sizing& size, const
 // HelmChart kube-system/<cluster> and its values Secret (the Secret only ever goes to the API).
 nlohmann::json mybinder_helmchart(const MybinderRelease& release);
 nlohmann::json mybinder_values_secret(const MybinderRelease& release);
+// Secret <cluster>-member-values (only when release.member_values is not empty).
+nlohmann::json mybinder_member_values_secret(const MybinderRelease& release);
 
 // cert-manager from the image: ChartRef and HelmChart (valuesContent = the baked values text).
 ChartRef image_cert_manager_chart(const ImageCharts& charts);

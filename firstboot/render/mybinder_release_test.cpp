@@ -166,3 +166,29 @@ TEST_CASE("release: member overrides are one named list with reasons", "[render]
   auto standalone = render_artifact("member-overrides", example_member(Mode::standalone), machine(8, 4), SecretsView{});
   CHECK_FALSE(standalone);
 }
+
+TEST_CASE("release: a donor's GitHub token goes into its own values Secret, never the HelmChart or the exports",
+          "[render][release]") {
+  auto m = example_member();
+  m.binderhub.github_token = "ghp-SECRET-donor";
+  auto size = size_machine(machine(16, 4), m);
+  auto secrets = full_secrets(m);
+  auto release = mybinder_release(m, size, secrets, pinned_image_charts());
+  json hc = mybinder_helmchart(release);
+  REQUIRE(hc["spec"]["valuesSecrets"].size() == 2);
+  CHECK(hc["spec"]["valuesSecrets"][0]["name"] == "example-mybinder-values");
+  CHECK(hc["spec"]["valuesSecrets"][1]["name"] == "example-member-values");
+  CHECK(hc.dump().find("ghp-SECRET-donor") == std::string::npos);
+  CHECK(release.config_text.find("ghp-SECRET-donor") == std::string::npos);
+  CHECK(release.secrets_text.find("ghp-SECRET-donor") == std::string::npos);
+  json donor = mybinder_member_values_secret(release);
+  CHECK(donor["metadata"]["name"] == "example-member-values");
+  auto values = from_yaml(donor["stringData"][k_values_secret_key].get<std::string>(), "donor");
+  REQUIRE(values);
+  CHECK((*values)["binderhub"]["config"]["GitHubRepoProvider"]["access_token"] == "ghp-SECRET-donor");
+  // Review output shows a placeholder, and no second Secret without a token.
+  auto rendered = render_artifact("helmchart-mybinder", m, machine(16, 4), SecretsView{});
+  CHECK(rendered->find("ghp-SECRET-donor") == std::string::npos);
+  m.binderhub.github_token.clear();
+  CHECK(mybinder_helmchart(mybinder_release(m, size, secrets, pinned_image_charts()))["spec"]["valuesSecrets"].size() == 1);
+}

@@ -138,12 +138,14 @@ TEST_CASE("federation: a standalone member gets no mybinder files", "[federation
   CHECK_FALSE(std::filesystem::exists(dir / "secrets/config/example.yaml"));
 }
 
-TEST_CASE("federation: a cluster name apart from the DNS label names the release, robots and files",
+TEST_CASE("federation: a cluster name apart from the DNS label names the release, robots and files; "
+          "a donor's GitHub token gets its own values Secret",
           "[federation]") {
   Fakes fakes;
   auto root = make_root(fakes);
   auto member = test_member();
   member.cluster_name = "example-ovh";
+  member.binderhub.github_token = "ghp-donor-token-1";  // deployed as its own values Secret
   Run run(root.path(), fakes, member, fakes.options());
   auto r = run.run();
   INFO((r ? std::string("ok") : r.error().to_string()));
@@ -152,6 +154,8 @@ TEST_CASE("federation: a cluster name apart from the DNS label names the release
   CHECK(objects.contains("helm.cattle.io/helmcharts/kube-system/example-ovh"));
   CHECK(objects["helm.cattle.io/helmcharts/kube-system/example-ovh"]["spec"]["targetNamespace"] == "example-ovh");
   CHECK(objects.contains("apps/deployments/example-ovh/example-ovh-harbor-core"));
+  CHECK(objects.contains("/secrets/kube-system/example-ovh-member-values"));
+  CHECK(objects["helm.cattle.io/helmcharts/kube-system/example-ovh"]["spec"]["valuesSecrets"].size() == 2);
   std::vector<std::string> robots;
   auto harbor = fakes.harbor.state();
   for (const auto& [id, robot] : harbor["robots"].items()) robots.push_back(robot["name"]);
@@ -163,7 +167,8 @@ TEST_CASE("federation: a cluster name apart from the DNS label names the release
     INFO(f);
     CHECK(std::filesystem::exists(dir / f));
   }
-  // Hostnames keep the DNS label.
+  // Hostnames keep the DNS label; the donor's token is not exported (central has its own).
   CHECK_THAT(*fs::read_file(dir / "config/example-ovh.yaml"), Catch::Contains("hub.example.mybinder.org"));
+  CHECK(fs::read_file(dir / "secrets/config/example-ovh.yaml")->find("ghp-donor-token-1") == std::string::npos);
   fakes.check_no_violations();
 }
