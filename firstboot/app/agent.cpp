@@ -25,14 +25,14 @@ StepList make_all_steps(const Member& member, const AgentOptions& options) {
   }
   // The join runs once per member, on its server; agent nodes only add capacity.
   if (options.federation && member.node.role == NodeRole::server) {
-    for (auto& s : federation::make_federation_steps()) {
+    for (auto& s : federation::make_federation_steps(member.mode)) {
       steps.push_back(std::move(s));
     }
   }
   return steps;
 }
 
-std::vector<std::string> all_step_ids(NodeRole role, bool federation) {
+std::vector<std::string> all_step_ids(NodeRole role, bool federation, Mode mode) {
   Member m;
   m.node.role = role;
   AgentOptions o;
@@ -42,7 +42,7 @@ std::vector<std::string> all_step_ids(NodeRole role, bool federation) {
     ids.emplace_back(s->id());
   }
   if (federation && role == NodeRole::server) {
-    for (auto& id : federation::federation_step_ids()) {
+    for (auto& id : federation::federation_step_ids(mode)) {
       ids.push_back(id);
     }
   }

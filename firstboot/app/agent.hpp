@@ -24,7 +24,7 @@ struct AgentOptions {
 // Every step for this member, in order.
 StepList make_all_steps(const Member& member, const AgentOptions& options);
 // Their ids without a Member (server role): for `status` before metadata was ever read.
-std::vector<std::string> all_step_ids(NodeRole role, bool federation = true);
+std::vector<std::string> all_step_ids(NodeRole role, bool federation = true, Mode mode = Mode::federation);
 
 // Runs the agent; returns the exit code (0 done, 1 failed, 2 bad metadata, 75 temporary, 70
 // internal). Errors are logged and journaled.

@@ -27,6 +27,7 @@ common::Result<json> collect_status(const std::filesystem::path& root) {
   json out;
   out["complete"] = std::filesystem::exists(under(root, k_complete_path));
   NodeRole role = NodeRole::server;
+  Mode mode = Mode::federation;
   out["member"] = nullptr;
   if (auto text = common::fs::read_file_if_exists(under(root, k_member_json_path)); text && *text) {
     json m = json::parse(**text, nullptr, false);
@@ -37,10 +38,11 @@ common::Result<json> collect_status(const std::filesystem::path& root) {
       if (m.contains("node") && m["node"].value("role", "") == "agent") {
         role = NodeRole::agent;
       }
+      if (m.value("mode", "") == "standalone") mode = Mode::standalone;
     }
   }
   std::vector<std::string> ids = {"metadata"};
-  for (auto& id : all_step_ids(role)) {
+  for (auto& id : all_step_ids(role, true, mode)) {
     ids.push_back(id);
   }
   json steps = json::array();

@@ -62,6 +62,10 @@ class Harbor {
   // Harbor returns).
   Result<Change> ensure_retention(const HarborProject& project, const Json& policy);
 
+  // The system garbage-collection schedule (harbor_gc.cpp): GET /system/gc/schedule (an empty
+  // body when none exists), then POST (none) or PUT (cron or parameters differ) `schedule`, a
+  // Schedule body {"schedule": {"type", "cron"}, "parameters": {...}}.
+  Result<Change> ensure_gc_schedule(const Json& schedule);
   // Project robots (harbor_robots.cpp).
   Result<std::optional<Robot>> find_robot(const HarborProject& project, const std::string& name);
   // POST /robots (duration -1); Harbor's generated secret is ignored: set_robot_secret() follows.

@@ -122,3 +122,33 @@ TEST_CASE("harbor: robot secrets satisfy Harbor's complexity rule") {
     CHECK(std::any_of(s.begin(), s.end(), ::isdigit));
   }
 }
+
+TEST_CASE("harbor: the GC schedule is created, then unchanged; drift is put back; bad input is refused") {
+  auto pki = test::TestPki::create();
+  test::FakeServer fake(test::FakeKind::harbor, pki);
+  Harbor h(fake.api_base(), "admin", test::k_fake_harbor_admin_password, opts(fake));
+  const Json want = {{"schedule", {{"type", "Custom"}, {"cron", "0 0 7 * * 0"}}},
+                     {"parameters", {{"delete_untagged", true}, {"workers", 1}}}};
+  CHECK(fake.state()["gc_schedule"].is_null());
+  CHECK(h.ensure_gc_schedule(want).value() == Change::created);
+  auto gc = fake.state()["gc_schedule"];
+  CHECK(gc["schedule"]["cron"] == "0 0 7 * * 0");
+  CHECK(Json::parse(gc["job_parameters"].get<std::string>())["delete_untagged"] == true);
+  int writes = count_writes(fake.requests());
+  CHECK(h.ensure_gc_schedule(want).value() == Change::unchanged);
+  CHECK(count_writes(fake.requests()) == writes);
+
+  // Someone changed it in the UI: PUT restores ours.
+  Json other = want;
+  other["schedule"]["cron"] = "0 0 1 * * *";
+  other["parameters"]["delete_untagged"] = false;
+  CHECK(h.ensure_gc_schedule(other).value() == Change::updated);
+  CHECK(h.ensure_gc_schedule(want).value() == Change::updated);
+  CHECK(fake.state()["gc_schedule"]["schedule"]["cron"] == "0 0 7 * * 0");
+  CHECK(fake.violations().empty());
+
+  // The fake validates like Harbor: seconds must be 0.
+  Json bad = want;
+  bad["schedule"]["cron"] = "5 0 7 * * 0";
+  CHECK_FALSE(h.ensure_gc_schedule(bad));
+}

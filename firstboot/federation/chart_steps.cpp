@@ -1,4 +1,5 @@
-// The HelmChart steps: ingress:cert-manager (chart, ready, then the ClusterIssuer), ingress:traefik,
+// Standalone mode's HelmChart steps (federation mode: release_steps.cpp): ingress:cert-manager
+// (chart, ready, then the ClusterIssuer), ingress:traefik,
 // harbor:chart and binderhub:chart (which waits until the BinderHub deployments are ready). Each
 // applies the chart's valuesSecrets Secret first (secret values never enter a manifest file or the
 // HelmChart itself), then the HelmChart; KubeClient::apply writes only when the live object

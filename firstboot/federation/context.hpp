@@ -12,6 +12,8 @@
 #include "firstboot/federation/options.hpp"
 #include "firstboot/federation/steps.hpp"
 #include "firstboot/k3s/kube_client.hpp"
+#include "firstboot/render/charts_manifest.hpp"
+#include "firstboot/render/mybinder_release.hpp"
 #include "firstboot/render/secrets_view.hpp"
 
 namespace binder::firstboot::federation {
@@ -44,6 +46,13 @@ Result<void> wait_deployments(Env& env, KubeClient& kube, const FederationOption
 // The member's public IP (metadata, else machine facts); Errc::precondition if unknown.
 Result<std::string> public_ip(const Env& env);
 
+// The image's charts (render/charts_manifest.hpp) under env's root, sha256 verified.
+Result<render::ImageCharts> image_charts(const Env& env);
+// The mybinder release of this member (render/mybinder_release.hpp) with the journaled secrets.
+Result<render::MybinderRelease> mybinder_release(const Env& env);
+// Applies the release's values Secret (secrets/config/<cluster>.yaml); refuses placeholders.
+Result<bool> apply_release_values(Env& env, KubeClient& kube);
+
 // Step factories (one file each).
 std::unique_ptr<Step> make_dns_step(const FederationOptions& options);
 std::unique_ptr<Step> make_secrets_step(const FederationOptions& options);
@@ -54,6 +63,9 @@ std::unique_ptr<Step> make_harbor_chart_step(const FederationOptions& options);
 std::unique_ptr<Step> make_harbor_api_step(const FederationOptions& options);
 std::unique_ptr<Step> make_binderhub_step(const FederationOptions& options);
 std::unique_ptr<Step> make_export_step(const FederationOptions& options);
+// Federation mode (release_steps.cpp): cert-manager from the image, the mybinder release.
+std::unique_ptr<Step> make_image_cert_manager_step(const FederationOptions& options);
+std::unique_ptr<Step> make_mybinder_step(const FederationOptions& options);
 
 // Waits for `probe` like KubeClient::wait_until, but the timeout error (Errc::temporary) also
 // quotes the last probe error ("TLS certificate verification failed ...").

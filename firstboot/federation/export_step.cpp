@@ -1,9 +1,9 @@
 // export:files: what operators and the central mybinder.org deploy need to take the member over,
 // written 0600 under /var/lib/binder-firstboot/export/ (they hold the cluster admin key and the
 // member's secrets):
-//   <name>-kubeconfig.yaml        k3s.yaml rewritten as mybinder's fetch_k3s_kubeconfig.py does
-//   config/<name>.yaml            federation mode: mybinder.org-deploy member config
-//   secrets/config/<name>.yaml    federation mode: its secrets file (git-crypt in the central repo)
+//   <cluster>-kubeconfig.yaml     k3s.yaml rewritten as mybinder's fetch_k3s_kubeconfig.py does
+//   config/<cluster>.yaml         federation mode: mybinder.org-deploy member config
+//   secrets/config/<cluster>.yaml federation mode: its secrets file (git-crypt in the central repo)
 //   summary.txt                   hostnames, registry, robots and the files above (no secrets)
 // The summary is also logged and journaled (output "export.summary") for `binder-firstboot status`.
 #include "common/fs.hpp"
@@ -40,7 +40,7 @@ class ExportStep : public Step {
                        k_export_dir);
   }
   std::string fingerprint(const Env& env) const override {
-    return fingerprint_of({"v1", env.member.name, render::public_ip_of(env.member, env.facts),
+    return fingerprint_of({"v1", env.member.cluster(), render::public_ip_of(env.member, env.facts),
                            to_string(env.member.mode)});
   }
   Result<Outcome> apply(Env& env) override {
@@ -52,18 +52,17 @@ class ExportStep : public Step {
     bool changed = false;
 
     TRY_ASSIGN(std::string k3s, fs::read_file(env.path(m_options.kubeconfig)));
-    TRY_ASSIGN(std::string kubeconfig, render::rewrite_kubeconfig_yaml(k3s, m.name, ip));
-    std::string kc_name = m.name + "-kubeconfig.yaml";
+    TRY_ASSIGN(std::string kubeconfig, render::rewrite_kubeconfig_yaml(k3s, m.cluster(), ip));
+    std::string kc_name = m.cluster() + "-kubeconfig.yaml";
     TRY_ASSIGN(bool w, write_if_changed(dir / kc_name, kubeconfig));
     changed |= w;
     files.push_back(kc_name);
 
     if (m.mode == Mode::federation) {
-      auto size = render::size_machine(env.facts, m);
-      auto config = render::mybinder_file_text(m, render::mybinder_config(m, size), false);
-      auto secrets = render::mybinder_file_text(m, render::mybinder_secrets(m, secrets_view(env)), true);
-      for (const auto& [rel, text] : {std::pair{render::mybinder_config_path(m), config},
-                                      std::pair{render::mybinder_secrets_path(m), secrets}}) {
+      // The very texts the mybinder:chart step deployed (one function makes both).
+      TRY_ASSIGN(auto release, mybinder_release(env));
+      for (const auto& [rel, text] : {std::pair{release.config_path, release.config_text},
+                                      std::pair{release.secrets_path, release.secrets_text}}) {
         TRY(fs::make_directories((dir / rel).parent_path(), 0700));
         TRY_ASSIGN(bool f, write_if_changed(dir / rel, text));
         changed |= f;

@@ -10,6 +10,7 @@
 #include "firstboot/metadata/validate.hpp"
 #include "firstboot/render/charts.hpp"
 #include "firstboot/render/handover_bundle.hpp"
+#include "firstboot/render/member_overrides.hpp"
 #include "firstboot/render/helmchart.hpp"
 #include "firstboot/render/mybinder_files.hpp"
 #include "firstboot/runner.hpp"
@@ -39,14 +40,6 @@ Result<Member> saved_member(const std::filesystem::path& root) {
   TRY_ASSIGN(SourceDoc doc, parse_json_doc(*text, path.string()));
   register_doc_secrets(doc);
   return member_from_doc(doc);
-}
-
-// The cluster name (release, namespace, mybinder config name): "config/<cluster>.yaml" is where
-// mybinder_files puts the member's config, so the name follows whatever that uses.
-std::string cluster_name(const Member& m) {
-  std::string p = render::mybinder_config_path(m);
-  p = p.substr(p.rfind('/') + 1);
-  return p.substr(0, p.size() - std::string_view(".yaml").size());
 }
 
 Result<std::string> read_export(const std::filesystem::path& root, const std::string& rel) {
@@ -201,10 +194,16 @@ Result<HandoverReport> run_handover(const std::filesystem::path& root, const Fed
     }
   }
   // The bundle first: local files only, so a failure here leaves the cluster untouched.
-  std::string cluster = cluster_name(member);
+  std::string cluster = member.cluster();
   render::HandoverInputs in;
   in.cluster = cluster;
   in.binder_host = render::binder_host(member);
+  for (const auto& o : render::member_overrides()) {
+    in.member_overrides.push_back(fmt::format("{}={}: {}", o.key, o.value, o.reason));
+  }
+  for (const auto& v : render::central_only_values()) {
+    in.central_only.push_back(fmt::format("{}: {}", v.key, v.consequence));
+  }
   TRY_ASSIGN(in.config_text, read_export(root, render::mybinder_config_path(member)));
   TRY_ASSIGN(in.secrets_text, read_export(root, render::mybinder_secrets_path(member)));
   auto kc = read_export(root, cluster + "-kubeconfig.yaml");

@@ -2,7 +2,10 @@
 // the project (with its quota), the retention policy and the two project robots. Robot secrets are
 // ours, not Harbor's: generated and journaled before the robot is created, then set with PATCH, and
 // the robot id they were set on is journaled too. A robot found with another id (made by someone
-// else, or recreated) gets our secret again, so the secret in the journal always works.
+// else, or recreated) gets our secret again, so the secret in the journal always works. Then the
+// GC schedule real members have (Sundays 07:00, delete untagged). In federation mode the release's
+// values Secret (secrets/config/<cluster>.yaml, holding the robot credentials) is re-applied
+// when it differs, so the mybinder release always runs with the robots' secrets.
 #include "common/log.hpp"
 #include "firstboot/clients/harbor.hpp"
 #include "firstboot/federation/context.hpp"
@@ -33,14 +36,14 @@ class HarborApiStep : public Step {
   std::string describe(const Env& env) const override {
     if (!env.member.registry) return "no registry section: nothing to do";
     return fmt::format("wait for {}/health; project '{}' (quota {} GB), retention 30 days, robots "
-                       "'{}' and '{}'",
+                       "'{}' and '{}', GC schedule",
                        harbor_api(env, m_options), render::registry_project(env.member),
                        env.member.registry->quota_gb, render::builder_robot_name(env.member),
                        render::puller_robot_name(env.member));
   }
   std::string fingerprint(const Env& env) const override {
     if (!env.member.registry) return fingerprint_of({"v1", "none"});
-    return fingerprint_of({"v1", harbor_api(env, m_options), render::registry_project(env.member),
+    return fingerprint_of({"v2", harbor_api(env, m_options), to_string(env.member.mode), render::registry_project(env.member),
                            std::to_string(env.member.registry->quota_gb),
                            render::builder_robot_name(env.member),
                            render::puller_robot_name(env.member)});
@@ -72,6 +75,13 @@ class HarborApiStep : public Step {
                              render::secret::builder_robot_secret, "builder"));
     TRY_ASSIGN(bool p, robot(env, harbor, project, render::harbor_puller_robot_request(env.member),
                              render::secret::puller_robot_secret, "puller"));
+    TRY_ASSIGN(c, harbor.ensure_gc_schedule(render::harbor_gc_schedule_request()));
+    changed |= c != clients::Change::unchanged;
+    if (env.member.mode == Mode::federation) {
+      TRY_ASSIGN(KubeClient kube, kube_client(env, m_options));
+      TRY_ASSIGN(bool v, apply_release_values(env, kube));
+      changed |= v;
+    }
     return changed || b || p ? Outcome::changed : Outcome::unchanged;
   }
 

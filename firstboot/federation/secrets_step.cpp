@@ -1,7 +1,8 @@
-// secrets:generate: the member's stable secrets, generated once with OpenSSL RAND and recorded in
-// the journal (0600) before anything uses them, so a crash at any point never loses or changes
-// one (Harbor would otherwise churn its pods, member spec §1 step 11). They then go to the Secret
-// kube-system/binder-member-secrets; the charts get them through their valuesSecrets Secrets.
+// secrets:generate: the member's stable secrets (and the Harbor robot secrets), generated once
+// with OpenSSL RAND and recorded in the journal (0600) before anything uses them, so a crash at
+// any point never loses or changes one (Harbor would otherwise churn its pods, member spec §1
+// step 11). They then go to the Secret kube-system/binder-member-secrets; the charts get them
+// through their valuesSecrets Secrets.
 #include "common/log.hpp"
 #include "firstboot/clients/api.hpp"
 #include "firstboot/clients/harbor.hpp"
@@ -45,6 +46,10 @@ class SecretsStep : public Step {
                       [&] { return htpasswd_line(k_registry_user, registry_pw); }));
     TRY(token_pair(env));
     TRY(ensure_secret(env, s::grafana_admin_password, password));
+    // The Harbor robots' secrets are ours too (harbor:api sets them on the robots): known before
+    // the mybinder release is first deployed, so it starts with its final registry credentials.
+    TRY(ensure_secret(env, s::builder_robot_secret, password));
+    TRY(ensure_secret(env, s::puller_robot_secret, password));
     bool generated = known(env) != before;
 
     nlohmann::json data = nlohmann::json::object();
@@ -68,6 +73,7 @@ class SecretsStep : public Step {
   static size_t known(const Env& env) {
     size_t n = 0;
     for (auto name : generated_secret_names()) n += env.output(secret_output_key(name)) ? 1 : 0;
+    for (auto name : {s::builder_robot_secret, s::puller_robot_secret}) n += env.output(secret_output_key(name)) ? 1 : 0;
     return n;
   }
   // Key and certificate belong together, so the pair is generated and journaled as ONE output

@@ -1,22 +1,26 @@
-// The federation join as firstboot steps (DESIGN.md §6 steps 4-8; issue 5), run by the agent after
-// the k3s steps. In order:
+// The join as firstboot steps (DESIGN.md §6 steps 4-8; issues 5 and 10), run by the agent after
+// the k3s steps, on the member's server. Federation mode does what `deploy.py <cluster>` does
+// (member spec Step 10) with the charts baked into the image:
 //   dns:records          Cloudflare A records X.domain and *.X.domain -> public IP (proxied off)
 //   secrets:generate     Harbor + Grafana secrets generated once, journaled before use, and kept in
 //                        the Secret kube-system/binder-member-secrets
 //   s3:lifecycle         abort incomplete multipart uploads after 1 day on the registry bucket
-//   ingress:cert-manager cert-manager HelmChart, ready, then the ClusterIssuer
-//   ingress:traefik      traefik HelmChart (Harbor's ingress needs it and a certificate before
-//                        https://registry.X answers with a trusted certificate)
-//   harbor:chart         Harbor HelmChart + its valuesSecrets Secret
+//   ingress:cert-manager cert-manager CRDs, then its HelmChart from the image, ready
+//   mybinder:chart       the mybinder release <cluster> in namespace <cluster>: values Secret
+//                        (secrets/config/<cluster>.yaml) + HelmChart (config/<cluster>.yaml, member
+//                        overrides); waits until BinderHub and the chart's <cluster>-harbor are ready
 //   harbor:api           wait for /api/v2.0/health healthy; project + quota, retention, robots
-//                        (robot secrets journaled before they are set)
-//   binderhub:chart      BinderHub HelmChart + valuesSecrets (robot credentials); wait until the
-//                        deployments are ready
-//   export:files         kubeconfig for the public IP, mybinder config/secrets files (federation
-//                        mode), summary; all 0600 under /var/lib/binder-firstboot/export/
-// Standalone members skip the DNS step when they give no dns section, and the export step writes
-// no mybinder files. Every step is safe to rerun: it reads remote state first and writes only
-// what differs, so a second run reports "unchanged" and sends no write.
+//                        (robot secrets journaled before they are set), GC schedule; the release's
+//                        values Secret kept in step with the robots
+//   export:files         kubeconfig for the public IP, config/<cluster>.yaml and
+//                        secrets/config/<cluster>.yaml (exactly what mybinder:chart deployed),
+//                        summary; all 0600 under /var/lib/binder-firstboot/export/
+// Standalone mode (operators' own BinderHub) keeps its four charts from the public repositories
+// in place of the two chart steps: ingress:cert-manager (+ ClusterIssuer), ingress:traefik,
+// harbor:chart, harbor:api, binderhub:chart; it skips the DNS step when it gives no dns section,
+// and the export step writes no mybinder files. Every step is safe to rerun: it reads remote
+// state first and writes only what differs, so a second run reports "unchanged" and sends no
+// write.
 #pragma once
 
 #include <string>
@@ -24,15 +28,16 @@
 #include <vector>
 
 #include "firstboot/federation/options.hpp"
+#include "firstboot/metadata/member.hpp"
 #include "firstboot/step.hpp"
 
 namespace binder::firstboot::federation {
 
 // The steps above, in order.
-StepList make_federation_steps(const FederationOptions& options = options_from_environment());
+StepList make_federation_steps(Mode mode, const FederationOptions& options = options_from_environment());
 
 // Their ids, in order (for plan/status and tests).
-std::vector<std::string> federation_step_ids();
+std::vector<std::string> federation_step_ids(Mode mode = Mode::federation);
 
 // Journal key of a generated secret named by render::secret ("secrets.harbor-core-secret").
 std::string secret_output_key(std::string_view name);

@@ -219,3 +219,32 @@ TEST_CASE("metadata: endpoint overrides are validated", "[metadata]") {
   CHECK(e.find("binder_member.endpoints.harbor: 'http://x' is not an https:// URL") != std::string::npos);
   CHECK(e.find("binder_member.endpoints.ca_file: must be an absolute path") != std::string::npos);
 }
+
+TEST_CASE("metadata: cluster_name defaults to name and must be a DNS label", "[metadata]") {
+  TestRoot t;
+  t.write("/etc/binder-image/member.yaml", k_base);
+  auto r = load_member(opts(t), t.runner);
+  REQUIRE(r);
+  CHECK(r->member.cluster() == "example");
+  t.write("/etc/binder-image/member.d/10.yaml", "cluster_name: example-ovh\n");
+  r = load_member(opts(t), t.runner);
+  REQUIRE(r);
+  CHECK(r->member.cluster() == "example-ovh");
+  CHECK(r->member.fqdn() == "example.mybinder.org");  // hostnames keep the DNS label
+  CHECK(r->member.to_json()["cluster_name"] == "example-ovh");
+  t.write("/etc/binder-image/member.d/10.yaml", "cluster_name: Example_OVH\n");
+  auto e = load_error(t);
+  CHECK(e.find("binder_member.cluster_name: 'Example_OVH' is not a DNS label") != std::string::npos);
+}
+
+TEST_CASE("metadata: a donor's GitHub token is a secret", "[metadata]") {
+  TestRoot t;
+  t.write("/etc/binder-image/member.yaml", k_base);
+  t.write("/etc/binder-image/member.d/10.yaml", "binderhub: {github_token: ghp_donor_token_123}\n");
+  auto r = load_member(opts(t), t.runner);
+  REQUIRE(r);
+  CHECK(r->member.binderhub.github_token == "ghp_donor_token_123");
+  CHECK(r->member.to_json(Redact::yes)["binderhub"]["github_token"] == "<redacted>");
+  CHECK(r->member.secrets().size() == 4);
+  CHECK(binder::common::log::redact("x ghp_donor_token_123 y").find("ghp_donor") == std::string::npos);
+}

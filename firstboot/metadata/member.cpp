@@ -35,6 +35,7 @@ std::vector<std::pair<std::string, std::string>> Member::secrets() const {
     add("registry.s3.secret_key", registry->s3->secret_key);
   }
   add("node.token", node.token);
+  add("binderhub.github_token", binderhub.github_token);
   return out;
 }
 
@@ -42,6 +43,7 @@ nlohmann::json Member::to_json(Redact r) const {
   using nlohmann::json;
   json j;
   j["name"] = name;
+  j["cluster_name"] = cluster();
   j["domain"] = domain;
   j["mode"] = to_string(mode);
   j["public_ip"] = public_ip ? *public_ip : std::string("auto");
@@ -62,6 +64,7 @@ nlohmann::json Member::to_json(Redact r) const {
     j["registry"] = reg;
   }
   j["binderhub"] = {{"chart_version", binderhub.chart_version}, {"values", binderhub.values}};
+  if (!binderhub.github_token.empty()) j["binderhub"]["github_token"] = maybe_redact(binderhub.github_token, r);
   std::string disk = node.extra_disk.kind == ExtraDiskSpec::Kind::automatic ? "auto"
                      : node.extra_disk.kind == ExtraDiskSpec::Kind::none    ? "none"
                                                                             : node.extra_disk.device;

@@ -2,7 +2,8 @@
 // step reads. Loaded and validated by metadata/load.hpp; the normalized copy on the VM is
 // /var/lib/binder-firstboot/member.json (0600, because it holds secrets). Plain data, no I/O.
 //
-// Secret fields (dns.api_token, registry.s3.access_key/secret_key, node.token) must never be
+// Secret fields (dns.api_token, registry.s3.access_key/secret_key, node.token,
+// binderhub.github_token) must never be
 // printed: the loader registers them with log::add_secret, and to_json(Redact::yes) replaces them
 // by "<redacted>".
 #pragma once
@@ -51,6 +52,9 @@ struct RegistryConfig {
 struct BinderHubConfig {
   std::string chart_version;                           // empty: the pinned default
   nlohmann::json values = nlohmann::json::object();    // merged last into binderhub values
+  // Secret, optional: a GitHub API token a donor supplies (federation mode: in place of central's
+  // secrets/config/common one until handover; without it GitHub allows 60 requests per hour).
+  std::string github_token;
 };
 
 struct ExtraDiskSpec {
@@ -89,7 +93,10 @@ struct EndpointsConfig {
 };
 
 struct Member {
-  std::string name;                   // cluster name and DNS label (RFC 1123 label)
+  std::string name;                   // DNS label (RFC 1123 label) of the member's hostnames
+  // Optional: Helm release, namespace, Harbor robot and kubeconfig names (real members: release
+  // "bids-ovh", hosts under "bids."). Empty = `name`; use cluster() to read it.
+  std::string cluster_name;
   std::string domain;                 // "mybinder.org"
   Mode mode = Mode::federation;
   std::optional<std::string> public_ip;  // nullopt = "auto" (discover)
@@ -102,6 +109,8 @@ struct Member {
   K3sOptions k3s;
   EndpointsConfig endpoints;
 
+  // The cluster name: cluster_name, else name.
+  const std::string& cluster() const { return cluster_name.empty() ? name : cluster_name; }
   // "<name>.<domain>"
   std::string fqdn() const { return name + "." + domain; }
   // The registry host, defaulted to "registry.<name>.<domain>".

@@ -280,12 +280,20 @@ Member member_from_doc(const SourceDoc& doc, std::vector<Diagnostic>& diags) {
     r.error("", fmt::format("expected a mapping, got {}", Reader::describe(root)));
     return m;
   }
-  r.check_keys(root, "", {"name", "domain", "mode", "public_ip", "dns", "tls", "registry",
+  r.check_keys(root, "", {"name", "cluster_name", "domain", "mode", "public_ip", "dns", "tls", "registry",
                           "binderhub", "node", "operators", "k3s", "endpoints"});
   m.name = r.required(root, "name", "name");
   if (!m.name.empty() && !is_dns_label(m.name)) {
     r.error("name", fmt::format("'{}' is not a DNS label (lower-case letters, digits and '-', "
                                 "at most 63)", m.name));
+  }
+  if (auto cluster = r.string(root, "cluster_name", "cluster_name")) {
+    if (!is_dns_label(*cluster)) {
+      r.error("cluster_name", fmt::format("'{}' is not a DNS label (lower-case letters, digits "
+                                          "and '-', at most 63)", *cluster));
+    } else {
+      m.cluster_name = *cluster;
+    }
   }
   m.domain = r.required(root, "domain", "domain");
   if (!m.domain.empty() && !is_hostname(m.domain)) {
@@ -328,8 +336,9 @@ Member member_from_doc(const SourceDoc& doc, std::vector<Diagnostic>& diags) {
   if (!m.registry && m.mode == Mode::federation) {
     r.error("registry", "required in federation mode");
   }
-  if (const json* bh = r.object(root, "binderhub", "binderhub", {"chart_version", "values"})) {
+  if (const json* bh = r.object(root, "binderhub", "binderhub", {"chart_version", "values", "github_token"})) {
     m.binderhub.chart_version = r.string(*bh, "chart_version", "binderhub.chart_version").value_or("");
+    m.binderhub.github_token = r.string(*bh, "github_token", "binderhub.github_token").value_or("");
     if (bh->contains("values") && !bh->at("values").is_null()) {
       if (!bh->at("values").is_object()) {
         r.error("binderhub.values", "expected a mapping of helm values");

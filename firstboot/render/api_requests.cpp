@@ -40,8 +40,8 @@ json harbor_project_request(const Member& member) {
             {"reuse_sys_cve_allowlist", "true"}}}};
 }
 
-std::string builder_robot_name(const Member& member) { return member.name + "-builder"; }
-std::string puller_robot_name(const Member& member) { return member.name + "-user-puller"; }
+std::string builder_robot_name(const Member& member) { return member.cluster() + "-builder"; }
+std::string puller_robot_name(const Member& member) { return member.cluster() + "-user-puller"; }
 std::string robot_full_name(const Member& member, const std::string& robot_name) {
   return "robot$" + registry_project(member) + "+" + robot_name;
 }
@@ -80,12 +80,12 @@ json retain_rule(const std::string& tmpl) {
 
 json harbor_builder_robot_request(const Member& member) {
   return robot_request(member, builder_robot_name(member),
-                       "BinderHub builder for " + member.name + ": push new user images", true);
+                       "BinderHub builder for " + member.cluster() + ": push new user images", true);
 }
 
 json harbor_puller_robot_request(const Member& member) {
   return robot_request(member, puller_robot_name(member),
-                       "Pull access to user images for " + member.name, false);
+                       "Pull access to user images for " + member.cluster(), false);
 }
 
 json harbor_retention_request(std::int64_t project_id) {
@@ -93,6 +93,11 @@ json harbor_retention_request(std::int64_t project_id) {
           {"scope", {{"level", "project"}, {"ref", project_id}}},
           {"trigger", {{"kind", "Schedule"}, {"references", json::object()}, {"settings", {{"cron", "0 0 7 * * 6"}}}}},
           {"rules", json::array({retain_rule("nDaysSinceLastPull"), retain_rule("nDaysSinceLastPush")})}};
+}
+
+nlohmann::json harbor_gc_schedule_request() {
+  return {{"schedule", {{"type", "Custom"}, {"cron", "0 0 7 * * 0"}}},
+          {"parameters", {{"delete_untagged", true}, {"workers", 1}}}};
 }
 
 }  // namespace binder::firstboot::render

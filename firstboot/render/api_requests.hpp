@@ -38,4 +38,9 @@ nlohmann::json harbor_puller_robot_request(const Member& member);
 // days, run Saturdays 07:00 (mybinder's schedule, Harbor 6-field cron).
 nlohmann::json harbor_retention_request(std::int64_t project_id);
 
+// POST/PUT /system/gc/schedule body: the GC schedule real members have (member spec §3.1,
+// terraform harbor_garbage_collection): Sundays 07:00 (6-field cron "0 0 7 * * 0"), delete
+// untagged artifacts, one worker.
+nlohmann::json harbor_gc_schedule_request();
+
 }  // namespace binder::firstboot::render

@@ -8,7 +8,9 @@
 #include "firstboot/render/charts.hpp"
 #include "firstboot/render/helmchart.hpp"
 #include "firstboot/render/kubeconfig.hpp"
+#include "firstboot/render/member_overrides.hpp"
 #include "firstboot/render/mybinder_files.hpp"
+#include "firstboot/render/mybinder_release.hpp"
 #include "firstboot/render/sizing.hpp"
 #include "firstboot/render/yaml.hpp"
 
@@ -30,11 +32,26 @@ struct Inputs {
 
 using Renderer = std::function<common::Result<std::string>(const Inputs&)>;
 
+enum class Scope { both, federation, standalone };
+
 struct Entry {
   const char* name;
-  bool federation_only;
+  Scope scope;
   Renderer render;
 };
+
+bool applies(Scope scope, const Member& member) {
+  return scope == Scope::both || (scope == Scope::federation) == (member.mode == Mode::federation);
+}
+
+const ImageCharts& charts_of(const Inputs& in) {
+  static const ImageCharts k_pinned = pinned_image_charts();
+  return in.extras.charts ? *in.extras.charts : k_pinned;
+}
+
+MybinderRelease release_of(const Inputs& in) {
+  return mybinder_release(in.member, in.size, in.secrets, charts_of(in));
+}
 
 std::string json_text(const json& j) { return j.dump(2) + "\n"; }
 
@@ -48,13 +65,19 @@ std::pair<ChartRef, ChartValues> chart(const std::string& which, const Inputs& i
 
 Renderer helmchart(std::string which) {
   return [which](const Inputs& in) -> common::Result<std::string> {
+    if (which == "cert-manager" && in.member.mode == Mode::federation) {
+      return to_yaml(image_cert_manager_helmchart(charts_of(in)));
+    }
     auto [ref, values] = chart(which, in);
     return to_yaml(helmchart_manifest(ref, values.values));
   };
 }
 
 Renderer values(std::string which) {
-  return [which](const Inputs& in) -> common::Result<std::string> { return to_yaml(chart(which, in).second.values); };
+  return [which](const Inputs& in) -> common::Result<std::string> {
+    if (which == "cert-manager" && in.member.mode == Mode::federation) return charts_of(in).cert_manager_values_text;
+    return to_yaml(chart(which, in).second.values);
+  };
 }
 
 Renderer secret_values(std::string which) {
@@ -66,48 +89,61 @@ Renderer secret_values(std::string which) {
 
 const std::vector<Entry>& table() {
   static const std::vector<Entry> k_table = {
-      {"sizing", false, [](const Inputs& in) -> common::Result<std::string> { return json_text(in.size.to_json()); }},
-      {"dns-records", false,
+      {"sizing", Scope::both, [](const Inputs& in) -> common::Result<std::string> { return json_text(in.size.to_json()); }},
+      {"dns-records", Scope::both,
        [](const Inputs& in) -> common::Result<std::string> {
          return json_text({{"zone", dns_zone(in.member)},
                            {"records", dns_records(in.member, public_ip_of(in.member, in.facts))}});
        }},
-      {"helmchart-cert-manager", false, helmchart("cert-manager")},
-      {"helmchart-traefik", false, helmchart("traefik")},
-      {"helmchart-harbor", false, helmchart("harbor")},
-      {"helmchart-binderhub", false, helmchart("binderhub")},
-      {"values-cert-manager", false, values("cert-manager")},
-      {"values-traefik", false, values("traefik")},
-      {"values-harbor", false, values("harbor")},
-      {"values-binderhub", false, values("binderhub")},
-      {"secret-values-harbor", false, secret_values("harbor")},
-      {"secret-values-binderhub", false, secret_values("binderhub")},
-      {"clusterissuer", false, [](const Inputs& in) -> common::Result<std::string> { return to_yaml(cluster_issuer(in.member)); }},
-      {"harbor-project", false,
+      {"helmchart-cert-manager", Scope::both, helmchart("cert-manager")},
+      {"helmchart-traefik", Scope::standalone, helmchart("traefik")},
+      {"helmchart-harbor", Scope::standalone, helmchart("harbor")},
+      {"helmchart-binderhub", Scope::standalone, helmchart("binderhub")},
+      {"values-cert-manager", Scope::both, values("cert-manager")},
+      {"values-traefik", Scope::standalone, values("traefik")},
+      {"values-harbor", Scope::standalone, values("harbor")},
+      {"values-binderhub", Scope::standalone, values("binderhub")},
+      {"secret-values-harbor", Scope::standalone, secret_values("harbor")},
+      {"secret-values-binderhub", Scope::standalone, secret_values("binderhub")},
+      {"clusterissuer", Scope::standalone, [](const Inputs& in) -> common::Result<std::string> { return to_yaml(cluster_issuer(in.member)); }},
+      {"harbor-project", Scope::both,
        [](const Inputs& in) -> common::Result<std::string> { return json_text(harbor_project_request(in.member)); }},
-      {"harbor-robots", false,
+      {"harbor-robots", Scope::both,
        [](const Inputs& in) -> common::Result<std::string> {
          return json_text(json::array({harbor_builder_robot_request(in.member), harbor_puller_robot_request(in.member)}));
        }},
-      {"harbor-retention", false,
+      {"harbor-retention", Scope::both,
        [](const Inputs&) -> common::Result<std::string> {
          json body = harbor_retention_request(1);
          body["scope"]["ref"] = "<project id>";
          return json_text(body);
        }},
-      {"kubeconfig", false,
+      {"kubeconfig", Scope::both,
        [](const Inputs& in) -> common::Result<std::string> {
          const std::string& text = in.extras.k3s_kubeconfig.empty() ? k3s_kubeconfig_placeholder() : in.extras.k3s_kubeconfig;
-         return rewrite_kubeconfig_yaml(text, in.member.name, public_ip_of(in.member, in.facts));
+         return rewrite_kubeconfig_yaml(text, in.member.cluster(), public_ip_of(in.member, in.facts));
        }},
-      {"mybinder-config", true,
-       [](const Inputs& in) -> common::Result<std::string> {
-         return mybinder_file_text(in.member, mybinder_config(in.member, in.size), false);
+      {"harbor-gc", Scope::both,
+       [](const Inputs&) -> common::Result<std::string> { return json_text(harbor_gc_schedule_request()); }},
+      {"helmchart-mybinder", Scope::federation,
+       [](const Inputs& in) -> common::Result<std::string> { return to_yaml(mybinder_helmchart(release_of(in))); }},
+      {"secret-values-mybinder", Scope::federation,
+       [](const Inputs& in) -> common::Result<std::string> { return to_yaml(mybinder_values_secret(release_of(in))); }},
+      {"member-overrides", Scope::federation,
+       [](const Inputs&) -> common::Result<std::string> {
+         json out = {{"overrides", json::array()}, {"central_only", json::array()}};
+         for (const auto& o : member_overrides()) {
+           out["overrides"].push_back({{"key", o.key}, {"value", o.value}, {"reason", o.reason}});
+         }
+         for (const auto& c : central_only_values()) {
+           out["central_only"].push_back({{"key", c.key}, {"consequence", c.consequence}});
+         }
+         return json_text(out);
        }},
-      {"mybinder-secrets", true,
-       [](const Inputs& in) -> common::Result<std::string> {
-         return mybinder_file_text(in.member, mybinder_secrets(in.member, in.secrets), true);
-       }},
+      {"mybinder-config", Scope::federation,
+       [](const Inputs& in) -> common::Result<std::string> { return release_of(in).config_text; }},
+      {"mybinder-secrets", Scope::federation,
+       [](const Inputs& in) -> common::Result<std::string> { return release_of(in).secrets_text; }},
   };
   return k_table;
 }
@@ -128,7 +164,7 @@ std::vector<std::string> artifact_names() {
 std::vector<std::string> artifact_names(const Member& member) {
   std::vector<std::string> out;
   for (const auto& e : table()) {
-    if (!e.federation_only || member.mode == Mode::federation) out.push_back(e.name);
+    if (applies(e.scope, member)) out.push_back(e.name);
   }
   return out;
 }
@@ -146,9 +182,9 @@ common::Result<std::string> render_artifact(std::string_view artifact, const Mem
   }
   for (const auto& e : table()) {
     if (artifact != e.name) continue;
-    if (e.federation_only && member.mode != Mode::federation) {
-      return fail(Errc::usage, "artifact '{}' exists only in federation mode (member '{}' is standalone)",
-                  artifact, member.name);
+    if (!applies(e.scope, member)) {
+      return fail(Errc::usage, "artifact '{}' exists only in {} mode (member '{}' is {})", artifact,
+                  e.scope == Scope::federation ? "federation" : "standalone", member.name, to_string(member.mode));
     }
     return e.render(in);
   }

@@ -1,26 +1,28 @@
 // Every generated artifact by name, for `binder-firstboot render ARTIFACT` and the tests. Pure:
 // nothing is read or written; secrets come from the SecretsView (placeholders "<secret:NAME>"
-// when empty). Names (federation-only ones marked *):
+// when empty); federation charts come from RenderExtras::charts (the image's charts manifest) or
+// the pinned defaults. Names, by mode (F = federation only, S = standalone only):
 //   sizing                      machine-size numbers and their rules (JSON)
 //   dns-records                 Cloudflare record bodies for X and *.X (JSON)
-//   helmchart-cert-manager, helmchart-traefik, helmchart-harbor, helmchart-binderhub
-//                               HelmChart manifests (YAML; valuesContent holds no secret)
-//   values-cert-manager, values-traefik, values-harbor, values-binderhub
-//                               the non-secret chart values alone (YAML)
-//   secret-values-harbor, secret-values-binderhub
-//                               the valuesSecrets Secret manifests (YAML)
-//   clusterissuer               cert-manager ClusterIssuer (YAML)
-//   harbor-project, harbor-robots, harbor-retention
+//   helmchart-cert-manager      HelmChart (F: the image's archive and config/cert-manager.yaml)
+//   values-cert-manager         its values alone (YAML)
+//   S: helmchart-traefik, helmchart-harbor, helmchart-binderhub, values-traefik, values-harbor,
+//      values-binderhub, secret-values-harbor, secret-values-binderhub, clusterissuer
+//   harbor-project, harbor-robots, harbor-retention, harbor-gc
 //                               Harbor API request bodies (JSON; the retention policy's
 //                               scope.ref is "<project id>" until the project exists)
-//   kubeconfig                  the rewritten kubeconfig (YAML; from RenderInputs::k3s_kubeconfig
+//   kubeconfig                  the rewritten kubeconfig (YAML; from RenderExtras::k3s_kubeconfig
 //                               or a placeholder k3s.yaml)
-//   mybinder-config*, mybinder-secrets*
-//                               config/<name>.yaml and secrets/config/<name>.yaml
+//   F: helmchart-mybinder       HelmChart <cluster> (valuesContent = mybinder-config, set = overrides)
+//   F: secret-values-mybinder   its values Secret (values.yaml = mybinder-secrets)
+//   F: member-overrides         the member-side overrides with reasons, and what only central has
+//   F: mybinder-config, mybinder-secrets
+//                               config/<cluster>.yaml and secrets/config/<cluster>.yaml
 //   all                         every artifact of the member's mode, each after a
 //                               "# ==> NAME <==" line
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -28,12 +30,14 @@
 #include "common/result.hpp"
 #include "firstboot/env.hpp"
 #include "firstboot/metadata/member.hpp"
+#include "firstboot/render/charts_manifest.hpp"
 #include "firstboot/render/secrets_view.hpp"
 
 namespace binder::firstboot::render {
 
 struct RenderExtras {
   std::string k3s_kubeconfig;  // text of /etc/rancher/k3s/k3s.yaml; empty = placeholder
+  std::optional<ImageCharts> charts;  // the image's charts; nullopt = pinned_image_charts()
 };
 
 // The artifact's text (ends with a newline). Errc::usage for an unknown name (with a "did you

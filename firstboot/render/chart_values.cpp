@@ -35,14 +35,14 @@ json ingress_annotations(const Member& member, const char* middleware) {
 }  // namespace
 
 ChartRef harbor_chart(const Member& member) {
-  return {"harbor", "harbor", "https://helm.goharbor.io", k_harbor_chart_version, member.name,
+  return {"harbor", "harbor", "https://helm.goharbor.io", k_harbor_chart_version, member.cluster(),
           "harbor-values"};
 }
 
 ChartRef binderhub_chart(const Member& member) {
   std::string version = member.binderhub.chart_version.empty() ? k_binderhub_chart_version
                                                                  : member.binderhub.chart_version;
-  return {"binderhub", "binderhub", "https://jupyterhub.github.io/helm-chart", version, member.name,
+  return {"binderhub", "binderhub", "https://jupyterhub.github.io/helm-chart", version, member.cluster(),
           "binderhub-values"};
 }
 
@@ -150,6 +150,9 @@ ChartValues binderhub_values(const Member& member, const Sizing& size, const Sec
   s["jupyterhub"]["imagePullSecret"] = {{"username", robot_full_name(member, puller_robot_name(member))},
                                         {"password", secrets.get(secret::puller_robot_secret)}};
 
+  if (!member.binderhub.github_token.empty()) {
+    s["config"]["GitHubRepoProvider"]["access_token"] = secrets.get(secret::github_token);
+  }
   b = deep_merge(std::move(b), member.binderhub.values);
   drop_overridden(s, member.binderhub.values);
   return v;

@@ -26,6 +26,10 @@ inline constexpr const char* k_binderhub_chart_version = "1.0.0-0.dev.git.3983.h
 inline constexpr const char* k_harbor_chart_version = "1.18.1";
 inline constexpr const char* k_traefik_chart_version = "41.1.1";
 inline constexpr const char* k_cert_manager_chart_version = "v1.20.2";
+// The packaged mybinder chart the image pins (chartpress version of mybinder/ at the commit) and
+// the mybinder.org-deploy commit it comes from (charts_manifest.hpp: render without an image).
+inline constexpr const char* k_mybinder_chart_version = "2020.12.4-0.dev.git.7587.h95860dbc";
+inline constexpr const char* k_mybinder_source_commit = "95860dbcba2031b930020dbd856e76cd37ba34c8";
 // The repo2docker image mybinder's chart revision builds with (part of /versions).
 inline constexpr const char* k_repo2docker_image = "quay.io/jupyterhub/repo2docker:2026.4.1.dev44-g97bb4e45a";
 // Namespace of the HelmChart resources and their values Secrets (k3s convention).

@@ -103,6 +103,9 @@ std::string handover_readme(const HandoverInputs& in) {
   std::string overrides;
   for (const auto& o : in.member_overrides) overrides += "- `" + o + "`\n";
   if (overrides.empty()) overrides = "- (none recorded by this binder-firstboot version)\n";
+  std::string central;
+  for (const auto& v : in.central_only) central += "- `" + v + "`\n";
+  if (central.empty()) central = "- (none)\n";
   std::string blobs;
   for (const auto& [path, blob] : patched_upstream_files()) blobs += fmt::format("   - `{}` {}\n", path, blob);
   return fmt::format(
@@ -143,9 +146,12 @@ std::string handover_readme(const HandoverInputs& in) {
       "  `https://prometheus.{host}`, events archiver key, Harbor replication peers.\n\n"
       "## Member-side overrides central must turn back on\n\n"
       "The VM deployed without what only central has (git-crypt files, `secrets/config/common/`).\n"
-      "The first central deploy turns these back on:\n\n{overrides}",
+      "The first central deploy turns these back on (HelmChart `spec.set` on the VM):\n\n{overrides}\n"
+      "## What the member ran without until now\n\n"
+      "Values only central has (`secrets/config/common/`); central's deploy adds them:\n\n{central}",
       fmt::arg("c", c), fmt::arg("repo", k_mybinder_deploy_repo), fmt::arg("commit", k_mybinder_deploy_commit),
-      fmt::arg("host", in.binder_host), fmt::arg("overrides", overrides), fmt::arg("blobs", blobs));
+      fmt::arg("host", in.binder_host), fmt::arg("overrides", overrides), fmt::arg("central", central),
+      fmt::arg("blobs", blobs));
 }
 
 std::vector<BundleFile> handover_bundle(const HandoverInputs& in) {

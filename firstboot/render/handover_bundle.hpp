@@ -33,6 +33,8 @@ struct HandoverInputs {
   // What the member turned off or changed that central must turn back on (one line each,
   // "key.path: why"); stated in the README.
   std::vector<std::string> member_overrides;
+  // What the member runs without until central deploys it ("key.path: consequence").
+  std::vector<std::string> central_only;
 };
 
 struct BundleFile {

@@ -8,14 +8,19 @@ namespace binder::firstboot::render {
 using nlohmann::json;
 
 json helmchart_manifest(const ChartRef& chart, const json& values) {
+  return helmchart_manifest_text(chart, to_yaml(values), json::object());
+}
+
+json helmchart_manifest_text(const ChartRef& chart, const std::string& values_yaml, const json& set) {
   json spec = {{"chart", chart.chart},
-               {"repo", chart.repo},
                {"version", chart.version},
                {"targetNamespace", chart.target_namespace},
                {"createNamespace", true},
                {"timeout", "15m"},
                {"failurePolicy", "reinstall"},
-               {"valuesContent", to_yaml(values)}};
+               {"valuesContent", values_yaml}};
+  if (!chart.repo.empty()) spec["repo"] = chart.repo;
+  if (set.is_object() && !set.empty()) spec["set"] = set;
   if (!chart.values_secret.empty()) {
     json ref = {{"name", chart.values_secret}, {"keys", json::array({k_values_secret_key})}};
     spec["valuesSecrets"] = json::array({ref});
@@ -30,8 +35,12 @@ json helmchart_manifest(const ChartRef& chart, const json& values) {
 }
 
 json values_secret_manifest(const ChartRef& chart, const json& secret_values) {
+  return values_secret_manifest_text(chart, to_yaml(secret_values));
+}
+
+json values_secret_manifest_text(const ChartRef& chart, const std::string& values_yaml) {
   json data = json::object();
-  data[k_values_secret_key] = to_yaml(secret_values);
+  data[k_values_secret_key] = values_yaml;
   return {{"apiVersion", "v1"},
           {"kind", "Secret"},
           {"type", "Opaque"},

@@ -20,9 +20,15 @@ inline constexpr const char* k_values_secret_key = "values.yaml";
 // valuesSecrets entry for it. createNamespace is true; timeout 15m (Harbor and BinderHub pull
 // many images on a fresh VM); failurePolicy reinstall (the controller default, stated).
 nlohmann::json helmchart_manifest(const ChartRef& chart, const nlohmann::json& values);
+// The same with valuesContent given as text (kept byte for byte) and `set` (spec.set; omitted
+// when empty). spec.repo is omitted when chart.repo is empty (spec.chart is then a URL).
+nlohmann::json helmchart_manifest_text(const ChartRef& chart, const std::string& values_yaml,
+                                       const nlohmann::json& set);
 
 // v1 Secret `chart.values_secret` (namespace kube-system, type Opaque) holding
 // stringData["values.yaml"] = YAML of `secret_values`. Only ever sent to the API server.
 nlohmann::json values_secret_manifest(const ChartRef& chart, const nlohmann::json& secret_values);
+// The same with the values document given as text (kept byte for byte).
+nlohmann::json values_secret_manifest_text(const ChartRef& chart, const std::string& values_yaml);
 
 }  // namespace binder::firstboot::render

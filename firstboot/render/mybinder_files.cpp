@@ -21,7 +21,7 @@ json ingress_with_tls(const std::string& host, const std::string& secret) {
 json mybinder_config(const Member& member, const Sizing& size) {
   const std::string x = member.fqdn();
   json c;
-  c["projectName"] = member.name;
+  c["projectName"] = member.cluster();
 
   json& h = c["harbor"];
   h["enabled"] = true;
@@ -65,7 +65,7 @@ json mybinder_config(const Member& member, const Sizing& size) {
   std::string scrape;
   for (const char* part : {"exporter", "registry", "jobservice"}) {
     scrape += std::string("- job_name: 'harbor-") + part + "'\n  static_configs:\n    - targets:\n        - " +
-              member.name + "-harbor-" + part + ":8001\n";
+              member.cluster() + "-harbor-" + part + ":8001\n";
   }
   c["prometheus"]["extraScrapeConfigs"] = scrape;
   c["static"]["ingress"] = {{"hosts", json::array({"static." + x})}, {"tls", {{"secretName", "kubelego-tls-static"}}}};
@@ -100,12 +100,16 @@ json mybinder_secrets(const Member& member, const SecretsView& secrets) {
       {"registry", host},
       {"username", robot_full_name(member, puller_robot_name(member))},
       {"password", secrets.get(secret::puller_robot_secret)}};
-  s["eventsArchiver"]["serviceAccountKey"] = secrets.get(secret::events_archiver_key);
+  // The events archiver's GCP service-account key is made by central (member_overrides.hpp);
+  // the file carries it only once known, never a placeholder central would deploy.
+  if (secrets.has(secret::events_archiver_key)) {
+    s["eventsArchiver"]["serviceAccountKey"] = secrets.get(secret::events_archiver_key);
+  }
   return s;
 }
 
-std::string mybinder_config_path(const Member& member) { return "config/" + member.name + ".yaml"; }
-std::string mybinder_secrets_path(const Member& member) { return "secrets/config/" + member.name + ".yaml"; }
+std::string mybinder_config_path(const Member& member) { return "config/" + member.cluster() + ".yaml"; }
+std::string mybinder_secrets_path(const Member& member) { return "secrets/config/" + member.cluster() + ".yaml"; }
 
 std::string mybinder_file_text(const Member& member, const json& doc, bool secrets) {
   std::string header = "# mybinder.org-deploy " +

@@ -22,12 +22,15 @@ struct Options {
   std::string public_ip;
   bool extra_disk = false;
   std::optional<std::string> k3s_kubeconfig;
+  std::optional<std::string> image_root;
   bool list = false;
 };
 
 constexpr const char* k_usage =
     "usage: binder-firstboot render ARTIFACT --metadata FILE [--ram-gib N] [--cpus N] [--public-ip IP]\n"
-    "                               [--extra-disk] [--k3s-kubeconfig FILE]\n"
+    "                               [--extra-disk] [--k3s-kubeconfig FILE] [--image-root DIR]\n"
+    "       --image-root DIR: the federation charts from DIR/etc/binder-image/charts.json (\"/\" on the\n"
+    "       VM; sha256 checked); without it the versions the image pins\n"
     "       binder-firstboot render --list\n";
 
 common::Result<Options> parse(const std::vector<std::string>& args) {
@@ -53,6 +56,8 @@ common::Result<Options> parse(const std::vector<std::string>& args) {
         o.extra_disk = true;
       } else if (a == "--k3s-kubeconfig") {
         TRY_ASSIGN(o.k3s_kubeconfig, value("--k3s-kubeconfig"));
+      } else if (a == "--image-root") {
+        TRY_ASSIGN(o.image_root, value("--image-root"));
       } else if (a == "--list") {
         o.list = true;
       } else if (a == "-h" || a == "--help") {
@@ -111,6 +116,14 @@ int render_main(const std::vector<std::string>& args) {
       return 1;
     }
     extras.k3s_kubeconfig = *text;
+  }
+  if (opts->image_root) {
+    auto charts = load_image_charts(*opts->image_root);
+    if (!charts) {
+      fmt::print(stderr, "binder-firstboot render: {}\n", charts.error().to_string());
+      return common::exit_code_for(charts.error());
+    }
+    extras.charts = std::move(*charts);
   }
   // An empty view on purpose: review output never shows a secret.
   auto out = render_artifact(opts->artifact, loaded->member, facts, SecretsView{}, extras);

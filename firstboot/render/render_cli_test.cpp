@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include "common/fs.hpp"
+#include "firstboot/render/image_charts_fixture.hpp"
 #include "firstboot/render/render_cli.hpp"
 
 using binder::firstboot::render::render_main;
@@ -75,5 +77,30 @@ TEST_CASE("render verb: prints an artifact with placeholders instead of the meta
   CHECK(out.find("198.51.100.3") != std::string::npos);
   CHECK(run({"helmchart-harbour", "--metadata", md}, out) == 2);
   CHECK(run({"sizing", "--metadata", "/nonexistent/member.yaml"}, out) != 0);
+  std::remove(md.c_str());
+}
+
+TEST_CASE("render verb: a federation member shows exactly two HelmCharts, from the image with --image-root",
+          "[render][cli][release]") {
+  auto md = metadata_file();
+  std::string out;
+  auto count = [](const std::string& text, const std::string& what) {
+    size_t n = 0;
+    for (size_t at = 0; (at = text.find(what, at)) != std::string::npos; at += what.size()) ++n;
+    return n;
+  };
+  REQUIRE(run({"all", "--metadata", md}, out) == 0);
+  CHECK(count(out, "\nkind: HelmChart\n") == 2);
+  CHECK(out.find("/static/charts/mybinder-") != std::string::npos);
+
+  auto root = *binder::common::fs::TempDir::create("render-cli-image");
+  auto manifest = binder::firstboot::render::fixtures::write_image_charts(root.path());
+  REQUIRE(run({"helmchart-mybinder", "--metadata", md, "--image-root", root.path().string()}, out) == 0);
+  CHECK(out.find(binder::firstboot::render::fixtures::k_fixture_mybinder_version) != std::string::npos);
+  // A corrupt archive: an error naming the manifest key, nothing printed.
+  REQUIRE(binder::common::fs::write_file_atomic(
+      root.path() / std::filesystem::path(manifest["mybinder"]["file"].get<std::string>()).relative_path(), "x", 0644));
+  CHECK(run({"all", "--metadata", md, "--image-root", root.path().string()}, out) != 0);
+  CHECK(out.empty());
   std::remove(md.c_str());
 }

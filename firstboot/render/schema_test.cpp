@@ -11,7 +11,9 @@
 
 #include "firstboot/render/charts.hpp"
 #include "firstboot/render/helmchart.hpp"
+#include "firstboot/render/member_overrides.hpp"
 #include "firstboot/render/mybinder_files.hpp"
+#include "firstboot/render/mybinder_release.hpp"
 #include "firstboot/render/render_fixtures.hpp"
 #include "firstboot/render/yaml.hpp"
 #include "support/test_ca.hpp"
@@ -137,4 +139,59 @@ TEST_CASE("schema: the mybinder member files fit mybinder's chart and its sub-ch
                           "persistence.imageChartStorage.s3"},
                  "mybinder harbor");
   }
+}
+
+namespace {
+
+// mybinder/values.yaml from the pinned mybinder.org-deploy archive in reference/mirror, as data.
+json mirror_mybinder_values() {
+  const std::string commit = "95860dbcba2031b930020dbd856e76cd37ba34c8";
+  const std::string archive = std::string(BINDER_SHARED_DIR) + "/reference/mirror/mybinder.org-deploy-" + commit + ".tar.gz";
+  std::string out, err;
+  int rc = binder::test::run_capture({"tar", "-xzOf", archive, "mybinder.org-deploy-" + commit + "/mybinder/values.yaml"},
+                                     &out, &err);
+  INFO(err);
+  REQUIRE(rc == 0);
+  auto doc = from_yaml(out, "mybinder/values.yaml");
+  REQUIRE(doc);
+  return *doc;
+}
+
+}  // namespace
+
+TEST_CASE("schema: the deployed mybinder release's binderhub part fits the binderhub and z2jh schemas",
+          "[render][schema][release]") {
+  json chart_defaults = mirror_mybinder_values();
+  REQUIRE(chart_defaults.contains("binderhub"));
+  for (const auto& c : k_cases) {
+    if (c.mode != Mode::federation) continue;
+    auto m = example_member();
+    m.cluster_name = "example-ovh";
+    auto release = mybinder_release(m, size_machine(machine(c.ram, c.cpus, c.disk), m), SecretsView{},
+                                    pinned_image_charts());
+    json hc = mybinder_helmchart(release);
+    json deployed = deep_merge(deep_merge(*from_yaml(hc["spec"]["valuesContent"].get<std::string>(), "content"),
+                                          *from_yaml(release.secrets_text, "secrets")),
+                               member_overrides_values());
+    // Helm coalesces the meta-chart's defaults under the layered values; binderhub sees the result.
+    json binderhub = deep_merge(chart_defaults["binderhub"], deployed["binderhub"]);
+    const std::string bh = k_charts + "/binderhub/main-b9fad99/";
+    expect_valid(binderhub, {"values", "--schema", bh + "schema.yaml", "--defaults", bh + "values.yaml"},
+                 std::string("mybinder release binderhub ") + c.label);
+    const std::string jh = k_charts + "/jupyterhub/4.2.0/";
+    expect_valid(binderhub, {"values", "--schema", jh + "values.schema.yaml", "--defaults", bh + "values.yaml",
+                             "--subtree", "jupyterhub", "--subchart-defaults", jh + "values.yaml"},
+                 std::string("mybinder release jupyterhub ") + c.label);
+    expect_valid(hc, {"crd", "--crd", k_apis + "/k3s-helmchart-crd.yaml", "--kind", "HelmChart"},
+                 "HelmChart " + release.chart.name);
+    expect_valid(mybinder_values_secret(release),
+                 {"swagger", "--spec", k_apis + "/k8s-core-subset.json", "--definition", "io.k8s.api.core.v1.Secret"},
+                 "Secret " + release.chart.values_secret);
+  }
+  expect_valid(image_cert_manager_helmchart(pinned_image_charts()),
+               {"crd", "--crd", k_apis + "/k3s-helmchart-crd.yaml", "--kind", "HelmChart"}, "HelmChart cert-manager");
+  const std::string cm = k_charts + "/cert-manager/v1.20.2/";
+  expect_valid(pinned_image_charts().cert_manager_values,
+               {"values", "--schema", cm + "values.schema.json", "--defaults", cm + "values.yaml"},
+               "cert-manager (config/cert-manager.yaml)");
 }

@@ -32,6 +32,7 @@ inline constexpr std::string_view s3_secret_key = "s3-secret-key";
 inline constexpr std::string_view builder_robot_secret = "harbor-builder-robot-secret";
 inline constexpr std::string_view puller_robot_secret = "harbor-puller-robot-secret";
 inline constexpr std::string_view events_archiver_key = "events-archiver-service-account-key";
+inline constexpr std::string_view github_token = "github-token";  // metadata binderhub.github_token
 }  // namespace secret
 
 class SecretsView {

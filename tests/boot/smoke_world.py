@@ -218,9 +218,19 @@ class World:
                 problems.append(f"harbor: {n} robots named '*{want}' (want 1; have {robots})")
         objs = self.fakes["kube"].state().get("objects", {}) if "kube" in self.fakes else None
         charts = [] if objs is None else sorted(k.split("/")[-1] for k in objs if k.startswith("helm.cattle.io/helmcharts/"))
-        for want in ("harbor", "binderhub") if objs is not None else ():
-            if not any(want in c for c in charts):
-                problems.append(f"kube: no HelmChart for {want} (have {charts})")
+        # Federation mode: exactly cert-manager and the `mybinder` release, named after the
+        # cluster (= the member name here), targeting the namespace of the same name.
+        if objs is not None:
+            want = sorted(["cert-manager", self.name])
+            if charts != want:
+                problems.append(f"kube: HelmCharts {charts} (want exactly {want}: cert-manager and the "
+                                f"mybinder release)")
+            release = objs.get(f"helm.cattle.io/helmcharts/kube-system/{self.name}") or {}
+            spec = release.get("spec") or {}
+            if release and ("/static/charts/mybinder-" not in spec.get("chart", "")
+                            or spec.get("targetNamespace") != self.name):
+                problems.append(f"kube: HelmChart {self.name} is not the mybinder chart into namespace "
+                                f"'{self.name}' (chart {spec.get('chart')}, namespace {spec.get('targetNamespace')})")
         for kind, fake in self.fakes.items():
             v = fake.violations()
             if v:

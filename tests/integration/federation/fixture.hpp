@@ -17,6 +17,7 @@
 #include "firstboot/env.hpp"
 #include "firstboot/federation/steps.hpp"
 #include "firstboot/journal.hpp"
+#include "firstboot/render/image_charts_fixture.hpp"
 #include "firstboot/runner.hpp"
 #include "support/fake_s3.hpp"
 #include "support/fake_server.hpp"
@@ -102,7 +103,7 @@ struct Run {
       const fb::federation::FederationOptions& options)
       : journal(*fb::Journal::open(root / "var/lib/binder-firstboot/journal", clock)),
         env(root, std::move(member), facts(), runner, clock, journal),
-        steps(fb::federation::make_federation_steps(options)) {
+        steps(fb::federation::make_federation_steps(env.member.mode, options)) {
     (void)fakes;
   }
   static fb::MachineFacts facts() {
@@ -122,11 +123,13 @@ struct Run {
   fb::StepList steps;
 };
 
-// A temp root holding the fake cluster's kubeconfig where k3s writes it, and (optionally) the
+// A temp root holding the fake cluster's kubeconfig where k3s writes it, the image's packaged
+// charts (render/image_charts_fixture.hpp), and (optionally) the
 // Harbor admin password the fake expects, journaled as if the secrets step had generated it.
 inline common::fs::TempDir make_root(const Fakes& fakes) {
   auto dir = *common::fs::TempDir::create("fed-test");
   auto text = *common::fs::read_file(fakes.kube.write_kubeconfig());
+  fb::render::fixtures::write_image_charts(dir.path());
   REQUIRE(common::fs::write_file_atomic(dir.path() / "etc/rancher/k3s/k3s.yaml", text, 0600));
   fb::SystemClock clock;
   auto journal = fb::Journal::open(dir.path() / "var/lib/binder-firstboot/journal", clock);

@@ -162,6 +162,11 @@ TEST_CASE("handover: annotate, then delete, no helm job, releases stay; rerun ch
   CHECK(patch->find("+    \"example\",\n") != std::string::npos);
   CHECK(patch->find(test::k_fake_harbor_admin_password) == std::string::npos);
   CHECK(patch->find("s3/Secret+Key") == std::string::npos);
+  // The README states the member-side overrides and what the member ran without.
+  auto readme = common::fs::read_file(dir / "README.md");
+  REQUIRE(readme);
+  CHECK(readme->find("minesweeper.enabled=false") != std::string::npos);
+  CHECK(readme->find("(none recorded") == std::string::npos);
 
   auto status = fb::app::collect_status(root.path());
   REQUIRE(status);

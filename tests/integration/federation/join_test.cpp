@@ -3,11 +3,15 @@
 // members get no mybinder files.
 #include <sys/stat.h>
 
+#include <algorithm>
+
 #include "common/log.hpp"
+#include "firstboot/k3s/base64.hpp"
 #include "integration/federation/fixture.hpp"
 
 using namespace binder::federation_test;
 namespace fs = binder::common::fs;
+using nlohmann::json;
 
 namespace {
 
@@ -29,7 +33,7 @@ TEST_CASE("federation: the whole join converges, then a second run changes nothi
     auto r = run.run();
     INFO((r ? std::string("ok") : r.error().to_string()));
     REQUIRE(r);
-    CHECK(r->total == 9);
+    CHECK(r->total == 7);
   }
   auto cf = fakes.cloudflare.state()["zones"][0]["records"];
   CHECK(cf.size() == 2);
@@ -37,6 +41,23 @@ TEST_CASE("federation: the whole join converges, then a second run changes nothi
   CHECK(harbor["projects"].size() == 1);
   CHECK(harbor["robots"].size() == 2);
   CHECK(harbor["retentions"].size() == 1);
+  // The GC schedule real members have.
+  REQUIRE(harbor["gc_schedule"].is_object());
+  CHECK(harbor["gc_schedule"]["schedule"]["cron"] == "0 0 7 * * 0");
+  CHECK(json::parse(harbor["gc_schedule"]["job_parameters"].get<std::string>())["delete_untagged"] == true);
+  // Exactly two HelmCharts: cert-manager and the mybinder release; the CRDs went first.
+  auto objects = fakes.kube.state()["objects"];
+  std::vector<std::string> charts;
+  for (const auto& [key, obj] : objects.items()) {
+    if (key.starts_with("helm.cattle.io/helmcharts/")) charts.push_back(key);
+  }
+  CHECK(charts == std::vector<std::string>{"helm.cattle.io/helmcharts/kube-system/cert-manager",
+                                           "helm.cattle.io/helmcharts/kube-system/example"});
+  CHECK(objects.contains("apiextensions.k8s.io/customresourcedefinitions//clusterissuers.cert-manager.io"));
+  CHECK(objects.contains("apps/deployments/example/example-harbor-core"));
+  auto release = objects["helm.cattle.io/helmcharts/kube-system/example"]["spec"];
+  CHECK(release["targetNamespace"] == "example");
+  CHECK(release["set"]["minesweeper.enabled"] == "false");
   fakes.check_no_violations();
 
   // Robot secrets in Harbor are the journaled ones.
@@ -67,6 +88,10 @@ TEST_CASE("federation: the whole join converges, then a second run changes nothi
   auto secrets = *fs::read_file(dir / "secrets/config/example.yaml");
   CHECK_THAT(secrets, Catch::Contains(*builder_secret));
   CHECK_THAT(secrets, Catch::Contains(*journal.get("secrets.grafana-admin-password")));
+  // The exported files are byte for byte what the release deployed.
+  auto values_secret = objects["/secrets/kube-system/example-mybinder-values"];
+  CHECK(fb::base64_decode(values_secret["data"]["values.yaml"].get<std::string>()) == secrets);
+  CHECK(release["valuesContent"] == *fs::read_file(dir / "config/example.yaml"));
   auto summary = *fs::read_file(dir / "summary.txt");
   CHECK_THAT(summary, Catch::Contains("https://example.mybinder.org"));
   CHECK(summary.find(*builder_secret) == std::string::npos);
@@ -77,7 +102,7 @@ TEST_CASE("federation: the whole join converges, then a second run changes nothi
     Run again(root.path(), fakes, test_member(), options);
     auto r = again.run();
     REQUIRE(r);
-    CHECK(r->skipped == 9);
+    CHECK(r->skipped == 7);
   }
   CHECK(fakes.writes() == writes);
 }
@@ -111,4 +136,39 @@ TEST_CASE("federation: a standalone member gets no mybinder files", "[federation
   CHECK(std::filesystem::exists(dir / "example-kubeconfig.yaml"));
   CHECK_FALSE(std::filesystem::exists(dir / "config/example.yaml"));
   CHECK_FALSE(std::filesystem::exists(dir / "secrets/config/example.yaml"));
+}
+
+TEST_CASE("federation: a cluster name apart from the DNS label names the release, robots and files; "
+          "a donor's GitHub token gets its own values Secret",
+          "[federation]") {
+  Fakes fakes;
+  auto root = make_root(fakes);
+  auto member = test_member();
+  member.cluster_name = "example-ovh";
+  member.binderhub.github_token = "ghp-donor-token-1";  // deployed as its own values Secret
+  Run run(root.path(), fakes, member, fakes.options());
+  auto r = run.run();
+  INFO((r ? std::string("ok") : r.error().to_string()));
+  REQUIRE(r);
+  auto objects = fakes.kube.state()["objects"];
+  CHECK(objects.contains("helm.cattle.io/helmcharts/kube-system/example-ovh"));
+  CHECK(objects["helm.cattle.io/helmcharts/kube-system/example-ovh"]["spec"]["targetNamespace"] == "example-ovh");
+  CHECK(objects.contains("apps/deployments/example-ovh/example-ovh-harbor-core"));
+  CHECK(objects.contains("/secrets/kube-system/example-ovh-member-values"));
+  CHECK(objects["helm.cattle.io/helmcharts/kube-system/example-ovh"]["spec"]["valuesSecrets"].size() == 2);
+  std::vector<std::string> robots;
+  auto harbor = fakes.harbor.state();
+  for (const auto& [id, robot] : harbor["robots"].items()) robots.push_back(robot["name"]);
+  std::sort(robots.begin(), robots.end());
+  CHECK(robots == std::vector<std::string>{"robot$mybinder-builds+example-ovh-builder",
+                                           "robot$mybinder-builds+example-ovh-user-puller"});
+  auto dir = root.path() / "var/lib/binder-firstboot/export";
+  for (const char* f : {"example-ovh-kubeconfig.yaml", "config/example-ovh.yaml", "secrets/config/example-ovh.yaml"}) {
+    INFO(f);
+    CHECK(std::filesystem::exists(dir / f));
+  }
+  // Hostnames keep the DNS label; the donor's token is not exported (central has its own).
+  CHECK_THAT(*fs::read_file(dir / "config/example-ovh.yaml"), Catch::Contains("hub.example.mybinder.org"));
+  CHECK(fs::read_file(dir / "secrets/config/example-ovh.yaml")->find("ghp-donor-token-1") == std::string::npos);
+  fakes.check_no_violations();
 }

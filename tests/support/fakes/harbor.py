@@ -9,10 +9,11 @@ Location, 409 on duplicates, HEAD ?project_name= for existence, `?name=` is a su
 quotas follow storage_limit; one retention policy per project (second POST 400), cron 6 fields
 with seconds 0; robots: name rule, exactly one permission for project robots, returned name
 robot$<project>+<name>, random secret returned once, PATCH sets (complexity rule) or refreshes
-it, 409 duplicates, GET /robots without q lists only system robots; errors in the
+it, 409 duplicates, the GC schedule (GET empty when none; POST/PUT validated like handler/gc.go), GET /robots without q lists only system robots; errors in the
 {"errors":[{code,message}]} envelope; pagination headers X-Total-Count and Link.
 """
 import base64
+import json
 import os
 import secrets as pysecrets
 import time
@@ -42,7 +43,7 @@ class Harbor(RobotsMixin, Fake):
 
     def initial_state(self):
         return {"next_id": 1, "projects": {}, "quotas": {}, "retentions": {}, "robots": {},
-                "registries": {}, "policies": {}}
+                "registries": {}, "policies": {}, "gc_schedule": None}
 
     def new_id(self):
         i = self.state["next_id"]
@@ -167,6 +168,8 @@ class Harbor(RobotsMixin, Fake):
             return self.robot_route(req, t, p, body)
         if t.startswith("/registries") or t.startswith("/replication/policies"):
             return self.simple_store(req, t, p, body)
+        if t == "/system/gc/schedule":
+            return self.gc_schedule_route(req, body)
         return self.error(404, "not implemented in the fake: %s %s" % (m, t))
 
     def page(self, req, items):
@@ -304,6 +307,47 @@ class Harbor(RobotsMixin, Fake):
         body["id"] = pol["id"]
         self.state["retentions"][p["id"]] = body
         return Response(200)
+
+    def gc_schedule_route(self, req, body):
+        """GET answers the GCHistory of the schedule, or 200 with an empty body when none exists.
+        POST and PUT share one path (handler/gc.go): Manual starts a run (201, Location
+        /system/gc/<run id>), None deletes the schedule, Hourly|Daily|Weekly|Custom replace it
+        (6-field cron, seconds 0; 201 with Location /system/gc/0). parameters: delete_untagged,
+        dry_run, delete_tag booleans, workers an integer 1..10."""
+        if req.method == "GET":
+            return Response(200, self.state["gc_schedule"]) if self.state["gc_schedule"] else Response(200)
+        sched = (body or {}).get("schedule") or {}
+        params = (body or {}).get("parameters") or {}
+        kind = sched.get("type")
+        err = None
+        for k in ("delete_untagged", "dry_run", "delete_tag"):
+            if k in params and not isinstance(params[k], bool):
+                err = "parameters.%s must be a boolean" % k
+        w = params.get("workers", 1)
+        if isinstance(w, bool) or not isinstance(w, int) or not 1 <= w <= 10:
+            err = "parameters.workers must be an integer from 1 to 10"
+        if kind in ("Hourly", "Daily", "Weekly", "Custom"):
+            fields = (sched.get("cron") or "").split()
+            if len(fields) != 6 or fields[0] != "0":
+                err = "invalid cron '%s': 6 fields with seconds 0" % sched.get("cron")
+        elif kind not in ("Manual", "None"):
+            err = "invalid schedule type %r" % kind
+        if err:
+            self.violation(req, err)
+            return self.error(400, err)
+        if kind == "Manual":
+            return Response(201, None, {"Location": "%s/system/gc/%d" % (BASE, self.new_id())})
+        if kind == "None":
+            self.state["gc_schedule"] = None
+            return Response(200)
+        old = self.state["gc_schedule"] or {}
+        self.state["gc_schedule"] = {
+            "id": old.get("id") or self.new_id(), "job_name": "GARBAGE_COLLECTION", "job_kind": "SCHEDULE",
+            "job_parameters": json.dumps(params, sort_keys=True),
+            "schedule": {"type": kind, "cron": sched.get("cron", "")},
+            "job_status": "Scheduled", "deleted": False,
+            "creation_time": old.get("creation_time") or now_iso(), "update_time": now_iso()}
+        return Response(201, None, {"Location": "%s/system/gc/0" % BASE})
 
     def simple_store(self, req, t, p, body):
         store = self.state["registries" if t.startswith("/registries") else "policies"]

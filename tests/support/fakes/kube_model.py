@@ -18,6 +18,7 @@ RESOURCES = {
     ("helm.cattle.io", "v1", "helmcharts"): ("HelmChart", True, ["hc"]),
     ("helm.cattle.io", "v1", "helmchartconfigs"): ("HelmChartConfig", True, []),
     ("cert-manager.io", "v1", "clusterissuers"): ("ClusterIssuer", False, []),
+    ("apiextensions.k8s.io", "v1", "customresourcedefinitions"): ("CustomResourceDefinition", False, ["crd"]),
 }
 VERBS = ["create", "delete", "get", "list", "patch", "update"]
 DNS1123_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
@@ -157,9 +158,23 @@ def fullname(release, chart):
     return release if chart in release else "%s-%s" % (release, chart)
 
 
+def chart_name(chart):
+    """The chart's name from spec.chart: "harbor", or a packaged archive URL
+    https://%{KUBERNETES_API}%/static/charts/<name>-<version>.tgz (k3s static charts)."""
+    base = chart.rsplit("/", 1)[-1]
+    if base.endswith(".tgz"):
+        base = re.sub(r"-v?[0-9][^/]*\.tgz$", "", base)
+    return base
+
+
 def chart_deployments(chart, release):
     """Deployment names the real chart creates (the ones a waiter would watch)."""
-    chart = chart.rsplit("/", 1)[-1]
+    chart = chart_name(chart)
+    if chart == "mybinder":
+        # the meta-chart: binderhub (binder, hub, proxy), its Harbor and traefik sub-charts, and
+        # the monitoring it carries (names from the sub-charts' fullname helpers).
+        return (["binder", "hub", "proxy"] + chart_deployments("harbor", release) +
+                [release + "-traefik", release + "-grafana", release + "-prometheus-server", "static"])
     if chart == "harbor":
         base = fullname(release, "harbor")
         return [base + "-" + c for c in ("core", "portal", "registry", "jobservice")]
