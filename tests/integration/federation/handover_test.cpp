@@ -98,7 +98,7 @@ void check_released_not_uninstalled(const Fakes& fakes) {
   CHECK(has(objs, chart_key("traefik-crd")));
   // The releases' workloads stay.
   for (const auto* d : {"apps/deployments/cert-manager/cert-manager", "apps/deployments/cert-manager/cert-manager-webhook",
-                        "apps/deployments/example/example-mybinder"}) {
+                        "apps/deployments/example/binder", "apps/deployments/example/example-harbor-core"}) {
     INFO(d);
     CHECK(has(objs, d));
   }
