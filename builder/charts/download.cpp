@@ -12,23 +12,6 @@ using common::fail;
 namespace http = common::http;
 namespace stdfs = std::filesystem;
 
-std::string resolve_location(const std::string& base, const std::string& location) {
-  if (location.find("://") != std::string::npos) {
-    return location;
-  }
-  auto url = http::parse_url(base);
-  if (!url) {
-    return location;
-  }
-  std::string origin = fmt::format("{}://{}", url->scheme, http::host_header(*url));
-  if (location.starts_with("/")) {
-    return origin + location;
-  }
-  std::string dir = url->target.substr(0, url->target.find('?'));
-  dir.erase(dir.rfind('/') + 1);
-  return origin + dir + location;
-}
-
 }  // namespace
 
 Downloader::Downloader(base::CacheDir cache, http::Options options)
@@ -58,7 +41,7 @@ Result<http::Response> Downloader::get(const std::string& first_url,
       if (redirects >= m_http.max_redirects) {
         return fail(Errc::network, "GET {}: too many redirects", first_url);
       }
-      std::string next = resolve_location(url, *r->header("Location"));
+      std::string next = http::resolve_location(url, *r->header("Location"));
       // Credentials stay with the host that asked for them (blob stores sign their own URLs).
       auto a = http::parse_url(url);
       auto b = http::parse_url(next);

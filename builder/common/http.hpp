@@ -35,6 +35,10 @@ struct Url {
 Result<Url> parse_url(const std::string& url);
 // The Host header value: "host", with ":port" unless the scheme's default, IPv6 in brackets.
 std::string host_header(const Url& url);
+
+// A redirect or relative link `location` resolved against the URL it came from (absolute,
+// scheme-relative "//host/x", absolute path, or relative to the base's folder).
+std::string resolve_location(const std::string& base, const std::string& location);
 // Ok for https, or http to 127.0.0.1/localhost/::1; an Errc::precondition error otherwise.
 Result<void> require_secure(const std::string& url);
 // RFC 3986 percent-encoding: unreserved characters (A-Z a-z 0-9 - . _ ~) are kept, everything

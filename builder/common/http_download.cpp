@@ -51,6 +51,8 @@ std::pair<std::int64_t, std::int64_t> parse_content_range(const std::string& v) 
   return {start, total};
 }
 
+}  // namespace
+
 std::string resolve_location(const std::string& base, const std::string& location) {
   if (location.find("://") != std::string::npos) {
     return location;
@@ -70,8 +72,6 @@ std::string resolve_location(const std::string& base, const std::string& locatio
   dir.erase(dir.rfind('/') + 1);
   return origin + dir + location;
 }
-
-}  // namespace
 
 Result<void> Client::download(const std::string& first_url, const std::filesystem::path& path,
                               const ProgressFn& progress) {
