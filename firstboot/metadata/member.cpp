@@ -47,6 +47,7 @@ nlohmann::json Member::to_json(Redact r) const {
   j["domain"] = domain;
   j["mode"] = to_string(mode);
   j["public_ip"] = public_ip ? *public_ip : std::string("auto");
+  j["public_ip_private_ok"] = public_ip_private_ok;
   if (dns) {
     j["dns"] = {{"provider", dns->provider}, {"zone", dns->zone},
                 {"api_token", maybe_redact(dns->api_token, r)}};

@@ -100,6 +100,9 @@ struct Member {
   std::string domain;                 // "mybinder.org"
   Mode mode = Mode::federation;
   std::optional<std::string> public_ip;  // nullopt = "auto" (discover)
+  // The explicit public_ip may be private/CGNAT/link-local (a lab or the smoke boot's QEMU
+  // network); only valid with an explicit public_ip. Default: such addresses are refused.
+  bool public_ip_private_ok = false;
   std::optional<DnsConfig> dns;          // required in federation mode
   TlsConfig tls;
   std::optional<RegistryConfig> registry;  // required in federation mode
