@@ -42,7 +42,7 @@ struct Agent {
   }
   std::string state() {
     std::string s;
-    for (const char* f : {"etc/hostname", "root/.ssh/authorized_keys", "etc/systemd/timesyncd.conf.d/binder.conf",
+    for (const char* f : {"etc/hostname", "root/.ssh/authorized_keys", "etc/systemd/timesyncd.conf.d/70-binder-member.conf",
                           "etc/sysctl.d/60-binder.conf", "etc/rancher/k3s/config.yaml",
                           "var/lib/rancher/k3s/agent/etc/kubelet.conf.d/99-binder.conf",
                           "var/lib/rancher/k3s/server/manifests/k3s-upgrade-plan.yaml",
@@ -141,7 +141,7 @@ TEST_CASE("agent: a changed metadata value re-applies only the affected steps", 
   }
   CHECK(begins["host:ntp"] == 2);
   CHECK(begins["host:hostname"] == 1);
-  CHECK(a.read("etc/systemd/timesyncd.conf.d/binder.conf").find("NTP=other.ntp") != std::string::npos);
+  CHECK(a.read("etc/systemd/timesyncd.conf.d/70-binder-member.conf").find("NTP=other.ntp") != std::string::npos);
 }
 
 TEST_CASE("agent: crash at every write, rerun converges to the same state", "[agent][crash]") {

@@ -185,6 +185,17 @@ TEST_CASE("metadata: errors name the file, line, key path and problem", "[metada
     CHECK(r->member.public_ip_private_ok);
     CHECK(r->member.to_json()["public_ip_private_ok"] == true);
   }
+  SECTION("ntp_mode: add or replace; replace needs servers") {
+    t.write("/etc/binder-image/member.d/10.yaml", "node: {ntp_mode: swap}\n");
+    CHECK(load_error(t).find("binder_member.node.ntp_mode: expected one of 'add', 'replace'") != std::string::npos);
+    t.write("/etc/binder-image/member.d/10.yaml", "node: {ntp_mode: replace, ntp: []}\n");
+    CHECK(load_error(t).find("binder_member.node.ntp_mode: replace needs a node.ntp list") != std::string::npos);
+    t.write("/etc/binder-image/member.d/10.yaml", "node: {ntp_mode: replace, ntp: [time.example.org]}\n");
+    auto r = load_member(opts(t), t.runner);
+    REQUIRE(r);
+    CHECK(r->member.node.ntp_mode == NtpMode::replace);
+    CHECK(r->member.to_json()["node"]["ntp_mode"] == "replace");
+  }
   SECTION("YAML syntax error has a location") {
     t.write("/etc/binder-image/member.d/10.yaml", "node: {ntp: [a\n");
     CHECK(load_error(t).find("member.d/10.yaml:") != std::string::npos);

@@ -162,7 +162,7 @@ bool is_ip(const std::string& s) {
 
 void read_node(Reader& r, const json& root, Member& m) {
   const json* n = r.object(root, "node", "node",
-                           {"role", "server_url", "token", "extra_disk", "ntp", "max_pods_per_gib",
+                           {"role", "server_url", "token", "extra_disk", "ntp", "ntp_mode", "max_pods_per_gib",
                             "registries"});
   if (!n) {
     return;
@@ -193,6 +193,14 @@ void read_node(Reader& r, const json& root, Member& m) {
     }
   }
   m.node.ntp = r.strings(*n, "ntp", "node.ntp");
+  if (auto mode = r.choice<NtpMode>(*n, "ntp_mode", "node.ntp_mode",
+                                    {{"add", NtpMode::add}, {"replace", NtpMode::replace}})) {
+    m.node.ntp_mode = *mode;
+    if (*mode == NtpMode::replace && m.node.ntp.empty()) {
+      r.error("node.ntp_mode", "replace needs a node.ntp list (it would leave the machine without "
+                               "NTP servers)");
+    }
+  }
   if (n->contains("max_pods_per_gib") && !n->at("max_pods_per_gib").is_null()) {
     const json& f = n->at("max_pods_per_gib");
     if (!f.is_number() || f.get<double>() <= 0 || f.get<double>() > 50) {
