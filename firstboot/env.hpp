@@ -28,6 +28,8 @@ struct MachineFacts {
   int cpus = 0;
   std::string public_ip;         // "203.0.113.7"
   std::string public_ip_source;  // "metadata", "cloud-init instance data", "default route"
+  // False when public_ip is not on any NIC (NAT, floating IP): k3s gets node-external-ip.
+  bool public_ip_on_nic = true;
   // Device of the extra disk once chosen ("/dev/vdb"); empty when there is none. The disk is
   // mounted at /mnt/disk and dind keeps its state in /mnt/disk/dind.
   std::string extra_disk;

@@ -1,7 +1,12 @@
 // Machine facts discovery: RAM and CPUs (from <root>/proc when present, else the running
 // kernel), and the public IP with its source, in order: the metadata's public_ip, cloud-init
-// instance data (ds.meta_data public-ipv4 / public_ipv4, v1.public_ipv4), else the default
-// route's source address (`ip -j route get 1.1.1.1` -> prefsrc: a route lookup, no traffic).
+// instance data (EC2 / OpenStack public-ipv4, GCE access config externalIp, Azure IMDS
+// publicIpAddress: see facts.cpp), else the default route's source address
+// (`ip -j route get 1.1.1.1` -> prefsrc: a route lookup, no traffic).
+// The address must be publishable (address_class.hpp): a private, CGNAT, link-local or loopback
+// address is refused with Errc::invalid_config (exit 2) naming where it came from, unless the
+// metadata sets public_ip explicitly with public_ip_private_ok: true. A public IP that is not on
+// any NIC (`ip -j addr show`) means NAT: k3s then gets node-external-ip.
 // Non-logging.
 #pragma once
 
@@ -16,6 +21,7 @@ namespace binder::firstboot {
 struct PublicIp {
   std::string address;
   std::string source;  // "metadata", "cloud-init instance data", "default route"
+  bool on_nic = true;  // false: not an address of this machine's NICs (NAT, floating IP)
 };
 
 Result<PublicIp> discover_public_ip(const std::filesystem::path& root, const Member& member,

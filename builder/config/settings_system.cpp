@@ -120,8 +120,12 @@ void add_system_settings(std::vector<SettingSpec>& out) {
        r(text_of(p.cloud_init.datasources), p.cloud_init.datasources.loc);
      }},
     {"ntp", ValueKind::string_list, "[]",
-     "NTP servers for systemd-timesyncd (`/etc/systemd/timesyncd.conf.d/60-binder.conf`). "
-     "Empty keeps the image's default. A member's `node.ntp` adds to them at first boot.",
+     "NTP servers for systemd-timesyncd, baked into `/etc/systemd/timesyncd.conf.d/60-binder.conf` "
+     "(the provider's time servers). Empty keeps the distribution's default. First boot never "
+     "changes that file: a member's `node.ntp` goes into its own drop-in, "
+     "`/etc/systemd/timesyncd.conf.d/70-binder-member.conf`, and adds to these servers "
+     "(`node.ntp_mode: add`, the default) or replaces them (`node.ntp_mode: replace`, written as an "
+     "empty `NTP=` that resets the list before the member's servers).",
      LayerKind::system, {}, false, false, parse_ntp,
      [](const Profile& p, RenderCtx& r) { r(text_of(p.ntp), p.ntp.loc); }},
   });

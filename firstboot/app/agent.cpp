@@ -104,11 +104,19 @@ int run_agent(const AgentOptions& o, CommandRunner& runner, Clock& clock) {
   log::set_prefix("step 'facts': ");
   auto facts = discover_facts(o.root, *member, runner);
   if (!facts) {
+    // Journaled so `status` shows it (a refused private address names its source).
+    auto r = journal->append("facts", "", JournalEvent::failed, facts.error().to_string());
+    (void)r;
     return fail_with(facts.error());
   }
   log::info("machine: {:.1f} GiB RAM, {} CPUs, public IP {} (from {})", facts->ram_gib(),
             facts->cpus, facts->public_ip, facts->public_ip_source);
   std::string ip_line = fmt::format("{} (from {})", facts->public_ip, facts->public_ip_source);
+  if (auto last = journal->last_state("facts"); last && last->event == JournalEvent::failed) {
+    if (auto r = journal->append("facts", "", JournalEvent::done, "resolved"); !r) {  // clears `status`'s last error
+      return fail_with(r.error());
+    }
+  }
   if (journal->get("machine.public_ip") != ip_line) {
     if (auto r = journal->put("facts", "machine.public_ip", ip_line); !r) {  // for `status`
       return fail_with(r.error());

@@ -42,7 +42,7 @@ struct Agent {
   }
   std::string state() {
     std::string s;
-    for (const char* f : {"etc/hostname", "root/.ssh/authorized_keys", "etc/systemd/timesyncd.conf.d/binder.conf",
+    for (const char* f : {"etc/hostname", "root/.ssh/authorized_keys", "etc/systemd/timesyncd.conf.d/70-binder-member.conf",
                           "etc/sysctl.d/60-binder.conf", "etc/rancher/k3s/config.yaml",
                           "var/lib/rancher/k3s/agent/etc/kubelet.conf.d/99-binder.conf",
                           "var/lib/rancher/k3s/server/manifests/k3s-upgrade-plan.yaml",
@@ -105,11 +105,27 @@ TEST_CASE("agent: no public IP yet is a temporary failure (exit 75)", "[agent]")
   };
   CHECK(a.run() == 75);
   a.runner.handler = [](const std::vector<std::string>& argv, const auto&) {
-    return argv[0] == "ip" ? testing::ok_output(R"([{"dst":"1.1.1.1","gateway":"10.0.2.2","dev":"eth0","prefsrc":"10.0.2.15"}])")
+    return argv[0] == "ip" ? testing::ok_output(R"([{"dst":"1.1.1.1","gateway":"198.51.100.1","dev":"eth0","prefsrc":"198.51.100.15"}])")
                            : testing::ok_output();
   };
   CHECK(a.run() == 0);
-  CHECK(a.read("etc/rancher/k3s/config.yaml").find("\"10.0.2.15\"") != std::string::npos);
+  CHECK(a.read("etc/rancher/k3s/config.yaml").find("\"198.51.100.15\"") != std::string::npos);
+  CHECK(a.read("etc/rancher/k3s/config.yaml").find("node-external-ip") == std::string::npos);
+  CHECK((*app::collect_status(a.dir.path()))["last_error"].is_null());  // the facts failure is resolved
+}
+
+TEST_CASE("agent: a private default-route address is never published (exit 2)", "[agent]") {
+  Agent a;
+  (void)fs::write_file_atomic(a.dir.path() / "etc/binder-image/member.d/10.yaml", "public_ip: auto\n");
+  a.runner.handler = [](const std::vector<std::string>& argv, const auto&) {
+    return argv[0] == "ip" ? testing::ok_output(R"([{"dst":"1.1.1.1","gateway":"10.0.2.2","dev":"eth0","prefsrc":"10.0.2.15"}])")
+                           : testing::ok_output();
+  };
+  CHECK(a.run() == 2);
+  CHECK(!std::filesystem::exists(a.dir.path() / "etc/rancher/k3s/config.yaml"));
+  auto status = app::collect_status(a.dir.path());
+  REQUIRE(status);
+  CHECK_THAT((*status)["last_error"].dump(), Catch::Contains("default route") && Catch::Contains("10.0.2.15"));
 }
 
 TEST_CASE("agent: a changed metadata value re-applies only the affected steps", "[agent]") {
@@ -125,7 +141,7 @@ TEST_CASE("agent: a changed metadata value re-applies only the affected steps", 
   }
   CHECK(begins["host:ntp"] == 2);
   CHECK(begins["host:hostname"] == 1);
-  CHECK(a.read("etc/systemd/timesyncd.conf.d/binder.conf").find("NTP=other.ntp") != std::string::npos);
+  CHECK(a.read("etc/systemd/timesyncd.conf.d/70-binder-member.conf").find("NTP=other.ntp") != std::string::npos);
 }
 
 TEST_CASE("agent: crash at every write, rerun converges to the same state", "[agent][crash]") {

@@ -73,17 +73,43 @@ TEST_CASE("host: ssh keys for a configured user go to their home", "[host]") {
   CHECK(apply(*s, *t.env) == Outcome::unchanged);
 }
 
-TEST_CASE("host: ntp drop-in applied twice, removed when the list is empty", "[host]") {
+TEST_CASE("host: ntp drop-in applied twice, removed when the list is empty; the image's servers survive", "[host]") {
   TestRoot t(member());
+  const std::string baked = "# Written by binder-image.\n[Time]\nNTP=ntp.ovh.net\n";
+  t.write(host::k_image_ntp_dropin, baked);
   auto s = host::make_ntp_step();
   CHECK(apply(*s, *t.env) == Outcome::changed);
-  CHECK(t.read("/etc/systemd/timesyncd.conf.d/binder.conf").find("NTP=ntp1.example.org ntp2.example.org\n") !=
-        std::string::npos);
+  std::string mine = t.read(host::k_member_ntp_dropin);
+  CHECK(mine.find("[Time]\nNTP=ntp1.example.org ntp2.example.org\n") != std::string::npos);
+  CHECK(mine.find("NTP=\n") == std::string::npos);  // add: no reset
   CHECK(apply(*s, *t.env) == Outcome::unchanged);
   t.env->member.node.ntp.clear();
   CHECK(apply(*s, *t.env) == Outcome::changed);
-  CHECK(!std::filesystem::exists(t.path("/etc/systemd/timesyncd.conf.d/binder.conf")));
+  CHECK(!std::filesystem::exists(t.path(host::k_member_ntp_dropin)));
   CHECK(apply(*s, *t.env) == Outcome::unchanged);
+  // Whatever the metadata says, the image's file stays as baked.
+  CHECK(t.read(host::k_image_ntp_dropin) == baked);
+  // timesyncd reads drop-ins in name order: the member's must come after the image's.
+  CHECK(std::filesystem::path(host::k_image_ntp_dropin).filename() <
+        std::filesystem::path(host::k_member_ntp_dropin).filename());
+}
+
+TEST_CASE("host: ntp_mode replace resets the list before the member's servers", "[host]") {
+  TestRoot t(member());
+  t.write(host::k_image_ntp_dropin, "[Time]\nNTP=ntp.ovh.net\n");
+  t.env->member.node.ntp_mode = NtpMode::replace;
+  auto s = host::make_ntp_step();
+  CHECK(s->describe(*t.env) == "use only NTP servers ntp1.example.org, ntp2.example.org");
+  CHECK(apply(*s, *t.env) == Outcome::changed);
+  CHECK(t.read(host::k_member_ntp_dropin).find("[Time]\nNTP=\nNTP=ntp1.example.org ntp2.example.org\n") !=
+        std::string::npos);
+  CHECK(t.read(host::k_image_ntp_dropin) == "[Time]\nNTP=ntp.ovh.net\n");
+  // Switching back to add rewrites the file without the reset.
+  std::string fp = s->fingerprint(*t.env);
+  t.env->member.node.ntp_mode = NtpMode::add;
+  CHECK(s->fingerprint(*t.env) != fp);
+  CHECK(apply(*s, *t.env) == Outcome::changed);
+  CHECK(t.read(host::k_member_ntp_dropin).find("NTP=\n") == std::string::npos);
 }
 
 TEST_CASE("host: sysctls merged into the image's file, applied twice", "[host]") {
@@ -184,7 +210,7 @@ TEST_CASE("host: crash at every write of a host run, then rerun converges", "[ho
   // Reference state from an uninterrupted run.
   auto final_state = [](TestRoot& t) {
     return t.read("/etc/hostname") + t.read("/root/.ssh/authorized_keys") +
-           t.read("/etc/systemd/timesyncd.conf.d/binder.conf") + t.read("/etc/sysctl.d/60-binder.conf") +
+           t.read(host::k_member_ntp_dropin) + t.read("/etc/sysctl.d/60-binder.conf") +
            t.read("/etc/fstab");
   };
   auto run = [](TestRoot& t, Journal*& jp) -> binder::common::Result<RunSummary> {

@@ -90,6 +90,12 @@ std::string render_k3s_config(const Env& env) {
     out += fmt::format("  - {}\n", q(env.facts.public_ip));
   }
   out += fmt::format("  - {}\n", q(env.member.fqdn()));
+  if (!env.facts.public_ip.empty() && !env.facts.public_ip_on_nic) {
+    // NAT / floating IP: the public address is not on a NIC. Advertise it as the node's external
+    // IP (ServiceLB's LoadBalancer status, the node's ExternalIP) so traffic to the member's own
+    // names does not depend on hairpin NAT.
+    out += fmt::format("node-external-ip: {}\n", q(env.facts.public_ip));
+  }
   out += "# The member deploys its own ingress; ServiceLB and local-storage stay on.\n"
          "disable:\n  - traefik\n";
   return out;

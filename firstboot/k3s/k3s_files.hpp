@@ -39,7 +39,8 @@ std::string render_kubelet_conf(const KubeletSizing& s);
 std::string node_name(const Env& env);
 
 // config.yaml: server: node-name, write-kubeconfig-mode "0600", tls-san [public IP, fqdn],
-// disable [traefik] (servicelb and local-storage kept); agent: node-name, server, token.
+// disable [traefik] (servicelb and local-storage kept), and node-external-ip <public IP> when the
+// public IP is not on a NIC (facts.public_ip_on_nic false: NAT); agent: node-name, server, token.
 std::string render_k3s_config(const Env& env);
 
 // registries.yaml from node.registry_mirrors; empty string when there are none.

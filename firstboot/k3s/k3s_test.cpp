@@ -92,6 +92,15 @@ TEST_CASE("k3s: config.yaml for a server and an agent", "[k3s]") {
         "  - \"example.mybinder.org\"\n"
         "# The member deploys its own ingress; ServiceLB and local-storage stay on.\n"
         "disable:\n  - traefik\n");
+  SECTION("behind NAT the public IP is also the node's external IP") {
+    t.env->facts.public_ip_on_nic = false;
+    CHECK(k3s::render_k3s_config(*t.env) ==
+          "# Written by binder-firstboot for member 'example'. k3s reads it at start.\n"
+          "node-name: \"example\"\nwrite-kubeconfig-mode: \"0600\"\ntls-san:\n  - \"203.0.113.7\"\n"
+          "  - \"example.mybinder.org\"\nnode-external-ip: \"203.0.113.7\"\n"
+          "# The member deploys its own ingress; ServiceLB and local-storage stay on.\n"
+          "disable:\n  - traefik\n");
+  }
   t.env->member.node.role = NodeRole::agent;
   t.env->member.node.server_url = "https://10.0.0.1:6443";
   t.env->member.node.token = "K10abc::server:xyz";

@@ -167,6 +167,35 @@ TEST_CASE("metadata: errors name the file, line, key path and problem", "[metada
       CHECK(e.find(what) != std::string::npos);
     }
   }
+  SECTION("a private public_ip needs public_ip_private_ok, which needs an explicit address") {
+    t.write("/etc/binder-image/member.d/10.yaml", "public_ip: 192.168.1.5\n");
+    CHECK(load_error(t).find("member.d/10.yaml:1:1: error: binder_member.public_ip: 192.168.1.5 is "
+                             "private (RFC 1918) (192.168.0.0/16)") != std::string::npos);
+    t.write("/etc/binder-image/member.d/10.yaml", "public_ip: fd00::5\n");
+    CHECK(load_error(t).find("binder_member.public_ip: fd00::5 is unique local (RFC 4193)") != std::string::npos);
+    t.write("/etc/binder-image/member.d/10.yaml", "public_ip: auto\npublic_ip_private_ok: true\n");
+    CHECK(load_error(t).find("binder_member.public_ip_private_ok: true needs an explicit public_ip") !=
+          std::string::npos);
+    t.write("/etc/binder-image/member.d/10.yaml", "public_ip: 10.0.2.15\npublic_ip_private_ok: yes please\n");
+    CHECK(load_error(t).find("binder_member.public_ip_private_ok: expected true or false") != std::string::npos);
+    t.write("/etc/binder-image/member.d/10.yaml", "public_ip: 10.0.2.15\npublic_ip_private_ok: true\n");
+    auto r = load_member(opts(t), t.runner);
+    REQUIRE(r);
+    CHECK(r->member.public_ip == "10.0.2.15");
+    CHECK(r->member.public_ip_private_ok);
+    CHECK(r->member.to_json()["public_ip_private_ok"] == true);
+  }
+  SECTION("ntp_mode: add or replace; replace needs servers") {
+    t.write("/etc/binder-image/member.d/10.yaml", "node: {ntp_mode: swap}\n");
+    CHECK(load_error(t).find("binder_member.node.ntp_mode: expected one of 'add', 'replace'") != std::string::npos);
+    t.write("/etc/binder-image/member.d/10.yaml", "node: {ntp_mode: replace, ntp: []}\n");
+    CHECK(load_error(t).find("binder_member.node.ntp_mode: replace needs a node.ntp list") != std::string::npos);
+    t.write("/etc/binder-image/member.d/10.yaml", "node: {ntp_mode: replace, ntp: [time.example.org]}\n");
+    auto r = load_member(opts(t), t.runner);
+    REQUIRE(r);
+    CHECK(r->member.node.ntp_mode == NtpMode::replace);
+    CHECK(r->member.to_json()["node"]["ntp_mode"] == "replace");
+  }
   SECTION("YAML syntax error has a location") {
     t.write("/etc/binder-image/member.d/10.yaml", "node: {ntp: [a\n");
     CHECK(load_error(t).find("member.d/10.yaml:") != std::string::npos);

@@ -12,6 +12,7 @@ std::string maybe_redact(const std::string& v, Redact r) {
 
 const char* to_string(Mode m) { return m == Mode::federation ? "federation" : "standalone"; }
 const char* to_string(NodeRole r) { return r == NodeRole::server ? "server" : "agent"; }
+const char* to_string(NtpMode m) { return m == NtpMode::add ? "add" : "replace"; }
 
 std::string Member::registry_host() const {
   if (registry && !registry->host.empty()) {
@@ -47,6 +48,7 @@ nlohmann::json Member::to_json(Redact r) const {
   j["domain"] = domain;
   j["mode"] = to_string(mode);
   j["public_ip"] = public_ip ? *public_ip : std::string("auto");
+  j["public_ip_private_ok"] = public_ip_private_ok;
   if (dns) {
     j["dns"] = {{"provider", dns->provider}, {"zone", dns->zone},
                 {"api_token", maybe_redact(dns->api_token, r)}};
@@ -77,6 +79,7 @@ nlohmann::json Member::to_json(Redact r) const {
                {"token", maybe_redact(node.token, r)},
                {"extra_disk", disk},
                {"ntp", node.ntp},
+               {"ntp_mode", to_string(node.ntp_mode)},
                {"max_pods_per_gib", node.max_pods_per_gib},
                {"registries", {{"mirrors", mirrors}}}};
   j["operators"] = {{"ssh_authorized_keys", operators.ssh_authorized_keys},

@@ -22,6 +22,8 @@ namespace binder::firstboot {
 enum class Mode { federation, standalone };
 enum class NodeRole { server, agent };
 enum class Redact { no, yes };
+// node.ntp_mode: the member's NTP servers add to the image's (the profile's `ntp`) or replace them.
+enum class NtpMode { add, replace };
 
 struct DnsConfig {
   std::string provider = "cloudflare";  // the only provider so far
@@ -68,7 +70,10 @@ struct NodeConfig {
   std::string server_url;                  // agent only: "https://10.0.0.1:6443"
   std::string token;                       // agent only; secret
   ExtraDiskSpec extra_disk;
-  std::vector<std::string> ntp;            // empty: keep the distribution's NTP servers
+  // NTP servers in /etc/systemd/timesyncd.conf.d/70-binder-member.conf. Empty: only the image's
+  // (60-binder.conf from the profile's `ntp`, else the distribution's).
+  std::vector<std::string> ntp;
+  NtpMode ntp_mode = NtpMode::add;         // replace: the image's servers are dropped
   double max_pods_per_gib = 1.75;          // kubelet maxPods = floor(factor x RAM GiB)
   // registries.yaml mirrors: registry name ("docker.io", "*") -> endpoint URLs.
   // YAML: node.registries.mirrors.<name>.endpoint: [..]
@@ -100,6 +105,9 @@ struct Member {
   std::string domain;                 // "mybinder.org"
   Mode mode = Mode::federation;
   std::optional<std::string> public_ip;  // nullopt = "auto" (discover)
+  // The explicit public_ip may be private/CGNAT/link-local (a lab or the smoke boot's QEMU
+  // network); only valid with an explicit public_ip. Default: such addresses are refused.
+  bool public_ip_private_ok = false;
   std::optional<DnsConfig> dns;          // required in federation mode
   TlsConfig tls;
   std::optional<RegistryConfig> registry;  // required in federation mode
@@ -127,5 +135,6 @@ struct Member {
 
 const char* to_string(Mode m);
 const char* to_string(NodeRole r);
+const char* to_string(NtpMode m);
 
 }  // namespace binder::firstboot

@@ -3,6 +3,8 @@
 // values, recording a Diagnostic for every problem instead of stopping at the first.
 #include "firstboot/metadata/validate.hpp"
 
+#include "firstboot/address_class.hpp"
+
 #include <arpa/inet.h>
 
 #include <regex>
@@ -160,7 +162,7 @@ bool is_ip(const std::string& s) {
 
 void read_node(Reader& r, const json& root, Member& m) {
   const json* n = r.object(root, "node", "node",
-                           {"role", "server_url", "token", "extra_disk", "ntp", "max_pods_per_gib",
+                           {"role", "server_url", "token", "extra_disk", "ntp", "ntp_mode", "max_pods_per_gib",
                             "registries"});
   if (!n) {
     return;
@@ -191,6 +193,14 @@ void read_node(Reader& r, const json& root, Member& m) {
     }
   }
   m.node.ntp = r.strings(*n, "ntp", "node.ntp");
+  if (auto mode = r.choice<NtpMode>(*n, "ntp_mode", "node.ntp_mode",
+                                    {{"add", NtpMode::add}, {"replace", NtpMode::replace}})) {
+    m.node.ntp_mode = *mode;
+    if (*mode == NtpMode::replace && m.node.ntp.empty()) {
+      r.error("node.ntp_mode", "replace needs a node.ntp list (it would leave the machine without "
+                               "NTP servers)");
+    }
+  }
   if (n->contains("max_pods_per_gib") && !n->at("max_pods_per_gib").is_null()) {
     const json& f = n->at("max_pods_per_gib");
     if (!f.is_number() || f.get<double>() <= 0 || f.get<double>() > 50) {
@@ -280,7 +290,7 @@ Member member_from_doc(const SourceDoc& doc, std::vector<Diagnostic>& diags) {
     r.error("", fmt::format("expected a mapping, got {}", Reader::describe(root)));
     return m;
   }
-  r.check_keys(root, "", {"name", "cluster_name", "domain", "mode", "public_ip", "dns", "tls", "registry",
+  r.check_keys(root, "", {"name", "cluster_name", "domain", "mode", "public_ip", "public_ip_private_ok", "dns", "tls", "registry",
                           "binderhub", "node", "operators", "k3s", "endpoints"});
   m.name = r.required(root, "name", "name");
   if (!m.name.empty() && !is_dns_label(m.name)) {
@@ -309,6 +319,29 @@ Member member_from_doc(const SourceDoc& doc, std::vector<Diagnostic>& diags) {
       r.error("public_ip", fmt::format("expected 'auto' or an IP address, got '{}'", *ip));
     } else {
       m.public_ip = *ip;
+    }
+  }
+  if (root.contains("public_ip_private_ok") && !root.at("public_ip_private_ok").is_null()) {
+    const json& ok = root.at("public_ip_private_ok");
+    if (!ok.is_boolean()) {
+      r.error("public_ip_private_ok",
+              fmt::format("expected true or false, got {}", Reader::describe(ok)));
+    } else if (ok.get<bool>() && !m.public_ip) {
+      r.error("public_ip_private_ok",
+              "true needs an explicit public_ip (an address, not 'auto'): only an address the "
+              "metadata states may be private");
+    } else {
+      m.public_ip_private_ok = ok.get<bool>();
+    }
+  }
+  // A private address only when the metadata says it is intended (address_class.hpp).
+  if (m.public_ip && !m.public_ip_private_ok) {
+    if (auto c = classify_address(*m.public_ip); c && !c->publishable) {
+      r.error("public_ip",
+              fmt::format("{} is {} ({}) and would be published in DNS, the k3s tls-san and the "
+                          "kubeconfig; set the public address, or add public_ip_private_ok: true "
+                          "if this member is meant to be reached on that network",
+                          *m.public_ip, c->name, c->cidr));
     }
   }
   if (const json* dns = r.object(root, "dns", "dns", {"provider", "zone", "api_token"})) {

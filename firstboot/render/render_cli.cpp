@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "common/fs.hpp"
+#include "firstboot/address_class.hpp"
 #include "firstboot/metadata/load.hpp"
 #include "firstboot/render/artifacts.hpp"
 
@@ -102,6 +103,14 @@ int render_main(const std::vector<std::string>& args) {
   if (!loaded) {
     fmt::print(stderr, "binder-firstboot render: {}\n", loaded.error().to_string());
     return common::exit_code_for(loaded.error());
+  }
+  // --public-ip is a machine fact, as if detected: refused like the agent refuses a detected
+  // private/CGNAT/link-local/loopback address (public_ip_private_ok covers only the metadata's).
+  if (!opts->public_ip.empty()) {
+    if (auto ok = check_publishable(opts->public_ip, "--public-ip (a machine fact, as if detected)"); !ok) {
+      fmt::print(stderr, "binder-firstboot render: {}\n", ok.error().to_string());
+      return common::exit_code_for(ok.error());
+    }
   }
   MachineFacts facts;
   facts.ram_bytes = static_cast<std::uint64_t>(opts->ram_gib * 1024.0 * 1024.0 * 1024.0);

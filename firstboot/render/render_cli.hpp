@@ -2,7 +2,9 @@
 //  [--extra-disk] [--k3s-kubeconfig FILE]` and `binder-firstboot render --list`: prints one
 // generated artifact (artifacts.hpp) to stdout without touching the system. Secrets always print
 // as placeholders, including the S3 keys present in the metadata file. Machine facts default to
-// 4 GiB RAM, 2 CPUs, no extra disk; the public IP to the metadata's or "<public-ip>".
+// 4 GiB RAM, 2 CPUs, no extra disk; the public IP to the metadata's or "<public-ip>". A
+// --public-ip the agent would refuse (private, CGNAT, link-local, loopback: address_class.hpp)
+// exits 2 naming the flag.
 #pragma once
 
 #include <string>

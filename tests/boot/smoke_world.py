@@ -124,7 +124,10 @@ class World:
 
     def member(self):
         return {
-            "name": self.name, "domain": self.domain, "mode": "federation", "public_ip": "auto",
+            "name": self.name, "domain": self.domain, "mode": "federation",
+            # QEMU's user network is private: state the guest's address and that it is intended
+            # (public_ip: auto would refuse 10.0.2.15 from the default route).
+            "public_ip": "10.0.2.15", "public_ip_private_ok": True,
             "dns": {"provider": "cloudflare", "zone": self.domain,
                     "api_token": self.secrets["dns.api_token"]},
             "tls": {"email": "ops@example.test", "issuer": "letsencrypt-staging"},

@@ -82,7 +82,9 @@ Result<image::TarBuilder> system_tree(const config::Profile& profile, const Reso
     for (const auto& s : profile.ntp.value) {
       servers += (servers.empty() ? "" : " ") + s.value;
     }
-    tar.add_file("etc/systemd/timesyncd.conf.d/binder.conf",
+    // 60-: binder-firstboot's member drop-in (70-binder-member.conf) sorts after it, so
+    // node.ntp adds to these servers or, after an empty NTP=, replaces them.
+    tar.add_file("etc/systemd/timesyncd.conf.d/60-binder.conf",
                  fmt::format("# Written by binder-image.\n[Time]\nNTP={}\n", servers), 0644);
   }
   return tar;

@@ -59,7 +59,7 @@ TEST_CASE("builder: the image holds every configured item and nothing it must no
   CHECK(sysctl.find("fs.inotify.max_user_watches = 524288") != std::string::npos);
   CHECK(read(g, "/etc/cloud/cloud.cfg.d/90-binder-datasources.cfg").find("[ NoCloud, None ]") !=
         std::string::npos);
-  CHECK(read(g, "/etc/systemd/timesyncd.conf.d/binder.conf").find("NTP=ntp.example.test") !=
+  CHECK(read(g, "/etc/systemd/timesyncd.conf.d/60-binder.conf").find("NTP=ntp.example.test") !=
         std::string::npos);
 
   // Charts layer (the charts contract): packaged charts, CRDs, mybinder files, charts.json.

@@ -102,3 +102,37 @@ TEST_CASE("cli: invalid metadata exits 2 with file, line and key path", "[cli][i
         std::string::npos);
   CHECK(!std::filesystem::exists(root.path() / "etc/hostname"));
 }
+
+TEST_CASE("cli: render refuses a private --public-ip as the agent would (exit 2)", "[cli][integration]") {
+  auto root = *fs::TempDir::create("cli-root");
+  auto meta = root.path() / "member.yaml";
+  std::string member = k_member;
+  member.replace(member.find("public_ip: 203.0.113.7"), 22, "public_ip: auto");
+  REQUIRE(fs::write_file_atomic(meta, member));
+  std::string out, err;
+  for (const char* ip : {"10.0.2.15", "100.64.1.1", "169.254.1.1", "127.0.0.1", "fe80::1"}) {
+    INFO(ip);
+    CHECK(run({"render", "dns-records", "--metadata", meta.string(), "--public-ip", ip}, &out, &err) == 2);
+    CHECK(out.empty());
+    CHECK(err.find(std::string("public IP ") + ip + " from --public-ip (a machine fact, as if detected) is") !=
+          std::string::npos);
+  }
+  REQUIRE(run({"render", "dns-records", "--metadata", meta.string(), "--public-ip", "198.51.100.3"}, &out, &err) == 0);
+  CHECK(out.find("\"198.51.100.3\"") != std::string::npos);
+}
+
+TEST_CASE("cli: metadata with a private public_ip exits 2 unless public_ip_private_ok", "[cli][integration]") {
+  auto root = *fs::TempDir::create("cli-root");
+  auto meta = root.path() / "member.yaml";
+  std::string member = k_member;
+  member.replace(member.find("public_ip: 203.0.113.7"), 22, "public_ip: 10.0.2.15");
+  REQUIRE(fs::write_file_atomic(meta, member));
+  std::string out, err;
+  CHECK(run({"render", "dns-records", "--metadata", meta.string()}, &out, &err) == 2);
+  CHECK(err.find("member.yaml:5:3: error: binder_member.public_ip: 10.0.2.15 is private (RFC 1918)") !=
+        std::string::npos);
+  member.replace(member.find("public_ip: 10.0.2.15"), 20, "public_ip: 10.0.2.15\n  public_ip_private_ok: true");
+  REQUIRE(fs::write_file_atomic(meta, member));
+  REQUIRE(run({"render", "dns-records", "--metadata", meta.string()}, &out, &err) == 0);
+  CHECK(out.find("\"10.0.2.15\"") != std::string::npos);
+}
