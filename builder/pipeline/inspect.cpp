@@ -19,6 +19,36 @@ bool InspectReport::ok() const {
   return true;
 }
 
+namespace {
+
+// The packaged charts (charts/bake.hpp): the manifest and a check that every file it names is in
+// the image (the firstboot agent refuses to deploy otherwise).
+Result<void> inspect_charts(image::Guest& g, InspectReport& r) {
+  r.charts = json();
+  TRY_ASSIGN(bool has, g.is_file("/etc/binder-image/charts.json"));
+  if (!has) return {};
+  TRY_ASSIGN(std::string text, g.read("/etc/binder-image/charts.json"));
+  r.charts = json::parse(text, nullptr, false);
+  std::string missing;
+  if (!r.charts.is_object()) {
+    missing = "charts.json is not a JSON object";
+  } else {
+    for (const char* part : {"mybinder", "cert_manager"}) {
+      const json& c = r.charts.value(part, json::object());
+      for (const char* key : {"file", "crds_file"}) {
+        if (!c.contains(key)) continue;
+        std::string f = c[key].is_string() ? c[key].get<std::string>() : "";
+        TRY_ASSIGN(bool present, g.is_file(f));
+        if (!present) missing += (missing.empty() ? "" : ", ") + f;
+      }
+    }
+  }
+  r.checks.push_back(layers::steps::CheckResult{"packaged charts present", missing.empty(), missing});
+  return {};
+}
+
+}  // namespace
+
 Result<InspectReport> inspect_image(const std::filesystem::path& path, base::AccelMode mode) {
   InspectReport r;
   r.image = path;
@@ -41,6 +71,7 @@ Result<InspectReport> inspect_image(const std::filesystem::path& path, base::Acc
     }
   }
   TRY_ASSIGN(r.k3s_binary, g.is_file("/usr/local/bin/k3s"));
+  TRY(inspect_charts(g, r));
   std::set<std::string> units;
   for (const char* dir : {"/etc/systemd/system/*.wants/*", "/lib/systemd/system/*.wants/*"}) {
     TRY_ASSIGN(auto found, g.glob(dir));
@@ -51,7 +82,8 @@ Result<InspectReport> inspect_image(const std::filesystem::path& path, base::Acc
     }
   }
   r.enabled_units.assign(units.begin(), units.end());
-  TRY_ASSIGN(r.checks, layers::steps::image_checks(g));
+  TRY_ASSIGN(auto hygiene, layers::steps::image_checks(g));
+  r.checks.insert(r.checks.end(), hygiene.begin(), hygiene.end());
   r.checks.push_back(layers::steps::CheckResult{
       "build.json present", has_build && r.build.is_object(), has_build ? "" : "missing"});
   if (!r.k3s_version.empty()) {
@@ -70,6 +102,15 @@ std::string format_report(const InspectReport& r) {
   }
   out += fmt::format("k3s:          {}{}\n", r.k3s_version.empty() ? "none" : r.k3s_version,
                      r.k3s_binary ? " (binary present)" : "");
+  if (r.charts.is_object()) {
+    for (const char* part : {"mybinder", "cert_manager"}) {
+      const json& c = r.charts.value(part, json::object());
+      out += fmt::format("chart:        {} {} ({})\n", c.value("chart", part), c.value("version", "?"),
+                         c.value("file", "?"));
+    }
+  } else {
+    out += "charts:       none packaged\n";
+  }
   out += "enabled units (/etc/systemd/system):\n";
   for (const auto& u : r.enabled_units) {
     out += fmt::format("  {}\n", u);
@@ -91,7 +132,7 @@ json report_json(const InspectReport& r) {
     checks.push_back(json{{"name", c.name}, {"ok", c.ok}, {"detail", c.detail}});
   }
   return json{{"image", r.image.string()}, {"format", r.format},     {"build", r.build},
-              {"k3s_version", r.k3s_version}, {"k3s_binary", r.k3s_binary},
+              {"k3s_version", r.k3s_version}, {"k3s_binary", r.k3s_binary}, {"charts", r.charts},
               {"enabled_units", r.enabled_units}, {"checks", checks}, {"ok", r.ok()}};
 }
 

@@ -1,6 +1,6 @@
 // `binder-image inspect IMAGE`: what an image holds, read-only through libguestfs (one launch,
 // nothing booted): build.json, the k3s version it records and whether the binary is there, the
-// units enabled, and the hygiene checks (layers/steps/hygiene.hpp).
+// units enabled, the packaged charts (charts.json, every file it names present), and the hygiene checks (layers/steps/hygiene.hpp).
 #pragma once
 
 #include <filesystem>
@@ -23,6 +23,7 @@ struct InspectReport {
   std::string k3s_version;            // from build.json ("" if none)
   bool k3s_binary = false;            // /usr/local/bin/k3s is a file
   std::vector<std::string> enabled_units;  // /etc/systemd/system/*.wants/* names
+  nlohmann::json charts;              // /etc/binder-image/charts.json, null if absent
   std::vector<layers::steps::CheckResult> checks;
   bool ok() const;                    // every check passed
 };

@@ -212,6 +212,16 @@ TEST_CASE("builder: an overlay change rebuilds only the final layer, without a l
   auto inspect = run_binder({"inspect", warm_image.string(), "--json", "--accel", "tcg"});
   INFO(inspect.err);
   CHECK(inspect.exit_code == 0);
+  // inspect reports the packaged charts and checks their files are in the image.
+  auto report = nlohmann::json::parse(inspect.out, nullptr, false);
+  REQUIRE(report.is_object());
+  CHECK(report["charts"]["mybinder"].value("chart", "") == "mybinder");
+  CHECK(report["charts"]["cert_manager"].value("version", "") == "v1.20.2");
+  bool charts_checked = false;
+  for (const auto& c : report["checks"]) {
+    if (c.value("name", "") == "packaged charts present") charts_checked = c.value("ok", false);
+  }
+  CHECK(charts_checked);
   WARN("cold build " << b.cold.value("seconds", 0.0) << " s, warm rebuild "
                      << done.value("seconds", 0.0) << " s");
 }
