@@ -7,6 +7,7 @@
 #include "firstboot/app/status.hpp"
 #include "firstboot/journal.hpp"
 #include "firstboot/runner.hpp"
+#include "firstboot/app/test_member.hpp"
 #include "firstboot/test_seams.hpp"
 
 using namespace binder::firstboot;
@@ -15,15 +16,7 @@ using nlohmann::json;
 
 namespace {
 
-const char* k_member = R"(binder_member:
-  name: example
-  domain: mybinder.org
-  mode: standalone
-  public_ip: 203.0.113.7
-  node: {extra_disk: none, ntp: [ntp.example.org]}
-  operators: {ssh_authorized_keys: ["ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIA1 team"]}
-  k3s: {auto_upgrade: true}
-)";
+const char* k_member = testing::k_standalone_member;
 
 struct Agent {
   fs::TempDir dir = *fs::TempDir::create("agent");
