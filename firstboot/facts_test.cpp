@@ -92,7 +92,7 @@ testing::FakeRunner::Handler machine_with_nic(std::string nic_ip) {
 
 }  // namespace
 
-TEST_CASE("facts: the public IP from each cloud's instance data; NAT when it is not on a NIC", "[facts][public-ip]") {
+TEST_CASE("facts: the public IP from each cloud's instance data, NAT when it is not on a NIC", "[facts][public-ip]") {
   struct Row {
     const char* cloud;
     const char* nic;       // the NIC's own (private) address

@@ -51,7 +51,7 @@ struct Fixture {
 
 }  // namespace
 
-TEST_CASE("runner: steps run once; a second run skips them all", "[runner]") {
+TEST_CASE("runner: steps run once, a second run skips them all", "[runner]") {
   Fixture f;
   auto r = f.run();
   REQUIRE(r);

@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include "common/exec.hpp"
+#include "support/skip.hpp"
 
 using namespace binder::base;
 using namespace std::chrono_literals;
@@ -29,8 +30,7 @@ TEST_CASE("accel: forcing tcg needs no probe and gives force_tcg to libguestfs",
 
 TEST_CASE("accel: the probe guest runs to completion under TCG", "[accel][qemu]") {
   if (!binder::common::exec::find_program("qemu-system-x86_64")) {
-    WARN("qemu-system-x86_64 not installed: skipping");
-    return;
+    BINDER_SKIP_MISSING_TOOL("qemu-system-x86_64");
   }
   auto probe = run_accel_probe("tcg", 20s);
   REQUIRE(probe);
@@ -40,8 +40,7 @@ TEST_CASE("accel: the probe guest runs to completion under TCG", "[accel][qemu]"
 
 TEST_CASE("accel: auto decides within its deadline and caches the answer", "[accel][qemu]") {
   if (!binder::common::exec::find_program("qemu-system-x86_64")) {
-    WARN("qemu-system-x86_64 not installed: skipping");
-    return;
+    BINDER_SKIP_MISSING_TOOL("qemu-system-x86_64");
   }
   auto start = std::chrono::steady_clock::now();
   auto a = choose_accel(AccelMode::auto_, 3s);
@@ -62,8 +61,7 @@ TEST_CASE("accel: auto decides within its deadline and caches the answer", "[acc
 TEST_CASE("accel: a probe that cannot start its guest reports QEMU's own message",
           "[accel][qemu]") {
   if (!binder::common::exec::find_program("qemu-system-x86_64")) {
-    WARN("qemu-system-x86_64 not installed: skipping");
-    return;
+    BINDER_SKIP_MISSING_TOOL("qemu-system-x86_64");
   }
   auto probe = run_accel_probe("no-such-accel", 20s);
   REQUIRE(probe);
@@ -75,8 +73,7 @@ TEST_CASE("accel: a probe that cannot start its guest reports QEMU's own message
 TEST_CASE("accel: forcing kvm either runs the probe guest or fails clearly, never hangs",
           "[accel][qemu]") {
   if (!binder::common::exec::find_program("qemu-system-x86_64")) {
-    WARN("qemu-system-x86_64 not installed: skipping");
-    return;
+    BINDER_SKIP_MISSING_TOOL("qemu-system-x86_64");
   }
   auto start = std::chrono::steady_clock::now();
   auto a = choose_accel(AccelMode::kvm, 2s);

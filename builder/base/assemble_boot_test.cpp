@@ -12,6 +12,7 @@
 #include "base/assemble.hpp"
 #include "common/exec.hpp"
 #include "common/fs.hpp"
+#include "support/skip.hpp"
 
 using namespace binder::base;
 using namespace std::chrono_literals;
@@ -81,8 +82,7 @@ std::string tail(const std::string& s, std::size_t n = 3000) {
 
 TEST_CASE("assemble: the Debian test rootfs boots under BIOS and UEFI", "[slow][assemble-boot]") {
   if (!exec::find_program("qemu-system-x86_64") || !exec::find_program("mmdebstrap")) {
-    WARN("qemu-system-x86_64 or mmdebstrap not installed: skipping the boot test");
-    return;
+    BINDER_SKIP_MISSING_TOOL("qemu-system-x86_64 or mmdebstrap");
   }
   // ci/test-env exports the tarball's path; otherwise make (or reuse) it here.
   stdfs::path tarball;
@@ -144,8 +144,7 @@ TEST_CASE("assemble: the Debian test rootfs boots under BIOS and UEFI", "[slow][
   const stdfs::path code = "/usr/share/OVMF/OVMF_CODE.fd";
   const stdfs::path vars = "/usr/share/OVMF/OVMF_VARS.fd";
   if (!stdfs::exists(code) || !stdfs::exists(vars)) {
-    WARN("OVMF not installed: skipping the UEFI boot");
-    return;
+    BINDER_SKIP_MISSING_TOOL("OVMF");
   }
   {
     auto dir = tmp.path() / "uefi";

@@ -167,7 +167,7 @@ TEST_CASE("fetch: the checksum is looked up in a SHA256SUMS list by file name", 
         "'missing.img' is not listed in '" + sums.string() + "' (2 entries)");
 }
 
-TEST_CASE("fetch: local files are verified in place; a checksum is required", "[fetch]") {
+TEST_CASE("fetch: local files are verified in place, a checksum is required", "[fetch]") {
   Env env;
   auto file = env.src("k3s", "#!/bin/sh\n");
   auto sha = common::hash::sha256_hex("#!/bin/sh\n");

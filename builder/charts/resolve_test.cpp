@@ -125,7 +125,7 @@ TEST_CASE("an OCI registry: anonymous bearer token, manifest, helm layer blob ve
   }
 }
 
-TEST_CASE("a digest mismatch is a checksum error naming chart, version and URL; nothing cached") {
+TEST_CASE("a digest mismatch is a checksum error naming chart, version and URL, nothing cached") {
   Fake f;
   auto dl = f.downloader();
   f.server.configure({{"corrupt", "\\.tgz$|/blobs/"}});

@@ -34,7 +34,7 @@ TEST_CASE("values: booleans, integers and numbers are strict", "[config]") {
   CHECK_FALSE(parse_number("lots"));
 }
 
-TEST_CASE("values: ${VAR} expands from the environment; unset is an error", "[config]") {
+TEST_CASE("values: ${VAR} expands from the environment, unset is an error", "[config]") {
   setenv("BINDER_VALUES_TEST", "/data", 1);
   unsetenv("BINDER_VALUES_UNSET");
   CHECK(expand_env("${BINDER_VALUES_TEST}/k3s").value() == "/data/k3s");

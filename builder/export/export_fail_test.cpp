@@ -67,7 +67,7 @@ TEST_CASE("export: a failing output publishes nothing and keeps the previous set
   CHECK(count_entries(out) == 2);  // the staging directory is gone
 }
 
-TEST_CASE("export: outputs replace an earlier set; SHA256SUMS describes the new one") {
+TEST_CASE("export: outputs replace an earlier set, SHA256SUMS describes the new one") {
   auto dir = fs::TempDir::create("export-fail");
   REQUIRE(dir);
   auto top = make_test_disk(dir->path(), 64 * k_mib);

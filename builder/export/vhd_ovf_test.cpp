@@ -44,7 +44,7 @@ std::string verify_error(const std::filesystem::path& p, std::uint64_t size) {
 
 }  // namespace
 
-TEST_CASE("vhd: a well-formed fixed footer verifies; pinning keeps it valid and deterministic") {
+TEST_CASE("vhd: a well-formed fixed footer verifies, pinning keeps it valid and deterministic") {
   auto dir = fs::TempDir::create("vhd-test");
   REQUIRE(dir);
   auto p = make_vhd(dir->path(), 4096);

@@ -6,6 +6,7 @@
 #include "common/exec.hpp"
 #include "common/fs.hpp"
 #include "seed/seed.hpp"
+#include "support/skip.hpp"
 
 namespace fs = binder::common::fs;
 namespace exec = binder::common::exec;
@@ -54,8 +55,7 @@ TEST_CASE("seed: ISO round-trips user-data and meta-data", "[seed]") {
 
 TEST_CASE("seed: bsdtar lists the files under their real lowercase names", "[seed]") {
   if (!exec::find_program("bsdtar")) {
-    WARN("bsdtar not installed; skipping");
-    return;
+    BINDER_SKIP_MISSING_TOOL("bsdtar");
   }
   fs::TempDir dir = temp_dir();
   auto iso = dir.path() / "seed.iso";
@@ -75,8 +75,7 @@ TEST_CASE("seed: bsdtar lists the files under their real lowercase names", "[see
 TEST_CASE("seed: blkid reports the cidata label and iso9660 type", "[seed]") {
   auto blkid = exec::find_program("blkid");
   if (!blkid) {
-    WARN("blkid not installed; skipping");
-    return;
+    BINDER_SKIP_MISSING_TOOL("blkid");
   }
   fs::TempDir dir = temp_dir();
   auto iso = dir.path() / "seed.iso";

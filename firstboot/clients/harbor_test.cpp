@@ -72,7 +72,7 @@ TEST_CASE("harbor: health, project, quota, retention and robots converge, then s
   CHECK(fake.violations().empty());
 }
 
-TEST_CASE("harbor: quota, retention and robot drift are repaired; a lost robot secret is reset") {
+TEST_CASE("harbor: quota, retention and robot drift are repaired, a lost robot secret is reset") {
   auto pki = test::TestPki::create();
   test::FakeServer fake(test::FakeKind::harbor, pki);
   Harbor h(fake.api_base(), "admin", test::k_fake_harbor_admin_password, opts(fake));
@@ -101,7 +101,7 @@ TEST_CASE("harbor: quota, retention and robot drift are repaired; a lost robot s
   CHECK(fake.violations().empty());
 }
 
-TEST_CASE("harbor: an unhealthy registry says so; a wrong password is a precondition error") {
+TEST_CASE("harbor: an unhealthy registry says so, a wrong password is a precondition error") {
   auto pki = test::TestPki::create();
   test::FakeServer fake(test::FakeKind::harbor, pki, {.extra_args = {"--health-delay", "60"}});
   Harbor h(fake.api_base(), "admin", test::k_fake_harbor_admin_password, opts(fake));
@@ -123,7 +123,7 @@ TEST_CASE("harbor: robot secrets satisfy Harbor's complexity rule") {
   }
 }
 
-TEST_CASE("harbor: the GC schedule is created, then unchanged; drift is put back; bad input is refused") {
+TEST_CASE("harbor: the GC schedule is created, then unchanged, drift is put back, bad input is refused") {
   auto pki = test::TestPki::create();
   test::FakeServer fake(test::FakeKind::harbor, pki);
   Harbor h(fake.api_base(), "admin", test::k_fake_harbor_admin_password, opts(fake));

@@ -73,7 +73,7 @@ TEST_CASE("host: ssh keys for a configured user go to their home", "[host]") {
   CHECK(apply(*s, *t.env) == Outcome::unchanged);
 }
 
-TEST_CASE("host: ntp drop-in applied twice, removed when the list is empty; the image's servers survive", "[host]") {
+TEST_CASE("host: ntp drop-in applied twice, removed when the list is empty, the image's servers survive", "[host]") {
   TestRoot t(member());
   const std::string baked = "# Written by binder-image.\n[Time]\nNTP=ntp.ovh.net\n";
   t.write(host::k_image_ntp_dropin, baked);

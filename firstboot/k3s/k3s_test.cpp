@@ -110,7 +110,7 @@ TEST_CASE("k3s: config.yaml for a server and an agent", "[k3s]") {
         "node-name: \"example-01234567\"\nserver: \"https://10.0.0.1:6443\"\ntoken: \"K10abc::server:xyz\"\n");
 }
 
-TEST_CASE("k3s: file steps applied twice; optional files come and go", "[k3s]") {
+TEST_CASE("k3s: file steps applied twice, optional files come and go", "[k3s]") {
   TestRoot t(member(), facts());
   t.env->member.k3s.auto_upgrade = true;
   t.env->member.node.registry_mirrors["docker.io"] = {"https://mirror.example.org"};

@@ -12,14 +12,14 @@
 
 #include "firstboot/render/kubeconfig.hpp"
 #include "support/test_ca.hpp"
+#include "support/skip.hpp"
 
 using nlohmann::json;
 
 TEST_CASE("kubeconfig: kubectl config view and get-contexts show the renamed cluster", "[render][kubeconfig][kubectl]") {
   std::string out, err;
   if (binder::test::run_capture({"kubectl", "version", "--client"}, &out) != 0) {
-    WARN("kubectl is not installed; skipping");
-    return;
+    BINDER_SKIP_MISSING_TOOL("kubectl");
   }
   auto pki = binder::test::TestPki::create();
   std::string k3s = "apiVersion: v1\nclusters:\n- cluster:\n    certificate-authority: " + pki.ca_cert().string() +

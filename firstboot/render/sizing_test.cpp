@@ -48,7 +48,7 @@ TEST_CASE("sizing: quota and dind resources never shrink as the machine grows", 
   }
 }
 
-TEST_CASE("sizing: max pods follow the metadata factor; the extra disk is reported", "[render][sizing]") {
+TEST_CASE("sizing: max pods follow the metadata factor, the extra disk is reported", "[render][sizing]") {
   auto member = example_member();
   member.node.max_pods_per_gib = 1.0;
   auto s = size_machine(machine(64, 16, true), member);

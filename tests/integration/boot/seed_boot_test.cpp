@@ -12,6 +12,7 @@
 #include "common/exec.hpp"
 #include "common/fs.hpp"
 #include "seed/seed.hpp"
+#include "support/skip.hpp"
 
 namespace exec = binder::common::exec;
 namespace cfs = binder::common::fs;
@@ -59,8 +60,7 @@ const char* k_check =
 TEST_CASE("boot: a binder seed on a virtio drive reaches cloud-init runcmd on the test base",
           "[boot][seed]") {
   if (!exec::find_program("qemu-system-x86_64")) {
-    WARN("SKIPPED: qemu-system-x86_64 is not installed; the seed boot test needs it");
-    return;
+    BINDER_SKIP_MISSING_TOOL("qemu-system-x86_64");
   }
   auto dir = cfs::TempDir::create("seed-boot-test", k_bin);
   REQUIRE(dir);

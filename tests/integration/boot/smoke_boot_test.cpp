@@ -11,6 +11,7 @@
 
 #include "common/exec.hpp"
 #include "common/fs.hpp"
+#include "support/skip.hpp"
 
 namespace exec = binder::common::exec;
 namespace stdfs = std::filesystem;
@@ -102,8 +103,7 @@ SmokeRun smoke_boot(const std::vector<std::string>& extra, const std::string& na
 TEST_CASE("boot: the smoke image boots, firstboot completes against the fakes, verdict PASS",
           "[boot]") {
   if (!have_qemu()) {
-    WARN("SKIPPED: qemu-system-x86_64 is not installed; the smoke boot needs it");
-    return;
+    BINDER_SKIP_MISSING_TOOL("qemu-system-x86_64");
   }
   SmokeRun run = smoke_boot({}, "smoke");
   INFO("ci/smoke-boot output:\n" << run.log);
@@ -118,8 +118,7 @@ TEST_CASE("boot: the smoke image boots, firstboot completes against the fakes, v
 
 TEST_CASE("boot: a power cut during firstboot resumes to PASS without duplicates", "[boot]") {
   if (!have_qemu()) {
-    WARN("SKIPPED: qemu-system-x86_64 is not installed; the smoke boot needs it");
-    return;
+    BINDER_SKIP_MISSING_TOOL("qemu-system-x86_64");
   }
   SmokeRun run = smoke_boot({"--power-cut"}, "power-cut");
   INFO("ci/smoke-boot output:\n" << run.log);

@@ -5,13 +5,13 @@
 
 #include "builder_fixture.hpp"
 #include "image/qemu_img.hpp"
+#include "support/skip.hpp"
 
 using namespace builder_it;
 
 TEST_CASE("builder: the image boots under TCG as far as cloud-init", "[builder][boot]") {
   if (!exec::find_program("qemu-system-x86_64")) {
-    WARN("qemu-system-x86_64 not found, skipping");
-    return;
+    BINDER_SKIP_MISSING_TOOL("qemu-system-x86_64");
   }
   Built b = shared_image();
   auto tmp = fs::TempDir::create("boot-check");

@@ -107,7 +107,7 @@ void check_released_not_uninstalled(const Fakes& fakes) {
 
 }  // namespace
 
-TEST_CASE("handover: annotate, then delete, no helm job, releases stay; rerun changes nothing",
+TEST_CASE("handover: annotate, then delete, no helm job, releases stay, rerun changes nothing",
           "[federation][handover]") {
   Fakes fakes;
   auto root = make_root(fakes);

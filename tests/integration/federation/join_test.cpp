@@ -138,7 +138,7 @@ TEST_CASE("federation: a standalone member gets no mybinder files", "[federation
   CHECK_FALSE(std::filesystem::exists(dir / "secrets/config/example.yaml"));
 }
 
-TEST_CASE("federation: a cluster name apart from the DNS label names the release, robots and files; "
+TEST_CASE("federation: a cluster name apart from the DNS label names the release, robots and files, "
           "a donor's GitHub token gets its own values Secret",
           "[federation]") {
   Fakes fakes;

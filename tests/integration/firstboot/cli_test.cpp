@@ -62,7 +62,7 @@ TEST_CASE("cli: help, usage errors and unknown verbs", "[cli][integration]") {
   CHECK(run({"status", "--bogus"}, &out, &err) == 2);
 }
 
-TEST_CASE("cli: plan changes nothing and hides secrets; status --json after a failed run", "[cli][integration]") {
+TEST_CASE("cli: plan changes nothing and hides secrets, status --json after a failed run", "[cli][integration]") {
   auto root = *fs::TempDir::create("cli-root");
   auto meta = root.path() / "member.yaml";
   REQUIRE(fs::write_file_atomic(meta, k_member));

@@ -13,6 +13,7 @@
 #include "firstboot/host/disk_probe.hpp"
 #include "firstboot/host/host_steps.hpp"
 #include "firstboot/test_seams.hpp"
+#include "support/skip.hpp"
 
 using namespace binder::firstboot;
 namespace fs = binder::common::fs;
@@ -55,8 +56,7 @@ struct LiveTools {
 
 TEST_CASE("disk: real probes see an empty loop disk as empty and a filesystem as data", "[disk][integration]") {
   if (!can_run()) {
-    WARN("needs root, losetup, mkfs.xfs and /dev/loop-control: skipped");
-    return;
+    BINDER_SKIP("needs root, losetup, mkfs.xfs and /dev/loop-control: skipped");
   }
   Loop loop;
   LiveTools t;
@@ -73,8 +73,7 @@ TEST_CASE("disk: real probes see an empty loop disk as empty and a filesystem as
 
 TEST_CASE("disk: our sfdisk script makes one GPT partition named binder-data", "[disk][integration]") {
   if (!can_run()) {
-    WARN("needs root and loop devices: skipped");
-    return;
+    BINDER_SKIP("needs root and loop devices: skipped");
   }
   Loop loop;
   REQUIRE(exec::run_checked({"sfdisk", "--quiet", "--wipe", "always", loop.device},
@@ -93,8 +92,7 @@ TEST_CASE("disk: our sfdisk script makes one GPT partition named binder-data", "
 
 TEST_CASE("disk: a named disk holding data is refused and untouched", "[disk][integration]") {
   if (!can_run()) {
-    WARN("needs root and loop devices: skipped");
-    return;
+    BINDER_SKIP("needs root and loop devices: skipped");
   }
   Loop loop(512ull << 20);
   REQUIRE(exec::run_checked({"mkfs.xfs", "-q", "-L", "precious", loop.device}));

@@ -9,6 +9,7 @@
 #include "firstboot/k3s/kube_client.hpp"
 #include "firstboot/test_seams.hpp"
 #include "support/fake_server.hpp"
+#include "support/skip.hpp"
 
 using namespace binder::firstboot;
 using nlohmann::json;
@@ -104,7 +105,7 @@ TEST_CASE("kube client: readiness, apply and lists against the fake API server",
     CHECK(rc == 0);
     CHECK(out == "1.0.0");
   } else {
-    WARN("kubectl not installed: skipping the kubectl half");
+    BINDER_SKIP_MISSING_TOOL("kubectl");
   }
 }
 

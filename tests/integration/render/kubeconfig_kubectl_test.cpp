@@ -13,6 +13,7 @@
 
 #include "firstboot/render/kubeconfig.hpp"
 #include "support/fake_server.hpp"
+#include "support/skip.hpp"
 
 using binder::test::FakeKind;
 using binder::test::FakeServer;
@@ -43,8 +44,7 @@ std::string slurp(const std::filesystem::path& p) {
 TEST_CASE("render: the rewritten kubeconfig works with kubectl", "[render][kubeconfig][kubectl]") {
   std::string ignored;
   if (binder::test::run_capture({"kubectl", "version", "--client"}, &ignored) != 0) {
-    WARN("kubectl is not installed; skipping");
-    return;
+    BINDER_SKIP_MISSING_TOOL("kubectl");
   }
   // The fake plays the VM's API server on 127.0.0.2 (the "public IP"); the k3s.yaml names
   // 127.0.0.1 like the real one, so only the rewrite makes it reachable.

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "support/fake_server.hpp"
+#include "support/skip.hpp"
 
 using binder::test::FakeKind;
 using binder::test::FakeServer;
@@ -29,8 +30,7 @@ std::string kubectl(const std::string& kubeconfig, std::vector<std::string> args
 TEST_CASE("fakes: the real kubectl gets nodes and creates and reads a secret", "[fakes][kubectl]") {
   std::string ignored;
   if (binder::test::run_capture({"kubectl", "version", "--client"}, &ignored) != 0) {
-    WARN("kubectl is not installed; skipping");
-    return;
+    BINDER_SKIP_MISSING_TOOL("kubectl");
   }
   auto pki = TestPki::create();
   FakeServer kube(FakeKind::kube, pki);
