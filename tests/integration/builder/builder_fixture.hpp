@@ -10,8 +10,10 @@
 #include <sys/file.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -108,23 +110,50 @@ struct Built {
   nlohmann::json cold;     // done event of the cold build
 };
 
-// Builds the shared image once per binary change (flock'ed: tests may run concurrently).
+// The layer digests `binder-image plan` prints ("base    hit  7c95840312505c4e  ..."): each covers
+// every input of its layer (profile settings, overlays, rootfs, artifacts, charts).
+inline std::string plan_digests(const std::string& plan_out) {
+  std::string digests;
+  std::size_t pos = 0;
+  while (pos < plan_out.size()) {
+    std::size_t nl = plan_out.find('\n', pos);
+    std::string line = plan_out.substr(pos, nl == std::string::npos ? std::string::npos : nl - pos);
+    std::istringstream words(line);
+    std::string kind, status, digest;
+    words >> kind >> status >> digest;
+    if ((kind == "base" || kind == "system" || kind == "charts" || kind == "final") &&
+        (status == "hit" || status == "miss")) {
+      digests += kind + " " + digest + "\n";  // not hit/miss: that changes once built
+    }
+    pos = nl == std::string::npos ? plan_out.size() : nl + 1;
+  }
+  return digests;
+}
+
+// Builds the shared image once per change of any input: the two binaries and every layer's
+// digest from `plan` (flock'ed: tests may run concurrently), so content checks never inspect a
+// stale image.
 inline Built shared_image() {
   REQUIRE(fs::make_directories(k_dir));
   int lock = ::open((k_dir / ".lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
   REQUIRE(lock >= 0);
   ::flock(lock, LOCK_EX);
   Built b{k_dir / "out" / "debian-12-test.qcow2", k_dir / "out", {}};
-  std::string stamp = binder::common::hash::sha256_file(k_bin).value_or("") +
+  write_profile();
+  REQUIRE(fs::write_file_atomic(extra_file(), "extra v0\n"));
+  auto plan = run_binder({"plan", profile_path().string()});
+  INFO(plan.err);
+  REQUIRE(plan.exit_code == 0);
+  std::string digests = plan_digests(plan.out + plan.err);
+  REQUIRE(std::count(digests.begin(), digests.end(), '\n') == 4);
+  std::string stamp = binder::common::hash::sha256_file(k_bin).value_or("") + "\n" +
                       binder::common::hash::sha256_file(stdfs::path(BINDER_BIN_DIR) / "firstboot" /
-                                                        "binder-firstboot").value_or("");
+                                                        "binder-firstboot").value_or("") + "\n" + digests;
   auto old = fs::read_file_if_exists(k_dir / "stamp");
   auto cold = fs::read_file_if_exists(k_dir / "cold.json");
   if (old && *old && **old == stamp && stdfs::exists(b.image) && cold && *cold) {
     b.cold = nlohmann::json::parse(**cold);
   } else {
-    write_profile();
-    REQUIRE(fs::write_file_atomic(extra_file(), "extra v0\n"));
     REQUIRE(fs::remove_tree(k_dir / "cache"));
     REQUIRE(fs::remove_tree(b.out_dir));
     auto r = run_binder({"build", profile_path().string(), "--output", b.out_dir.string(),
