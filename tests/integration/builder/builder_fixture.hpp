@@ -75,7 +75,7 @@ inline void write_profile() {
 }
 
 inline exec::Output run_binder(std::vector<std::string> args,
-                               std::chrono::seconds timeout = std::chrono::seconds(1200),
+                               std::chrono::seconds timeout = std::chrono::seconds(1080),
                                const std::map<std::string, std::string>& extra_env = {}) {
   args.insert(args.begin(), k_bin.string());
   exec::Options o;
