@@ -1,6 +1,7 @@
 // Settings: overlays, required packages, firstboot, member, reproducible and outputs.
 #include <regex>
 
+#include "config/output_rules.hpp"
 #include "config/settings_internal.hpp"
 #include "config/values.hpp"
 
@@ -139,12 +140,7 @@ void add_final_settings(std::vector<SettingSpec>& out) {
            p.reproducible.source_date_epoch.loc);
        }
      }},
-    {"outputs", ValueKind::list, "[{format: qcow2}]",
-     "The images to write, each `{format, compression, name}`. Provider rules are checked "
-     "before the build: qcow2 (OpenStack, OVH) none|zstd|zlib; raw (Hetzner, AWS) none|xz|zstd; "
-     "vmdk and ova (VMware, streamOptimized) no compression; vhd (Azure, fixed) none and a disk "
-     "size that is a whole MiB; gcp-tar (GCP `disk.raw` in an oldgnu tar.gz) gzip and a whole "
-     "GiB.",
+    {"outputs", ValueKind::list, "[{format: qcow2}]", output_rules_help(),
      LayerKind::export_, {}, false, false, parse_outputs, nullptr},
     {"outputs[].format", ValueKind::enumeration, "", "The image format.", LayerKind::export_,
      {"qcow2", "raw", "vmdk", "ova", "vhd", "gcp-tar"}, true, false,

@@ -8,79 +8,33 @@
 
 #include "common/fs.hpp"
 #include "config/load.hpp"
+#include "config/output_rules.hpp"
 #include "config/tree.hpp"
 #include "config/values.hpp"
 
 namespace binder::config {
 namespace {
 
-constexpr std::uint64_t k_mib = std::uint64_t{1} << 20;
-constexpr std::uint64_t k_gib = std::uint64_t{1} << 30;
-
 void default_compression(Output& o) {
   if (o.compression.loc.path.empty()) {
-    o.compression = {o.format.value == Format::gcp_tar ? Compression::gzip : Compression::none,
-                     SourceLoc{"<default>", 0, 0}};
+    o.compression = {config::default_compression(o.format.value), SourceLoc{"<default>", 0, 0}};
   }
 }
 
-// Provider rules: which compressions a format allows, and disk size granularity.
+// Provider rules (output_rules.cpp, one table). Each problem points at the value to change: the
+// compression, or disk.size when a file set it, else the output's format.
 void check_output_rules(const Profile& p, const Output& o, std::size_t i, Diagnostics& d) {
-  using C = Compression;
-  std::vector<C> allowed;
-  std::string_view rule;
-  switch (o.format.value) {
-    case Format::qcow2:
-      allowed = {C::none, C::zstd, C::zlib};
-      rule = "qcow2 (OpenStack, OVH) compresses clusters with zstd or zlib";
-      break;
-    case Format::raw:
-      allowed = {C::none, C::xz, C::zstd};
-      rule = "raw (Hetzner, AWS) is written plain, .xz or .zst";
-      break;
-    case Format::vmdk:
-    case Format::ova:
-      allowed = {C::none};
-      rule = "vmdk/ova (VMware) are streamOptimized, compressed by the format itself";
-      break;
-    case Format::vhd:
-      allowed = {C::none};
-      rule = "vhd (Azure) must be an uncompressed fixed VHD";
-      break;
-    case Format::gcp_tar:
-      allowed = {C::gzip};
-      rule = "gcp-tar (GCP) is a tar.gz holding disk.raw";
-      break;
-  }
-  if (std::find(allowed.begin(), allowed.end(), o.compression.value) == allowed.end()) {
-    std::vector<std::string_view> names;
-    for (C c : allowed) {
-      names.push_back(to_string(c));
+  for (const OutputProblem& problem : check_output(o.format.value, o.compression.value, p.disk.size.value)) {
+    if (problem.field == OutputProblem::Field::compression) {
+      d.error(o.compression.loc.line > 0 ? o.compression.loc : o.format.loc,
+              fmt::format("'outputs[{}]' (format '{}'): {}", i, to_string(o.format.value), problem.message));
+    } else {
+      const auto& size = p.disk.size;
+      d.error(size.loc.line > 0 ? size.loc : o.format.loc,
+              fmt::format("'disk.size' {} does not suit 'outputs[{}]' (format '{}' at {}): {}",
+                          format_size(size.value), i, to_string(o.format.value),
+                          o.format.loc.to_string(), problem.message));
     }
-    d.error(o.compression.loc.line > 0 ? o.compression.loc : o.format.loc,
-            fmt::format("'outputs[{}]': compression '{}' is not allowed for format '{}': {}; "
-                        "use {}",
-                        i, to_string(o.compression.value), to_string(o.format.value), rule,
-                        fmt::join(names, ", ")));
-  }
-  // Size rules point at disk.size when a file set it: that is the value to change.
-  const auto& size = p.disk.size;
-  auto size_rule = [&](std::uint64_t unit, std::string_view unit_name, std::string_view why) {
-    if (size.value % unit == 0) {
-      return;
-    }
-    bool at_size = size.loc.line > 0;
-    d.error(at_size ? size.loc : o.format.loc,
-            fmt::format("'disk.size' {} ({} bytes) is not a whole {}, which format '{}' needs "
-                        "({}; 'outputs[{}]' at {})",
-                        format_size(size.value), size.value, unit_name,
-                        to_string(o.format.value), why, i, o.format.loc.to_string()));
-  };
-  if (o.format.value == Format::vhd) {
-    size_rule(k_mib, "MiB", "Azure fixed VHD rule");
-  }
-  if (o.format.value == Format::gcp_tar) {
-    size_rule(k_gib, "GiB", "GCP image import rule");
   }
 }
 

@@ -32,11 +32,15 @@ TEST_CASE("rules: every format with its allowed compressions passes") {
                                                      {"ova", "none", ""},
                                                      {"vhd", "", ""},
                                                      {"gcp-tar", "", ""},
-                                                     {"gcp-tar", "gzip", ""},
-                                                     {"gcp-tar", "none", ""}}) {
+                                                     {"gcp-tar", "gzip", ""}}) {
     INFO(s.format << " " << s.compression);
     CHECK(check_output_rules(s, 3 * k_gib));
   }
+}
+
+TEST_CASE("rules: azure VHD above 4095 GiB is refused here and in the profile, with the line") {
+  CHECK(error_of({"vhd", "", ""}, 4096 * k_gib).find("azure: a VHD can be at most 4095 GiB") == 0);
+  CHECK(check_output_rules({"vhd", "", ""}, 4095 * k_gib));
 }
 
 TEST_CASE("rules: azure VHD size must be a whole MiB, the message names the rule") {
@@ -55,6 +59,7 @@ TEST_CASE("rules: gcp disk.raw must be a whole GiB") {
 
 TEST_CASE("rules: compression that a format can't carry is rejected with its rule") {
   CHECK(error_of({"qcow2", "xz", ""}, k_gib).find("qcow2: compression is inside the image") == 0);
+  CHECK(error_of({"gcp-tar", "none", ""}, k_gib).find("gcp: ") == 0);  // GCP imports .tar.gz only
   CHECK(error_of({"raw", "zlib", ""}, k_gib).find("raw: ") == 0);
   CHECK(error_of({"vmdk", "zstd", ""}, k_gib).find("vmware: ") == 0);
   CHECK(error_of({"ova", "gzip", ""}, k_gib).find("vmware: ") == 0);
@@ -79,7 +84,7 @@ TEST_CASE("rules: file names follow format and compression") {
   CHECK(output_file_name({"ova", "", ""}, "v") == "v.ova");
   CHECK(output_file_name({"vhd", "", ""}, "a") == "a.vhd");
   CHECK(output_file_name({"gcp-tar", "", ""}, "g") == "g.tar.gz");
-  CHECK(effective_compression({"gcp-tar", "none", ""}) == "gzip");
+  CHECK(effective_compression({"gcp-tar", "", ""}) == "gzip");
   CHECK(effective_compression({"qcow2", "", ""}) == "none");
 }
 
