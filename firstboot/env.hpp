@@ -23,6 +23,15 @@ using common::Errc;
 using common::Error;
 using common::Result;
 
+// The image's kubelet defaults: the profile's kubelet.* settings, baked by the builder into
+// /etc/binder-image/build.json (image_defaults.hpp reads them); built-in values without that file.
+struct KubeletDefaults {
+  double max_pods_per_gib = 1.75;
+  int image_gc_high = 40;  // percent
+  int image_gc_low = 20;   // percent
+  std::string source = "built-in defaults";
+};
+
 struct MachineFacts {
   std::uint64_t ram_bytes = 0;
   int cpus = 0;
@@ -33,6 +42,8 @@ struct MachineFacts {
   // Device of the extra disk once chosen ("/dev/vdb"); empty when there is none. The disk is
   // mounted at /mnt/disk and dind keeps its state in /mnt/disk/dind.
   std::string extra_disk;
+  std::uint64_t extra_disk_bytes = 0;  // its size (sizes the buildkit cache); 0 when unknown/none
+  KubeletDefaults kubelet;             // from the image (build.json)
 
   double ram_gib() const { return static_cast<double>(ram_bytes) / (1024.0 * 1024.0 * 1024.0); }
 };

@@ -55,7 +55,8 @@ void add_system_settings(std::vector<SettingSpec>& out) {
        }
      }},
     {"kubelet", ValueKind::section, "",
-     "Kubelet tuning applied by binder-firstboot (the drop-in depends on the machine's RAM).",
+     "Kubelet defaults baked into /etc/binder-image/build.json; binder-firstboot reads them there "
+     "and sizes the kubelet drop-in from them and the machine (README: machine sizing).",
      LayerKind::final, {}, false, false,
      [](const Node*, ParseCtx& c) {
        const Kubelet& k = c.p.kubelet;
@@ -69,10 +70,13 @@ void add_system_settings(std::vector<SettingSpec>& out) {
      },
      nullptr},
     {"kubelet.max_pods_per_gib", ValueKind::number, "1.75",
-     "maxPods = floor(this x RAM in GiB).", LayerKind::final, {}, false, false,
+     "maxPods = floor(this x RAM in GiB), within [20, 500] (above 250 the k3s server gets a /23 "
+     "node CIDR). The member metadata's node.max_pods_per_gib overrides it.",
+     LayerKind::final, {}, false, false,
      [](const Node* n, ParseCtx& c) {
-       if (c.get(*n, c.p.kubelet.max_pods_per_gib) && c.p.kubelet.max_pods_per_gib.value <= 0) {
-         c.error(*n, "'kubelet.max_pods_per_gib' must be positive");
+       if (c.get(*n, c.p.kubelet.max_pods_per_gib) &&
+           (c.p.kubelet.max_pods_per_gib.value <= 0 || c.p.kubelet.max_pods_per_gib.value > 50)) {
+         c.error(*n, "'kubelet.max_pods_per_gib' must be a number in (0, 50]");
          c.p.kubelet.max_pods_per_gib = {};
        }
      },
@@ -80,7 +84,8 @@ void add_system_settings(std::vector<SettingSpec>& out) {
        r(text_of(p.kubelet.max_pods_per_gib), p.kubelet.max_pods_per_gib.loc);
      }},
     {"kubelet.image_gc_high", ValueKind::integer, "40",
-     "Disk usage percent at which image garbage collection starts.", LayerKind::final, {},
+     "Root disk usage percent at which the kubelet's image garbage collection starts "
+     "(imageGCHighThresholdPercent).", LayerKind::final, {},
      false, false,
      [](const Node* n, ParseCtx& c) {
        if (c.get(*n, c.p.kubelet.image_gc_high) &&
@@ -93,7 +98,8 @@ void add_system_settings(std::vector<SettingSpec>& out) {
        r(text_of(p.kubelet.image_gc_high), p.kubelet.image_gc_high.loc);
      }},
     {"kubelet.image_gc_low", ValueKind::integer, "20",
-     "Disk usage percent image garbage collection frees down to.", LayerKind::final, {},
+     "Root disk usage percent the kubelet's image garbage collection frees down to "
+     "(imageGCLowThresholdPercent); below kubelet.image_gc_high.", LayerKind::final, {},
      false, false,
      [](const Node* n, ParseCtx& c) {
        if (c.get(*n, c.p.kubelet.image_gc_low) &&

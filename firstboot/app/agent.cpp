@@ -1,12 +1,14 @@
 // binder-firstboot run. See agent.hpp.
 #include "firstboot/app/agent.hpp"
 
+#include <cstdlib>
 #include <filesystem>
 
 #include "common/fs.hpp"
 #include "common/hash.hpp"
 #include "common/log.hpp"
 #include "firstboot/facts.hpp"
+#include "firstboot/image_defaults.hpp"
 #include "firstboot/federation/handover.hpp"
 #include "firstboot/federation/steps.hpp"
 #include "firstboot/host/host_steps.hpp"
@@ -109,6 +111,14 @@ int run_agent(const AgentOptions& o, CommandRunner& runner, Clock& clock) {
     (void)r;
     return fail_with(facts.error());
   }
+  // The image's kubelet defaults (profile kubelet.*, baked into build.json) feed the sizing.
+  auto image_kubelet = read_image_kubelet(o.root);
+  if (!image_kubelet) {
+    auto r = journal->append("facts", "", JournalEvent::failed, image_kubelet.error().to_string());
+    (void)r;
+    return fail_with(image_kubelet.error());
+  }
+  facts->kubelet = *image_kubelet;
   log::info("machine: {:.1f} GiB RAM, {} CPUs, public IP {} (from {})", facts->ram_gib(),
             facts->cpus, facts->public_ip, facts->public_ip_source);
   std::string ip_line = fmt::format("{} (from {})", facts->public_ip, facts->public_ip_source);
@@ -125,6 +135,9 @@ int run_agent(const AgentOptions& o, CommandRunner& runner, Clock& clock) {
   if (auto dev = journal->get("host.extra_disk.device");
       dev && std::filesystem::is_directory(o.root / "mnt/disk/dind")) {
     facts->extra_disk = *dev;  // the disk step may be skipped as done
+    if (auto bytes = journal->get("host.extra_disk.bytes")) {
+      facts->extra_disk_bytes = std::strtoull(bytes->c_str(), nullptr, 10);
+    }
   }
   log::set_prefix("");
   // 2-8. host, k3s, federation: each journaled, resumable.

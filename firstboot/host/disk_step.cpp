@@ -97,6 +97,7 @@ class ExtraDiskStep : public Step {
   }
   Result<Outcome> apply(Env& env) override {
     env.facts.extra_disk.clear();
+    env.facts.extra_disk_bytes = 0;
     if (env.member.node.extra_disk.kind == ExtraDiskSpec::Kind::none) {
       return Outcome::unchanged;
     }
@@ -155,6 +156,13 @@ class ExtraDiskStep : public Step {
     // (seen in the smoke boot's power-cut run: /mnt/disk/dind was lost, the step was not rerun).
     TRY(common::fs::fsync_dir(env.path(std::string(k_mountpoint))));
     env.facts.extra_disk = device;
+    // The disk's size sizes the buildkit cache (sizing.hpp); journaled for resumed runs.
+    if (const BlockDevice* d = find(devs, device); d && d->size > 0) {
+      env.facts.extra_disk_bytes = d->size;
+      if (env.output("host.extra_disk.bytes") != std::to_string(d->size)) {
+        TRY(env.put_output("host.extra_disk.bytes", std::to_string(d->size)));
+      }
+    }
     return out;
   }
 

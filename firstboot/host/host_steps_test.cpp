@@ -144,6 +144,9 @@ TEST_CASE("host: extra disk is partitioned, formatted, mounted once", "[host][di
   CHECK(disks.mkfs_calls == 1);
   CHECK(t.env->facts.extra_disk == "/dev/vdb");
   CHECK(t.outputs.get("host.extra_disk.device") == "/dev/vdb");
+  // Its size sizes the buildkit cache (firstboot/sizing.hpp); journaled for resumed runs.
+  CHECK(t.env->facts.extra_disk_bytes == 107374182400ull);
+  CHECK(t.outputs.get("host.extra_disk.bytes") == "107374182400");
   CHECK(t.read("/etc/fstab") ==
         "UUID=root / ext4 defaults 0 1\nUUID=1111-2222 /mnt/disk xfs defaults,nofail 0 2\n");
   CHECK(std::filesystem::is_directory(t.path("/mnt/disk/dind")));

@@ -11,54 +11,26 @@
 namespace binder::firstboot::k3s {
 namespace {
 
-constexpr double k_gib = 1024.0 * 1024.0 * 1024.0;
-
 // YAML double-quoted scalar (JSON strings are valid YAML).
 std::string q(const std::string& s) { return nlohmann::json(s).dump(); }
 
-double tiered(double amount, const std::vector<std::pair<double, double>>& tiers) {
-  double total = 0;
-  double start = 0;
-  for (const auto& [end, rate] : tiers) {
-    if (amount <= start) {
-      break;
-    }
-    total += (std::min(amount, end) - start) * rate;
-    start = end;
-  }
-  return total;
-}
-
 }  // namespace
 
-KubeletSizing kubelet_sizing(std::uint64_t ram_bytes, int cpus, double factor) {
-  KubeletSizing s;
-  double gib = static_cast<double>(ram_bytes) / k_gib;
-  // The epsilon keeps 1.75 x 16 = 28 from flooring to 27 on binary rounding.
-  s.max_pods = std::clamp(static_cast<int>(std::floor(factor * gib + 1e-9)), 20, 250);
-  double mem_gib = tiered(gib, {{4, 0.25}, {8, 0.20}, {16, 0.10}, {128, 0.06}, {1e12, 0.02}});
-  s.kube_reserved_memory_mi = static_cast<std::int64_t>(std::ceil(mem_gib * 1024));
-  double cpu = tiered(std::max(cpus, 1), {{1, 0.06}, {2, 0.01}, {4, 0.005}, {1e9, 0.0025}});
-  s.kube_reserved_cpu_m = static_cast<int>(std::ceil(cpu * 1000 - 1e-9));
-  s.system_reserved_memory_mi =
-      std::clamp<std::int64_t>(static_cast<std::int64_t>(std::ceil(gib * 1024 * 0.05)), 128, 2048);
-  s.system_reserved_cpu_m = std::clamp(50 * std::max(cpus, 1), 100, 1000);
-  return s;
-}
-
-std::string render_kubelet_conf(const KubeletSizing& s) {
+std::string render_kubelet_conf(const Sizing& s) {
   return fmt::format(
-      "# Written by binder-firstboot: sized for this machine (see k3s_files.hpp for the formula).\n"
+      "# Written by binder-firstboot: sized for this machine ({:.1f} GiB RAM, {} CPUs; the rules:\n"
+      "# `binder-firstboot render sizing`).\n"
       "apiVersion: kubelet.config.k8s.io/v1beta1\n"
       "kind: KubeletConfiguration\n"
       "maxPods: {}\n"
       "# Clean up images pulled by kubernetes anytime we are over\n"
-      "# 40% disk usage until we hit 20% (dind uses the disk too)\n"
-      "imageGCHighThresholdPercent: 40\n"
-      "imageGCLowThresholdPercent: 20\n"
+      "# {}% disk usage until we hit {}% (dind uses the disk too)\n"
+      "imageGCHighThresholdPercent: {}\n"
+      "imageGCLowThresholdPercent: {}\n"
       "kubeReserved:\n  cpu: {}m\n  memory: {}Mi\n"
       "systemReserved:\n  cpu: {}m\n  memory: {}Mi\n",
-      s.max_pods, s.kube_reserved_cpu_m, s.kube_reserved_memory_mi, s.system_reserved_cpu_m,
+      s.in.ram_gib, s.in.cpus, s.max_pods, s.image_gc_high, s.image_gc_low, s.image_gc_high,
+      s.image_gc_low, s.kube_reserved_cpu_m, s.kube_reserved_memory_mi, s.system_reserved_cpu_m,
       s.system_reserved_memory_mi);
 }
 
@@ -95,6 +67,10 @@ std::string render_k3s_config(const Env& env) {
     // IP (ServiceLB's LoadBalancer status, the node's ExternalIP) so traffic to the member's own
     // names does not depend on hairpin NAT.
     out += fmt::format("node-external-ip: {}\n", q(env.facts.public_ip));
+  }
+  if (int mask = size_machine(env.facts, env.member).node_cidr_mask_size; mask != 24) {
+    // maxPods above a /24's 250 addresses: each node gets a larger pod CIDR (before first start).
+    out += fmt::format("kube-controller-manager-arg:\n  - \"node-cidr-mask-size={}\"\n", mask);
   }
   out += "# The member deploys its own ingress; ServiceLB and local-storage stay on.\n"
          "disable:\n  - traefik\n";

@@ -53,8 +53,7 @@ class FileStep : public Step {
 
 std::string config(const Env& env) { return render_k3s_config(env); }
 std::string kubelet(const Env& env) {
-  return render_kubelet_conf(kubelet_sizing(env.facts.ram_bytes, env.facts.cpus,
-                                            env.member.node.max_pods_per_gib));
+  return render_kubelet_conf(size_machine(env.facts, env.member));
 }
 std::string registries(const Env& env) { return render_registries(env.member); }
 std::string plan(const Env& env) {

@@ -34,6 +34,15 @@ MachineFacts facts(double gib = 16, int cpus = 4) {
   return f;
 }
 
+// The one machine sizing (firstboot/sizing.hpp) for a server of `gib` RAM and `cpus` CPUs.
+Sizing sized(double gib, int cpus, double factor) {
+  SizingInputs in;
+  in.ram_gib = gib;
+  in.cpus = cpus;
+  in.max_pods_per_gib = factor;
+  return size_machine(in);
+}
+
 Outcome apply(Step& s, Env& env) {
   auto r = s.apply(env);
   if (!r) {
@@ -62,23 +71,26 @@ TEST_CASE("k3s: kubelet sizing for several RAM sizes", "[k3s][kubelet]") {
            {8, 2, 20, 70, 1844, 100, 410},       // 14 -> 20; 1024 + 819.2
            {16, 4, 28, 80, 2663, 200, 820},      // 1.75 x 16 = 28
            {64, 16, 112, 110, 5612, 800, 2048},  // 2662.4 + 6% of 48 GiB
-           {256, 48, 250, 190, 12166, 1000, 2048},  // 448 capped at 250; 11.88 GiB
+           {256, 48, 448, 190, 12166, 1000, 2048},  // 448: above a /24's 250, so a /23 node CIDR
        }) {
     INFO(r.gib << " GiB, " << r.cpus << " CPUs");
-    auto s = k3s::kubelet_sizing(static_cast<std::uint64_t>(r.gib * k_gib), r.cpus, 1.75);
+    auto s = sized(r.gib, r.cpus, 1.75);
     CHECK(s.max_pods == r.pods);
     CHECK(s.kube_reserved_cpu_m == r.kube_cpu);
     CHECK(s.kube_reserved_memory_mi == r.kube_mem);
     CHECK(s.system_reserved_cpu_m == r.sys_cpu);
     CHECK(s.system_reserved_memory_mi == r.sys_mem);
   }
-  CHECK(k3s::kubelet_sizing(192 * k_gib, 48, 1.56).max_pods == 250);
-  CHECK(k3s::kubelet_sizing(100 * k_gib, 8, 2.0).max_pods == 200);
-  CHECK(k3s::kubelet_sizing(32 * k_gib, 8, 1.75).max_pods == 56);
+  CHECK(sized(192, 48, 1.56).max_pods == 299);
+  CHECK(sized(192, 48, 1.56).node_cidr_mask_size == 23);
+  CHECK(sized(100, 8, 2.0).max_pods == 200);
+  CHECK(sized(100, 8, 2.0).node_cidr_mask_size == 24);
+  CHECK(sized(32, 8, 1.75).max_pods == 56);
+  CHECK(sized(1024, 64, 1.75).max_pods == 500);  // a /23 holds 510 pod addresses
 }
 
 TEST_CASE("k3s: kubelet drop-in text", "[k3s][kubelet]") {
-  auto text = k3s::render_kubelet_conf(k3s::kubelet_sizing(16 * k_gib, 4, 1.75));
+  auto text = k3s::render_kubelet_conf(sized(16, 4, 1.75));
   CHECK(text.find("kind: KubeletConfiguration\nmaxPods: 28\n") != std::string::npos);
   CHECK(text.find("imageGCHighThresholdPercent: 40\nimageGCLowThresholdPercent: 20\n") != std::string::npos);
   CHECK(text.find("kubeReserved:\n  cpu: 80m\n  memory: 2663Mi\n") != std::string::npos);
@@ -108,6 +120,34 @@ TEST_CASE("k3s: config.yaml for a server and an agent", "[k3s]") {
   CHECK(k3s::render_k3s_config(*t.env) ==
         "# Written by binder-firstboot for member 'example'. k3s reads it at start.\n"
         "node-name: \"example-01234567\"\nserver: \"https://10.0.0.1:6443\"\ntoken: \"K10abc::server:xyz\"\n");
+}
+
+TEST_CASE("k3s: a large server gets a /23 node CIDR matching its maxPods, agents never set it", "[k3s][kubelet]") {
+  TestRoot t(member(), facts(192, 48));
+  std::string conf = k3s::render_k3s_config(*t.env);
+  CHECK(conf.find("kube-controller-manager-arg:\n  - \"node-cidr-mask-size=23\"\n") != std::string::npos);
+  auto kubelet_step = k3s::make_kubelet_step();
+  apply(*kubelet_step, *t.env);
+  CHECK(t.read(k3s::k_kubelet_path).find("\nmaxPods: 336\n") != std::string::npos);  // 1.75 x 192 > 250
+  t.env->member.node.role = NodeRole::agent;
+  t.env->member.node.server_url = "https://10.0.0.1:6443";
+  CHECK(k3s::render_k3s_config(*t.env).find("node-cidr-mask-size") == std::string::npos);
+  apply(*kubelet_step, *t.env);
+  CHECK(t.read(k3s::k_kubelet_path).find("\nmaxPods: 250\n") != std::string::npos);  // the server picks the CIDR
+}
+
+TEST_CASE("k3s: the kubelet drop-in uses the image's kubelet defaults, metadata max_pods_per_gib wins",
+          "[k3s][kubelet]") {
+  TestRoot t(member(), facts(64, 16));
+  t.env->facts.kubelet = KubeletDefaults{2.5, 70, 50, "test image"};
+  auto step = k3s::make_kubelet_step();
+  apply(*step, *t.env);
+  std::string text = t.read(k3s::k_kubelet_path);
+  CHECK(text.find("\nmaxPods: 160\n") != std::string::npos);
+  CHECK(text.find("imageGCHighThresholdPercent: 70\nimageGCLowThresholdPercent: 50\n") != std::string::npos);
+  t.env->member.node.max_pods_per_gib = 1.0;
+  apply(*step, *t.env);
+  CHECK(t.read(k3s::k_kubelet_path).find("\nmaxPods: 64\n") != std::string::npos);
 }
 
 TEST_CASE("k3s: file steps applied twice, optional files come and go", "[k3s]") {

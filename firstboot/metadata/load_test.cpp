@@ -44,7 +44,7 @@ TEST_CASE("metadata: baked file alone gives a valid member with defaults", "[met
   CHECK(!m.public_ip);
   CHECK(m.registry_host() == "registry.example.mybinder.org");
   CHECK(m.registry->project == "mybinder-builds");
-  CHECK(m.node.max_pods_per_gib == 1.75);
+  CHECK(!m.node.max_pods_per_gib);  // unset: the image profile's value applies
   CHECK(m.node.extra_disk.kind == ExtraDiskSpec::Kind::none);
   CHECK(m.secrets().size() == 3);
   CHECK(r->sources.size() == 1);

@@ -80,7 +80,7 @@ nlohmann::json Member::to_json(Redact r) const {
                {"extra_disk", disk},
                {"ntp", node.ntp},
                {"ntp_mode", to_string(node.ntp_mode)},
-               {"max_pods_per_gib", node.max_pods_per_gib},
+               {"max_pods_per_gib", node.max_pods_per_gib ? json(*node.max_pods_per_gib) : json(nullptr)},
                {"registries", {{"mirrors", mirrors}}}};
   j["operators"] = {{"ssh_authorized_keys", operators.ssh_authorized_keys},
                     {"user", operators.user}};

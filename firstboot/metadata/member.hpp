@@ -74,7 +74,8 @@ struct NodeConfig {
   // (60-binder.conf from the profile's `ntp`, else the distribution's).
   std::vector<std::string> ntp;
   NtpMode ntp_mode = NtpMode::add;         // replace: the image's servers are dropped
-  double max_pods_per_gib = 1.75;          // kubelet maxPods = floor(factor x RAM GiB)
+  // kubelet maxPods = floor(factor x RAM GiB); unset: the image profile's kubelet.max_pods_per_gib.
+  std::optional<double> max_pods_per_gib;
   // registries.yaml mirrors: registry name ("docker.io", "*") -> endpoint URLs.
   // YAML: node.registries.mirrors.<name>.endpoint: [..]
   std::map<std::string, std::vector<std::string>> registry_mirrors;

@@ -125,8 +125,11 @@ ChartValues binderhub_values(const Member& member, const Sizing& size, const Sec
   if (size.extra_disk) {
     dind["hostLibDir"] = "/mnt/disk/dind";
   }
-  b["imageCleaner"] = json::parse(R"({"enabled": true, "imageGCThresholdHigh": 40000000000,
-      "imageGCThresholdLow": 10000000000, "imageGCThresholdType": "absolute"})");
+  // No buildkit pruner in the binderhub chart: the image cleaner keeps dind's disk in bounds.
+  b["imageCleaner"] = {{"enabled", true},
+                       {"imageGCThresholdHigh", size.image_cleaner_high_bytes},
+                       {"imageGCThresholdLow", size.image_cleaner_low_bytes},
+                       {"imageGCThresholdType", "absolute"}};
   b["ingress"] = {{"enabled", true},
                   {"annotations", ingress_annotations(member, nullptr)},
                   {"hosts", {binder_host(member)}},

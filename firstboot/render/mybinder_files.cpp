@@ -54,6 +54,8 @@ json mybinder_config(const Member& member, const Sizing& size) {
   b["jupyterhub"]["ingress"] = ingress_with_tls("hub." + x, "kubelego-tls-hub");
   b["imageCleaner"]["enabled"] = false;  // handled by mybinder's buildkit pruner
   b = deep_merge(std::move(b), member.binderhub.values);
+  // The pruner's build-cache bound, from the disk dind keeps its state on (sizing.hpp).
+  c["buildkitPruner"]["buildkitCacheSize"] = size.buildkit_cache_size;
 
   c["grafana"]["ingress"] = ingress_with_tls("grafana." + x, "kubelego-tls-grafana");
   json ds = {{"name", "prometheus"}, {"orgId", 1}, {"type", "prometheus"}, {"url", "https://prometheus." + x},

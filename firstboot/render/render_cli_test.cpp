@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "common/fs.hpp"
 #include "firstboot/render/image_charts_fixture.hpp"
 #include "firstboot/render/render_cli.hpp"
@@ -77,6 +79,31 @@ TEST_CASE("render verb: prints an artifact with placeholders instead of the meta
   CHECK(out.find("198.51.100.3") != std::string::npos);
   CHECK(run({"helmchart-harbour", "--metadata", md}, out) == 2);
   CHECK(run({"sizing", "--metadata", "/nonexistent/member.yaml"}, out) != 0);
+  std::remove(md.c_str());
+}
+
+TEST_CASE("render verb: sizing takes --extra-disk-gib, bad sizes exit 2", "[render][cli][sizing]") {
+  auto md = metadata_file();
+  std::string out;
+  REQUIRE(run({"sizing", "--metadata", md, "--ram-gib", "92", "--cpus", "24", "--extra-disk-gib", "300"}, out) == 0);
+  auto j = nlohmann::json::parse(out);
+  CHECK(j["machine"]["extra_disk_gib"] == 300);
+  bool found = false;
+  for (const auto& r : j["rules"]) {
+    if (r["name"] == "buildkitPruner.buildkitCacheSize") {
+      CHECK(r["value"] == "150GB");
+      found = true;
+    }
+  }
+  CHECK(found);
+  for (const char* bad : {"0", "-5", "lots", "12x", "nan", "inf", "2000000"}) {
+    INFO(bad);
+    CHECK(run({"sizing", "--metadata", md, "--extra-disk-gib", bad}, out) == 2);
+  }
+  CHECK(run({"sizing", "--metadata", md, "--extra-disk-gib"}, out) == 2);
+  REQUIRE(run({"sizing", "--markdown-table"}, out) == 0);
+  CHECK(out.starts_with("| Setting | 8 GiB / 2 CPU / no disk |"));
+  CHECK(run({"values-binderhub", "--markdown-table"}, out) == 2);
   std::remove(md.c_str());
 }
 

@@ -3,6 +3,8 @@
 #include <catch2/catch.hpp>
 
 #include "firstboot/render/render_fixtures.hpp"
+#include "firstboot/render/charts.hpp"
+#include "firstboot/render/mybinder_files.hpp"
 #include "firstboot/render/sizing.hpp"
 
 using namespace binder::firstboot::render;
@@ -23,7 +25,7 @@ TEST_CASE("sizing: a 48 CPU / 192 GiB machine gets the 2i2c member's numbers", "
 
 TEST_CASE("sizing: a small test VM still gets a positive quota and minimal dind", "[render][sizing]") {
   auto s = size_machine(machine(4, 2), example_member());
-  CHECK(s.max_pods == 7);
+  CHECK(s.max_pods == 20);  // the kubelet's minimum (one rule now: k3s's own pods need room)
   CHECK(s.total_quota >= 1);
   CHECK(s.dind_cpu_request == "0.5");
   CHECK(s.dind_memory_request == "1Gi");
@@ -54,5 +56,23 @@ TEST_CASE("sizing: max pods follow the metadata factor, the extra disk is report
   auto s = size_machine(machine(64, 16, true), member);
   CHECK(s.max_pods == 64);
   CHECK(s.extra_disk);
-  CHECK(s.to_json()["dind"]["hostLibDir"] == "/mnt/disk/dind");
+  CHECK(s.value("dind.hostLibDir") == "/mnt/disk/dind");
+}
+
+TEST_CASE("sizing: the chart values carry the sizing's numbers", "[render][sizing]") {
+  auto m = example_member();
+  auto f = machine(192, 48, true);
+  f.extra_disk_bytes = 1024ull << 30;
+  auto s = size_machine(f, m);
+  auto cfg = mybinder_config(m, s);
+  CHECK(cfg["binderhub"]["config"]["LaunchQuota"]["total_quota"] == 306);
+  CHECK(cfg["binderhub"]["imageCleaner"]["enabled"] == false);
+  CHECK(cfg["buildkitPruner"]["buildkitCacheSize"] == "512GB");
+  CHECK(cfg["binderhub"]["dind"]["resources"]["requests"]["memory"] == "12Gi");
+  auto standalone = example_member();
+  standalone.mode = binder::firstboot::Mode::standalone;
+  auto v = binderhub_values(standalone, s, SecretsView{});
+  CHECK(v.values["imageCleaner"]["enabled"] == true);
+  CHECK(v.values["imageCleaner"]["imageGCThresholdHigh"] == 439000000000);  // 40% of 1 TiB
+  CHECK(v.values["config"]["LaunchQuota"]["total_quota"] == 306);
 }
