@@ -43,6 +43,12 @@ std::optional<JournalRecord> parse_record(std::string_view line) {
   if (!ev) {
     return std::nullopt;
   }
+  // Optional fields of another type make a damaged record (json::value() would throw).
+  for (const char* k : {"fingerprint", "time", "detail"}) {
+    if (j.contains(k) && !j[k].is_string()) {
+      return std::nullopt;
+    }
+  }
   JournalRecord r;
   r.seq = j["seq"].get<std::int64_t>();
   r.step = j["step"].get<std::string>();

@@ -93,3 +93,27 @@ TEST_CASE("journal: damage before the last line is corrupt state", "[journal]") 
   REQUIRE(!j);
   CHECK(j.error().code == binder::common::Errc::corrupt_state);
 }
+
+// Found by ci/fuzz (fuzz_journal): a field of the wrong JSON type threw from json::value() and
+// terminated the agent (exit 134) instead of being a damaged record.
+TEST_CASE("journal: fields of the wrong type are a damaged record, not a crash", "[journal][fuzz]") {
+  std::size_t good = 0;
+  bool torn = false;
+  std::string head = "# binder-firstboot journal v1\n";
+  std::string ok = R"({"seq":1,"step":"a","event":"begin"})" "\n";
+  for (const char* bad : {R"({"seq":2,"step":"a","event":"done","time":{}})",
+                          R"({"seq":2,"step":"a","event":"done","fingerprint":7})",
+                          R"({"seq":2,"step":"a","event":"done","detail":[1]})"}) {
+    INFO(bad);
+    // As the last line: a torn tail, dropped.
+    auto last = parse_journal(head + ok + bad + "\n", good, torn);
+    REQUIRE(last);
+    CHECK(last->size() == 1);
+    CHECK(torn);
+    CHECK(good == head.size() + ok.size());
+    // In the middle: corrupt_state.
+    auto mid = parse_journal(head + bad + "\n" + ok, good, torn);
+    REQUIRE(!mid);
+    CHECK(mid.error().code == binder::common::Errc::corrupt_state);
+  }
+}

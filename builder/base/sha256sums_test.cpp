@@ -45,3 +45,14 @@ TEST_CASE("sha256sums: a missing name is an error naming the file and the list",
   CHECK(empty.error().message == "'SUMS' holds no sha256 checksum lines");
   CHECK(lookup_sha256(a + "  k3s\n", "k3s", "SUMS").value() == a);
 }
+
+// Found by ci/fuzz (fuzz_sha256sums): an entry whose own name starts with '*' (binary mode
+// "**x") was listed but could not be looked up by that name.
+TEST_CASE("sha256sums: names that start with '*' or './' are found as listed", "[sha256sums][fuzz]") {
+  auto entries = parse_sha256sums(a + " **star\n" + b + "  ././dot\n");
+  REQUIRE(entries.size() == 2);
+  CHECK(entries[0].name == "*star");
+  CHECK(find_sha256(entries, "*star") == a);
+  CHECK(find_sha256(entries, "./dot") == std::string(64, 'b'));
+  CHECK(find_sha256(entries, "nothing") == std::nullopt);
+}

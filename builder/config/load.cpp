@@ -9,6 +9,7 @@
 
 #include "common/fs.hpp"
 #include "common/spellcheck.hpp"
+#include "common/yaml_guard.hpp"
 #include "config/parse_ctx.hpp"
 #include "config/validate.hpp"
 #include "config/values.hpp"
@@ -70,16 +71,18 @@ class Loader {
       return std::nullopt;
     }
     SourceLoc at = from != nullptr ? *from : SourceLoc{display.string(), 0, 0};
-    if (!stdfs::exists(display, ec)) {
+    // Bounded read: a profile (or an `extends:` target) larger than the YAML limit, or a FIFO or
+    // device, is refused before it is held in memory (common/yaml_guard.hpp).
+    auto text = common::read_yaml_file(display);
+    if (text && !*text) {
       diags.error(at, fmt::format("profile '{}' does not exist", display.string()));
       return std::nullopt;
     }
-    auto text = common::fs::read_file(display);
     if (!text) {
       diags.error(at, fmt::format("cannot read profile: {}", text.error().message));
       return std::nullopt;
     }
-    auto root = parse_yaml(*text, display.string(), diags);
+    auto root = parse_yaml(**text, display.string(), diags);
     if (!root) {
       return std::nullopt;
     }

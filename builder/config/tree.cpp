@@ -1,7 +1,11 @@
 // See tree.hpp. yaml-cpp 0.7 keeps duplicate map keys, so they are reported here.
 #include "config/tree.hpp"
 
+#include <algorithm>
+
 #include <yaml-cpp/yaml.h>
+
+#include "common/yaml_guard.hpp"
 
 namespace binder::config {
 
@@ -69,9 +73,12 @@ Node convert(const YAML::Node& y, const std::string& path, Diagnostics& diags) {
           continue;
         }
         std::string key = kv.first.Scalar();
-        if (n.find(key) != nullptr) {
-          diags.error(kloc, fmt::format("duplicate key '{}'", key), std::nullopt,
-                      static_cast<int>(key.size()));
+        if (auto first = std::find_if(n.entries.begin(), n.entries.end(),
+                                      [&](const Entry& e) { return e.key == key; });
+            first != n.entries.end()) {
+          diags.error(kloc,
+                      fmt::format("duplicate key '{}' (first at line {})", key, first->key_loc.line),
+                      std::nullopt, static_cast<int>(key.size()));
           continue;
         }
         Node value = convert(kv.second, path, diags);
@@ -92,6 +99,16 @@ Node convert(const YAML::Node& y, const std::string& path, Diagnostics& diags) {
 
 std::optional<Node> parse_yaml(std::string_view text, const std::string& path, Diagnostics& diags,
                                EmptyIs empty_is) {
+  // Size, bytes, depth and alias expansion first: yaml-cpp shares aliased nodes, convert()
+  // would copy every use (common/yaml_guard.hpp). Binary text and huge lines are not
+  // quoted under the error.
+  if (auto problem = common::check_yaml_text(text)) {
+    if (problem->quote) {
+      diags.add_source(path, std::string(text));
+    }
+    diags.error(SourceLoc{path, problem->line, problem->col}, problem->message);
+    return std::nullopt;
+  }
   diags.add_source(path, std::string(text));
   try {
     YAML::Node root = YAML::Load(std::string(text));

@@ -5,6 +5,7 @@
 
 #include "common/fs.hpp"
 #include "common/log.hpp"
+#include "common/yaml_guard.hpp"
 #include "firstboot/metadata/validate.hpp"
 
 namespace binder::firstboot {
@@ -22,7 +23,7 @@ std::filesystem::path under(const std::filesystem::path& root, std::string_view 
 
 // A member file: `binder_member:` wrapper optional.
 Result<std::optional<SourceDoc>> read_member_file(const std::filesystem::path& path) {
-  TRY_ASSIGN(auto text, fs::read_file_if_exists(path));
+  TRY_ASSIGN(auto text, common::read_yaml_file(path));  // bounded: common/yaml_guard.hpp
   if (!text) {
     return std::optional<SourceDoc>{};
   }
@@ -78,7 +79,7 @@ Result<std::optional<SourceDoc>> member_from_json_file(const std::filesystem::pa
 }
 
 Result<std::optional<SourceDoc>> from_text_file(const std::filesystem::path& path) {
-  TRY_ASSIGN(auto text, fs::read_file_if_exists(path));
+  TRY_ASSIGN(auto text, common::read_yaml_file(path));  // bounded: common/yaml_guard.hpp
   if (!text) {
     return std::optional<SourceDoc>{};
   }
@@ -96,7 +97,7 @@ Result<std::optional<SourceDoc>> from_labelled_device(CommandRunner& runner,
   std::string device = dev->out.substr(0, dev->out.find('\n'));
   TRY_ASSIGN(auto dir, fs::TempDir::create("binder-seed"));
   TRY(runner.run_checked({"mount", "-o", "ro", device, dir.path().string()}));
-  auto text = fs::read_file_if_exists(dir.path() / file);
+  auto text = common::read_yaml_file(dir.path() / file);
   (void)runner.run({"umount", dir.path().string()});
   if (!text) {
     return std::unexpected(text.error());

@@ -1,22 +1,71 @@
 // YAML/JSON -> SourceDoc conversion and the provenance-keeping deep merge.
 #include "firstboot/metadata/source_doc.hpp"
 
-#include <regex>
+#include <algorithm>
 
 #include <yaml-cpp/yaml.h>
+
+#include "common/yaml_guard.hpp"
 
 namespace binder::firstboot {
 namespace {
 
+using common::Result;
 using nlohmann::json;
+
+// YAML 1.2 core schema, by hand: std::regex recurses per character and overflows the stack on
+// a long scalar (a hostile user-data of 1 MiB of digits).
+bool is_core_int(std::string_view s) {
+  if (!s.empty() && (s[0] == '-' || s[0] == '+')) {
+    s.remove_prefix(1);
+  }
+  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+// [-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?
+bool is_core_float(std::string_view s) {
+  auto digits = [&] {
+    std::size_t n = 0;
+    while (!s.empty() && s[0] >= '0' && s[0] <= '9') {
+      s.remove_prefix(1);
+      ++n;
+    }
+    return n;
+  };
+  if (!s.empty() && (s[0] == '-' || s[0] == '+')) {
+    s.remove_prefix(1);
+  }
+  if (!s.empty() && s[0] == '.') {
+    s.remove_prefix(1);
+    if (digits() == 0) {
+      return false;
+    }
+  } else {
+    if (digits() == 0) {
+      return false;
+    }
+    if (!s.empty() && s[0] == '.') {
+      s.remove_prefix(1);
+      digits();
+    }
+  }
+  if (!s.empty() && (s[0] == 'e' || s[0] == 'E')) {
+    s.remove_prefix(1);
+    if (!s.empty() && (s[0] == '-' || s[0] == '+')) {
+      s.remove_prefix(1);
+    }
+    if (digits() == 0) {
+      return false;
+    }
+  }
+  return s.empty();
+}
 
 json scalar_value(const YAML::Node& n) {
   const std::string& s = n.Scalar();
   if (n.Tag() == "!") {  // quoted: always a string
     return s;
   }
-  static const std::regex k_int(R"([-+]?[0-9]+)");
-  static const std::regex k_float(R"([-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?)");
   if (s.empty() || s == "~" || s == "null" || s == "Null" || s == "NULL") {
     return nullptr;
   }
@@ -26,14 +75,14 @@ json scalar_value(const YAML::Node& n) {
   if (s == "false" || s == "False" || s == "FALSE") {
     return false;
   }
-  if (std::regex_match(s, k_int)) {
+  if (is_core_int(s)) {
     try {
       return std::stoll(s);
     } catch (...) {
       return s;
     }
   }
-  if (std::regex_match(s, k_float)) {
+  if (is_core_float(s)) {
     try {
       return std::stod(s);
     } catch (...) {
@@ -51,17 +100,30 @@ common::SourceLoc loc_of(const YAML::Node& n, const std::string& origin) {
   return {origin, m.line + 1, m.column + 1};
 }
 
-json convert(const YAML::Node& n, const std::string& path, SourceDoc& doc) {
+Result<json> convert(const YAML::Node& n, const std::string& path, SourceDoc& doc) {
   doc.locs[path] = loc_of(n, doc.origin);
   switch (n.Type()) {
     case YAML::NodeType::Map: {
       json obj = json::object();
       for (const auto& kv : n) {
-        std::string key = kv.first.IsScalar() ? kv.first.Scalar() : std::string("?");
+        common::SourceLoc kloc = loc_of(kv.first, doc.origin);
+        if (!kv.first.IsScalar()) {
+          common::Error err{common::Errc::invalid_config, "mapping keys must be plain strings",
+                            kloc, {}};
+          return std::unexpected(std::move(err));
+        }
+        std::string key = kv.first.Scalar();
         std::string child = join_path(path, key);
-        doc.locs[child] = loc_of(kv.first, doc.origin);
-        obj[key] = convert(kv.second, child, doc);
-        doc.locs[child] = loc_of(kv.first, doc.origin);
+        if (obj.contains(key)) {
+          common::Error err{common::Errc::invalid_config,
+                            fmt::format("duplicate key '{}' (first at line {})", key,
+                                        doc.locs[child].line),
+                            kloc, {}};
+          return std::unexpected(std::move(err));
+        }
+        doc.locs[child] = kloc;
+        TRY_ASSIGN(obj[key], convert(kv.second, child, doc));
+        doc.locs[child] = kloc;
       }
       return obj;
     }
@@ -69,7 +131,8 @@ json convert(const YAML::Node& n, const std::string& path, SourceDoc& doc) {
       json arr = json::array();
       std::size_t i = 0;
       for (const auto& item : n) {
-        arr.push_back(convert(item, fmt::format("{}[{}]", path, i++), doc));
+        TRY_ASSIGN(json v, convert(item, fmt::format("{}[{}]", path, i++), doc));
+        arr.push_back(std::move(v));
       }
       return arr;
     }
@@ -142,9 +205,16 @@ common::SourceLoc SourceDoc::where(const std::string& path) const {
 common::Result<SourceDoc> parse_yaml_doc(std::string_view text, std::string origin) {
   SourceDoc doc;
   doc.origin = std::move(origin);
+  // Size, bytes, depth and alias expansion first: yaml-cpp shares aliased nodes, convert() would
+  // expand them (common/yaml_guard.hpp).
+  if (auto problem = common::check_yaml_text(text)) {
+    common::Error err{common::Errc::invalid_config, problem->message, std::nullopt, {}};
+    err.where = common::SourceLoc{doc.origin, problem->line, problem->col};
+    return std::unexpected(std::move(err));
+  }
   try {
     YAML::Node root = YAML::Load(std::string(text));
-    doc.value = convert(root, "", doc);
+    TRY_ASSIGN(doc.value, convert(root, "", doc));
     if (doc.value.is_null()) {
       doc.value = json::object();
     }
@@ -159,7 +229,19 @@ common::Result<SourceDoc> parse_yaml_doc(std::string_view text, std::string orig
 common::Result<SourceDoc> parse_json_doc(std::string_view text, std::string origin) {
   SourceDoc doc;
   doc.origin = std::move(origin);
-  doc.value = json::parse(text, nullptr, false);
+  // cloud-init writes these from the user-data: nesting is bounded like YAML's, as the tree is
+  // copied and compared recursively later.
+  const int max_depth = common::k_yaml_limits.max_depth;
+  bool too_deep = false;
+  json::parser_callback_t depth_check = [&](int depth, json::parse_event_t, json&) {
+    too_deep = too_deep || depth > max_depth;
+    return !too_deep;
+  };
+  doc.value = json::parse(text, depth_check, false);
+  if (too_deep) {
+    return common::fail(common::Errc::invalid_config, "'{}': JSON nesting exceeds the limit of {} levels",
+                        doc.origin, max_depth);
+  }
   if (doc.value.is_discarded()) {
     return common::fail(common::Errc::invalid_config, "'{}' is not valid JSON", doc.origin);
   }
