@@ -17,7 +17,7 @@ fb::Step& dns_step(Run& run) {
 
 }  // namespace
 
-TEST_CASE("federation: a DNS:Edit-only token needs dns.zone_id, and works with it", "[federation]") {
+TEST_CASE("federation: a DNS:Edit-only token needs dns.zone_id and works with it", "[federation]") {
   Fakes fakes;
   test::FakeServer scoped{test::FakeKind::cloudflare, fakes.pki, {.extra_args = {"--permissions", "dns_records:edit"}}};
   auto root = make_root(fakes);
