@@ -96,12 +96,26 @@ struct Disk {
   Located<std::uint64_t> size;  // bytes; parsed from "20G" (K/M/G/T = 1024^n, or plain bytes)
 };
 
+// k3s.upgrade: the system-upgrade-controller release and mybinder's upgrade Plan, baked into the
+// server manifests dir (settings_k3s_upgrade.cpp).
+struct K3sUpgrade {
+  Located<bool> enable;                     // false: no controller, CRD or Plan in the image
+  Located<std::string> channel;             // channel URL, or a pinned k3s version "v1.33.6+k3s1"
+  Located<std::string> controller_version;  // "v0.20.1": the default URLs follow it
+  Located<std::string> controller_url;      // https://, http:// or file://
+  Located<std::string> controller_sha256;   // required (the v0.20.1 default is pinned)
+  Located<std::string> crd_url;
+  Located<std::string> crd_sha256;
+  bool pinned_version() const { return channel.value.starts_with("v"); }
+};
+
 struct K3s {
   Located<std::string> version;   // "v1.33.5+k3s1"
   // Defaults: the GitHub release files of `version` verified with its sha256sum-amd64.txt.
   Artifact binary;
   std::optional<Artifact> airgap_images;  // nullopt: `airgap_images: null` (none baked)
   Located<bool> install;                  // false: no k3s files in the image at all
+  K3sUpgrade upgrade;
 };
 
 struct Kubelet {

@@ -97,6 +97,7 @@ const std::vector<SettingSpec>& settings() {
     std::vector<SettingSpec> t;
     detail::add_general_settings(t);
     detail::add_k3s_settings(t);
+    detail::add_k3s_upgrade_settings(t);
     detail::add_system_settings(t);
     detail::add_charts_settings(t);
     detail::add_final_settings(t);

@@ -35,6 +35,10 @@ struct ResolvedInputs {
   bool base_is_rootfs = false;
   std::optional<InputFile> k3s_binary;     // nullopt: k3s.install is false
   std::optional<InputFile> airgap_images;  // nullopt: none baked
+  // system-upgrade-controller release files (config/k3s_upgrade.hpp); nullopt: k3s.upgrade.enable
+  // false or no k3s.
+  std::optional<InputFile> upgrade_controller;
+  std::optional<InputFile> upgrade_crd;
   InputFile firstboot_binary;
   stdfs::path firstboot_unit;              // firstboot/units/binder-firstboot.service
   std::optional<InputFile> member;         // baked member metadata

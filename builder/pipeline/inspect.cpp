@@ -3,6 +3,7 @@
 
 #include <set>
 
+#include "common/hash.hpp"
 #include "image/guestfs.hpp"
 #include "image/qemu_img.hpp"
 
@@ -47,6 +48,30 @@ Result<void> inspect_charts(image::Guest& g, InspectReport& r) {
   return {};
 }
 
+// k3s upgrades (build.json k3s_upgrade): every file it names is in the image with its sha256.
+Result<void> inspect_k3s_upgrade(image::Guest& g, InspectReport& r) {
+  r.k3s_upgrade = r.build.is_object() ? r.build.value("k3s_upgrade", json()) : json();
+  if (!r.k3s_upgrade.is_object()) {
+    r.k3s_upgrade = json();
+    return {};
+  }
+  std::string bad;
+  for (const auto& f : r.k3s_upgrade.value("files", json::array())) {
+    std::string path = f.value("path", "");
+    TRY_ASSIGN(bool present, g.is_file(path));
+    std::string why;
+    if (!present) {
+      why = "missing";
+    } else {
+      TRY_ASSIGN(std::string data, g.read(path));
+      if (common::hash::sha256_hex(data) != f.value("sha256", "")) why = "sha256 differs from build.json";
+    }
+    if (!why.empty()) bad += fmt::format("{}{} {}", bad.empty() ? "" : ", ", path, why);
+  }
+  r.checks.push_back(layers::steps::CheckResult{"k3s upgrade files present", bad.empty(), bad});
+  return {};
+}
+
 }  // namespace
 
 Result<InspectReport> inspect_image(const std::filesystem::path& path, base::AccelMode mode) {
@@ -72,6 +97,7 @@ Result<InspectReport> inspect_image(const std::filesystem::path& path, base::Acc
   }
   TRY_ASSIGN(r.k3s_binary, g.is_file("/usr/local/bin/k3s"));
   TRY(inspect_charts(g, r));
+  TRY(inspect_k3s_upgrade(g, r));
   std::set<std::string> units;
   for (const char* dir : {"/etc/systemd/system/*.wants/*", "/lib/systemd/system/*.wants/*"}) {
     TRY_ASSIGN(auto found, g.glob(dir));
@@ -111,6 +137,18 @@ std::string format_report(const InspectReport& r) {
   } else {
     out += "charts:       none packaged\n";
   }
+  if (r.k3s_upgrade.is_object()) {
+    const json& u = r.k3s_upgrade;
+    out += fmt::format("k3s upgrade:  system-upgrade-controller {}, Plan follows {}\n",
+                       u.value("controller_version", "?"),
+                       u.contains("version") ? "version " + u.value("version", "")
+                                             : "channel " + u.value("channel", ""));
+    for (const auto& f : u.value("files", json::array())) {
+      out += fmt::format("  {} ({})\n", f.value("path", ""), f.value("source", ""));
+    }
+  } else {
+    out += "k3s upgrade:  none (no system-upgrade-controller baked)\n";
+  }
   out += "enabled units (/etc/systemd/system):\n";
   for (const auto& u : r.enabled_units) {
     out += fmt::format("  {}\n", u);
@@ -133,7 +171,7 @@ json report_json(const InspectReport& r) {
   }
   return json{{"image", r.image.string()}, {"format", r.format},     {"build", r.build},
               {"k3s_version", r.k3s_version}, {"k3s_binary", r.k3s_binary}, {"charts", r.charts},
-              {"enabled_units", r.enabled_units}, {"checks", checks}, {"ok", r.ok()}};
+              {"k3s_upgrade", r.k3s_upgrade}, {"enabled_units", r.enabled_units}, {"checks", checks}, {"ok", r.ok()}};
 }
 
 }  // namespace binder::pipeline

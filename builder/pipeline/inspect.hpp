@@ -24,6 +24,7 @@ struct InspectReport {
   bool k3s_binary = false;            // /usr/local/bin/k3s is a file
   std::vector<std::string> enabled_units;  // /etc/systemd/system/*.wants/* names
   nlohmann::json charts;              // /etc/binder-image/charts.json, null if absent
+  nlohmann::json k3s_upgrade;         // build.json's k3s_upgrade (controller, Plan), null if none
   std::vector<layers::steps::CheckResult> checks;
   bool ok() const;                    // every check passed
 };

@@ -23,6 +23,12 @@ std::string manifest_json(const config::Profile& profile, const layers::Resolved
   if (in.airgap_images) {
     put("k3s-airgap-images", *in.airgap_images);
   }
+  if (in.upgrade_crd) {
+    put("k3s-upgrade-crd", *in.upgrade_crd);
+  }
+  if (in.upgrade_controller) {
+    put("k3s-upgrade-controller", *in.upgrade_controller);
+  }
   put("firstboot-binary", in.firstboot_binary);
   if (in.member) {
     put("member", *in.member);

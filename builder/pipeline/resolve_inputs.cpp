@@ -6,6 +6,7 @@
 #include "base/fetch.hpp"
 #include "charts/bake.hpp"
 #include "common/hash.hpp"
+#include "config/k3s_upgrade.hpp"
 #include "common/log.hpp"
 #include "image/archive.hpp"
 
@@ -62,6 +63,38 @@ Result<layers::InputFile> fetch(const config::Artifact& a, std::string_view key,
     TRY_ASSIGN(f.sha256, common::hash::sha256_file(f.path));
   }
   step.finish(got.cached ? "cached" : "verified", {{"sha256", f.sha256}});
+  return f;
+}
+
+// A k3s.upgrade release file: verified against its sha256 through the download cache.
+Result<layers::InputFile> fetch_upgrade_file(const config::Profile& p, bool crd,
+                                             layers::Progress& progress, bool fetch_remote) {
+  const auto& u = p.k3s.upgrade;
+  auto d = crd ? config::upgrade_crd_download(u) : config::upgrade_controller_download(u);
+  TRY(d);
+  const auto& url = crd ? u.crd_url : u.controller_url;
+  std::string key = crd ? "k3s.upgrade.crd_url" : "k3s.upgrade.controller_url";
+  std::string loc = url.value.empty() ? u.controller_version.loc.to_string() : url.loc.to_string();
+  base::ArtifactSource src;
+  src.url = d->url;
+  src.sha256 = d->sha256;
+  src.name = d->name;
+  layers::InputFile f;
+  f.name = d->name;
+  f.sha256 = d->sha256;
+  if (!fetch_remote) {
+    stdfs::path cached = base::CacheDir::from_env().downloads() / f.sha256 / f.name;
+    std::error_code ec;
+    if (stdfs::is_regular_file(cached, ec)) {
+      f.path = cached;
+    }
+    return f;
+  }
+  auto step = progress.step(fmt::format("fetch:{}", key), fmt::format("{} '{}'", key, f.name));
+  auto fetched = base::fetch_artifact(src, base::CacheDir::from_env());
+  TRY_CTX(fetched, "{}: {} '{}'", loc, key, d->url);
+  f.path = fetched->path;
+  step.finish(fetched->cached ? "cached" : "verified", {{"sha256", f.sha256}});
   return f;
 }
 
@@ -145,6 +178,10 @@ Result<layers::ResolvedInputs> resolve_inputs(const config::Profile& p, layers::
     if (p.k3s.airgap_images) {
       TRY_ASSIGN(in.airgap_images,
                  fetch(*p.k3s.airgap_images, "k3s.airgap_images", progress, fetch_remote));
+    }
+    if (p.k3s.upgrade.enable.value) {
+      TRY_ASSIGN(in.upgrade_crd, fetch_upgrade_file(p, true, progress, fetch_remote));
+      TRY_ASSIGN(in.upgrade_controller, fetch_upgrade_file(p, false, progress, fetch_remote));
     }
   }
   if (p.charts.mybinder.enable.value) {

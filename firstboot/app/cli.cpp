@@ -11,6 +11,7 @@
 #include "common/log.hpp"
 #include "firstboot/app/agent.hpp"
 #include "firstboot/app/handover_verb.hpp"
+#include "firstboot/app/release_health.hpp"
 #include "firstboot/app/status.hpp"
 #include "firstboot/render/render_cli.hpp"
 
@@ -116,7 +117,8 @@ int verb_run(const std::vector<std::string>& args) {
 int verb_status(const std::vector<std::string>& args) {
   if (wants_help(args)) {
     fmt::print("usage: binder-firstboot status [--root DIR] [--json]\n\n"
-               "Shows each step's state from the journal, the current step and the last error.\n");
+               "Shows each step's state from the journal, the current step and the last error;\n"
+               "once k3s runs, also any HelmChart whose install or upgrade failed.\n");
     return 0;
   }
   auto o = parse(args, "status", false, true);
@@ -129,6 +131,7 @@ int verb_status(const std::vector<std::string>& args) {
     log::error("{}", s.error().to_string());
     return common::exit_code_for(s.error());
   }
+  (*s)["releases"] = app::collect_release_health(o->root);
   if (o->json) {
     fmt::print("{}\n", log::redact(s->dump(2)));
   } else {

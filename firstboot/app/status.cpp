@@ -107,6 +107,19 @@ std::string format_status(const json& s) {
   if (!s["last_error"].is_null()) {
     out += fmt::format("last error: {}\n", s["last_error"]["message"].get<std::string>());
   }
+  // Releases (verb_status adds them from the cluster; absent or null before k3s runs).
+  if (s.contains("releases") && s["releases"].is_object()) {
+    const auto& r = s["releases"];
+    if (!r.value("checked", false)) {
+      out += fmt::format("releases: not checked ({})\n", r.value("error", ""));
+    }
+    for (const auto& p : r["problems"]) {
+      std::string job = p.value("job", "");
+      out += fmt::format("release {}: HelmChart kube-system/{}{}: {}\n", p.value("state", ""),
+                         p.value("helmchart", ""), job.empty() ? "" : " (job " + job + ")",
+                         p.value("message", ""));
+    }
+  }
   if (s.contains("handover") && !s["handover"].is_null()) {
     const auto& h = s["handover"];
     std::string state = h["state"].get<std::string>();

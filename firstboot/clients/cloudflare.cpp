@@ -56,6 +56,17 @@ bool has_error_code(const Error& e, std::initializer_list<int> codes) {
   return false;
 }
 
+// The token permission an API route needs (x-cfPermissionsRequired in cloudflare-dns.openapi.json),
+// named as the dashboard's token editor shows it, with the schema's name. Empty: none declared.
+std::string required_permission(const std::string& method, const std::string& path) {
+  std::string p = path.substr(0, path.find('?'));
+  if (p.find("/dns_records") != std::string::npos) {
+    return method == "GET" ? "Zone:DNS:Read (#dns_records:read)" : "Zone:DNS:Edit (#dns_records:edit)";
+  }
+  if (p.starts_with("/zones/")) return "Zone:Zone:Read (#zone:read)";
+  return "";
+}
+
 }  // namespace
 
 Cloudflare::Cloudflare(std::string api_base, std::string token, http::Options options)
@@ -78,9 +89,33 @@ Result<Json> Cloudflare::call(const std::string& method, const std::string& path
   TRY_ASSIGN(http::Response resp, m_http.send(req));
   TRY_ASSIGN(Json env, parse_json(resp.body, what));
   if (resp.status / 100 != 2 || !env.is_object() || !env.value("success", false)) {
-    return std::unexpected(http_error(resp.status, what, first_error(env)));
+    Error e = http_error(resp.status, what, first_error(env));
+    if ((resp.status == 401 || resp.status == 403) && path != "/user/tokens/verify") {
+      return std::unexpected(explain_denied(method, path, std::move(e)));
+    }
+    return std::unexpected(std::move(e));
   }
   return env;
+}
+
+// Cloudflare answers a missing permission like a bad token (403, code 10000 "Authentication
+// error"); the token's own status tells the two apart.
+Error Cloudflare::explain_denied(const std::string& method, const std::string& path, Error denied) {
+  auto verify = call("GET", "/user/tokens/verify", nullptr);
+  std::string status = verify && verify->contains("result") && (*verify)["result"].is_object()
+                           ? (*verify)["result"].value("status", "")
+                           : "";
+  if (status != "active") {
+    denied.message = fmt::format("Cloudflare: the API token is not valid{} ({})",
+                                 status.empty() ? "" : fmt::format(" (status '{}')", status), denied.message);
+    return denied;
+  }
+  std::string perm = required_permission(method, path);
+  if (!perm.empty()) {
+    denied.message = fmt::format("Cloudflare: the API token lacks the permission {} on this zone ({})",
+                                 perm, denied.message);
+  }
+  return denied;
 }
 
 Result<std::string> Cloudflare::zone_id(const std::string& zone) {
@@ -92,8 +127,11 @@ Result<std::string> Cloudflare::zone_id(const std::string& zone) {
       return z.value("id", "");
     }
   }
+  // A token without Zone:Zone:Read lists no zones at all, as if the zone did not exist.
   return common::fail(Errc::precondition,
-                      "Cloudflare: the API token does not see an active zone '{}'", zone);
+                      "Cloudflare: the API token does not see an active zone '{}': give it the permission "
+                      "Zone:Zone:Read (#zone:read) on that zone, or set dns.zone_id in the metadata",
+                      zone);
 }
 
 Result<std::vector<DnsRecord>> Cloudflare::find_records(const std::string& zone_id,

@@ -29,7 +29,8 @@ class Cloudflare {
   // non-loopback hosts on first use.
   Cloudflare(std::string api_base, std::string token, common::http::Options http = {});
 
-  // The id of the active zone named exactly `zone`; Errc::precondition if the token sees none.
+  // The id of the active zone named exactly `zone`; Errc::precondition if the token sees none
+  // (the message names Zone:Zone:Read and dns.zone_id, which skips this lookup).
   Result<std::string> zone_id(const std::string& zone);
   // All records of `type` named exactly `name` (all pages).
   Result<std::vector<DnsRecord>> find_records(const std::string& zone_id, const std::string& type,
@@ -45,8 +46,10 @@ class Cloudflare {
   Result<Change> ensure_record(const std::string& zone_id, const DnsRecord& want);
 
  private:
-  // One API call; returns the envelope after checking success. `what` names it in errors.
+  // One API call; returns the envelope after checking success. `what` names it in errors. A 401/403
+  // is explained in one line: an invalid token, or (token active) the permission the route needs.
   Result<Json> call(const std::string& method, const std::string& path, const Json* body);
+  Error explain_denied(const std::string& method, const std::string& path, Error denied);
 
   std::string m_base;
   std::string m_token;

@@ -95,6 +95,52 @@ TEST_CASE("cloudflare: a wrong token or unknown zone is a precondition error") {
   CHECK(cf.zone_id("other.org").error().code == binder::common::Errc::precondition);
 }
 
+TEST_CASE("cloudflare: a token with DNS:Edit alone works given the zone id, and the lookup names what is missing") {
+  auto pki = test::TestPki::create();
+  test::FakeServer fake(test::FakeKind::cloudflare, pki, {.extra_args = {"--permissions", "dns_records:edit"}});
+  Cloudflare cf(fake.api_base(), test::k_fake_cloudflare_token, opts(fake));
+  // The lookup sees no zone: one line naming the permission and the way around it.
+  auto lookup = cf.zone_id("mybinder.org");
+  REQUIRE_FALSE(lookup);
+  CHECK(lookup.error().code == binder::common::Errc::precondition);
+  CHECK(lookup.error().message ==
+        "Cloudflare: the API token does not see an active zone 'mybinder.org': give it the permission "
+        "Zone:Zone:Read (#zone:read) on that zone, or set dns.zone_id in the metadata");
+  std::string zid = fake.state()["zones"][0]["id"];
+  for (const auto& r : member_records("example.mybinder.org", "203.0.113.7", "member example")) {
+    CHECK(cf.ensure_record(zid, r).value() == Change::created);
+  }
+  CHECK(record_count(fake) == 2);
+  CHECK(fake.violations().empty());
+}
+
+TEST_CASE("cloudflare: a token lacking a permission gets one line naming it, a bad token is not valid") {
+  auto pki = test::TestPki::create();
+  test::FakeServer fake(test::FakeKind::cloudflare, pki, {.extra_args = {"--permissions", "zone:read,dns_records:read"}});
+  Cloudflare cf(fake.api_base(), test::k_fake_cloudflare_token, opts(fake));
+  auto zid = cf.zone_id("mybinder.org").value();
+  CHECK(cf.find_records(zid, "A", "example.mybinder.org").value().empty());  // read is granted
+  auto r = cf.ensure_record(zid, member_records("example.mybinder.org", "203.0.113.7", "x")[0]);
+  REQUIRE_FALSE(r);
+  CHECK(r.error().code == binder::common::Errc::precondition);
+  CHECK_THAT(r.error().message,
+             Catch::StartsWith("Cloudflare: the API token lacks the permission Zone:DNS:Edit (#dns_records:edit) "
+                               "on this zone (Cloudflare POST /zones/" + zid + "/dns_records: HTTP 403: 10000 "
+                               "Authentication error"));
+  CHECK(r.error().message.find('\n') == std::string::npos);
+
+  test::FakeServer none(test::FakeKind::cloudflare, pki, {.extra_args = {"--permissions", "zone:read"}});
+  Cloudflare ro(none.api_base(), test::k_fake_cloudflare_token, opts(none));
+  auto list = ro.find_records(ro.zone_id("mybinder.org").value(), "A", "example.mybinder.org");
+  REQUIRE_FALSE(list);
+  CHECK_THAT(list.error().message, Catch::StartsWith("Cloudflare: the API token lacks the permission Zone:DNS:Read"));
+
+  Cloudflare bad(fake.api_base(), "wrong-token", opts(fake));
+  auto b = bad.find_records(zid, "A", "example.mybinder.org");
+  REQUIRE_FALSE(b);
+  CHECK_THAT(b.error().message, Catch::StartsWith("Cloudflare: the API token is not valid ("));
+}
+
 TEST_CASE("cloudflare: 429 with Retry-After and 500 are retried") {
   auto pki = test::TestPki::create();
   test::FakeServer fake(test::FakeKind::cloudflare, pki);

@@ -22,11 +22,17 @@ class DnsStep : public Step {
   std::string_view id() const override { return "dns:records"; }
   std::string describe(const Env& env) const override {
     if (!env.member.dns) return "no dns section: DNS records are left to the operator";
-    return fmt::format("A records '{}' and '*.{}' -> {} in Cloudflare zone '{}'",
+    return fmt::format("A records '{}' and '*.{}' -> {} in Cloudflare zone '{}'{}",
                        env.member.fqdn(), env.member.fqdn(), render::public_ip_of(env.member, env.facts),
-                       render::dns_zone(env.member));
+                       render::dns_zone(env.member),
+                       env.member.dns->zone_id.empty() ? "" : " (id " + env.member.dns->zone_id + ")");
   }
   std::string fingerprint(const Env& env) const override {
+    std::string zone_id = env.member.dns ? env.member.dns->zone_id : "";
+    if (!zone_id.empty()) {  // only then: journals of members without one keep their fingerprint
+      return fingerprint_of({"v1", env.member.fqdn(), render::public_ip_of(env.member, env.facts),
+                             render::dns_zone(env.member), "dns", m_options.cloudflare_api, zone_id});
+    }
     return fingerprint_of({"v1", env.member.fqdn(), render::public_ip_of(env.member, env.facts),
                            render::dns_zone(env.member), env.member.dns ? "dns" : "none",
                            m_options.cloudflare_api});
@@ -39,7 +45,11 @@ class DnsStep : public Step {
     }
     TRY_ASSIGN(std::string ip, public_ip(env));
     clients::Cloudflare cf(m_options.cloudflare_api, env.member.dns->api_token, m_options.http);
-    TRY_ASSIGN(std::string zone_id, cf.zone_id(render::dns_zone(env.member)));
+    // dns.zone_id skips the lookup, which needs Zone:Zone:Read: a token with Zone:DNS:Edit alone works.
+    std::string zone_id = env.member.dns->zone_id;
+    if (zone_id.empty()) {
+      TRY_ASSIGN(zone_id, cf.zone_id(render::dns_zone(env.member)));
+    }
     Outcome outcome = Outcome::unchanged;
     for (const auto& body : render::dns_records(env.member, ip)) {
       clients::DnsRecord want{"", body.value("type", "A"), body.value("name", ""),

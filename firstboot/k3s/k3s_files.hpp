@@ -39,5 +39,10 @@ inline constexpr std::string_view k_registries_path = "/etc/rancher/k3s/registri
 inline constexpr std::string_view k_plan_path =
     "/var/lib/rancher/k3s/server/manifests/k3s-upgrade-plan.yaml";
 inline constexpr std::string_view k_kubeconfig_path = "/etc/rancher/k3s/k3s.yaml";
+// The Plan binder-image bakes with the system-upgrade-controller (builder config/k3s_upgrade.hpp,
+// k3s.upgrade.enable): when the image holds it, the image's upgrade setup is complete and the
+// k3s:upgrade-plan step places no second Plan.
+inline constexpr std::string_view k_baked_plan_path =
+    "/var/lib/rancher/k3s/server/manifests/system-upgrade-20-plan.yaml";
 
 }  // namespace binder::firstboot::k3s

@@ -57,7 +57,12 @@ std::string kubelet(const Env& env) {
 }
 std::string registries(const Env& env) { return render_registries(env.member); }
 std::string plan(const Env& env) {
-  bool wanted = env.member.k3s.auto_upgrade && env.member.node.role == NodeRole::server;
+  // An image built with k3s.upgrade (the default) brings the controller, its CRD and the Plan;
+  // a second Plan of the same name would fight it. Without them this Plan alone never applies
+  // (no CRD, no namespace): metadata k3s.auto_upgrade only matters for images built without.
+  std::error_code ec;
+  bool baked = std::filesystem::exists(env.path(k_baked_plan_path), ec);
+  bool wanted = env.member.k3s.auto_upgrade && env.member.node.role == NodeRole::server && !baked;
   return wanted ? std::string(upgrade_plan_yaml()) : std::string();
 }
 

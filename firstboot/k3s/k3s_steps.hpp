@@ -3,7 +3,8 @@
 //   k3s:kubelet       the kubelet drop-in sized for this machine (k3s_files.hpp)
 //   k3s:registries    /etc/rancher/k3s/registries.yaml when node.registries.mirrors is set
 //   k3s:upgrade-plan  the system-upgrade-controller Plan in the manifests dir (k3s.auto_upgrade;
-//                     the controller itself must come with the image or the operator)
+//                     the controller itself must come with the image or the operator). Nothing
+//                     when the image bakes controller, CRD and Plan (binder-image k3s.upgrade).
 //   k3s:service       systemctl enable --now k3s (server) or k3s-agent (agent); restarted when
 //                     the files above changed since it was started (live only)
 //   k3s:ready         server: the admin kubeconfig appears, /readyz is ok and the node is Ready

@@ -183,6 +183,15 @@ TEST_CASE("k3s: file steps applied twice, optional files come and go", "[k3s]") 
   CHECK(t.read(k3s::k_registries_path) == "mirrors: {}\n");
 }
 
+TEST_CASE("k3s: an image that bakes the upgrade controller and Plan gets no second Plan", "[k3s]") {
+  TestRoot t(member(), facts());
+  t.env->member.k3s.auto_upgrade = true;
+  t.write(k3s::k_baked_plan_path, "kind: Plan\n");
+  CHECK(apply(*k3s::make_upgrade_plan_step(), *t.env) == Outcome::unchanged);
+  CHECK(!std::filesystem::exists(t.path(k3s::k_plan_path)));
+  CHECK(t.read(k3s::k_baked_plan_path) == "kind: Plan\n");  // the image's file is left alone
+}
+
 TEST_CASE("k3s: the upgrade plan asset equals mybinder's plan", "[k3s]") {
   auto ref = binder::common::fs::read_file(BINDER_SHARED_DIR "/reference/mybinder/k3s-upgrade-plan.yaml");
   REQUIRE(ref);

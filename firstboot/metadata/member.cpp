@@ -52,6 +52,7 @@ nlohmann::json Member::to_json(Redact r) const {
   if (dns) {
     j["dns"] = {{"provider", dns->provider}, {"zone", dns->zone},
                 {"api_token", maybe_redact(dns->api_token, r)}};
+    if (!dns->zone_id.empty()) j["dns"]["zone_id"] = dns->zone_id;
   }
   j["tls"] = {{"email", tls.email}, {"issuer", tls.issuer}};
   if (registry) {

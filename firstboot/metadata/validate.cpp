@@ -344,7 +344,7 @@ Member member_from_doc(const SourceDoc& doc, std::vector<Diagnostic>& diags) {
                           *m.public_ip, c->name, c->cidr));
     }
   }
-  if (const json* dns = r.object(root, "dns", "dns", {"provider", "zone", "api_token"})) {
+  if (const json* dns = r.object(root, "dns", "dns", {"provider", "zone", "zone_id", "api_token"})) {
     DnsConfig d;
     if (auto p = r.choice<std::string>(*dns, "provider", "dns.provider",
                                        {{"cloudflare", "cloudflare"}})) {
@@ -352,6 +352,12 @@ Member member_from_doc(const SourceDoc& doc, std::vector<Diagnostic>& diags) {
     }
     d.zone = r.string(*dns, "zone", "dns.zone").value_or(m.domain);
     d.api_token = r.required(*dns, "api_token", "dns.api_token");
+    d.zone_id = r.string(*dns, "zone_id", "dns.zone_id").value_or("");
+    static const std::regex k_zone_id("[0-9a-f]{32}");
+    if (!d.zone_id.empty() && !std::regex_match(d.zone_id, k_zone_id)) {
+      r.error("dns.zone_id", fmt::format("'{}' is not a Cloudflare zone id (32 lowercase hex digits, "
+                                         "shown on the zone's Overview page)", d.zone_id));
+    }
     m.dns = d;
   } else if (m.mode == Mode::federation) {
     r.error("dns", "required in federation mode (provider, zone, api_token)");

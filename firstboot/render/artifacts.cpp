@@ -92,8 +92,10 @@ const std::vector<Entry>& table() {
       {"sizing", Scope::both, [](const Inputs& in) -> common::Result<std::string> { return json_text(in.size.to_json()); }},
       {"dns-records", Scope::both,
        [](const Inputs& in) -> common::Result<std::string> {
-         return json_text({{"zone", dns_zone(in.member)},
-                           {"records", dns_records(in.member, public_ip_of(in.member, in.facts))}});
+         nlohmann::json doc = {{"zone", dns_zone(in.member)},
+                               {"records", dns_records(in.member, public_ip_of(in.member, in.facts))}};
+         if (in.member.dns && !in.member.dns->zone_id.empty()) doc["zone_id"] = in.member.dns->zone_id;  // no lookup
+         return json_text(doc);
        }},
       {"helmchart-cert-manager", Scope::both, helmchart("cert-manager")},
       {"helmchart-traefik", Scope::standalone, helmchart("traefik")},

@@ -130,6 +130,9 @@ ChartValues binderhub_values(const Member& member, const Sizing& size, const Sec
                        {"imageGCThresholdHigh", size.image_cleaner_high_bytes},
                        {"imageGCThresholdLow", size.image_cleaner_low_bytes},
                        {"imageGCThresholdType", "absolute"}};
+  // ClusterIP behind the ingress, as mybinder's values.yaml does: the chart's default
+  // LoadBalancer on port 80 competes with the ingress controller for host port 80 on ServiceLB.
+  b["service"]["type"] = "ClusterIP";
   b["ingress"] = {{"enabled", true},
                   {"annotations", ingress_annotations(member, nullptr)},
                   {"hosts", {binder_host(member)}},

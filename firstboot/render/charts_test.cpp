@@ -28,6 +28,17 @@ TEST_CASE("charts: binderhub values carry hostnames, image prefix and robots", "
   CHECK_FALSE(v.values["dind"].contains("hostLibDir"));
 }
 
+TEST_CASE("charts: the binderhub service is ClusterIP behind the ingress, never a LoadBalancer", "[render][charts]") {
+  // The chart's default is LoadBalancer on port 80, which on ServiceLB takes host port 80 from the
+  // ingress controller; mybinder's values.yaml sets ClusterIP.
+  for (Mode mode : {Mode::standalone, Mode::federation}) {
+    auto m = example_member(mode);
+    auto v = binderhub_values(m, size_machine(machine(16, 8), m), SecretsView{});
+    CHECK(v.values["service"]["type"] == "ClusterIP");
+    CHECK(v.values["ingress"]["enabled"] == true);
+  }
+}
+
 TEST_CASE("charts: the extra disk moves dind state to /mnt/disk/dind", "[render][charts]") {
   auto m = example_member();
   auto v = binderhub_values(m, size_machine(machine(16, 8, true), m), SecretsView{});
@@ -87,6 +98,15 @@ TEST_CASE("charts: HelmCharts name their chart, pinned version and target namesp
   CHECK(helmchart_manifest(cert_manager_chart(), json::object())["spec"]["version"] == "v1.20.2");
   m.binderhub.chart_version = "1.2.3";
   CHECK(helmchart_manifest(binderhub_chart(m), json::object())["spec"]["version"] == "1.2.3");
+}
+
+TEST_CASE("charts: a failed upgrade aborts instead of uninstalling the release", "[render][charts]") {
+  // `reinstall` (the controller default) would helm-uninstall Harbor or the hub on a failed upgrade.
+  auto m = example_member(Mode::standalone);
+  for (const auto& chart : {binderhub_chart(m), harbor_chart(m), traefik_chart(), cert_manager_chart()}) {
+    CHECK(helmchart_manifest(chart, json::object())["spec"]["failurePolicy"] == "abort");
+    CHECK(helmchart_manifest_text(chart, "a: 1\n", json::object())["spec"]["failurePolicy"] == "abort");
+  }
 }
 
 TEST_CASE("charts: the ClusterIssuer uses the metadata email and the traefik class", "[render][charts]") {

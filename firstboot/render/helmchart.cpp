@@ -17,7 +17,7 @@ json helmchart_manifest_text(const ChartRef& chart, const std::string& values_ya
                {"targetNamespace", chart.target_namespace},
                {"createNamespace", true},
                {"timeout", "15m"},
-               {"failurePolicy", "reinstall"},
+               {"failurePolicy", k_failure_policy},
                {"valuesContent", values_yaml}};
   if (!chart.repo.empty()) spec["repo"] = chart.repo;
   if (set.is_object() && !set.empty()) spec["set"] = set;

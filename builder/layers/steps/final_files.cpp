@@ -4,6 +4,8 @@
 #include <nlohmann/json.hpp>
 
 #include "common/fs.hpp"
+#include "common/hash.hpp"
+#include "config/k3s_upgrade.hpp"
 #include "image/archive.hpp"
 
 namespace binder::layers::steps {
@@ -48,6 +50,24 @@ std::string build_json(const config::Profile& profile, const ResolvedInputs& inp
   for (const auto& d : profile.cloud_init.datasources.value) {
     datasources.push_back(d.value);
   }
+  // k3s upgrades: the files placed in the server manifests dir and what the Plan follows.
+  json upgrade = nullptr;
+  if (inputs.upgrade_crd && inputs.upgrade_controller) {
+    const auto& u = profile.k3s.upgrade;
+    std::string dir = "/" + std::string(config::k_suc_dir) + "/";
+    upgrade = {{"controller_version", u.controller_version.value},
+               {u.pinned_version() ? "version" : "channel", u.channel.value},
+               {"files",
+                {{{"path", dir + std::string(config::k_suc_crd_file)},
+                  {"source", inputs.upgrade_crd->name},
+                  {"sha256", inputs.upgrade_crd->sha256}},
+                 {{"path", dir + std::string(config::k_suc_controller_file)},
+                  {"source", inputs.upgrade_controller->name},
+                  {"sha256", inputs.upgrade_controller->sha256}},
+                 {{"path", dir + std::string(config::k_suc_plan_file)},
+                  {"source", "plan"},
+                  {"sha256", common::hash::sha256_hex(config::upgrade_plan_yaml(u))}}}}};
+  }
   json j{
       {"format", "binder-build-v1"},
       {"profile", profile.name.value},
@@ -63,6 +83,7 @@ std::string build_json(const config::Profile& profile, const ResolvedInputs& inp
         {"image_gc_high", profile.kubelet.image_gc_high.value},
         {"image_gc_low", profile.kubelet.image_gc_low.value}}},
       {"cloud_init_datasources", datasources},
+      {"k3s_upgrade", upgrade},
   };
   return j.dump(2) + "\n";
 }

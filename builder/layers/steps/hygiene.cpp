@@ -3,6 +3,8 @@
 
 #include <fnmatch.h>
 
+#include "config/k3s_upgrade.hpp"
+
 namespace binder::layers::steps {
 
 using common::Result;
@@ -53,6 +55,13 @@ namespace {
 
 CheckResult check(std::string name, bool ok, std::string detail = "") {
   return CheckResult{std::move(name), ok, std::move(detail)};
+}
+
+// The files binder-image itself puts in k3s's server manifests dir (content, not k3s state):
+// traefik.yaml.skip and the k3s.upgrade files (config/k3s_upgrade.hpp).
+bool baked_manifest(std::string_view name) {
+  return name == "traefik.yaml.skip" || name == config::k_suc_crd_file ||
+         name == config::k_suc_controller_file || name == config::k_suc_plan_file;
 }
 
 std::string join(const std::vector<std::string>& v) {
@@ -171,7 +180,7 @@ Result<std::vector<CheckResult>> checks_on(G& g) {
   }
   TRY_ASSIGN(auto manifests, g.glob("/var/lib/rancher/k3s/server/manifests/*"));
   for (const auto& p : manifests) {
-    if (!p.ends_with("/traefik.yaml.skip")) {
+    if (!baked_manifest(p.substr(p.rfind('/') + 1))) {
       state.push_back(p);
     }
   }
@@ -352,7 +361,7 @@ std::vector<std::string> tree_hygiene(const std::vector<std::pair<std::string, s
     bool home_history = path.starts_with("home/") && name == ".bash_history";
     bool k3s_state = under(path, "var/lib/rancher/k3s/server") &&
                      !(under(path, "var/lib/rancher/k3s/server/manifests") &&
-                       path.ends_with("/traefik.yaml.skip")) &&
+                       baked_manifest(name)) &&
                      path != "var/lib/rancher/k3s/server/manifests" &&
                      !under(path, "var/lib/rancher/k3s/server/static/charts") &&
                      path != "var/lib/rancher/k3s/server/static/charts" &&

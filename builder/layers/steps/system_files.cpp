@@ -1,6 +1,8 @@
 // See system_files.hpp.
 #include "layers/steps/system_files.hpp"
 
+#include "config/k3s_upgrade.hpp"
+
 namespace binder::layers::steps {
 
 std::string k3s_unit() {
@@ -61,6 +63,15 @@ Result<image::TarBuilder> system_tree(const config::Profile& profile, const Reso
     tar.add_file("etc/systemd/system/k3s.service", k3s_unit(), 0644);
     // The member deploys its own ingress: k3s must not install traefik.
     tar.add_file("var/lib/rancher/k3s/server/manifests/traefik.yaml.skip", "", 0644);
+    // k3s upgrades (config/k3s_upgrade.hpp): the controller release and the Plan, applied by
+    // k3s's deploy controller when the server starts.
+    if (inputs.upgrade_crd && inputs.upgrade_controller) {
+      std::string dir = std::string(config::k_suc_dir) + "/";
+      TRY(add_input(tar, dir + std::string(config::k_suc_crd_file), *inputs.upgrade_crd, 0644));
+      TRY(add_input(tar, dir + std::string(config::k_suc_controller_file), *inputs.upgrade_controller, 0644));
+      tar.add_file(dir + std::string(config::k_suc_plan_file), config::upgrade_plan_yaml(profile.k3s.upgrade),
+                   0644);
+    }
   }
   if (!profile.sysctls.empty()) {
     std::string text = "# Written by binder-image from the profile's sysctls.\n";

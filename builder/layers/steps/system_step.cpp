@@ -62,6 +62,11 @@ class SystemStep final : public LayerStep {
   std::string describe() const override {
     std::string k3s = m_inputs.k3s_binary ? fmt::format("k3s {}", m_profile.k3s.version.value)
                                           : std::string("no k3s");
+    if (m_inputs.upgrade_controller) {
+      const auto& u = m_profile.k3s.upgrade;
+      k3s += fmt::format(" (upgrades: system-upgrade-controller {}, Plan {} {})", u.controller_version.value,
+                         u.pinned_version() ? "version" : "channel", u.channel.value);
+    }
     return fmt::format("{}, {} sysctls, {} datasources, {} NTP servers", k3s,
                        m_profile.sysctls.size(), m_profile.cloud_init.datasources.value.size(),
                        m_profile.ntp.value.size());
@@ -78,7 +83,8 @@ class SystemStep final : public LayerStep {
     t.add("hygiene", hygiene_script());
     t.add("mtime", std::to_string(image::source_date_epoch()));
     KnownHashes known;
-    for (const auto* f : {&m_inputs.k3s_binary, &m_inputs.airgap_images}) {
+    for (const auto* f : {&m_inputs.k3s_binary, &m_inputs.airgap_images, &m_inputs.upgrade_crd,
+                          &m_inputs.upgrade_controller}) {
       if (*f) {
         known[(*f)->path] = (*f)->sha256;
       }

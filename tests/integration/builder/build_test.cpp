@@ -52,6 +52,19 @@ TEST_CASE("builder: the image holds every configured item and nothing it must no
   CHECK(is_file(g, "/etc/systemd/system/k3s.service"));
   CHECK(g.glob("/etc/systemd/system/*.wants/k3s.service").value().empty());
   CHECK(is_file(g, "/var/lib/rancher/k3s/server/manifests/traefik.yaml.skip"));
+  // k3s upgrades: the system-upgrade-controller release (the mirror's stand-ins, verified against
+  // the default pins) and mybinder's Plan, byte for byte, in the server manifests dir.
+  {
+    const std::string dir = "/var/lib/rancher/k3s/server/manifests/";
+    const std::string mirror = BINDER_SHARED_DIR "/reference/mirror/system-upgrade-controller/v0.20.1/";
+    CHECK(read(g, dir + "system-upgrade-00-crd.yaml") == fs::read_file(mirror + "crd.yaml").value());
+    std::string controller = read(g, dir + "system-upgrade-10-controller.yaml");
+    CHECK(controller == fs::read_file(mirror + "system-upgrade-controller.yaml").value());
+    CHECK(controller.starts_with("apiVersion: v1\nkind: Namespace\nmetadata:\n"));  // creates system-upgrade
+    CHECK(read(g, dir + "system-upgrade-20-plan.yaml") ==
+          fs::read_file(BINDER_SHARED_DIR "/reference/mybinder/k3s-upgrade-plan.yaml").value());
+    CHECK(g.glob(dir + "*").value().size() == 4);  // with traefik.yaml.skip, nothing else
+  }
 
   // System settings.
   std::string sysctl = read(g, "/etc/sysctl.d/60-binder.conf");
@@ -93,6 +106,11 @@ TEST_CASE("builder: the image holds every configured item and nothing it must no
   CHECK(build["profile"] == "debian-12-test");
   CHECK(build["k3s_version"] == "v1.33.5+k3s1");
   CHECK(build["inputs"]["k3s_binary"]["sha256"].get<std::string>().size() == 64);
+  CHECK(build["k3s_upgrade"]["controller_version"] == "v0.20.1");
+  CHECK(build["k3s_upgrade"]["channel"] == "https://update.k3s.io/v1-release/channels/stable");
+  CHECK(build["k3s_upgrade"]["files"].size() == 3);
+  CHECK(build["k3s_upgrade"]["files"][0]["sha256"] ==
+        "68a2e6b786dc3a3d47f0ac557b06833d2f773d801f482f43d37c7e819309c656");
 
   // Hygiene: nothing machine-specific or secret.
   CHECK(read(g, "/etc/machine-id").empty());
@@ -178,6 +196,17 @@ TEST_CASE("builder: inspect reports a clean image", "[builder]") {
   CHECK(j["ok"] == true);
   CHECK(j["k3s_version"] == "v1.33.5+k3s1");
   CHECK(j["checks"].size() >= 8);
+  CHECK(j["k3s_upgrade"]["files"].size() == 3);
+  bool upgrade_checked = false;
+  for (const auto& c : j["checks"]) {
+    if (c.value("name", "") == "k3s upgrade files present") upgrade_checked = c.value("ok", false);
+  }
+  CHECK(upgrade_checked);
+  auto text = run_binder({"inspect", b.image.string(), "--accel", "tcg"});
+  CHECK(text.out.find("k3s upgrade:  system-upgrade-controller v0.20.1, Plan follows channel "
+                      "https://update.k3s.io/v1-release/channels/stable") != std::string::npos);
+  CHECK(text.out.find("/var/lib/rancher/k3s/server/manifests/system-upgrade-10-controller.yaml") !=
+        std::string::npos);
 }
 
 TEST_CASE("builder: an overlay change rebuilds only the final layer, without a launch", "[builder]") {
@@ -257,6 +286,20 @@ TEST_CASE("builder: bad inputs fail with one clear error and leave nothing behin
     CHECK(r.exit_code == 1);
     CHECK(r.err.find("k3s") != std::string::npos);
     CHECK(r.err.find("expected") != std::string::npos);
+  }
+  SECTION("a k3s.upgrade file whose sha256 differs is refused, naming the key, exit 1") {
+    auto r = run_binder({"build", profile_path().string(), "--accel", "tcg", "--output", out.string(), "--set",
+                         "k3s.upgrade.crd_sha256=" + std::string(64, '0')});
+    CHECK(r.exit_code == 1);
+    CHECK(r.err.find("k3s.upgrade.crd_url") != std::string::npos);
+    CHECK(r.err.find(std::string(64, '0')) != std::string::npos);
+    CHECK_FALSE(stdfs::exists(out / "debian-12-test.qcow2"));
+  }
+  SECTION("k3s.upgrade.enable=false changes the system layer (plan names the setting)") {
+    auto r = run_binder({"plan", profile_path().string(), "--set", "k3s.upgrade.enable=false"});
+    INFO(r.err);
+    CHECK(r.exit_code == 0);
+    CHECK(r.out.find("k3s.upgrade.enable") != std::string::npos);
   }
   SECTION("a missing k3s artifact names the key, exit 2") {
     auto r = run_binder({"build", profile_path().string(), "--accel", "tcg", "--output", out.string(), "--set",

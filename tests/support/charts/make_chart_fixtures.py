@@ -13,6 +13,8 @@ without a timestamp):
                                                    (oci:// ones too, so file:// mirrors work)
   OUT/repos/quay.io/jetstack/charts/cert-manager/  the cert-manager chart at cert-manager.env's version
   OUT/repos/github.com/cert-manager/cert-manager/releases/download/<v>/cert-manager.crds.yaml
+  OUT/repos/github.com/rancher/system-upgrade-controller/releases/download/v0.20.1/
+                                                   crd.yaml, system-upgrade-controller.yaml (copied)
 
 Each chart: Chart.yaml (name and version as pinned), values.yaml, a minimal template, and the
 dependency's real values schema where <shared>/reference/charts has one (traefik, cert-manager;
@@ -99,6 +101,9 @@ def write_if_changed(path, data):
     os.replace(tmp, path)
 
 
+SUC_VERSION = "v0.20.1"
+
+
 def main(argv):
     ap = argparse.ArgumentParser()
     ap.add_argument("out")
@@ -138,6 +143,13 @@ def main(argv):
             "metadata:\n  name: certificates.cert-manager.io\n" % cm_version).encode()
     write_if_changed(os.path.join(a.out, "repos", "github.com/cert-manager/cert-manager/releases/download",
                                   cm_version, "cert-manager.crds.yaml"), crds)
+    # The system-upgrade-controller release files (k3s.upgrade), verbatim from the mirror, at the
+    # release download path, so `https://` -> `file://OUT/repos/` stands in for GitHub.
+    suc = os.path.join(a.shared, "reference", "mirror", "system-upgrade-controller", SUC_VERSION)
+    for name in ("crd.yaml", "system-upgrade-controller.yaml"):
+        with open(os.path.join(suc, name), "rb") as f:
+            write_if_changed(os.path.join(a.out, "repos", "github.com/rancher/system-upgrade-controller/releases/download",
+                                          SUC_VERSION, name), f.read())
     print(a.out)
 
 

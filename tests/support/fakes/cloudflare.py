@@ -6,6 +6,12 @@ missing token is 403 code 10000), the v4 envelope with result_info, exact `name=
 is not an upsert (an identical record is 81058, A/AAAA next to a CNAME is 81053), records carry
 the FQDN and never zone_id/zone_name/locked, proxied records get ttl 1, changing a record's type
 in place is refused (deprecated, end of life 2026-06-30), unknown routes are 7003.
+
+Token scope (--permissions, default every one): a route's x-cfPermissionsRequired from the schema
+must be granted (`dns_records:edit` includes `dns_records:read`), else 403 code 10000
+"Authentication error", the same answer as a bad token (Cloudflare does not name the permission);
+/zones lists only zones the token has `zone:read` on, so without it the list is empty.
+/user/tokens/verify answers for any valid token.
 """
 import json
 import os
@@ -74,15 +80,23 @@ class Cloudflare(Fake):
         if auth[len("Bearer "):] != self.args.token:
             return self.error(403, "Authentication error", 10000)
         op, params = self.spec.find(req.method, req.path)
+        needed = [p.lstrip("#") for p in (op.op.get("x-cfPermissionsRequired") or {}).get("enum", [])]
+        if needed and not any(self.granted(p) for p in needed):
+            return self.error(403, "Authentication error", 10000)
         with self.lock:
             return self.route(req, op.template, params)
+
+    def granted(self, permission):
+        perms = set((getattr(self.args, "permissions", None) or "zone:read,dns_records:edit").split(","))
+        return permission in perms or (permission == "dns_records:read" and "dns_records:edit" in perms)
 
     def route(self, req, template, p):
         if template == "/user/tokens/verify":
             return self.ok({"id": "fake-token-id", "status": "active"})
         if template == "/zones":
             zones = [z for z in self.state["zones"].values()
-                     if (req.q("name") is None or z["name"] == req.q("name"))
+                     if self.granted("zone:read")
+                     and (req.q("name") is None or z["name"] == req.q("name"))
                      and (req.q("status") is None or z["status"] == req.q("status"))]
             return self.page([self.zone_view(z) for z in zones], req, 20, 50)
         zone = self.state["zones"].get(p.get("zone_id"))

@@ -44,6 +44,8 @@ def parse(argv):
     cf = ap.add_argument_group("cloudflare")
     cf.add_argument("--token", default="test-token", help="cloudflare/kube bearer token")
     cf.add_argument("--zone", action="append", help="zone name(s) (default mybinder.org)")
+    cf.add_argument("--permissions", default="zone:read,dns_records:edit",
+                    help="the token's permissions, comma-separated (schema names without '#')")
     hb = ap.add_argument_group("harbor")
     hb.add_argument("--admin-password", default="Harbor12345")
     hb.add_argument("--health-delay", type=float, default=0.0)

@@ -1,0 +1,75 @@
+// The system layer's k3s.upgrade files: the verified release files and the Plan in k3s's server
+// manifests dir, nothing when disabled; hygiene accepts exactly these names there.
+#include "binder_paths.h"
+
+#include <catch2/catch.hpp>
+
+#include "config/k3s_upgrade.hpp"
+#include "config/load.hpp"
+#include "layers/steps/hygiene.hpp"
+#include "layers/steps/system_files.hpp"
+
+using namespace binder;
+using namespace binder::layers;
+
+namespace {
+
+const std::string k_mirror = BINDER_SHARED_DIR "/reference/mirror/system-upgrade-controller/v0.20.1/";
+
+config::Profile base_profile(const std::vector<std::string>& overrides = {}) {
+  auto p = config::load_profile(std::filesystem::path(BINDER_SOURCE_DIR) / "profiles/base.yaml", overrides);
+  REQUIRE(p);
+  return *p;
+}
+
+ResolvedInputs inputs(bool upgrade) {
+  ResolvedInputs in;
+  in.k3s_binary = InputFile{"/bin/true", std::string(64, 'a'), "k3s"};
+  if (upgrade) {
+    in.upgrade_crd = InputFile{k_mirror + "crd.yaml", "68a2", "crd.yaml"};
+    in.upgrade_controller = InputFile{k_mirror + "system-upgrade-controller.yaml", "11ba",
+                                      "system-upgrade-controller.yaml"};
+  }
+  return in;
+}
+
+std::map<std::string, const image::TarEntry*> by_path(const image::TarBuilder& t) {
+  std::map<std::string, const image::TarEntry*> m;
+  for (const auto* e : t.entries()) m[e->path] = e;
+  return m;
+}
+
+}  // namespace
+
+TEST_CASE("system files: controller, CRD and Plan go into the server manifests dir, CRD first", "[layers][k3s_upgrade]") {
+  auto p = base_profile({"k3s.upgrade.channel=v1.33.6+k3s1"});
+  auto tree = steps::system_tree(p, inputs(true));
+  REQUIRE(tree);
+  auto m = by_path(*tree);
+  const std::string dir = "var/lib/rancher/k3s/server/manifests/";
+  REQUIRE(m.contains(dir + "system-upgrade-00-crd.yaml"));
+  REQUIRE(m.contains(dir + "system-upgrade-10-controller.yaml"));
+  REQUIRE(m.contains(dir + "system-upgrade-20-plan.yaml"));
+  CHECK(m[dir + "system-upgrade-00-crd.yaml"]->host_path == k_mirror + "crd.yaml");
+  CHECK(m[dir + "system-upgrade-10-controller.yaml"]->host_path == k_mirror + "system-upgrade-controller.yaml");
+  CHECK(m[dir + "system-upgrade-20-plan.yaml"]->data == config::upgrade_plan_yaml(p.k3s.upgrade));
+  CHECK(m[dir + "system-upgrade-20-plan.yaml"]->data.find("version: v1.33.6+k3s1") != std::string::npos);
+  // Name order is apply order: the CRD before the controller before the Plan.
+  CHECK(std::string(config::k_suc_crd_file) < std::string(config::k_suc_controller_file));
+  CHECK(std::string(config::k_suc_controller_file) < std::string(config::k_suc_plan_file));
+
+  // Hygiene: these three and traefik.yaml.skip are content; anything else there is k3s state.
+  std::vector<std::pair<std::string, std::string>> files;
+  for (const auto& [path, e] : m) files.emplace_back(path, e->data);
+  CHECK(steps::tree_hygiene(files).empty());
+  files.emplace_back(dir + "coredns.yaml", "x");
+  CHECK(steps::tree_hygiene(files) == std::vector<std::string>{"/" + dir + "coredns.yaml"});
+}
+
+TEST_CASE("system files: no upgrade inputs, no upgrade files", "[layers][k3s_upgrade]") {
+  auto tree = steps::system_tree(base_profile({"k3s.upgrade.enable=false"}), inputs(false));
+  REQUIRE(tree);
+  for (const auto& [path, e] : by_path(*tree)) {
+    CHECK(path.find("system-upgrade") == std::string::npos);
+  }
+}
