@@ -96,6 +96,12 @@ std::string render_k3s_config(const Env& env) {
     // names does not depend on hairpin NAT.
     out += fmt::format("node-external-ip: {}\n", q(env.facts.public_ip));
   }
+  if (env.member.mode == Mode::standalone && env.member.registry &&
+      env.member.registry->local_storage() && !env.facts.extra_disk.empty()) {
+    // registry.kind harbor-local: Harbor's volumes (images, database) go on the extra disk.
+    // (Federation members keep k3s's default: their Harbor keeps images in S3.)
+    out += fmt::format("default-local-storage-path: {}\n", q(std::string(k_local_storage_on_disk)));
+  }
   out += "# The member deploys its own ingress; ServiceLB and local-storage stay on.\n"
          "disable:\n  - traefik\n";
   return out;
