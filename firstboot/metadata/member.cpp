@@ -89,7 +89,11 @@ nlohmann::json Member::to_json(Redact r) const {
   }
   j["tls"] = {{"email", tls.email}, {"issuer", tls.issuer}};
   if (registry) {
-    json reg = {{"kind", to_string(registry->kind)}};
+    // The s3 field decides for Harbor kinds (members built in code may leave kind at its default),
+    // so member.json always loads back.
+    RegistryKind kind = registry->harbor() ? (registry->s3 ? RegistryKind::harbor_s3 : RegistryKind::harbor_local)
+                                           : RegistryKind::external;
+    json reg = {{"kind", to_string(kind)}};
     if (registry->harbor()) {
       reg["host"] = registry->host;
       reg["project"] = registry->project;
