@@ -1,6 +1,7 @@
 // Standalone mode's HelmChart steps (federation mode: release_steps.cpp): ingress:cert-manager
 // (chart, ready, then the ClusterIssuer), ingress:traefik,
-// harbor:chart and binderhub:chart (which waits until the BinderHub deployments are ready). Each
+// harbor:chart (skipped, nothing sent, for registry.kind external) and binderhub:chart (which
+// waits until the BinderHub deployments are ready). Each
 // applies the chart's valuesSecrets Secret first (secret values never enter a manifest file or the
 // HelmChart itself), then the HelmChart; KubeClient::apply writes only when the live object
 // differs.
@@ -56,18 +57,24 @@ class ChartStep : public Step {
       : m_options(std::move(o)), m_kind(kind), m_id(std::move(id)) {}
   std::string_view id() const override { return m_id; }
   std::string describe(const Env& env) const override {
+    if (skipped(env)) return "registry.kind external: no Harbor release";
     auto c = chart_of(m_kind, env.member);
     return fmt::format("HelmChart {}/{}: chart '{}' {} into namespace '{}'{}",
                        render::k_helmchart_namespace, c.name, c.chart, c.version,
                        c.target_namespace, wait_names(env).empty() ? "" : ", wait until ready");
   }
   std::string fingerprint(const Env& env) const override {
+    if (skipped(env)) return fingerprint_of({"v1", "external"});
     auto c = chart_of(m_kind, env.member);
     auto v = values_of(m_kind, env);
     return fingerprint_of({"v1", c.name, c.chart, c.repo, c.version, c.target_namespace,
                            v.values.dump(), common::hash::sha256_hex(v.secret_values.dump())});
   }
   Result<Outcome> apply(Env& env) override {
+    if (skipped(env)) {
+      log::info("registry.kind external ({}): Harbor is not installed", env.member.registry->url);
+      return Outcome::unchanged;
+    }
     auto chart = chart_of(m_kind, env.member);
     auto values = values_of(m_kind, env);
     TRY(check_no_placeholder(values.secret_values, chart.name));
@@ -92,6 +99,7 @@ class ChartStep : public Step {
   }
 
  private:
+  bool skipped(const Env& env) const { return m_kind == ChartKind::harbor && !runs_harbor(env.member); }
   std::vector<std::string> wait_names(const Env&) const {
     if (m_kind == ChartKind::cert_manager) {
       return {"cert-manager", "cert-manager-cainjector", "cert-manager-webhook"};

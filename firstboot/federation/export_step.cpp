@@ -70,14 +70,22 @@ class ExportStep : public Step {
       }
     }
 
+    // registry.kind external: the operator's registry and user, no Harbor robots.
+    std::string registry_lines =
+        runs_harbor(m)
+            ? fmt::format("  registry:   https://{} (project '{}', {})\n  robots:     {} (push+pull), {} (pull)\n",
+                          render::registry_host(m), render::registry_project(m),
+                          m.registry ? to_string(m.registry->kind) : "harbor",
+                          render::robot_full_name(m, render::builder_robot_name(m)),
+                          render::robot_full_name(m, render::puller_robot_name(m)))
+            : fmt::format("  registry:   {} (external, user '{}', images {}*)\n", m.registry->url,
+                          m.registry->username, render::image_prefix(m));
     std::string summary = fmt::format(
         "member '{}' ({} mode)\n"
-        "  BinderHub:  https://{}\n  JupyterHub: https://{}\n  registry:   https://{} (project '{}')\n"
-        "  robots:     {} (push+pull), {} (pull)\n  public IP:  {}\n  files in {}:\n",
-        m.name, to_string(m.mode), render::binder_host(m), render::hub_host(m),
-        render::registry_host(m), render::registry_project(m),
-        render::robot_full_name(m, render::builder_robot_name(m)),
-        render::robot_full_name(m, render::puller_robot_name(m)), ip, k_export_dir);
+        "  BinderHub:  https://{}\n  JupyterHub: https://{}\n{}"
+        "  public IP:  {}\n  files in {}:\n",
+        m.name, to_string(m.mode), render::binder_host(m), render::hub_host(m), registry_lines, ip,
+        k_export_dir);
     for (const auto& f : files) summary += "    " + f + "\n";
     TRY_ASSIGN(bool s, write_if_changed(dir / "summary.txt", summary));
     changed |= s;

@@ -5,7 +5,8 @@
 // else, or recreated) gets our secret again, so the secret in the journal always works. Then the
 // GC schedule real members have (Sundays 07:00, delete untagged). In federation mode the release's
 // values Secret (secrets/config/<cluster>.yaml, holding the robot credentials) is re-applied
-// when it differs, so the mybinder release always runs with the robots' secrets.
+// when it differs, so the mybinder release always runs with the robots' secrets. Skipped (nothing
+// sent) for registry.kind external: BinderHub uses the operator's registry credentials.
 #include "common/log.hpp"
 #include "firstboot/clients/harbor.hpp"
 #include "firstboot/federation/context.hpp"
@@ -35,6 +36,7 @@ class HarborApiStep : public Step {
   std::string_view id() const override { return "harbor:api"; }
   std::string describe(const Env& env) const override {
     if (!env.member.registry) return "no registry section: nothing to do";
+    if (!env.member.registry->harbor()) return "registry.kind external: no Harbor to configure";
     return fmt::format("wait for {}/health; project '{}' (quota {} GB), retention 30 days, robots "
                        "'{}' and '{}', GC schedule",
                        harbor_api(env, m_options), render::registry_project(env.member),
@@ -43,6 +45,7 @@ class HarborApiStep : public Step {
   }
   std::string fingerprint(const Env& env) const override {
     if (!env.member.registry) return fingerprint_of({"v1", "none"});
+    if (!env.member.registry->harbor()) return fingerprint_of({"v1", "external"});
     return fingerprint_of({"v2", harbor_api(env, m_options), to_string(env.member.mode), render::registry_project(env.member),
                            std::to_string(env.member.registry->quota_gb),
                            render::builder_robot_name(env.member),
@@ -52,6 +55,10 @@ class HarborApiStep : public Step {
   Result<Outcome> apply(Env& env) override {
     if (!env.member.registry) {
       log::info("no registry section in the metadata: no Harbor to configure");
+      return Outcome::unchanged;
+    }
+    if (!env.member.registry->harbor()) {
+      log::info("registry.kind external ({}): no Harbor, no robots", env.member.registry->url);
       return Outcome::unchanged;
     }
     auto admin = env.output(secret_output_key(render::secret::harbor_admin_password));

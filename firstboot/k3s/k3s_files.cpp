@@ -72,6 +72,12 @@ std::string render_k3s_config(const Env& env) {
     // maxPods above a /24's 250 addresses: each node gets a larger pod CIDR (before first start).
     out += fmt::format("kube-controller-manager-arg:\n  - \"node-cidr-mask-size={}\"\n", mask);
   }
+  if (env.member.mode == Mode::standalone && env.member.registry &&
+      env.member.registry->local_storage() && !env.facts.extra_disk.empty()) {
+    // registry.kind harbor-local: Harbor's volumes (images, database) go on the extra disk.
+    // (Federation members keep k3s's default: their Harbor keeps images in S3.)
+    out += fmt::format("default-local-storage-path: {}\n", q(std::string(k_local_storage_on_disk)));
+  }
   out += "# The member deploys its own ingress; ServiceLB and local-storage stay on.\n"
          "disable:\n  - traefik\n";
   return out;

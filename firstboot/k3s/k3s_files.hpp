@@ -22,8 +22,10 @@ std::string node_name(const Env& env);
 
 // config.yaml: server: node-name, write-kubeconfig-mode "0600", tls-san [public IP, fqdn],
 // disable [traefik] (servicelb and local-storage kept), kube-controller-manager-arg
-// node-cidr-mask-size=N when the sizing lifts maxPods above a /24's 250, and node-external-ip <public IP> when the
-// public IP is not on a NIC (facts.public_ip_on_nic false: NAT); agent: node-name, server, token.
+// node-cidr-mask-size=N when the sizing lifts maxPods above a /24's 250, node-external-ip <public
+// IP> when the public IP is not on a NIC (facts.public_ip_on_nic false: NAT), and
+// default-local-storage-path k_local_storage_on_disk for a standalone registry.kind harbor-local
+// with an extra disk (Harbor's PVCs on it); agent: node-name, server, token.
 std::string render_k3s_config(const Env& env);
 
 // registries.yaml from node.registry_mirrors; empty string when there are none.
@@ -38,6 +40,7 @@ inline constexpr std::string_view k_kubelet_path =
 inline constexpr std::string_view k_registries_path = "/etc/rancher/k3s/registries.yaml";
 inline constexpr std::string_view k_plan_path =
     "/var/lib/rancher/k3s/server/manifests/k3s-upgrade-plan.yaml";
+inline constexpr std::string_view k_local_storage_on_disk = "/mnt/disk/local-path";
 inline constexpr std::string_view k_kubeconfig_path = "/etc/rancher/k3s/k3s.yaml";
 // The Plan binder-image bakes with the system-upgrade-controller (builder config/k3s_upgrade.hpp,
 // k3s.upgrade.enable): when the image holds it, the image's upgrade setup is complete and the

@@ -127,6 +127,7 @@ void register_doc_secrets(const SourceDoc& doc) {
   add_secret_at(doc.value, {"dns", "api_token"});
   add_secret_at(doc.value, {"registry", "s3", "access_key"});
   add_secret_at(doc.value, {"registry", "s3", "secret_key"});
+  add_secret_at(doc.value, {"registry", "password"});
   add_secret_at(doc.value, {"node", "token"});
   add_secret_at(doc.value, {"binderhub", "github_token"});
 }

@@ -13,8 +13,39 @@ std::string maybe_redact(const std::string& v, Redact r) {
 const char* to_string(Mode m) { return m == Mode::federation ? "federation" : "standalone"; }
 const char* to_string(NodeRole r) { return r == NodeRole::server ? "server" : "agent"; }
 const char* to_string(NtpMode m) { return m == NtpMode::add ? "add" : "replace"; }
+const char* to_string(RegistryKind k) {
+  switch (k) {
+    case RegistryKind::harbor_s3: return "harbor-s3";
+    case RegistryKind::harbor_local: return "harbor-local";
+    case RegistryKind::external: return "external";
+  }
+  return "?";
+}
+
+bool runs_harbor(const Member& m) { return !m.registry || m.registry->harbor(); }
+
+std::string url_host(const std::string& url) {
+  auto start = url.find("://");
+  start = start == std::string::npos ? 0 : start + 3;
+  auto end = url.find_first_of("/?#", start);
+  std::string host = url.substr(start, end == std::string::npos ? std::string::npos : end - start);
+  if (auto at = host.rfind('@'); at != std::string::npos) host = host.substr(at + 1);
+  return host;
+}
+
+std::string external_image_prefix(const RegistryConfig& r) {
+  if (!r.image_prefix.empty()) return r.image_prefix;
+  std::string host = url_host(r.url);
+  if (host == "index.docker.io" || host == "registry-1.docker.io" || host == "registry.hub.docker.com") {
+    host = "docker.io";
+  }
+  return host + "/" + r.username + "/binder-";
+}
 
 std::string Member::registry_host() const {
+  if (registry && !registry->harbor()) {
+    return url_host(registry->url);
+  }
   if (registry && !registry->host.empty()) {
     return registry->host;
   }
@@ -34,6 +65,9 @@ std::vector<std::pair<std::string, std::string>> Member::secrets() const {
   if (registry && registry->s3) {
     add("registry.s3.access_key", registry->s3->access_key);
     add("registry.s3.secret_key", registry->s3->secret_key);
+  }
+  if (registry) {
+    add("registry.password", registry->password);
   }
   add("node.token", node.token);
   add("binderhub.github_token", binderhub.github_token);
@@ -56,8 +90,21 @@ nlohmann::json Member::to_json(Redact r) const {
   }
   j["tls"] = {{"email", tls.email}, {"issuer", tls.issuer}};
   if (registry) {
-    json reg = {{"host", registry->host}, {"project", registry->project},
-                {"quota_gb", registry->quota_gb}};
+    // The s3 field decides for Harbor kinds (members built in code may leave kind at its default),
+    // so member.json always loads back.
+    RegistryKind kind = registry->harbor() ? (registry->s3 ? RegistryKind::harbor_s3 : RegistryKind::harbor_local)
+                                           : RegistryKind::external;
+    json reg = {{"kind", to_string(kind)}};
+    if (registry->harbor()) {
+      reg["host"] = registry->host;
+      reg["project"] = registry->project;
+      reg["quota_gb"] = registry->quota_gb;
+    } else {
+      reg["url"] = registry->url;
+      reg["username"] = registry->username;
+      reg["password"] = maybe_redact(registry->password, r);
+      reg["image_prefix"] = external_image_prefix(*registry);
+    }
     if (registry->s3) {
       const auto& s = *registry->s3;
       reg["s3"] = {{"endpoint", s.endpoint}, {"region", s.region}, {"bucket", s.bucket},

@@ -2,7 +2,7 @@
 // step reads. Loaded and validated by metadata/load.hpp; the normalized copy on the VM is
 // /var/lib/binder-firstboot/member.json (0600, because it holds secrets). Plain data, no I/O.
 //
-// Secret fields (dns.api_token, registry.s3.access_key/secret_key, node.token,
+// Secret fields (dns.api_token, registry.s3.access_key/secret_key, registry.password, node.token,
 // binderhub.github_token) must never be
 // printed: the loader registers them with log::add_secret, and to_json(Redact::yes) replaces them
 // by "<redacted>".
@@ -24,6 +24,15 @@ enum class NodeRole { server, agent };
 enum class Redact { no, yes };
 // node.ntp_mode: the member's NTP servers add to the image's (the profile's `ntp`) or replace them.
 enum class NtpMode { add, replace };
+// registry.kind: where BinderHub pushes the images it builds.
+//   harbor-s3     the member's own Harbor, images in an S3 bucket (registry.s3); what federation
+//                 members use (mybinder's Harbor keeps images in S3; external is refused there)
+//   harbor-local  the member's own Harbor, images on a filesystem volume: on the extra disk when
+//                 there is one (k3s local-path volumes under /mnt/disk/local-path), else the root
+//                 disk (/var/lib/rancher/k3s/storage). The standalone default.
+//   external      no Harbor: BinderHub pushes to registry.url with registry.username/password
+//                 (Docker Hub, GHCR, Quay, a private registry) and user pods pull with them.
+enum class RegistryKind { harbor_s3, harbor_local, external };
 
 struct DnsConfig {
   std::string provider = "cloudflare";  // the only provider so far
@@ -48,10 +57,23 @@ struct S3Config {
 };
 
 struct RegistryConfig {
+  // Absent in the metadata: harbor-s3 when registry.s3 is given, else harbor-local.
+  RegistryKind kind = RegistryKind::harbor_local;
+  // Harbor kinds:
   std::string host;                       // default "registry.<name>.<domain>"
-  std::optional<S3Config> s3;             // absent: Harbor keeps images on local storage
+  std::optional<S3Config> s3;             // harbor-s3 only (required there)
   std::string project = "mybinder-builds";
   std::int64_t quota_gb = 10000;          // Harbor project quota; -1 = unlimited
+  // external only:
+  std::string url;                        // "https://ghcr.io" (binderhub registry.url)
+  std::string username;
+  std::string password;                   // secret
+  std::string image_prefix;               // "ghcr.io/org/binder-"; default <url host>/<username>/binder-
+
+  bool harbor() const { return kind != RegistryKind::external; }
+  // Harbor keeping images on its filesystem volume (harbor-local; validation makes s3 present
+  // exactly for harbor-s3, so the s3 field decides for members built in code too).
+  bool local_storage() const { return harbor() && !s3; }
 };
 
 struct BinderHubConfig {
@@ -114,7 +136,9 @@ struct Member {
   bool public_ip_private_ok = false;
   std::optional<DnsConfig> dns;          // required in federation mode
   TlsConfig tls;
-  std::optional<RegistryConfig> registry;  // required in federation mode
+  // Required in federation mode (kind harbor-s3); standalone default: harbor-local (filled in by
+  // the loader, so a loaded standalone member always has one).
+  std::optional<RegistryConfig> registry;
   BinderHubConfig binderhub;
   NodeConfig node;
   OperatorsConfig operators;
@@ -125,7 +149,7 @@ struct Member {
   const std::string& cluster() const { return cluster_name.empty() ? name : cluster_name; }
   // "<name>.<domain>"
   std::string fqdn() const { return name + "." + domain; }
-  // The registry host, defaulted to "registry.<name>.<domain>".
+  // The registry host, defaulted to "registry.<name>.<domain>"; external: the host of registry.url.
   std::string registry_host() const;
 
   // The secrets view: (key path, value) for every non-empty secret field, e.g.
@@ -140,5 +164,14 @@ struct Member {
 const char* to_string(Mode m);
 const char* to_string(NodeRole r);
 const char* to_string(NtpMode m);
+const char* to_string(RegistryKind k);
+
+// True when the member runs its own Harbor (no registry section, or a harbor-* kind).
+bool runs_harbor(const Member& m);
+// The external registry's image prefix: registry.image_prefix, else "<url host>/<username>/binder-"
+// (Docker Hub's hosts index.docker.io, registry-1.docker.io, registry.hub.docker.com: docker.io).
+std::string external_image_prefix(const RegistryConfig& r);
+// The host[:port] of an http(s) URL ("https://ghcr.io/v2/" -> "ghcr.io").
+std::string url_host(const std::string& url);
 
 }  // namespace binder::firstboot

@@ -38,10 +38,15 @@ struct Entry {
   const char* name;
   Scope scope;
   Renderer render;
+  bool harbor = false;  // only for a member running its own Harbor (not registry.kind external)
 };
 
 bool applies(Scope scope, const Member& member) {
   return scope == Scope::both || (scope == Scope::federation) == (member.mode == Mode::federation);
+}
+
+bool applies(const Entry& e, const Member& member) {
+  return applies(e.scope, member) && (!e.harbor || runs_harbor(member));
 }
 
 const ImageCharts& charts_of(const Inputs& in) {
@@ -99,34 +104,34 @@ const std::vector<Entry>& table() {
        }},
       {"helmchart-cert-manager", Scope::both, helmchart("cert-manager")},
       {"helmchart-traefik", Scope::standalone, helmchart("traefik")},
-      {"helmchart-harbor", Scope::standalone, helmchart("harbor")},
+      {"helmchart-harbor", Scope::standalone, helmchart("harbor"), true},
       {"helmchart-binderhub", Scope::standalone, helmchart("binderhub")},
       {"values-cert-manager", Scope::both, values("cert-manager")},
       {"values-traefik", Scope::standalone, values("traefik")},
-      {"values-harbor", Scope::standalone, values("harbor")},
+      {"values-harbor", Scope::standalone, values("harbor"), true},
       {"values-binderhub", Scope::standalone, values("binderhub")},
-      {"secret-values-harbor", Scope::standalone, secret_values("harbor")},
+      {"secret-values-harbor", Scope::standalone, secret_values("harbor"), true},
       {"secret-values-binderhub", Scope::standalone, secret_values("binderhub")},
       {"clusterissuer", Scope::standalone, [](const Inputs& in) -> common::Result<std::string> { return to_yaml(cluster_issuer(in.member)); }},
       {"harbor-project", Scope::both,
-       [](const Inputs& in) -> common::Result<std::string> { return json_text(harbor_project_request(in.member)); }},
+       [](const Inputs& in) -> common::Result<std::string> { return json_text(harbor_project_request(in.member)); }, true},
       {"harbor-robots", Scope::both,
        [](const Inputs& in) -> common::Result<std::string> {
          return json_text(json::array({harbor_builder_robot_request(in.member), harbor_puller_robot_request(in.member)}));
-       }},
+       }, true},
       {"harbor-retention", Scope::both,
        [](const Inputs&) -> common::Result<std::string> {
          json body = harbor_retention_request(1);
          body["scope"]["ref"] = "<project id>";
          return json_text(body);
-       }},
+       }, true},
       {"kubeconfig", Scope::both,
        [](const Inputs& in) -> common::Result<std::string> {
          const std::string& text = in.extras.k3s_kubeconfig.empty() ? k3s_kubeconfig_placeholder() : in.extras.k3s_kubeconfig;
          return rewrite_kubeconfig_yaml(text, in.member.cluster(), public_ip_of(in.member, in.facts));
        }},
       {"harbor-gc", Scope::both,
-       [](const Inputs&) -> common::Result<std::string> { return json_text(harbor_gc_schedule_request()); }},
+       [](const Inputs&) -> common::Result<std::string> { return json_text(harbor_gc_schedule_request()); }, true},
       {"helmchart-mybinder", Scope::federation,
        [](const Inputs& in) -> common::Result<std::string> { return to_yaml(mybinder_helmchart(release_of(in))); }},
       {"secret-values-mybinder", Scope::federation,
@@ -166,7 +171,7 @@ std::vector<std::string> artifact_names() {
 std::vector<std::string> artifact_names(const Member& member) {
   std::vector<std::string> out;
   for (const auto& e : table()) {
-    if (applies(e.scope, member)) out.push_back(e.name);
+    if (applies(e, member)) out.push_back(e.name);
   }
   return out;
 }
@@ -184,6 +189,10 @@ common::Result<std::string> render_artifact(std::string_view artifact, const Mem
   }
   for (const auto& e : table()) {
     if (artifact != e.name) continue;
+    if (e.harbor && !runs_harbor(member)) {
+      return fail(Errc::usage, "artifact '{}' is Harbor's; member '{}' has registry.kind external (no Harbor)",
+                  artifact, member.name);
+    }
     if (!applies(e.scope, member)) {
       return fail(Errc::usage, "artifact '{}' exists only in {} mode (member '{}' is {})", artifact,
                   e.scope == Scope::federation ? "federation" : "standalone", member.name, to_string(member.mode));

@@ -1,7 +1,8 @@
 // Every generated artifact by name, for `binder-firstboot render ARTIFACT` and the tests. Pure:
 // nothing is read or written; secrets come from the SecretsView (placeholders "<secret:NAME>"
 // when empty); federation charts come from RenderExtras::charts (the image's charts manifest) or
-// the pinned defaults. Names, by mode (F = federation only, S = standalone only):
+// the pinned defaults. Names, by mode (F = federation only, S = standalone only; the Harbor
+// ones, *-harbor and harbor-*, not for registry.kind external):
 //   sizing                      machine-size numbers and their rules (JSON)
 //   dns-records                 Cloudflare record bodies for X and *.X (JSON)
 //   helmchart-cert-manager      HelmChart (F: the image's archive and config/cert-manager.yaml)
@@ -41,7 +42,8 @@ struct RenderExtras {
 };
 
 // The artifact's text (ends with a newline). Errc::usage for an unknown name (with a "did you
-// mean" hint) or a federation-only artifact in standalone mode; Errc::invalid_config when the
+// mean" hint), a federation-only artifact in standalone mode or a Harbor artifact of a member
+// without Harbor (registry.kind external); Errc::invalid_config when the
 // kubeconfig text cannot be rewritten.
 common::Result<std::string> render_artifact(std::string_view artifact, const Member& member,
                                             const MachineFacts& facts, const SecretsView& secrets,

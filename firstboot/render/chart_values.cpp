@@ -34,6 +34,13 @@ json ingress_annotations(const Member& member, const char* middleware) {
 
 }  // namespace
 
+std::vector<std::string> dind_registry_mirrors(const Member& member) {
+  const auto& m = member.node.registry_mirrors;
+  if (auto it = m.find("docker.io"); it != m.end()) return it->second;
+  if (auto it = m.find("*"); it != m.end()) return it->second;
+  return {};
+}
+
 ChartRef harbor_chart(const Member& member) {
   return {"harbor", "harbor", "https://helm.goharbor.io", k_harbor_chart_version, member.cluster(),
           "harbor-values"};
@@ -73,6 +80,8 @@ ChartValues harbor_values(const Member& member, const Sizing& size, const Secret
   s["registry"]["credentials"] = {{"password", secrets.get(secret::harbor_registry_password)},
                                   {"htpasswdString", secrets.get(secret::harbor_registry_htpasswd)}};
 
+  // registry.kind harbor-s3: images in the bucket. harbor-local: on the registry's volume (a k3s
+  // local-path PVC: /mnt/disk/local-path with an extra disk, k3s_files.hpp; else the root disk).
   if (member.registry && member.registry->s3) {
     const auto& s3 = *member.registry->s3;
     json& st = h["persistence"]["imageChartStorage"];
@@ -84,7 +93,9 @@ ChartValues harbor_values(const Member& member, const Sizing& size, const Secret
     s["persistence"]["imageChartStorage"]["s3"] = {{"accesskey", secrets.get(secret::s3_access_key)},
                                                    {"secretkey", secrets.get(secret::s3_secret_key)}};
   } else {
+    h["persistence"]["enabled"] = true;
     h["persistence"]["imageChartStorage"]["type"] = "filesystem";
+    h["persistence"]["imageChartStorage"]["filesystem"] = {{"rootdirectory", "/storage"}};
   }
   return v;
 }
@@ -115,11 +126,17 @@ ChartValues binderhub_values(const Member& member, const Sizing& size, const Sec
                                      "requests": {"memory": "2G", "cpu": "100m"}})");
   b["config"]["LaunchQuota"]["total_quota"] = size.total_quota;
 
-  b["registry"]["url"] = "https://" + registry;
+  const bool external = !runs_harbor(member);
+  b["registry"]["url"] = external ? member.registry->url : "https://" + registry;
   b["imageBuilderType"] = "dind";
   json& dind = b["dind"];
   dind["daemonset"]["image"]["tag"] = "27.5.1-dind";
   dind["daemonset"]["extraArgs"] = {"--max-concurrent-uploads=32", "--mtu=1450"};
+  // node.registries mirrors reach the builds too, not only k3s's containerd (dockerd mirrors
+  // Docker Hub only: the docker.io endpoints, else the "*" ones).
+  for (const auto& m : dind_registry_mirrors(member)) {
+    dind["daemonset"]["extraArgs"].push_back("--registry-mirror=" + m);
+  }
   dind["resources"] = {{"requests", {{"cpu", size.dind_cpu_request}, {"memory", size.dind_memory_request}}},
                        {"limits", {{"cpu", size.dind_cpu_limit}, {"memory", size.dind_memory_limit}}}};
   if (size.extra_disk) {
@@ -148,13 +165,21 @@ ChartValues binderhub_values(const Member& member, const Sizing& size, const Sec
   jh["scheduling"] = {{"userScheduler", {{"enabled", false}}}, {"userPlaceholder", {{"enabled", false}}}};
   jh["singleuser"]["memory"] = {{"guarantee", size.user_memory_guarantee}, {"limit", size.user_memory_limit}};
   jh["singleuser"]["cpu"] = {{"guarantee", size.user_cpu_guarantee}, {"limit", size.user_cpu_limit}};
-  jh["imagePullSecret"] = {{"create", true}, {"registry", registry}};
+  jh["imagePullSecret"] = {{"create", true}, {"registry", external ? member.registry->url : registry}};
 
   json& s = v.secret_values;
-  s["registry"] = {{"username", robot_full_name(member, builder_robot_name(member))},
-                   {"password", secrets.get(secret::builder_robot_secret)}};
-  s["jupyterhub"]["imagePullSecret"] = {{"username", robot_full_name(member, puller_robot_name(member))},
-                                        {"password", secrets.get(secret::puller_robot_secret)}};
+  if (external) {
+    // registry.kind external: BinderHub pushes and user pods pull with the operator's credentials.
+    s["registry"] = {{"username", member.registry->username},
+                     {"password", secrets.get(secret::registry_password)}};
+    s["jupyterhub"]["imagePullSecret"] = {{"username", member.registry->username},
+                                          {"password", secrets.get(secret::registry_password)}};
+  } else {
+    s["registry"] = {{"username", robot_full_name(member, builder_robot_name(member))},
+                     {"password", secrets.get(secret::builder_robot_secret)}};
+    s["jupyterhub"]["imagePullSecret"] = {{"username", robot_full_name(member, puller_robot_name(member))},
+                                          {"password", secrets.get(secret::puller_robot_secret)}};
+  }
 
   if (!member.binderhub.github_token.empty()) {
     s["config"]["GitHubRepoProvider"]["access_token"] = secrets.get(secret::github_token);

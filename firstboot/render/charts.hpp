@@ -12,6 +12,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -63,6 +64,10 @@ ChartValues traefik_values(const Member& member, const Sizing& size);
 ChartValues harbor_values(const Member& member, const Sizing& size, const SecretsView& secrets);
 ChartValues binderhub_values(const Member& member, const Sizing& size, const SecretsView& secrets);
 
+// The Docker Hub mirrors the build daemon (dind) gets as --registry-mirror: node.registries
+// mirrors of "docker.io", else of "*" (dockerd mirrors only Docker Hub); empty when none.
+std::vector<std::string> dind_registry_mirrors(const Member& member);
+
 // cert-manager.io/v1 ClusterIssuer `tls.issuer` (letsencrypt-prod or letsencrypt-staging) with the
 // metadata email and an HTTP-01 solver through the traefik ingress class.
 nlohmann::json cluster_issuer(const Member& member);
@@ -75,7 +80,7 @@ nlohmann::json deep_merge(nlohmann::json base, const nlohmann::json& overlay);
 std::string binder_host(const Member& member);
 std::string hub_host(const Member& member);
 std::string registry_host(const Member& member);
-// "<registry host>/<project>/i-"
+// "<registry host>/<project>/i-"; external registry: external_image_prefix (member.hpp).
 std::string image_prefix(const Member& member);
 std::string registry_project(const Member& member);
 

@@ -94,6 +94,7 @@ std::string registry_project(const Member& member) {
   return member.registry ? member.registry->project : RegistryConfig{}.project;
 }
 std::string image_prefix(const Member& member) {
+  if (!runs_harbor(member)) return external_image_prefix(*member.registry);
   return registry_host(member) + "/" + registry_project(member) + "/i-";
 }
 

@@ -50,6 +50,13 @@ json mybinder_config(const Member& member, const Sizing& size) {
   b["dind"]["resources"] = {{"requests", {{"cpu", size.dind_cpu_request}, {"memory", size.dind_memory_request}}},
                             {"limits", {{"cpu", size.dind_cpu_limit}, {"memory", size.dind_memory_limit}}}};
   if (size.extra_disk) b["dind"]["hostLibDir"] = "/mnt/disk/dind";
+  // node.registries mirrors reach the build daemon too (only when there are any: a list replaces
+  // mybinder's, so its two arguments are repeated).
+  if (auto mirrors = dind_registry_mirrors(member); !mirrors.empty()) {
+    json args = {"--max-concurrent-uploads=32", "--mtu=1450"};
+    for (const auto& m : mirrors) args.push_back("--registry-mirror=" + m);
+    b["dind"]["daemonset"]["extraArgs"] = args;
+  }
   b["ingress"]["hosts"] = json::array({x});
   b["jupyterhub"]["ingress"] = ingress_with_tls("hub." + x, "kubelego-tls-hub");
   b["imageCleaner"]["enabled"] = false;  // handled by mybinder's buildkit pruner

@@ -33,6 +33,7 @@ inline constexpr std::string_view builder_robot_secret = "harbor-builder-robot-s
 inline constexpr std::string_view puller_robot_secret = "harbor-puller-robot-secret";
 inline constexpr std::string_view events_archiver_key = "events-archiver-service-account-key";
 inline constexpr std::string_view github_token = "github-token";  // metadata binderhub.github_token
+inline constexpr std::string_view registry_password = "registry-password";  // metadata registry.password (external)
 }  // namespace secret
 
 class SecretsView {
