@@ -5,6 +5,7 @@
 // a differing download is refused and names both digests rather than baked unverified.
 #include <regex>
 
+#include "common/k3s_upgrade_plan.hpp"
 #include "config/k3s_upgrade.hpp"
 #include "config/settings_internal.hpp"
 
@@ -51,35 +52,7 @@ common::Result<UpgradeDownload> upgrade_crd_download(const K3sUpgrade& u) {
 std::string upgrade_plan_yaml(const K3sUpgrade& u) {
   std::string target = u.pinned_version() ? fmt::format("version: {}", u.channel.value)
                                           : fmt::format("channel: {}", u.channel.value);
-  // mybinder.org-deploy config/k3s/k3s-upgrade-plan.yaml at the pinned commit; a test keeps the
-  // default rendering equal to ../shared/reference/mybinder/k3s-upgrade-plan.yaml.
-  return fmt::format(R"PLAN(# Upgrade plan
-# this is _not_ automatically applied during CD (yet)
-apiVersion: upgrade.cattle.io/v1
-kind: Plan
-metadata:
-  name: upgrade-plan
-  namespace: system-upgrade
-spec:
-  concurrency: 1
-  cordon: false
-  serviceAccountName: system-upgrade
-  upgrade:
-    image: rancher/k3s-upgrade
-  {}
-  # it appears nodeSelector can't be empty
-  nodeSelector:
-    matchLabels:
-      node.kubernetes.io/instance-type: k3s
-  # Sunday 0-2/UTC is our current lowest traffic time
-  window:
-    days:
-      - sunday
-    startTime: 00:00
-    endTime: 02:00
-    timeZone: UTC
-)PLAN",
-                     target);
+  return common::k3s_upgrade_plan_yaml(target);
 }
 
 namespace detail {
