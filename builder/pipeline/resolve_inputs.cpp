@@ -34,17 +34,16 @@ std::string where(const config::Artifact& a, std::string_view key) {
                      a.is_url() ? a.url.value : a.file.value.string());
 }
 
-Result<layers::InputFile> fetch(const config::Artifact& a, std::string_view key,
-                                layers::Progress& progress, bool fetch_remote,
-                                bool require_checksum = true) {
-  base::ArtifactSource src = to_source(a);
-  src.require_checksum = require_checksum;
+// One download through the cache as `key` ("k3s.binary"); `at` says where it was set, for errors.
+// plan (fetch_remote false) downloads nothing: a file already in the download cache is used as is.
+Result<layers::InputFile> fetch_source(const base::ArtifactSource& src, bool is_url,
+                                       std::string_view key, const std::string& at,
+                                       layers::Progress& progress, bool fetch_remote) {
   layers::InputFile f;
   f.name = src.effective_name();
-  if (!fetch_remote && a.is_url()) {
-    // plan: no download; a file already in the download cache is used as is.
+  if (!fetch_remote && is_url) {
     auto sha = base::expected_sha256(src);
-    TRY_CTX(sha, "{}", where(a, key));
+    TRY_CTX(sha, "{}", at);
     f.sha256 = *sha;
     stdfs::path cached = base::CacheDir::from_env().downloads() / f.sha256 / f.name;
     std::error_code ec;
@@ -55,7 +54,7 @@ Result<layers::InputFile> fetch(const config::Artifact& a, std::string_view key,
   }
   auto step = progress.step(fmt::format("fetch:{}", key), fmt::format("{} '{}'", key, f.name));
   auto fetched = base::fetch_artifact(src, base::CacheDir::from_env());
-  TRY_CTX(fetched, "{}", where(a, key));
+  TRY_CTX(fetched, "{}", at);
   base::Fetched got = *fetched;
   f.path = got.path;
   f.sha256 = got.sha256;
@@ -66,7 +65,15 @@ Result<layers::InputFile> fetch(const config::Artifact& a, std::string_view key,
   return f;
 }
 
-// A k3s.upgrade release file: verified against its sha256 through the download cache.
+Result<layers::InputFile> fetch(const config::Artifact& a, std::string_view key,
+                                layers::Progress& progress, bool fetch_remote,
+                                bool require_checksum = true) {
+  base::ArtifactSource src = to_source(a);
+  src.require_checksum = require_checksum;
+  return fetch_source(src, a.is_url(), key, where(a, key), progress, fetch_remote);
+}
+
+// A k3s.upgrade release file: verified against its pinned sha256 through the download cache.
 Result<layers::InputFile> fetch_upgrade_file(const config::Profile& p, bool crd,
                                              layers::Progress& progress, bool fetch_remote) {
   const auto& u = p.k3s.upgrade;
@@ -79,23 +86,8 @@ Result<layers::InputFile> fetch_upgrade_file(const config::Profile& p, bool crd,
   src.url = d->url;
   src.sha256 = d->sha256;
   src.name = d->name;
-  layers::InputFile f;
-  f.name = d->name;
-  f.sha256 = d->sha256;
-  if (!fetch_remote) {
-    stdfs::path cached = base::CacheDir::from_env().downloads() / f.sha256 / f.name;
-    std::error_code ec;
-    if (stdfs::is_regular_file(cached, ec)) {
-      f.path = cached;
-    }
-    return f;
-  }
-  auto step = progress.step(fmt::format("fetch:{}", key), fmt::format("{} '{}'", key, f.name));
-  auto fetched = base::fetch_artifact(src, base::CacheDir::from_env());
-  TRY_CTX(fetched, "{}: {} '{}'", loc, key, d->url);
-  f.path = fetched->path;
-  step.finish(fetched->cached ? "cached" : "verified", {{"sha256", f.sha256}});
-  return f;
+  return fetch_source(src, true, key, fmt::format("{}: {} '{}'", loc, key, d->url), progress,
+                      fetch_remote);
 }
 
 Result<layers::InputFile> local_file(const stdfs::path& path, std::string name) {
