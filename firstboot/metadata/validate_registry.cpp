@@ -41,7 +41,8 @@ void read_registry(Reader& r, const json& root, Member& m) {
     }
   }
   // Federation members run the mybinder chart's own Harbor: harbor-s3 (what real members use),
-  // or harbor-local as accepted so far (a registry section without s3, e.g. the smoke boot's).
+  // or harbor-local (images on the registry's volume: config/<name>.yaml says so explicitly,
+  // mybinder_files.cpp, since mybinder's values.yaml defaults Harbor to an s3 type).
   if (m.mode == Mode::federation && rc.kind == RegistryKind::external) {
     r.error("registry.kind", "external is for standalone members: a federation member runs the "
                              "mybinder chart's Harbor (use harbor-s3 with registry.s3)");

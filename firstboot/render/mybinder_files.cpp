@@ -32,6 +32,12 @@ json mybinder_config(const Member& member, const Sizing& size) {
                                                    {"bucket", s3.bucket},
                                                    {"regionendpoint", s3.endpoint},
                                                    {"rootdirectory", "harbor"}};
+  } else {
+    // harbor-local: mybinder's values.yaml defaults Harbor to type s3 with an empty s3 block,
+    // which would start a registry that cannot store anything; keep images on its volume.
+    h["persistence"]["enabled"] = true;
+    h["persistence"]["imageChartStorage"]["type"] = "filesystem";
+    h["persistence"]["imageChartStorage"]["filesystem"] = {{"rootdirectory", "/storage"}};
   }
   h["core"]["replicas"] = size.harbor_replicas;
   h["registry"]["replicas"] = size.harbor_replicas;

@@ -148,6 +148,18 @@ TEST_CASE("release: deployed values = config/<cluster>.yaml layered with secrets
       erase_path(exported_minus, o.key);
     }
     CHECK(deployed_minus == exported_minus);
+    // Harbor's storage over mybinder/values.yaml's default (type s3, s3 {}): the bucket, or the
+    // registry's volume for harbor-local, never an s3 type without a bucket.
+    const json& storage = deployed["harbor"]["persistence"]["imageChartStorage"];
+    if (s3) {
+      CHECK(storage["s3"]["bucket"] == "example-registry");
+      CHECK_FALSE(storage.contains("type"));  // mybinder's default (s3) stays
+    } else {
+      CHECK(storage["type"] == "filesystem");
+      CHECK(storage["filesystem"]["rootdirectory"] == "/storage");
+      CHECK(deployed["harbor"]["persistence"]["enabled"] == true);
+      CHECK_FALSE(storage.contains("s3"));
+    }
     CHECK(deployed["minesweeper"]["enabled"] == false);
     CHECK(deployed["cryptnono"]["enabled"] == false);
     CHECK(deployed["binderhub"]["config"]["BinderHub"]["banner_message"] == "Hi");

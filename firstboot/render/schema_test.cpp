@@ -124,20 +124,23 @@ TEST_CASE("schema: HelmChart manifests and values Secrets are valid Kubernetes o
 TEST_CASE("schema: the mybinder member files fit mybinder's chart and its sub-charts", "[render][schema]") {
   for (const auto& c : k_cases) {
     if (c.mode != Mode::federation) continue;
-    auto m = example_member();
-    auto size = size_machine(machine(c.ram, c.cpus, c.disk), m);
-    // deploy.py layers config/<name>.yaml then secrets/config/<name>.yaml over mybinder/values.yaml
-    json doc = deep_merge(mybinder_config(m, size), mybinder_secrets(m, SecretsView{}));
-    const std::string mb = std::string(BINDER_SHARED_DIR) + "/reference/mybinder/values.yaml";
-    const std::string bh = k_charts + "/binderhub/main-b9fad99/";
-    expect_valid(doc, {"values", "--schema", bh + "schema.yaml", "--defaults", mb, "--subtree", "binderhub",
-                       "--subchart-defaults", bh + "values.yaml"},
-                 std::string("mybinder binderhub ") + c.label);
-    json harbor = doc["harbor"];
-    harbor.erase("enabled");  // the meta-chart's dependency condition, not a harbor value
-    expect_valid(harbor, {"keys", "--defaults", k_charts + "/harbor/v1.18.1/values.yaml", "--free",
-                          "persistence.imageChartStorage.s3"},
-                 "mybinder harbor");
+    for (bool s3 : {true, false}) {
+      auto m = example_member();
+      if (!s3) m.registry->s3.reset();
+      auto size = size_machine(machine(c.ram, c.cpus, c.disk), m);
+      // deploy.py layers config/<name>.yaml then secrets/config/<name>.yaml over mybinder/values.yaml
+      json doc = deep_merge(mybinder_config(m, size), mybinder_secrets(m, SecretsView{}));
+      const std::string mb = std::string(BINDER_SHARED_DIR) + "/reference/mybinder/values.yaml";
+      const std::string bh = k_charts + "/binderhub/main-b9fad99/";
+      expect_valid(doc, {"values", "--schema", bh + "schema.yaml", "--defaults", mb, "--subtree", "binderhub",
+                         "--subchart-defaults", bh + "values.yaml"},
+                   std::string("mybinder binderhub ") + c.label);
+      json harbor = doc["harbor"];
+      harbor.erase("enabled");  // the meta-chart's dependency condition, not a harbor value
+      expect_valid(harbor, {"keys", "--defaults", k_charts + "/harbor/v1.18.1/values.yaml", "--free",
+                            "persistence.imageChartStorage.s3"},
+                   s3 ? "mybinder harbor with s3" : "mybinder harbor on local storage");
+    }
   }
 }
 
