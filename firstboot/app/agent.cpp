@@ -10,8 +10,6 @@
 #include "firstboot/facts.hpp"
 #include "firstboot/image_defaults.hpp"
 #include "firstboot/federation/handover.hpp"
-#include "firstboot/federation/steps.hpp"
-#include "firstboot/host/host_steps.hpp"
 #include "firstboot/journal.hpp"
 #include "firstboot/metadata/load.hpp"
 #include "firstboot/runner.hpp"
@@ -19,37 +17,6 @@
 namespace binder::firstboot::app {
 
 namespace log = common::log;
-
-StepList make_all_steps(const Member& member, const AgentOptions& options) {
-  StepList steps = host::make_host_steps();
-  for (auto& s : k3s::make_k3s_steps(options.ready)) {
-    steps.push_back(std::move(s));
-  }
-  // The join runs once per member, on its server; agent nodes only add capacity.
-  if (options.federation && member.node.role == NodeRole::server) {
-    for (auto& s : federation::make_federation_steps(member.mode)) {
-      steps.push_back(std::move(s));
-    }
-  }
-  return steps;
-}
-
-std::vector<std::string> all_step_ids(NodeRole role, bool federation, Mode mode) {
-  Member m;
-  m.node.role = role;
-  AgentOptions o;
-  o.federation = false;
-  std::vector<std::string> ids;
-  for (const auto& s : make_all_steps(m, o)) {
-    ids.emplace_back(s->id());
-  }
-  if (federation && role == NodeRole::server) {
-    for (auto& id : federation::federation_step_ids(mode)) {
-      ids.push_back(id);
-    }
-  }
-  return ids;
-}
 
 namespace {
 
@@ -59,24 +26,31 @@ int fail_with(const Error& e) {
   return common::exit_code_for(e);
 }
 
-// Step "metadata" (DESIGN.md §6 step 1), journaled like the others so `status` shows its error.
+// The agent's own steps (steps.hpp: metadata, facts) run before the Env exists; a failure is
+// journaled like a runner step's ("failed <error>", which `status` shows), then logged.
+int own_step_failed(Journal& journal, std::string_view id, const Error& e) {
+  if (auto r = journal.append(id, "", JournalEvent::failed, e.to_string()); !r) {
+    log::warn("could not journal the failure: {}, ignoring", r.error().to_string());
+  }
+  return fail_with(e);
+}
+
+// Step "metadata" (DESIGN.md §6 step 1): done (with the member's fingerprint) when it changed.
 Result<Member> metadata_step(const AgentOptions& o, CommandRunner& runner, Journal& journal) {
-  log::set_prefix("step 'metadata': ");
+  log::set_prefix(fmt::format("step '{}': ", k_metadata_step));
   LoadOptions lo{o.root, o.metadata_file, o.root == "/"};
   auto loaded = load_member(lo, runner);
   if (!loaded) {
-    auto r = journal.append("metadata", "", JournalEvent::failed, loaded.error().to_string());
-    (void)r;
     return std::unexpected(loaded.error());
   }
   std::string fp = fingerprint_of({loaded->member.to_json().dump()});
   for (const auto& s : loaded->sources) {
     log::info("source '{}'", s);
   }
-  if (!journal.is_complete("metadata", fp)) {
-    TRY(journal.append("metadata", fp, JournalEvent::begin));
+  if (!journal.is_complete(k_metadata_step, fp)) {
+    TRY(journal.append(k_metadata_step, fp, JournalEvent::begin));
     TRY(save_member_json(o.root, loaded->member));
-    TRY(journal.append("metadata", fp, JournalEvent::done, "changed"));
+    TRY(journal.append(k_metadata_step, fp, JournalEvent::done, "changed"));
     log::info("member '{}' ({}, {}) loaded from {} source(s)", loaded->member.fqdn(),
               to_string(loaded->member.mode), to_string(loaded->member.node.role),
               loaded->sources.size());
@@ -100,35 +74,30 @@ int run_agent(const AgentOptions& o, CommandRunner& runner, Clock& clock) {
   // 1. metadata: gather, merge, validate, keep the normalized copy.
   auto member = metadata_step(o, runner, *journal);
   if (!member) {
-    return fail_with(member.error());
+    return own_step_failed(*journal, k_metadata_step, member.error());
   }
   // Machine facts: RAM, CPUs, the public IP and where it came from.
-  log::set_prefix("step 'facts': ");
+  log::set_prefix(fmt::format("step '{}': ", k_facts_step));
   auto facts = discover_facts(o.root, *member, runner);
   if (!facts) {
-    // Journaled so `status` shows it (a refused private address names its source).
-    auto r = journal->append("facts", "", JournalEvent::failed, facts.error().to_string());
-    (void)r;
-    return fail_with(facts.error());
+    return own_step_failed(*journal, k_facts_step, facts.error());  // a refused private address names its source
   }
   // The image's kubelet defaults (profile kubelet.*, baked into build.json) feed the sizing.
   auto image_kubelet = read_image_kubelet(o.root);
   if (!image_kubelet) {
-    auto r = journal->append("facts", "", JournalEvent::failed, image_kubelet.error().to_string());
-    (void)r;
-    return fail_with(image_kubelet.error());
+    return own_step_failed(*journal, k_facts_step, image_kubelet.error());
   }
   facts->kubelet = *image_kubelet;
   log::info("machine: {:.1f} GiB RAM, {} CPUs, public IP {} (from {})", facts->ram_gib(),
             facts->cpus, facts->public_ip, facts->public_ip_source);
   std::string ip_line = fmt::format("{} (from {})", facts->public_ip, facts->public_ip_source);
-  if (auto last = journal->last_state("facts"); last && last->event == JournalEvent::failed) {
-    if (auto r = journal->append("facts", "", JournalEvent::done, "resolved"); !r) {  // clears `status`'s last error
+  if (auto last = journal->last_state(k_facts_step); last && last->event == JournalEvent::failed) {
+    if (auto r = journal->append(k_facts_step, "", JournalEvent::done, "resolved"); !r) {  // clears `status`'s last error
       return fail_with(r.error());
     }
   }
   if (journal->get("machine.public_ip") != ip_line) {
-    if (auto r = journal->put("facts", "machine.public_ip", ip_line); !r) {  // for `status`
+    if (auto r = journal->put(k_facts_step, "machine.public_ip", ip_line); !r) {  // for `status`
       return fail_with(r.error());
     }
   }
@@ -149,7 +118,7 @@ int run_agent(const AgentOptions& o, CommandRunner& runner, Clock& clock) {
     log::notice("handed over at {}: skipping the federation steps", federation::handover_time(*journal));
     effective.federation = false;
   }
-  StepList steps = make_all_steps(*member, effective);
+  StepList steps = firstboot_steps(*member, effective);
   auto summary = run_steps(steps, env, *journal);
   if (!summary) {
     return fail_with(summary.error());

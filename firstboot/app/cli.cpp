@@ -109,6 +109,7 @@ int verb_run(const std::vector<std::string>& args) {
   app::AgentOptions ao;
   ao.root = std::filesystem::absolute(o->root);
   ao.metadata_file = o->metadata;
+  ao.join = federation::options_from_environment();
   SystemCommandRunner runner;
   SystemClock clock;
   return app::run_agent(ao, runner, clock);
@@ -155,6 +156,7 @@ int verb_plan(const std::vector<std::string>& args) {
   app::AgentOptions ao;
   ao.root = o->root;
   ao.metadata_file = o->metadata;
+  ao.join = federation::options_from_environment();
   SystemCommandRunner runner;
   return app::plan_main(ao, runner, o->json);
 }

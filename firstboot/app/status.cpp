@@ -41,8 +41,8 @@ common::Result<json> collect_status(const std::filesystem::path& root) {
       if (m.value("mode", "") == "standalone") mode = Mode::standalone;
     }
   }
-  std::vector<std::string> ids = {"metadata"};
-  for (auto& id : all_step_ids(role, true, mode)) {
+  std::vector<std::string> ids = {std::string(k_metadata_step)};
+  for (auto& id : firstboot_step_ids(role, mode)) {
     ids.push_back(id);
   }
   json steps = json::array();
@@ -165,7 +165,7 @@ int plan_main(const AgentOptions& o, CommandRunner& runner, bool json_output) {
   SystemClock clock;
   Env env(o.root, loaded->member, *facts, runner, clock, outputs);
   json steps = json::array();
-  for (const auto& s : make_all_steps(loaded->member, o)) {
+  for (const auto& s : firstboot_steps(loaded->member, o)) {
     std::string fp = s->fingerprint(env);
     bool done = journal->is_complete(s->id(), fp);
     steps.push_back({{"id", s->id()}, {"action", s->describe(env)}, {"done", done}});

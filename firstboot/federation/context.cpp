@@ -162,30 +162,4 @@ Result<void> wait_for(Env& env, const FederationOptions& options, std::string_vi
   return {};
 }
 
-StepList make_federation_steps(Mode mode, const FederationOptions& o) {
-  StepList steps;
-  steps.push_back(make_dns_step(o));
-  steps.push_back(make_secrets_step(o));
-  steps.push_back(make_s3_step(o));
-  if (mode == Mode::federation) {
-    steps.push_back(make_image_cert_manager_step(o));
-    steps.push_back(make_mybinder_step(o));
-    steps.push_back(make_harbor_api_step(o));
-  } else {
-    steps.push_back(make_cert_manager_step(o));
-    steps.push_back(make_traefik_step(o));
-    steps.push_back(make_harbor_chart_step(o));
-    steps.push_back(make_harbor_api_step(o));
-    steps.push_back(make_binderhub_step(o));
-  }
-  steps.push_back(make_export_step(o));
-  return steps;
-}
-
-std::vector<std::string> federation_step_ids(Mode mode) {
-  std::vector<std::string> ids;
-  for (const auto& s : make_federation_steps(mode, FederationOptions{})) ids.emplace_back(s->id());
-  return ids;
-}
-
 }  // namespace binder::firstboot::federation
