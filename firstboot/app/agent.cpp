@@ -7,6 +7,8 @@
 #include "common/fs.hpp"
 #include "common/hash.hpp"
 #include "common/log.hpp"
+#include "firstboot/app/reporter.hpp"
+#include "firstboot/app/timeline.hpp"
 #include "firstboot/facts.hpp"
 #include "firstboot/image_defaults.hpp"
 #include "firstboot/federation/handover.hpp"
@@ -29,7 +31,7 @@ int fail_with(const Error& e) {
 // The agent's own steps (steps.hpp: metadata, facts) run before the Env exists; a failure is
 // journaled like a runner step's ("failed <error>", which `status` shows), then logged.
 int own_step_failed(Journal& journal, std::string_view id, const Error& e) {
-  if (auto r = journal.append(id, "", JournalEvent::failed, e.to_string()); !r) {
+  if (auto r = journal.append_failure(id, "", e); !r) {
     log::warn("could not journal the failure: {}, ignoring", r.error().to_string());
   }
   return fail_with(e);
@@ -59,9 +61,8 @@ Result<Member> metadata_step(const AgentOptions& o, CommandRunner& runner, Journ
   return loaded->member;
 }
 
-}  // namespace
-
-int run_agent(const AgentOptions& o, CommandRunner& runner, Clock& clock) {
+// The run itself; run_agent() adds the final report.
+int run(const AgentOptions& o, CommandRunner& runner, Clock& clock, Reporter& reporter) {
   // Only one agent at a time (a manual run next to the service).
   auto lock = RunLock::acquire(o.root / std::string(k_lock_path).substr(1));
   if (!lock) {
@@ -71,11 +72,26 @@ int run_agent(const AgentOptions& o, CommandRunner& runner, Clock& clock) {
   if (!journal) {
     return fail_with(journal.error());
   }
+  // On the VM: this boot's id and when the network came online, once per boot (the timeline).
+  if (o.root == "/") {
+    if (auto r = record_boot(*journal, read_boot_info(runner)); !r) {
+      log::warn("recording the boot in the journal: {}, ignoring", r.error().to_string());
+    }
+  }
+  reporter.step_changed();  // the console says we started
   // 1. metadata: gather, merge, validate, keep the normalized copy.
   auto member = metadata_step(o, runner, *journal);
   if (!member) {
-    return own_step_failed(*journal, k_metadata_step, member.error());
+    Error e = member.error();
+    if (e.code == Errc::invalid_config && e.hint.empty()) {
+      // Exit 2 is not retried by systemd (binder-firstboot.service).
+      e.hint = "fix the member metadata (user-data or /etc/binder-image/member.d/), then "
+               "systemctl restart binder-firstboot";
+    }
+    return own_step_failed(*journal, k_metadata_step, e);
   }
+  reporter.set_member(*member);
+  reporter.step_changed();
   // Machine facts: RAM, CPUs, the public IP and where it came from.
   log::set_prefix(fmt::format("step '{}': ", k_facts_step));
   auto facts = discover_facts(o.root, *member, runner);
@@ -119,7 +135,7 @@ int run_agent(const AgentOptions& o, CommandRunner& runner, Clock& clock) {
     effective.federation = false;
   }
   StepList steps = firstboot_steps(*member, effective);
-  auto summary = run_steps(steps, env, *journal);
+  auto summary = run_steps(steps, env, *journal, &reporter);
   if (!summary) {
     return fail_with(summary.error());
   }
@@ -131,6 +147,16 @@ int run_agent(const AgentOptions& o, CommandRunner& runner, Clock& clock) {
     log::notice("{}", *s);
   }
   return 0;
+}
+
+}  // namespace
+
+int run_agent(const AgentOptions& o, CommandRunner& runner, Clock& clock) {
+  Reporter reporter(o.root, o.report, clock);
+  int code = run(o, runner, clock, reporter);
+  log::set_prefix("");
+  reporter.finish();  // the block stays on the console and the login screen; phone home flushed
+  return code;
 }
 
 }  // namespace binder::firstboot::app

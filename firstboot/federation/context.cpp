@@ -142,10 +142,12 @@ namespace binder::firstboot::federation {
 Result<void> wait_for(Env& env, const FederationOptions& options, std::string_view what,
                       std::chrono::milliseconds timeout, const std::function<Result<bool>()>& probe) {
   std::string last_error;
+  std::string last_hint;
   auto wrapped = [&]() -> Result<bool> {
     auto r = probe();
     if (!r) {
       last_error = r.error().to_string();
+      last_hint = r.error().hint;
       if (r.error().code == common::Errc::network || r.error().code == common::Errc::temporary) {
         return false;
       }
@@ -157,6 +159,7 @@ Result<void> wait_for(Env& env, const FederationOptions& options, std::string_vi
   if (!r) {
     Error e = r.error();
     if (!last_error.empty()) e.message += fmt::format(" (last error: {})", last_error);
+    if (e.hint.empty()) e.hint = last_hint;  // what to do about the last error (console block)
     return std::unexpected(e);
   }
   return {};
