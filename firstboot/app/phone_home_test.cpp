@@ -93,10 +93,9 @@ TEST_CASE("phone home: the agent posts valid documents at each step change, neve
                   receiver.api_base(), k_token, k_github)));
   testing::FakeRunner runner;
   testing::FakeClock clock;
-  // Public IP discovery fails with a message quoting a secret: scrubbed from the document.
+  // No public IP yet: the first run fails in 'facts' (exit 75), the second completes.
   runner.handler = [](const std::vector<std::string>& argv, const auto&) {
-    return argv[0] == "ip" ? testing::fail_output(2, std::string("Network is unreachable near ") + k_token)
-                           : testing::ok_output();
+    return argv[0] == "ip" ? testing::fail_output(2, "Network is unreachable") : testing::ok_output();
   };
   app::AgentOptions o;
   o.root = dir.path();
@@ -121,11 +120,27 @@ TEST_CASE("phone home: the agent posts valid documents at each step change, neve
     CHECK(doc["member"]["fqdn"] == "example.mybinder.org");
     if (doc["last_error"].is_object() && doc["last_error"]["step"] == "facts") {
       saw_failure = true;
-      CHECK(doc["last_error"]["message"].get<std::string>().find("<redacted>") != std::string::npos);
+      CHECK(doc["last_error"]["message"].get<std::string>().find("no public IP") != std::string::npos);
     }
   }
   CHECK(saw_failure);
   CHECK(docs.back()["document"]["complete"] == true);
+}
+
+TEST_CASE("phone home: every string of a document is scrubbed of the secrets", "[phone-home]") {
+  json doc = {{"last_error", {{"message", std::string("Cloudflare said no to ") + k_token + " and " + k_github},
+                              {"hint", std::string("token ") + k_token}}},
+              {"steps", json::array({{{"detail", std::string("x") + k_github + "y"}}})},
+              {std::string("key-") + k_token, 1},
+              {"n", 7}};
+  json out = app::scrub_document(doc, {k_token, k_github, "abc"});
+  std::string text = out.dump();
+  CHECK(text.find(k_token) == std::string::npos);
+  CHECK(text.find(k_github) == std::string::npos);
+  CHECK(out["last_error"]["message"] == "Cloudflare said no to <redacted> and <redacted>");
+  CHECK(out["steps"][0]["detail"] == "x<redacted>y");
+  CHECK(out["key-<redacted>"] == 1);
+  CHECK(out["n"] == 7);
 }
 
 TEST_CASE("phone home: an unreachable receiver never fails the run", "[phone-home][agent]") {
