@@ -1,6 +1,8 @@
 // Env and the default seams (system command runner, system clock, in-memory outputs).
 #include "firstboot/env.hpp"
 
+#include <time.h>
+
 #include <thread>
 
 #include "common/log.hpp"
@@ -33,6 +35,14 @@ Result<common::exec::Output> SystemCommandRunner::run(const std::vector<std::str
 std::chrono::system_clock::time_point SystemClock::now() { return std::chrono::system_clock::now(); }
 
 void SystemClock::sleep(std::chrono::milliseconds d) { std::this_thread::sleep_for(d); }
+
+std::optional<std::chrono::milliseconds> SystemClock::since_boot() {
+  timespec ts{};
+  if (::clock_gettime(CLOCK_BOOTTIME, &ts) != 0) {
+    return std::nullopt;
+  }
+  return std::chrono::milliseconds(static_cast<long long>(ts.tv_sec) * 1000 + ts.tv_nsec / 1'000'000);
+}
 
 std::optional<std::string> MemoryOutputStore::get(std::string_view key) const {
   for (auto it = values.rbegin(); it != values.rend(); ++it) {

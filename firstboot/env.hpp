@@ -71,12 +71,16 @@ class Clock {
   virtual ~Clock() = default;
   virtual std::chrono::system_clock::time_point now() = 0;
   virtual void sleep(std::chrono::milliseconds d) = 0;
+  // Time since the machine powered on (CLOCK_BOOTTIME), immune to the wall clock stepping at NTP
+  // sync; nullopt when unknown (fakes by default). The journal records it for the timeline.
+  virtual std::optional<std::chrono::milliseconds> since_boot() { return std::nullopt; }
 };
 
 class SystemClock : public Clock {
  public:
   std::chrono::system_clock::time_point now() override;
   void sleep(std::chrono::milliseconds d) override;
+  std::optional<std::chrono::milliseconds> since_boot() override;
 };
 
 // Durable key/value outputs of steps (journal.hpp implements it). Keys are global and dotted:

@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
 #include <ctime>
 
@@ -44,10 +45,13 @@ std::optional<JournalRecord> parse_record(std::string_view line) {
     return std::nullopt;
   }
   // Optional fields of another type make a damaged record (json::value() would throw).
-  for (const char* k : {"fingerprint", "time", "detail"}) {
+  for (const char* k : {"fingerprint", "time", "detail", "hint"}) {
     if (j.contains(k) && !j[k].is_string()) {
       return std::nullopt;
     }
+  }
+  if (j.contains("boot_ms") && !j["boot_ms"].is_number_integer()) {
+    return std::nullopt;
   }
   JournalRecord r;
   r.seq = j["seq"].get<std::int64_t>();
@@ -56,6 +60,10 @@ std::optional<JournalRecord> parse_record(std::string_view line) {
   r.fingerprint = j.value("fingerprint", "");
   r.time = j.value("time", "");
   r.detail = j.value("detail", "");
+  r.hint = j.value("hint", "");
+  if (j.contains("boot_ms")) {
+    r.boot_ms = j["boot_ms"].get<std::int64_t>();
+  }
   if (j.contains("outputs") && j["outputs"].is_object()) {
     for (auto& [k, v] : j["outputs"].items()) {
       if (v.is_string()) {
@@ -67,13 +75,7 @@ std::optional<JournalRecord> parse_record(std::string_view line) {
 }
 
 std::string utc_now(Clock* clock) {
-  auto now = clock ? clock->now() : std::chrono::system_clock::now();
-  std::time_t t = std::chrono::system_clock::to_time_t(now);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
+  return format_utc(clock ? clock->now() : std::chrono::system_clock::now());
 }
 
 }  // namespace
@@ -94,9 +96,72 @@ const char* to_string(JournalEvent e) {
   return "?";
 }
 
+std::string format_utc(std::chrono::system_clock::time_point t) {
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
+  std::time_t secs = static_cast<std::time_t>(ms >= 0 ? ms / 1000 : (ms - 999) / 1000);
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
+  return fmt::format("{}.{:03}Z", buf, ms - static_cast<long long>(secs) * 1000);
+}
+
+std::optional<std::chrono::system_clock::time_point> parse_utc(std::string_view s) {
+  // YYYY-MM-DDTHH:MM:SS[.mmm]Z
+  auto digits = [&](std::size_t pos, std::size_t n) -> std::optional<int> {
+    if (pos + n > s.size()) return std::nullopt;
+    int v = 0;
+    for (std::size_t i = pos; i < pos + n; ++i) {
+      if (s[i] < '0' || s[i] > '9') return std::nullopt;
+      v = v * 10 + (s[i] - '0');
+    }
+    return v;
+  };
+  if (s.size() < 20 || s[4] != '-' || s[7] != '-' || s[10] != 'T' || s[13] != ':' || s[16] != ':') {
+    return std::nullopt;
+  }
+  auto y = digits(0, 4), mo = digits(5, 2), d = digits(8, 2), h = digits(11, 2), mi = digits(14, 2),
+       sec = digits(17, 2);
+  if (!y || !mo || !d || !h || !mi || !sec || *mo < 1 || *mo > 12 || *d < 1 || *d > 31 || *h > 23 ||
+      *mi > 59 || *sec > 60) {
+    return std::nullopt;
+  }
+  int ms = 0;
+  if (s.size() == 24 && s[19] == '.' && s[23] == 'Z') {
+    auto m = digits(20, 3);
+    if (!m) return std::nullopt;
+    ms = *m;
+  } else if (s.size() != 20 || s[19] != 'Z') {
+    return std::nullopt;
+  }
+  std::tm tm{};
+  tm.tm_year = *y - 1900;
+  tm.tm_mon = *mo - 1;
+  tm.tm_mday = *d;
+  tm.tm_hour = *h;
+  tm.tm_min = *mi;
+  tm.tm_sec = *sec;
+  std::time_t t = timegm(&tm);
+  return std::chrono::system_clock::from_time_t(t) + std::chrono::milliseconds(ms);
+}
+
+int journal_version(std::string_view text) {
+  std::size_t nl = text.find('\n');
+  if (nl == std::string_view::npos || !text.starts_with(k_header_prefix)) {
+    return 0;
+  }
+  return std::atoi(std::string(text.substr(k_header_prefix.size(), nl - k_header_prefix.size())).c_str());
+}
+
 std::string format_record(const JournalRecord& r) {
   json j = {{"seq", r.seq},       {"step", r.step}, {"fingerprint", r.fingerprint},
             {"event", to_string(r.event)}, {"time", r.time}, {"detail", r.detail}};
+  if (r.boot_ms) {
+    j["boot_ms"] = *r.boot_ms;
+  }
+  if (!r.hint.empty()) {
+    j["hint"] = r.hint;
+  }
   if (!r.outputs.empty()) {
     j["outputs"] = r.outputs;
   }
@@ -159,6 +224,7 @@ Result<Journal> Journal::read(const std::filesystem::path& path) {
   bool torn = false;
   TRY_ASSIGN(j.m_records, parse_journal(*text, good, torn));
   j.m_recovered = torn;
+  j.m_version = std::max(1, journal_version(*text));
   if (!j.m_records.empty()) {
     j.m_next_seq = j.m_records.back().seq + 1;
   }
@@ -172,10 +238,11 @@ Result<Journal> Journal::open(const std::filesystem::path& path, Clock& clock) {
   if (!text || text->empty() || text->find('\n') == std::string::npos) {
     // New (or torn before the header was complete): start with the header.
     TRY(fs::write_file_atomic(path, header_line(), 0600));
+    j.m_version = k_journal_version;
     return j;
   }
+  std::size_t good = text->size();
   if (j.m_recovered) {
-    std::size_t good = 0;
     bool torn = false;
     TRY(parse_journal(*text, good, torn));
     common::log::warn("journal '{}': dropping a torn last record ({} bytes), recovering",
@@ -184,6 +251,12 @@ Result<Journal> Journal::open(const std::filesystem::path& path, Clock& clock) {
       return common::fail(Errc::io, "truncating '{}': {}", path.string(), std::strerror(errno));
     }
   }
+  if (j.m_version < k_journal_version) {
+    // Its records are valid records of this version: only the header changes (atomically).
+    std::string upgraded = header_line() + text->substr(text->find('\n') + 1, good - text->find('\n') - 1);
+    TRY_CTX(fs::write_file_atomic(path, upgraded, 0600), "upgrading the journal to v{}", k_journal_version);
+    j.m_version = k_journal_version;
+  }
   return j;
 }
 
@@ -191,13 +264,33 @@ Result<void> Journal::append(std::string_view step, std::string_view fingerprint
                              JournalEvent event, std::string_view detail,
                              std::map<std::string, std::string> outputs) {
   JournalRecord r;
-  r.seq = m_next_seq;
   r.step = step;
   r.fingerprint = fingerprint;
   r.event = event;
-  r.time = utc_now(m_clock);
   r.detail = detail;
   r.outputs = std::move(outputs);
+  return write(std::move(r));
+}
+
+Result<void> Journal::append_failure(std::string_view step, std::string_view fingerprint,
+                                     const Error& error) {
+  JournalRecord r;
+  r.step = step;
+  r.fingerprint = fingerprint;
+  r.event = JournalEvent::failed;
+  r.detail = error.to_string();
+  r.hint = error.hint;
+  return write(std::move(r));
+}
+
+Result<void> Journal::write(JournalRecord r) {
+  r.seq = m_next_seq;
+  r.time = utc_now(m_clock);
+  if (m_clock) {
+    if (auto b = m_clock->since_boot()) {
+      r.boot_ms = b->count();
+    }
+  }
   TRY_CTX(fs::append_file_synced(m_path, format_record(r), 0600), "appending to the journal");
   ++m_next_seq;
   m_records.push_back(std::move(r));

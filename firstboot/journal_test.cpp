@@ -24,7 +24,8 @@ TEST_CASE("journal: records round-trip and outputs are readable", "[journal]") {
   REQUIRE(j);
   REQUIRE(j->records().size() == 4);
   CHECK(j->records()[2].seq == 3);
-  CHECK(j->records()[2].time == "2026-09-21T14:13:20Z");
+  CHECK(j->records()[2].time == "2026-09-21T14:13:20.000Z");
+  CHECK(!j->records()[2].boot_ms);  // the fake clock does not know
   CHECK(j->is_complete("host:hostname", "fp1"));
   CHECK(!j->is_complete("host:hostname", "fp2"));
   CHECK(j->get("harbor.admin_password") == "pw2");
@@ -32,7 +33,68 @@ TEST_CASE("journal: records round-trip and outputs are readable", "[journal]") {
   CHECK((std::filesystem::status(path).permissions() & std::filesystem::perms::all) ==
         (std::filesystem::perms::owner_read | std::filesystem::perms::owner_write));
   auto text = *fs::read_file(path);
-  CHECK(text.starts_with("# binder-firstboot journal v1\n{\"detail\""));
+  CHECK(text.starts_with("# binder-firstboot journal v2\n{\"detail\""));
+}
+
+namespace {
+struct BootClock : testing::FakeClock {
+  std::chrono::milliseconds boot{12'345};
+  std::optional<std::chrono::milliseconds> since_boot() override { return boot; }
+};
+}  // namespace
+
+TEST_CASE("journal: v2 records carry milliseconds and the time since power-on", "[journal]") {
+  auto dir = *fs::TempDir::create("journal");
+  BootClock clock;
+  clock.t += std::chrono::milliseconds(250);
+  auto path = dir.path() / "j";
+  {
+    auto j = Journal::open(path, clock);
+    REQUIRE(j);
+    REQUIRE(j->append("k3s:ready", "fp", JournalEvent::done, "changed"));
+  }
+  auto j = Journal::read(path);
+  REQUIRE(j);
+  REQUIRE(j->records().size() == 1);
+  CHECK(j->records()[0].time == "2026-09-21T14:13:20.250Z");
+  CHECK(j->records()[0].boot_ms == 12'345);
+  CHECK(j->version() == 2);
+  CHECK(parse_utc(j->records()[0].time) == clock.t);
+}
+
+TEST_CASE("journal: a v1 journal is read and its header upgraded, records kept", "[journal]") {
+  auto dir = *fs::TempDir::create("journal");
+  testing::FakeClock clock;
+  auto path = dir.path() / "j";
+  std::string v1 = "# binder-firstboot journal v1\n"
+                   R"({"detail":"","event":"begin","fingerprint":"f","seq":1,"step":"metadata","time":"2026-09-21T14:13:20Z"})" "\n"
+                   R"({"detail":"changed","event":"done","fingerprint":"f","seq":2,"step":"metadata","time":"2026-09-21T14:13:21Z"})" "\n";
+  REQUIRE(fs::write_file_atomic(path, v1, 0600));
+  auto old = Journal::read(path);
+  REQUIRE(old);
+  CHECK(old->version() == 1);
+  CHECK(*fs::read_file(path) == v1);  // read() never writes
+  auto j = Journal::open(path, clock);
+  REQUIRE(j);
+  CHECK(j->version() == 2);
+  CHECK(j->is_complete("metadata", "f"));
+  CHECK(parse_utc(j->records()[1].time) == std::chrono::system_clock::from_time_t(1'790'000'000) + std::chrono::seconds(1));
+  REQUIRE(j->append("host:hostname", "g", JournalEvent::begin));
+  auto text = *fs::read_file(path);
+  CHECK(text.starts_with("# binder-firstboot journal v2\n"));
+  CHECK(text.substr(text.find('\n')).starts_with(v1.substr(v1.find('\n'))));
+  CHECK((*Journal::read(path)).records().size() == 3);
+}
+
+TEST_CASE("journal: UTC times round-trip, malformed ones are refused", "[journal]") {
+  auto t = std::chrono::system_clock::from_time_t(1'790'000'000) + std::chrono::milliseconds(7);
+  CHECK(format_utc(t) == "2026-09-21T14:13:20.007Z");
+  CHECK(parse_utc("2026-09-21T14:13:20.007Z") == t);
+  for (const char* bad : {"", "2026-09-21", "2026-09-21T14:13:20", "2026-13-21T14:13:20Z",
+                          "2026-09-21T14:13:20.7Z", "2026-09-21 14:13:20Z", "x026-09-21T14:13:20Z"}) {
+    INFO(bad);
+    CHECK(!parse_utc(bad));
+  }
 }
 
 TEST_CASE("journal: torn last record is dropped at every byte offset", "[journal]") {

@@ -38,7 +38,10 @@ RunLock::~RunLock() {
   }
 }
 
-Result<RunSummary> run_steps(StepList& steps, Env& env, Journal& journal) {
+Result<RunSummary> run_steps(StepList& steps, Env& env, Journal& journal, StepObserver* observer) {
+  auto changed = [&] {
+    if (observer != nullptr) observer->step_changed();
+  };
   RunSummary summary;
   summary.total = static_cast<int>(steps.size());
   for (std::size_t i = 0; i < steps.size(); ++i) {
@@ -58,14 +61,16 @@ Result<RunSummary> run_steps(StepList& steps, Env& env, Journal& journal) {
     }
     log::info("{} ({}/{})", step.describe(env), i + 1, steps.size());
     TRY(journal.append(id, fp, JournalEvent::begin));
+    changed();
 
     auto record_failure = [&](Error e) -> Result<RunSummary> {
       e.with_context(fmt::format("step '{}'", id));
-      auto r = journal.append(id, fp, JournalEvent::failed, e.to_string());
+      auto r = journal.append_failure(id, fp, e);
       log::set_prefix("");
       if (!r) {
         log::warn("could not journal the failure: {}, ignoring", r.error().to_string());
       }
+      changed();
       return std::unexpected(std::move(e));
     };
 
@@ -75,6 +80,7 @@ Result<RunSummary> run_steps(StepList& steps, Env& env, Journal& journal) {
     }
     if (*satisfied) {
       TRY(journal.append(id, fp, JournalEvent::adopted, "already satisfied"));
+      changed();
       log::info("already satisfied, adopted");
       ++summary.adopted;
       continue;
@@ -84,6 +90,7 @@ Result<RunSummary> run_steps(StepList& steps, Env& env, Journal& journal) {
       return record_failure(outcome.error());
     }
     TRY(journal.append(id, fp, JournalEvent::done, to_string(*outcome)));
+    changed();
     log::info("applied ({})", to_string(*outcome));
     ++(*outcome == Outcome::changed ? summary.changed : summary.unchanged);
   }

@@ -45,8 +45,17 @@ struct RunSummary {
   int unchanged = 0;
 };
 
+// Told after every journaled change of a step's state (begin, done, adopted, failed), e.g. to
+// refresh the console status block. Must not fail the run (it returns nothing).
+class StepObserver {
+ public:
+  virtual ~StepObserver() = default;
+  virtual void step_changed() = 0;
+};
+
 // Runs `steps` in order; env.outputs must be `journal`. On the first failure returns that
-// step's error (with context "step '<id>'"), after recording it in the journal.
-Result<RunSummary> run_steps(StepList& steps, Env& env, Journal& journal);
+// step's error (with context "step '<id>'"), after recording it in the journal (with the
+// error's hint). `observer` (optional) hears of each change.
+Result<RunSummary> run_steps(StepList& steps, Env& env, Journal& journal, StepObserver* observer = nullptr);
 
 }  // namespace binder::firstboot

@@ -43,12 +43,19 @@ struct Error {
   std::string message;              // lowercase start, no trailing period
   std::optional<SourceLoc> where;   // set for config diagnostics
   std::vector<std::string> context; // "building layer 'k3s'", innermost first
+  // Optional: what the user should do about it, one line ("the token needs Zone.DNS:Edit on zone
+  // 'mybinder.org'"); not part of to_string(). firstboot journals it and shows it on the console.
+  std::string hint;
 
   // "ctx-outer: ctx-inner: message"
   std::string to_string() const;
   // Adds what was being done when the error happened; returns *this for chaining.
   Error& with_context(std::string what) {
     context.push_back(std::move(what));
+    return *this;
+  }
+  Error& with_hint(std::string what_to_do) {
+    hint = std::move(what_to_do);
     return *this;
   }
 };

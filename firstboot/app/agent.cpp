@@ -7,11 +7,11 @@
 #include "common/fs.hpp"
 #include "common/hash.hpp"
 #include "common/log.hpp"
+#include "firstboot/app/reporter.hpp"
+#include "firstboot/app/timeline.hpp"
 #include "firstboot/facts.hpp"
 #include "firstboot/image_defaults.hpp"
 #include "firstboot/federation/handover.hpp"
-#include "firstboot/federation/steps.hpp"
-#include "firstboot/host/host_steps.hpp"
 #include "firstboot/journal.hpp"
 #include "firstboot/metadata/load.hpp"
 #include "firstboot/runner.hpp"
@@ -19,37 +19,6 @@
 namespace binder::firstboot::app {
 
 namespace log = common::log;
-
-StepList make_all_steps(const Member& member, const AgentOptions& options) {
-  StepList steps = host::make_host_steps();
-  for (auto& s : k3s::make_k3s_steps(options.ready)) {
-    steps.push_back(std::move(s));
-  }
-  // The join runs once per member, on its server; agent nodes only add capacity.
-  if (options.federation && member.node.role == NodeRole::server) {
-    for (auto& s : federation::make_federation_steps(member.mode)) {
-      steps.push_back(std::move(s));
-    }
-  }
-  return steps;
-}
-
-std::vector<std::string> all_step_ids(NodeRole role, bool federation, Mode mode) {
-  Member m;
-  m.node.role = role;
-  AgentOptions o;
-  o.federation = false;
-  std::vector<std::string> ids;
-  for (const auto& s : make_all_steps(m, o)) {
-    ids.emplace_back(s->id());
-  }
-  if (federation && role == NodeRole::server) {
-    for (auto& id : federation::federation_step_ids(mode)) {
-      ids.push_back(id);
-    }
-  }
-  return ids;
-}
 
 namespace {
 
@@ -59,24 +28,31 @@ int fail_with(const Error& e) {
   return common::exit_code_for(e);
 }
 
-// Step "metadata" (DESIGN.md §6 step 1), journaled like the others so `status` shows its error.
+// The agent's own steps (steps.hpp: metadata, facts) run before the Env exists; a failure is
+// journaled like a runner step's ("failed <error>", which `status` shows), then logged.
+int own_step_failed(Journal& journal, std::string_view id, const Error& e) {
+  if (auto r = journal.append_failure(id, "", e); !r) {
+    log::warn("could not journal the failure: {}, ignoring", r.error().to_string());
+  }
+  return fail_with(e);
+}
+
+// Step "metadata" (DESIGN.md §6 step 1): done (with the member's fingerprint) when it changed.
 Result<Member> metadata_step(const AgentOptions& o, CommandRunner& runner, Journal& journal) {
-  log::set_prefix("step 'metadata': ");
+  log::set_prefix(fmt::format("step '{}': ", k_metadata_step));
   LoadOptions lo{o.root, o.metadata_file, o.root == "/"};
   auto loaded = load_member(lo, runner);
   if (!loaded) {
-    auto r = journal.append("metadata", "", JournalEvent::failed, loaded.error().to_string());
-    (void)r;
     return std::unexpected(loaded.error());
   }
   std::string fp = fingerprint_of({loaded->member.to_json().dump()});
   for (const auto& s : loaded->sources) {
     log::info("source '{}'", s);
   }
-  if (!journal.is_complete("metadata", fp)) {
-    TRY(journal.append("metadata", fp, JournalEvent::begin));
+  if (!journal.is_complete(k_metadata_step, fp)) {
+    TRY(journal.append(k_metadata_step, fp, JournalEvent::begin));
     TRY(save_member_json(o.root, loaded->member));
-    TRY(journal.append("metadata", fp, JournalEvent::done, "changed"));
+    TRY(journal.append(k_metadata_step, fp, JournalEvent::done, "changed"));
     log::info("member '{}' ({}, {}) loaded from {} source(s)", loaded->member.fqdn(),
               to_string(loaded->member.mode), to_string(loaded->member.node.role),
               loaded->sources.size());
@@ -85,9 +61,8 @@ Result<Member> metadata_step(const AgentOptions& o, CommandRunner& runner, Journ
   return loaded->member;
 }
 
-}  // namespace
-
-int run_agent(const AgentOptions& o, CommandRunner& runner, Clock& clock) {
+// The run itself; run_agent() adds the final report.
+int run(const AgentOptions& o, CommandRunner& runner, Clock& clock, Reporter& reporter) {
   // Only one agent at a time (a manual run next to the service).
   auto lock = RunLock::acquire(o.root / std::string(k_lock_path).substr(1));
   if (!lock) {
@@ -97,38 +72,48 @@ int run_agent(const AgentOptions& o, CommandRunner& runner, Clock& clock) {
   if (!journal) {
     return fail_with(journal.error());
   }
+  // On the VM: this boot's id and when the network came online, once per boot (the timeline).
+  if (o.root == "/") {
+    if (auto r = record_boot(*journal, read_boot_info(runner)); !r) {
+      log::warn("recording the boot in the journal: {}, ignoring", r.error().to_string());
+    }
+  }
+  reporter.step_changed();  // the console says we started
   // 1. metadata: gather, merge, validate, keep the normalized copy.
   auto member = metadata_step(o, runner, *journal);
   if (!member) {
-    return fail_with(member.error());
+    Error e = member.error();
+    if (e.code == Errc::invalid_config && e.hint.empty()) {
+      // Exit 2 is not retried by systemd (binder-firstboot.service).
+      e.hint = "fix the member metadata (user-data or /etc/binder-image/member.d/), then "
+               "systemctl restart binder-firstboot";
+    }
+    return own_step_failed(*journal, k_metadata_step, e);
   }
+  reporter.set_member(*member);
+  reporter.step_changed();
   // Machine facts: RAM, CPUs, the public IP and where it came from.
-  log::set_prefix("step 'facts': ");
+  log::set_prefix(fmt::format("step '{}': ", k_facts_step));
   auto facts = discover_facts(o.root, *member, runner);
   if (!facts) {
-    // Journaled so `status` shows it (a refused private address names its source).
-    auto r = journal->append("facts", "", JournalEvent::failed, facts.error().to_string());
-    (void)r;
-    return fail_with(facts.error());
+    return own_step_failed(*journal, k_facts_step, facts.error());  // a refused private address names its source
   }
   // The image's kubelet defaults (profile kubelet.*, baked into build.json) feed the sizing.
   auto image_kubelet = read_image_kubelet(o.root);
   if (!image_kubelet) {
-    auto r = journal->append("facts", "", JournalEvent::failed, image_kubelet.error().to_string());
-    (void)r;
-    return fail_with(image_kubelet.error());
+    return own_step_failed(*journal, k_facts_step, image_kubelet.error());
   }
   facts->kubelet = *image_kubelet;
   log::info("machine: {:.1f} GiB RAM, {} CPUs, public IP {} (from {})", facts->ram_gib(),
             facts->cpus, facts->public_ip, facts->public_ip_source);
   std::string ip_line = fmt::format("{} (from {})", facts->public_ip, facts->public_ip_source);
-  if (auto last = journal->last_state("facts"); last && last->event == JournalEvent::failed) {
-    if (auto r = journal->append("facts", "", JournalEvent::done, "resolved"); !r) {  // clears `status`'s last error
+  if (auto last = journal->last_state(k_facts_step); last && last->event == JournalEvent::failed) {
+    if (auto r = journal->append(k_facts_step, "", JournalEvent::done, "resolved"); !r) {  // clears `status`'s last error
       return fail_with(r.error());
     }
   }
   if (journal->get("machine.public_ip") != ip_line) {
-    if (auto r = journal->put("facts", "machine.public_ip", ip_line); !r) {  // for `status`
+    if (auto r = journal->put(k_facts_step, "machine.public_ip", ip_line); !r) {  // for `status`
       return fail_with(r.error());
     }
   }
@@ -149,8 +134,8 @@ int run_agent(const AgentOptions& o, CommandRunner& runner, Clock& clock) {
     log::notice("handed over at {}: skipping the federation steps", federation::handover_time(*journal));
     effective.federation = false;
   }
-  StepList steps = make_all_steps(*member, effective);
-  auto summary = run_steps(steps, env, *journal);
+  StepList steps = firstboot_steps(*member, effective);
+  auto summary = run_steps(steps, env, *journal, &reporter);
   if (!summary) {
     return fail_with(summary.error());
   }
@@ -162,6 +147,16 @@ int run_agent(const AgentOptions& o, CommandRunner& runner, Clock& clock) {
     log::notice("{}", *s);
   }
   return 0;
+}
+
+}  // namespace
+
+int run_agent(const AgentOptions& o, CommandRunner& runner, Clock& clock) {
+  Reporter reporter(o.root, o.report, clock);
+  int code = run(o, runner, clock, reporter);
+  log::set_prefix("");
+  reporter.finish();  // the block stays on the console and the login screen; phone home flushed
+  return code;
 }
 
 }  // namespace binder::firstboot::app

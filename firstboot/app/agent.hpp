@@ -1,30 +1,13 @@
 // The agent: `binder-firstboot run` as one top-down function (mkosi's build_image, mold's main):
 // lock, metadata, machine facts, journal, steps (host, k3s, then the federation join on a server
-// node), completion marker. Also the step composition `plan` and `status` use.
+// node), completion marker. The step order is in steps.hpp.
 #pragma once
 
-#include <filesystem>
-#include <optional>
-#include <string>
-#include <vector>
-
+#include "firstboot/app/options.hpp"
+#include "firstboot/app/steps.hpp"
 #include "firstboot/env.hpp"
-#include "firstboot/k3s/k3s_steps.hpp"
-#include "firstboot/step.hpp"
 
 namespace binder::firstboot::app {
-
-struct AgentOptions {
-  std::filesystem::path root = "/";
-  std::optional<std::filesystem::path> metadata_file;  // --metadata (testing): the only source
-  k3s::ReadyOptions ready;
-  bool federation = true;  // false: host and k3s steps only (tests)
-};
-
-// Every step for this member, in order.
-StepList make_all_steps(const Member& member, const AgentOptions& options);
-// Their ids without a Member (server role): for `status` before metadata was ever read.
-std::vector<std::string> all_step_ids(NodeRole role, bool federation = true, Mode mode = Mode::federation);
 
 // Runs the agent; returns the exit code (0 done, 1 failed, 2 bad metadata, 75 temporary, 70
 // internal). Errors are logged and journaled.

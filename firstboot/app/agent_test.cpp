@@ -164,9 +164,9 @@ TEST_CASE("agent: crash at every write, rerun converges to the same state", "[ag
 
 TEST_CASE("agent: plan lists every step and marks those done", "[agent]") {
   Agent a;
-  std::vector<std::string> ids = app::all_step_ids(NodeRole::server, false);
+  std::vector<std::string> ids = app::firstboot_step_ids(NodeRole::server, Mode::federation, false);
   CHECK(ids.front() == "host:hostname");
   CHECK(ids.back() == "k3s:ready");
-  CHECK(app::all_step_ids(NodeRole::server, true).size() > ids.size());
-  CHECK(app::all_step_ids(NodeRole::agent, true).size() == ids.size());
+  CHECK(app::firstboot_step_ids(NodeRole::server, Mode::federation).size() > ids.size());
+  CHECK(app::firstboot_step_ids(NodeRole::agent, Mode::federation).size() == ids.size());
 }

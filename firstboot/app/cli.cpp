@@ -13,6 +13,7 @@
 #include "firstboot/app/handover_verb.hpp"
 #include "firstboot/app/release_health.hpp"
 #include "firstboot/app/status.hpp"
+#include "firstboot/app/timeline.hpp"
 #include "firstboot/render/render_cli.hpp"
 
 namespace binder::firstboot {
@@ -26,7 +27,7 @@ constexpr std::string_view k_usage =
     "binder-firstboot.service; resumable: every step is journaled).\n\n"
     "verbs:\n"
     "  run     [--root DIR] [--metadata FILE]   provision (the service's ExecStart)\n"
-    "  status  [--root DIR] [--json]            steps done, current step, last error\n"
+    "  status  [--root DIR] [--timeline] [--json]  steps done, current step, last error\n"
     "  plan    [--root DIR] [--metadata FILE] [--json]  what run would do; changes nothing\n"
     "  render  ARTIFACT --metadata FILE [...]   print a generated artifact (render --help)\n"
     "  handover [--root DIR] [--json]           hand the member over to mybinder.org central CD\n\n"
@@ -42,6 +43,7 @@ struct Options {
   std::filesystem::path root = "/";
   std::optional<std::filesystem::path> metadata;
   bool json = false;
+  bool timeline = false;
   bool verbose = false;
 };
 
@@ -71,6 +73,8 @@ std::optional<Options> parse(const std::vector<std::string>& args, std::string_v
       o.metadata = *m;
     } else if (allow_json && a == "--json") {
       o.json = true;
+    } else if (verb == "status" && a == "--timeline") {
+      o.timeline = true;
     } else if (a == "-v" || a == "--verbose") {
       o.verbose = true;
     } else {
@@ -109,6 +113,13 @@ int verb_run(const std::vector<std::string>& args) {
   app::AgentOptions ao;
   ao.root = std::filesystem::absolute(o->root);
   ao.metadata_file = o->metadata;
+  ao.join = federation::options_from_environment();
+  if (ao.root == "/") {
+    ao.report.console = app::ConsoleTargets{};  // serial console, tty1, /etc/issue
+  }
+  // Phone home trusts what the vendor APIs trust (BINDER_FIRSTBOOT_CA_FILE adds to the system store).
+  ao.report.phone_home_http.ca_file = ao.join.http.ca_file;
+  ao.report.phone_home_http.also_system_cas = true;
   SystemCommandRunner runner;
   SystemClock clock;
   return app::run_agent(ao, runner, clock);
@@ -116,9 +127,11 @@ int verb_run(const std::vector<std::string>& args) {
 
 int verb_status(const std::vector<std::string>& args) {
   if (wants_help(args)) {
-    fmt::print("usage: binder-firstboot status [--root DIR] [--json]\n\n"
+    fmt::print("usage: binder-firstboot status [--root DIR] [--timeline] [--json]\n\n"
                "Shows each step's state from the journal, the current step and the last error;\n"
-               "once k3s runs, also any HelmChart whose install or upgrade failed.\n");
+               "once k3s runs, also any HelmChart whose install or upgrade failed.\n"
+               "--timeline: when each stage happened, from power-on (network, metadata, each\n"
+               "step, k3s ready, charts ready, HTTPS healthy, in rotation), with durations.\n");
     return 0;
   }
   auto o = parse(args, "status", false, true);
@@ -130,6 +143,11 @@ int verb_status(const std::vector<std::string>& args) {
   if (!s) {
     log::error("{}", s.error().to_string());
     return common::exit_code_for(s.error());
+  }
+  if (o->timeline) {
+    const auto& t = (*s)["timeline"];
+    fmt::print("{}", o->json ? log::redact(t.dump(2)) + "\n" : log::redact(app::format_timeline(t)));
+    return 0;
   }
   (*s)["releases"] = app::collect_release_health(o->root);
   if (o->json) {
@@ -155,6 +173,7 @@ int verb_plan(const std::vector<std::string>& args) {
   app::AgentOptions ao;
   ao.root = o->root;
   ao.metadata_file = o->metadata;
+  ao.join = federation::options_from_environment();
   SystemCommandRunner runner;
   return app::plan_main(ao, runner, o->json);
 }

@@ -3,6 +3,7 @@
 
 #include "common/fs.hpp"
 #include "common/log.hpp"
+#include "firstboot/app/timeline.hpp"
 #include "firstboot/facts.hpp"
 #include "firstboot/federation/handover.hpp"
 #include "firstboot/journal.hpp"
@@ -25,6 +26,7 @@ std::filesystem::path under(const std::filesystem::path& root, std::string_view 
 common::Result<json> collect_status(const std::filesystem::path& root) {
   TRY_ASSIGN(Journal j, Journal::read(under(root, k_journal_path)));
   json out;
+  out["status_version"] = k_status_version;
   out["complete"] = std::filesystem::exists(under(root, k_complete_path));
   NodeRole role = NodeRole::server;
   Mode mode = Mode::federation;
@@ -41,8 +43,8 @@ common::Result<json> collect_status(const std::filesystem::path& root) {
       if (m.value("mode", "") == "standalone") mode = Mode::standalone;
     }
   }
-  std::vector<std::string> ids = {"metadata"};
-  for (auto& id : all_step_ids(role, true, mode)) {
+  std::vector<std::string> ids = {std::string(k_metadata_step)};
+  for (auto& id : firstboot_step_ids(role, mode)) {
     ids.push_back(id);
   }
   json steps = json::array();
@@ -66,12 +68,13 @@ common::Result<json> collect_status(const std::filesystem::path& root) {
     if (it->event == JournalEvent::failed) {
       auto last = j.last_state(it->step);
       if (last && last->event == JournalEvent::failed) {
-        out["last_error"] = {{"step", it->step}, {"message", it->detail}, {"time", it->time}};
+        out["last_error"] = {{"step", it->step}, {"message", it->detail}, {"hint", it->hint}, {"time", it->time}};
       }
       break;
     }
   }
   out["steps"] = steps;
+  out["timeline"] = collect_timeline(j, ids);
   out["summary"] = j.get("export.summary").value_or("");
   out["public_ip"] = j.get("machine.public_ip").value_or("");
   out["journal_recovered"] = j.recovered();
@@ -106,6 +109,9 @@ std::string format_status(const json& s) {
   }
   if (!s["last_error"].is_null()) {
     out += fmt::format("last error: {}\n", s["last_error"]["message"].get<std::string>());
+    if (std::string hint = s["last_error"].value("hint", ""); !hint.empty()) {
+      out += fmt::format("what to do: {}\n", hint);
+    }
   }
   // Releases (verb_status adds them from the cluster; absent or null before k3s runs).
   if (s.contains("releases") && s["releases"].is_object()) {
@@ -165,7 +171,7 @@ int plan_main(const AgentOptions& o, CommandRunner& runner, bool json_output) {
   SystemClock clock;
   Env env(o.root, loaded->member, *facts, runner, clock, outputs);
   json steps = json::array();
-  for (const auto& s : make_all_steps(loaded->member, o)) {
+  for (const auto& s : firstboot_steps(loaded->member, o)) {
     std::string fp = s->fingerprint(env);
     bool done = journal->is_complete(s->id(), fp);
     steps.push_back({{"id", s->id()}, {"action", s->describe(env)}, {"done", done}});

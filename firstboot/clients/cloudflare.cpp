@@ -108,12 +108,21 @@ Error Cloudflare::explain_denied(const std::string& method, const std::string& p
   if (status != "active") {
     denied.message = fmt::format("Cloudflare: the API token is not valid{} ({})",
                                  status.empty() ? "" : fmt::format(" (status '{}')", status), denied.message);
+    denied.hint = "create a Cloudflare API token with Zone:DNS:Edit and Zone:Zone:Read on the zone "
+                  "and put it in dns.api_token";
     return denied;
   }
   std::string perm = required_permission(method, path);
   if (!perm.empty()) {
     denied.message = fmt::format("Cloudflare: the API token lacks the permission {} on this zone ({})",
                                  perm, denied.message);
+    // "/zones/<id>/dns_records": name the zone when zone_id() looked it up.
+    std::string zone = "dns.zone";
+    if (path.starts_with("/zones/")) {
+      std::string id = path.substr(7, path.find_first_of("/?", 7) - 7);
+      if (auto it = m_zone_names.find(id); it != m_zone_names.end()) zone = "'" + it->second + "'";
+    }
+    denied.hint = fmt::format("the token needs {} on zone {}", perm.substr(0, perm.find(' ')), zone);
   }
   return denied;
 }
@@ -124,14 +133,17 @@ Result<std::string> Cloudflare::zone_id(const std::string& zone) {
   const Json& result = env["result"];
   for (const auto& z : result) {
     if (z.value("name", "") == zone) {
+      m_zone_names[z.value("id", "")] = zone;
       return z.value("id", "");
     }
   }
   // A token without Zone:Zone:Read lists no zones at all, as if the zone did not exist.
-  return common::fail(Errc::precondition,
-                      "Cloudflare: the API token does not see an active zone '{}': give it the permission "
-                      "Zone:Zone:Read (#zone:read) on that zone, or set dns.zone_id in the metadata",
-                      zone);
+  auto e = common::fail(Errc::precondition,
+                        "Cloudflare: the API token does not see an active zone '{}': give it the permission "
+                        "Zone:Zone:Read (#zone:read) on that zone, or set dns.zone_id in the metadata",
+                        zone);
+  e.error().hint = fmt::format("the token needs Zone:Zone:Read on zone '{}' (or set dns.zone_id)", zone);
+  return e;
 }
 
 Result<std::vector<DnsRecord>> Cloudflare::find_records(const std::string& zone_id,

@@ -5,6 +5,7 @@
 // The token is registered as a log secret on construction.
 #pragma once
 
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -54,6 +55,7 @@ class Cloudflare {
   std::string m_base;
   std::string m_token;
   common::http::Client m_http;
+  std::map<std::string, std::string> m_zone_names;  // zone id -> name, from zone_id() (hints)
 };
 
 // The two records a member needs: <label>.<domain> and *.<label>.<domain> -> ip, proxied off.

@@ -76,7 +76,14 @@ Result<Harbor::Answer> Harbor::call(const std::string& method, const std::string
     req.body = body->dump();
   }
   std::string what = fmt::format("Harbor {} {}", method, path.substr(0, path.find('?')));
-  TRY_ASSIGN(http::Response resp, m_http.send(req));
+  auto sent = m_http.send(req);
+  if (!sent) {
+    Error e = sent.error();
+    e.hint = fmt::format("Harbor at '{}' is unreachable: check that the registry host resolves to "
+                         "this VM and the harbor pods run", m_base);
+    return std::unexpected(std::move(e));
+  }
+  http::Response resp = std::move(*sent);
   Answer a{resp.status, Json(), resp};
   bool ok = resp.status / 100 == 2 ||
             std::find(accept.begin(), accept.end(), resp.status) != accept.end();
@@ -91,7 +98,13 @@ Result<Harbor::Answer> Harbor::call(const std::string& method, const std::string
       detail = a.body["errors"][0].value("message", "");
     }
     detail += fmt::format(" (X-Request-Id {})", request_id);
-    return std::unexpected(http_error(resp.status, what, detail));
+    Error e = http_error(resp.status, what, detail);
+    if (resp.status == 401) {
+      e.hint = "Harbor refused the admin password the agent journaled (secrets.harbor-admin-password)";
+    } else if (resp.status == 502 || resp.status == 503 || resp.status == 504) {
+      e.hint = fmt::format("Harbor at '{}' is not up yet: check the harbor pods", m_base);
+    }
+    return std::unexpected(std::move(e));
   }
   return a;
 }

@@ -109,9 +109,37 @@ http::Request S3::signed_request(const std::string& method, const std::string& q
   return http::Request{method, base + target, std::move(in.headers), body};
 }
 
+// What to do about a failed S3 call (one line for the console): unreachable endpoint, keys,
+// permissions, bucket.
+Error S3::with_hint(Error e, const std::string& code) const {
+  const S3Config& c = m_config;
+  if (code.empty() && (e.code == Errc::network || e.code == Errc::temporary) &&
+      e.message.find("HTTP ") == std::string::npos) {
+    e.hint = fmt::format("the VM cannot reach registry.s3.endpoint '{}': check the URL, DNS and firewall",
+                         c.endpoint);
+  } else if (code == "InvalidAccessKeyId") {
+    e.hint = fmt::format("'{}' does not know registry.s3.access_key: check the key", c.endpoint);
+  } else if (code == "SignatureDoesNotMatch") {
+    e.hint = fmt::format("registry.s3.secret_key does not match the access key (or region '{}' is wrong)",
+                         c.region);
+  } else if (code == "AccessDenied") {
+    e.hint = fmt::format("the S3 key needs s3:GetLifecycleConfiguration and s3:PutLifecycleConfiguration "
+                         "on bucket '{}'", c.bucket);
+  } else if (code == "NoSuchBucket") {
+    e.hint = fmt::format("create bucket '{}' at '{}' or fix registry.s3.bucket", c.bucket, c.endpoint);
+  }
+  return e;
+}
+
+Result<http::Response> S3::send(const http::Request& request) {
+  auto resp = m_http.send(request);
+  if (!resp) return std::unexpected(with_hint(resp.error(), ""));
+  return resp;
+}
+
 Result<std::optional<std::string>> S3::get_lifecycle() {
   TRY(http::require_secure(m_config.endpoint));
-  TRY_ASSIGN(http::Response resp, m_http.send(signed_request("GET", "lifecycle", "")));
+  TRY_ASSIGN(http::Response resp, send(signed_request("GET", "lifecycle", "")));
   if (resp.status == 200) {
     return std::optional<std::string>(resp.body);
   }
@@ -122,18 +150,18 @@ Result<std::optional<std::string>> S3::get_lifecycle() {
   Error e = http_error(resp.status, fmt::format("S3 GET bucket '{}' lifecycle", m_config.bucket),
                        code);
   if (code == "NoSuchBucket") e.code = Errc::precondition;
-  return std::unexpected(e);
+  return std::unexpected(with_hint(std::move(e), code));
 }
 
 Result<void> S3::put_lifecycle(const std::string& xml) {
   TRY(http::require_secure(m_config.endpoint));
   auto req = signed_request("PUT", "lifecycle", xml,
                             {{"Content-MD5", md5_base64(xml)}, {"Content-Type", "application/xml"}});
-  TRY_ASSIGN(http::Response resp, m_http.send(req));
+  TRY_ASSIGN(http::Response resp, send(req));
   if (resp.status / 100 != 2) {
-    return std::unexpected(http_error(
-        resp.status, fmt::format("S3 PUT bucket '{}' lifecycle", m_config.bucket),
-        xml_error_code(resp.body)));
+    std::string code = xml_error_code(resp.body);
+    return std::unexpected(with_hint(
+        http_error(resp.status, fmt::format("S3 PUT bucket '{}' lifecycle", m_config.bucket), code), code));
   }
   return {};
 }

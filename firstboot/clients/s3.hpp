@@ -53,6 +53,8 @@ class S3 {
                                        std::vector<common::http::Header> extra = {});
 
  private:
+  Error with_hint(Error e, const std::string& code) const;
+  Result<common::http::Response> send(const common::http::Request& request);
   S3Config m_config;
   common::http::Client m_http;
   Now m_now;

@@ -142,10 +142,12 @@ namespace binder::firstboot::federation {
 Result<void> wait_for(Env& env, const FederationOptions& options, std::string_view what,
                       std::chrono::milliseconds timeout, const std::function<Result<bool>()>& probe) {
   std::string last_error;
+  std::string last_hint;
   auto wrapped = [&]() -> Result<bool> {
     auto r = probe();
     if (!r) {
       last_error = r.error().to_string();
+      last_hint = r.error().hint;
       if (r.error().code == common::Errc::network || r.error().code == common::Errc::temporary) {
         return false;
       }
@@ -157,35 +159,10 @@ Result<void> wait_for(Env& env, const FederationOptions& options, std::string_vi
   if (!r) {
     Error e = r.error();
     if (!last_error.empty()) e.message += fmt::format(" (last error: {})", last_error);
+    if (e.hint.empty()) e.hint = last_hint;  // what to do about the last error (console block)
     return std::unexpected(e);
   }
   return {};
-}
-
-StepList make_federation_steps(Mode mode, const FederationOptions& o) {
-  StepList steps;
-  steps.push_back(make_dns_step(o));
-  steps.push_back(make_secrets_step(o));
-  steps.push_back(make_s3_step(o));
-  if (mode == Mode::federation) {
-    steps.push_back(make_image_cert_manager_step(o));
-    steps.push_back(make_mybinder_step(o));
-    steps.push_back(make_harbor_api_step(o));
-  } else {
-    steps.push_back(make_cert_manager_step(o));
-    steps.push_back(make_traefik_step(o));
-    steps.push_back(make_harbor_chart_step(o));
-    steps.push_back(make_harbor_api_step(o));
-    steps.push_back(make_binderhub_step(o));
-  }
-  steps.push_back(make_export_step(o));
-  return steps;
-}
-
-std::vector<std::string> federation_step_ids(Mode mode) {
-  std::vector<std::string> ids;
-  for (const auto& s : make_federation_steps(mode, FederationOptions{})) ids.emplace_back(s->id());
-  return ids;
 }
 
 }  // namespace binder::firstboot::federation

@@ -53,20 +53,6 @@ Result<render::MybinderRelease> mybinder_release(const Env& env);
 // Applies the release's values Secret (secrets/config/<cluster>.yaml); refuses placeholders.
 Result<bool> apply_release_values(Env& env, KubeClient& kube);
 
-// Step factories (one file each).
-std::unique_ptr<Step> make_dns_step(const FederationOptions& options);
-std::unique_ptr<Step> make_secrets_step(const FederationOptions& options);
-std::unique_ptr<Step> make_s3_step(const FederationOptions& options);
-std::unique_ptr<Step> make_cert_manager_step(const FederationOptions& options);
-std::unique_ptr<Step> make_traefik_step(const FederationOptions& options);
-std::unique_ptr<Step> make_harbor_chart_step(const FederationOptions& options);
-std::unique_ptr<Step> make_harbor_api_step(const FederationOptions& options);
-std::unique_ptr<Step> make_binderhub_step(const FederationOptions& options);
-std::unique_ptr<Step> make_export_step(const FederationOptions& options);
-// Federation mode (release_steps.cpp): cert-manager from the image, the mybinder release.
-std::unique_ptr<Step> make_image_cert_manager_step(const FederationOptions& options);
-std::unique_ptr<Step> make_mybinder_step(const FederationOptions& options);
-
 // Waits for `probe` like KubeClient::wait_until, but the timeout error (Errc::temporary) also
 // quotes the last probe error ("TLS certificate verification failed ...").
 Result<void> wait_for(Env& env, const FederationOptions& options, std::string_view what,

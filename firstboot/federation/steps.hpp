@@ -1,5 +1,6 @@
 // The join as firstboot steps (DESIGN.md §6 steps 4-8; issues 5 and 10), run by the agent after
-// the k3s steps, on the member's server. Federation mode does what `deploy.py <cluster>` does
+// the k3s steps, on the member's server; their order and conditions are in firstboot/app/steps.cpp.
+// Federation mode does what `deploy.py <cluster>` does
 // (member spec Step 10) with the charts baked into the image:
 //   dns:records          Cloudflare A records X.domain and *.X.domain -> public IP (proxied off)
 //   secrets:generate     Harbor + Grafana secrets generated once, journaled before use, and kept in
@@ -23,6 +24,7 @@
 // write.
 #pragma once
 
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -33,11 +35,19 @@
 
 namespace binder::firstboot::federation {
 
-// The steps above, in order.
-StepList make_federation_steps(Mode mode, const FederationOptions& options = options_from_environment());
-
-// Their ids, in order (for plan/status and tests).
-std::vector<std::string> federation_step_ids(Mode mode = Mode::federation);
+// Step factories (one file each).
+std::unique_ptr<Step> make_dns_step(const FederationOptions& options);
+std::unique_ptr<Step> make_secrets_step(const FederationOptions& options);
+std::unique_ptr<Step> make_s3_step(const FederationOptions& options);
+std::unique_ptr<Step> make_cert_manager_step(const FederationOptions& options);
+std::unique_ptr<Step> make_traefik_step(const FederationOptions& options);
+std::unique_ptr<Step> make_harbor_chart_step(const FederationOptions& options);
+std::unique_ptr<Step> make_harbor_api_step(const FederationOptions& options);
+std::unique_ptr<Step> make_binderhub_step(const FederationOptions& options);
+std::unique_ptr<Step> make_export_step(const FederationOptions& options);
+// Federation mode (release_steps.cpp): cert-manager from the image, the mybinder release.
+std::unique_ptr<Step> make_image_cert_manager_step(const FederationOptions& options);
+std::unique_ptr<Step> make_mybinder_step(const FederationOptions& options);
 
 // Journal key of a generated secret named by render::secret ("secrets.harbor-core-secret").
 std::string secret_output_key(std::string_view name);

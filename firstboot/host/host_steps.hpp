@@ -1,6 +1,6 @@
-// The host steps (DESIGN.md §6 step 2), in run order: hostname, operators' SSH keys, NTP,
-// sysctls, extra disk. Each works under env.root(); commands go through env.runner and run only
-// when env.live() (hostnamectl, systemctl, sysctl), except the disk tools, which the disk step
+// The host steps (DESIGN.md §6 step 2): hostname, operators' SSH keys, NTP, sysctls, extra
+// disk (run order: firstboot/app/steps.cpp). Each works under env.root(); commands go through
+// env.runner and run only when env.live() (hostnamectl, systemctl, sysctl), except the disk tools, which the disk step
 // always runs through the runner (tests fake them or use a loop device).
 #pragma once
 
@@ -30,7 +30,5 @@ std::unique_ptr<Step> make_ntp_step();
 std::unique_ptr<Step> make_sysctl_step();
 // See disk_step.hpp.
 std::unique_ptr<Step> make_extra_disk_step();
-
-StepList make_host_steps();
 
 }  // namespace binder::firstboot::host

@@ -222,7 +222,12 @@ TEST_CASE("host: crash at every write of a host run, then rerun converges", "[ho
       return std::unexpected(j.error());
     }
     Env env(t.dir.path(), t.env->member, {}, t.runner, t.clock, *j);
-    StepList steps = host::make_host_steps();
+    StepList steps;  // in run order (firstboot/app/steps.cpp)
+    steps.push_back(host::make_hostname_step());
+    steps.push_back(host::make_ssh_keys_step());
+    steps.push_back(host::make_ntp_step());
+    steps.push_back(host::make_sysctl_step());
+    steps.push_back(host::make_extra_disk_step());
     jp = nullptr;
     return run_steps(steps, env, *j);
   };

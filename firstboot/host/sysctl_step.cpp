@@ -93,14 +93,4 @@ class SysctlStep : public Step {
 
 std::unique_ptr<Step> make_sysctl_step() { return std::make_unique<SysctlStep>(); }
 
-StepList make_host_steps() {
-  StepList s;
-  s.push_back(make_hostname_step());
-  s.push_back(make_ssh_keys_step());
-  s.push_back(make_ntp_step());
-  s.push_back(make_sysctl_step());
-  s.push_back(make_extra_disk_step());
-  return s;
-}
-
 }  // namespace binder::firstboot::host

@@ -84,15 +84,4 @@ std::unique_ptr<Step> make_upgrade_plan_step() {
                                     "the k3s upgrade plan");
 }
 
-StepList make_k3s_steps(ReadyOptions options) {
-  StepList s;
-  s.push_back(make_config_step());
-  s.push_back(make_kubelet_step());
-  s.push_back(make_registries_step());
-  s.push_back(make_upgrade_plan_step());
-  s.push_back(make_service_step());
-  s.push_back(make_ready_step(options));
-  return s;
-}
-
 }  // namespace binder::firstboot::k3s

@@ -1,4 +1,4 @@
-// The k3s steps (DESIGN.md §6 step 3), in run order:
+// The k3s steps (DESIGN.md §6 step 3; run order: firstboot/app/steps.cpp):
 //   k3s:config        /etc/rancher/k3s/config.yaml (0600: an agent's holds the join token)
 //   k3s:kubelet       the kubelet drop-in sized for this machine (k3s_files.hpp)
 //   k3s:registries    /etc/rancher/k3s/registries.yaml when node.registries.mirrors is set
@@ -33,7 +33,5 @@ std::unique_ptr<Step> make_registries_step();
 std::unique_ptr<Step> make_upgrade_plan_step();
 std::unique_ptr<Step> make_service_step();
 std::unique_ptr<Step> make_ready_step(ReadyOptions options = {});
-
-StepList make_k3s_steps(ReadyOptions options = {});
 
 }  // namespace binder::firstboot::k3s

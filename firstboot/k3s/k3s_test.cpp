@@ -154,7 +154,13 @@ TEST_CASE("k3s: file steps applied twice, optional files come and go", "[k3s]") 
   TestRoot t(member(), facts());
   t.env->member.k3s.auto_upgrade = true;
   t.env->member.node.registry_mirrors["docker.io"] = {"https://mirror.example.org"};
-  auto steps = k3s::make_k3s_steps();
+  StepList steps;  // in run order (firstboot/app/steps.cpp)
+  steps.push_back(k3s::make_config_step());
+  steps.push_back(k3s::make_kubelet_step());
+  steps.push_back(k3s::make_registries_step());
+  steps.push_back(k3s::make_upgrade_plan_step());
+  steps.push_back(k3s::make_service_step());
+  steps.push_back(k3s::make_ready_step());
   for (int round = 0; round < 2; ++round) {
     for (auto& s : steps) {
       INFO(s->id() << " round " << round);

@@ -249,6 +249,25 @@ TEST_CASE("metadata: endpoint overrides are validated", "[metadata]") {
   CHECK(e.find("binder_member.endpoints.ca_file: must be an absolute path") != std::string::npos);
 }
 
+TEST_CASE("metadata: status_url is an https URL, empty by default", "[metadata]") {
+  TestRoot t;
+  t.write("/etc/binder-image/member.yaml", k_base);
+  auto r = load_member(opts(t), t.runner);
+  REQUIRE(r);
+  CHECK(r->member.status_url.empty());
+  t.write("/etc/binder-image/member.d/10.yaml", "status_url: \"https://status.example.org/members/x\"\n");
+  r = load_member(opts(t), t.runner);
+  REQUIRE(r);
+  CHECK(r->member.status_url == "https://status.example.org/members/x");
+  CHECK(r->member.to_json()["status_url"] == "https://status.example.org/members/x");
+  t.write("/etc/binder-image/member.d/10.yaml", "status_url: \"http://status.example.org/\"\n");
+  CHECK(load_error(t).find("binder_member.status_url: 'http://status.example.org/' is not an https:// URL") !=
+        std::string::npos);
+  t.write("/etc/binder-image/member.d/10.yaml", "status_url: \"https://user:pw@status.example.org/\"\n");
+  CHECK(load_error(t).find("binder_member.status_url: ") != std::string::npos);
+  CHECK(load_error(t).find("credentials in URLs are not supported") != std::string::npos);
+}
+
 TEST_CASE("metadata: cluster_name defaults to name and must be a DNS label", "[metadata]") {
   TestRoot t;
   t.write("/etc/binder-image/member.yaml", k_base);

@@ -135,6 +135,7 @@ nlohmann::json Member::to_json(Redact r) const {
   j["k3s"] = {{"auto_upgrade", k3s.auto_upgrade}};
   j["endpoints"] = {{"cloudflare", endpoints.cloudflare}, {"harbor", endpoints.harbor},
                     {"ca_file", endpoints.ca_file}};
+  j["status_url"] = status_url;
   return j;
 }
 

@@ -144,6 +144,9 @@ struct Member {
   OperatorsConfig operators;
   K3sOptions k3s;
   EndpointsConfig endpoints;
+  // Optional: an https URL the agent POSTs its status document to at each step change (phone
+  // home; firstboot/status.schema.json). Empty: off. Never logged beyond its host.
+  std::string status_url;
 
   // The cluster name: cluster_name, else name.
   const std::string& cluster() const { return cluster_name.empty() ? name : cluster_name; }

@@ -4,6 +4,7 @@
 // registry sections have their own files; the Reader is in reader.hpp.
 #include "firstboot/metadata/validate.hpp"
 
+#include "common/http.hpp"
 #include "firstboot/address_class.hpp"
 #include "firstboot/metadata/reader.hpp"
 
@@ -30,7 +31,7 @@ Member member_from_doc(const SourceDoc& doc, std::vector<Diagnostic>& diags) {
     return m;
   }
   r.check_keys(root, "", {"name", "cluster_name", "domain", "mode", "public_ip", "public_ip_private_ok", "dns", "tls", "registry",
-                          "binderhub", "node", "operators", "k3s", "endpoints"});
+                          "binderhub", "node", "operators", "k3s", "endpoints", "status_url"});
   m.name = r.required(root, "name", "name");
   if (!m.name.empty() && !is_dns_label(m.name)) {
     r.error("name", fmt::format("'{}' is not a DNS label (lower-case letters, digits and '-', "
@@ -163,6 +164,16 @@ Member member_from_doc(const SourceDoc& doc, std::vector<Diagnostic>& diags) {
     m.endpoints.ca_file = r.string(*ep, "ca_file", "endpoints.ca_file").value_or("");
     if (!m.endpoints.ca_file.empty() && m.endpoints.ca_file[0] != '/') {
       r.error("endpoints.ca_file", "must be an absolute path");
+    }
+  }
+  // Phone home (app/phone_home.hpp): https only, a host, no credentials in the URL.
+  m.status_url = r.string(root, "status_url", "status_url").value_or("");
+  if (!m.status_url.empty()) {
+    auto url = common::http::parse_url(m.status_url);
+    if (!url) {
+      r.error("status_url", url.error().message);
+    } else if (url->scheme != "https") {
+      r.error("status_url", fmt::format("'{}' is not an https:// URL", m.status_url));
     }
   }
   return m;

@@ -9,6 +9,14 @@ after a power cut sees the first one's writes), the NoCloud seed as a read-only 
 cloud kernel has no AHCI, so never -cdrom), an empty sparse extra disk, user networking (the
 guest reaches host 127.0.0.1 as 10.0.2.2) and the serial port in a log file that the host
 follows line by line.
+
+What the serial log says about firstboot (read after the boot):
+  status_blocks(logs)    the console status blocks binder-firstboot wrote (lines starting with
+                         `binder-firstboot: `, a block opening with `== BinderHub member`)
+  check_status_block(logs, url)  a problem (str) unless a block shows the member's URL and the
+                         last one says complete; None when all is well
+  timeline_from_serial(logs)     the `binder-firstboot status --timeline --json` document the
+                         verdict unit prints as one `BINDER-TIMELINE: {...}` line (None if absent)
 """
 import glob
 import os
@@ -18,7 +26,11 @@ import subprocess
 import tempfile
 import time
 
+import json
+
 PROBE_EXIT = (0x2A << 1) | 1  # isa-debug-exit: (value << 1) | 1
+CONSOLE_MARKER = "binder-firstboot: "
+TIMELINE = re.compile(r"BINDER-TIMELINE: (\{.*\})\s*$")
 
 
 def probe_sector():
@@ -180,3 +192,61 @@ class Vm:
             return True
         except subprocess.TimeoutExpired:
             return False
+
+
+def _serial_lines(logs):
+    for p in logs:
+        try:
+            with open(p, "rb") as f:
+                text = f.read().decode(errors="replace")
+        except OSError:
+            continue
+        for line in text.split("\n"):
+            yield re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", line).rstrip("\r")
+
+
+def status_blocks(logs):
+    """The console status blocks in the serial logs, oldest first, each a list of lines without
+    the marker. Other console output may interleave; only marker lines are kept."""
+    blocks = []
+    for line in _serial_lines(logs):
+        i = line.find(CONSOLE_MARKER)
+        if i < 0:
+            continue
+        body = line[i + len(CONSOLE_MARKER):]
+        if body.startswith("== BinderHub member"):
+            blocks.append([body])
+        elif blocks:
+            blocks[-1].append(body)
+    return blocks
+
+
+def check_status_block(logs, url):
+    """None when the serial log shows a status block with `url` (e.g. https://smoke.example.test)
+    and the last block says complete; else the problem, one line."""
+    blocks = status_blocks(logs)
+    if not blocks:
+        return "no binder-firstboot status block on the serial console"
+    if not any(re.search(r"^binder +" + re.escape(url) + r"$", ln) for b in blocks for ln in b):
+        return f"no status block shows the member's URL {url}"
+    last = blocks[-1]
+    too_wide = [ln for b in blocks for ln in b if len(CONSOLE_MARKER + ln) > 80]
+    if too_wide:
+        return f"status block line wider than 80 columns: {too_wide[0]!r}"
+    if not any(ln.startswith("state    complete") for ln in last):
+        state = next((ln for ln in last if ln.startswith("state")), "no state line")
+        return f"the last status block is not complete: {state}"
+    return None
+
+
+def timeline_from_serial(logs):
+    """The timeline document the verdict unit printed (the last one), or None."""
+    found = None
+    for line in _serial_lines(logs):
+        m = TIMELINE.search(line)
+        if m:
+            try:
+                found = json.loads(m.group(1))
+            except ValueError:
+                pass
+    return found

@@ -35,6 +35,8 @@ const char* to_string(FakeKind kind) {
       return "kube";
     case FakeKind::charts:
       return "charts";
+    case FakeKind::status:
+      return "status";
   }
   return "?";
 }
@@ -177,6 +179,8 @@ std::string FakeServer::api_base() const {
     case FakeKind::kube:
     case FakeKind::charts:
       return url();
+    case FakeKind::status:
+      return url() + "/members/example/status";
   }
   return url();
 }

@@ -20,7 +20,8 @@
 
 namespace binder::test {
 
-enum class FakeKind { cloudflare, harbor, kube, charts };  // charts: chart_repo.py
+// charts: chart_repo.py; status: status_receiver.py (binder-firstboot's phone home)
+enum class FakeKind { cloudflare, harbor, kube, charts, status };
 
 inline constexpr const char* k_fake_cloudflare_token = "test-token";
 inline constexpr const char* k_fake_kube_token = "test-token";
@@ -47,7 +48,8 @@ class FakeServer {
   int control_port() const { return m_control_port; }
   // https://127.0.0.1:<port> (no API prefix; the kube API and Harbor's registry host).
   std::string url() const;
-  // url() + the vendor's API prefix: /client/v4 (Cloudflare), /api/v2.0 (Harbor), "" (kube).
+  // url() + the vendor's API prefix: /client/v4 (Cloudflare), /api/v2.0 (Harbor), "" (kube),
+  // /members/example/status (status: any path is accepted).
   std::string api_base() const;
   // The CA that signed the server certificate (what a client must trust).
   std::filesystem::path ca_path() const { return m_pki_dir / "ca.crt"; }

@@ -10,11 +10,13 @@
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
+#include <algorithm>
 #include <cstdio>
 #include <memory>
 
 #include "common/fs.hpp"
 #include "firstboot/env.hpp"
+#include "firstboot/app/steps.hpp"
 #include "firstboot/federation/steps.hpp"
 #include "firstboot/journal.hpp"
 #include "firstboot/render/image_charts_fixture.hpp"
@@ -97,13 +99,25 @@ struct Fakes {
   }
 };
 
+// The join steps of firstboot_steps() (the ones after k3s:ready), in order.
+inline fb::StepList join_steps(const fb::Member& member, const fb::federation::FederationOptions& options) {
+  fb::app::AgentOptions o;
+  o.join = options;
+  auto host_k3s = fb::app::firstboot_step_ids(member.node.role, member.mode, false);
+  fb::StepList out;
+  for (auto& s : fb::app::firstboot_steps(member, o)) {
+    if (std::find(host_k3s.begin(), host_k3s.end(), s->id()) == host_k3s.end()) out.push_back(std::move(s));
+  }
+  return out;
+}
+
 // One agent "boot": a journal over root, an Env with the real clock, the federation steps.
 struct Run {
   Run(const std::filesystem::path& root, const Fakes& fakes, fb::Member member,
       const fb::federation::FederationOptions& options)
       : journal(*fb::Journal::open(root / "var/lib/binder-firstboot/journal", clock)),
         env(root, std::move(member), facts(), runner, clock, journal),
-        steps(fb::federation::make_federation_steps(env.member.mode, options)) {
+        steps(join_steps(env.member, options)) {
     (void)fakes;
   }
   static fb::MachineFacts facts() {

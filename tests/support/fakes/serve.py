@@ -1,8 +1,8 @@
 #!/usr/bin/python3
 """Runs one fake vendor API server (Cloudflare, Harbor, Kubernetes or chart repositories) on TLS for the tests and the
-smoke boot.
+smoke boot, or the receiver of binder-firstboot's phone home (status).
 
-  serve.py --kind cloudflare|harbor|kube [--port 0] [--bind 127.0.0.1] --tls-cert F --tls-key F
+  serve.py --kind cloudflare|harbor|kube|charts|status [--port 0] [--bind 127.0.0.1] --tls-cert F --tls-key F
            [--client-ca F] [--state-dir D] [kind options]
 
 Prints `PORT <n>` (the TLS API port) and `CONTROL <m>` (plain-HTTP port serving only /__fake__/)
@@ -32,7 +32,7 @@ def default_ref_dir():
 
 def parse(argv):
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--kind", required=True, choices=["cloudflare", "harbor", "kube", "charts"])
+    ap.add_argument("--kind", required=True, choices=["cloudflare", "harbor", "kube", "charts", "status"])
     ap.add_argument("--port", type=int, default=0)
     ap.add_argument("--bind", default="127.0.0.1")
     ap.add_argument("--tls-cert", required=True)
@@ -58,6 +58,8 @@ def parse(argv):
     ch = ap.add_argument_group("charts")
     ch.add_argument("--charts-dir", help="charts: the fixture tree of make_chart_fixtures.py")
     ch.add_argument("--corrupt", default="", help="charts: flip the last byte of matching paths")
+    st = ap.add_argument_group("status")
+    st.add_argument("--schema", help="status: the JSON schema (default firstboot/status.schema.json)")
     return ap.parse_args(argv)
 
 
@@ -69,6 +71,8 @@ def main(argv):
         from harbor import Harbor as K
     elif args.kind == "charts":
         from chart_repo import ChartRepo as K
+    elif args.kind == "status":
+        from status_receiver import StatusReceiver as K
     else:
         from kube import Kube as K
     fake = K(args)
