@@ -10,6 +10,7 @@
 #include "firstboot/facts.hpp"
 #include "firstboot/image_defaults.hpp"
 #include "firstboot/federation/handover.hpp"
+#include "firstboot/federation/readiness.hpp"
 #include "firstboot/federation/steps.hpp"
 #include "firstboot/host/host_steps.hpp"
 #include "firstboot/journal.hpp"
@@ -30,6 +31,9 @@ StepList make_all_steps(const Member& member, const AgentOptions& options) {
     for (auto& s : federation::make_federation_steps(member.mode)) {
       steps.push_back(std::move(s));
     }
+  }
+  if (options.handed_over && member.mode == Mode::federation && member.node.role == NodeRole::server) {
+    steps.push_back(federation::make_in_rotation_step(federation::options_from_environment()));
   }
   return steps;
 }
@@ -148,6 +152,7 @@ int run_agent(const AgentOptions& o, CommandRunner& runner, Clock& clock) {
   if (federation::handed_over(*journal)) {
     log::notice("handed over at {}: skipping the federation steps", federation::handover_time(*journal));
     effective.federation = false;
+    effective.handed_over = true;
   }
   StepList steps = make_all_steps(*member, effective);
   auto summary = run_steps(steps, env, *journal);

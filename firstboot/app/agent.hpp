@@ -19,6 +19,9 @@ struct AgentOptions {
   std::optional<std::filesystem::path> metadata_file;  // --metadata (testing): the only source
   k3s::ReadyOptions ready;
   bool federation = true;  // false: host and k3s steps only (tests)
+  // Set by run_agent after `binder-firstboot handover`: the federation steps are not run, but a
+  // federation member follows its way into the redirector's rotation (step in-rotation).
+  bool handed_over = false;
 };
 
 // Every step for this member, in order.

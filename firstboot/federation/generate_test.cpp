@@ -27,12 +27,13 @@ TEST_CASE("federation: the token key and its self-signed certificate match") {
 TEST_CASE("federation: steps run in the documented order") {
   std::vector<std::string> want = {"dns:records",          "secrets:generate", "s3:lifecycle",
                                    "ingress:cert-manager", "mybinder:chart",   "harbor:api",
-                                   "export:files"};
+                                   "readiness",            "export:files"};
   CHECK(fed::federation_step_ids() == want);
   CHECK(fed::federation_step_ids(binder::firstboot::Mode::federation) == want);
   std::vector<std::string> standalone = {"dns:records",     "secrets:generate", "s3:lifecycle",
                                          "ingress:cert-manager", "ingress:traefik", "harbor:chart",
-                                         "harbor:api",      "binderhub:chart",  "export:files"};
+                                         "harbor:api",      "binderhub:chart",  "readiness",
+                                         "export:files"};
   CHECK(fed::federation_step_ids(binder::firstboot::Mode::standalone) == standalone);
   CHECK(fed::secret_output_key("harbor-core-secret") == "secrets.harbor-core-secret");
 }

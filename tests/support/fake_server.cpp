@@ -35,6 +35,8 @@ const char* to_string(FakeKind kind) {
       return "kube";
     case FakeKind::charts:
       return "charts";
+    case FakeKind::web:
+      return "web";
   }
   return "?";
 }
@@ -176,6 +178,7 @@ std::string FakeServer::api_base() const {
       return url() + "/api/v2.0";
     case FakeKind::kube:
     case FakeKind::charts:
+    case FakeKind::web:
       return url();
   }
   return url();

@@ -20,7 +20,7 @@
 
 namespace binder::test {
 
-enum class FakeKind { cloudflare, harbor, kube, charts };  // charts: chart_repo.py
+enum class FakeKind { cloudflare, harbor, kube, charts, web };  // charts: chart_repo.py, web: member_web.py
 
 inline constexpr const char* k_fake_cloudflare_token = "test-token";
 inline constexpr const char* k_fake_kube_token = "test-token";

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Runs one fake vendor API server (Cloudflare, Harbor, Kubernetes or chart repositories) on TLS for the tests and the
+"""Runs one fake vendor API server (Cloudflare, Harbor, Kubernetes, chart repositories or a member's public sites) on TLS for the tests and the
 smoke boot.
 
   serve.py --kind cloudflare|harbor|kube [--port 0] [--bind 127.0.0.1] --tls-cert F --tls-key F
@@ -32,7 +32,7 @@ def default_ref_dir():
 
 def parse(argv):
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--kind", required=True, choices=["cloudflare", "harbor", "kube", "charts"])
+    ap.add_argument("--kind", required=True, choices=["cloudflare", "harbor", "kube", "charts", "web"])
     ap.add_argument("--port", type=int, default=0)
     ap.add_argument("--bind", default="127.0.0.1")
     ap.add_argument("--tls-cert", required=True)
@@ -58,6 +58,15 @@ def parse(argv):
     ch = ap.add_argument_group("charts")
     ch.add_argument("--charts-dir", help="charts: the fixture tree of make_chart_fixtures.py")
     ch.add_argument("--corrupt", default="", help="charts: flip the last byte of matching paths")
+    web = ap.add_argument_group("web (member_web.py: the member's and the federation's public sites)")
+    web.add_argument("--member-host")
+    web.add_argument("--prime-host")
+    web.add_argument("--redirector-host")
+    web.add_argument("--health-status", type=int)
+    web.add_argument("--versions", help="JSON")
+    web.add_argument("--prime-versions", help="JSON")
+    web.add_argument("--active-hosts", help="comma-separated host names")
+    web.add_argument("--launch", choices=["ready", "failed"])
     return ap.parse_args(argv)
 
 
@@ -69,6 +78,8 @@ def main(argv):
         from harbor import Harbor as K
     elif args.kind == "charts":
         from chart_repo import ChartRepo as K
+    elif args.kind == "web":
+        from member_web import MemberWeb as K
     else:
         from kube import Kube as K
     fake = K(args)
