@@ -45,6 +45,22 @@ Result<void> require_secure(const std::string& url);
 // else becomes %XX (upper-case hex). With keep_slash, '/' is kept too (paths).
 std::string percent_encode(std::string_view s, bool keep_slash = false);
 
+// curl's --connect-to: requests for `host`:`port` (empty host: any host; port 0: any port)
+// open their TCP connection to `to_host`:`to_port` instead. The URL's host stays the TLS name
+// (SNI, certificate check) and the Host header. Tests and the smoke boot use it to reach a
+// member's public names on a local server with a certificate for those names.
+struct ConnectTo {
+  std::string host;
+  int port = 0;
+  std::string to_host;
+  int to_port = 0;
+};
+// Parses "host:port:to_host:to_port[,...]" (fields may be empty as in curl: "::10.0.2.2:8443"
+// sends every host and port there). Errors name the entry.
+Result<std::vector<ConnectTo>> parse_connect_to(std::string_view spec);
+// The address to connect to for `url` (the URL itself when no rule matches).
+Url connect_address(const Url& url, const std::vector<ConnectTo>& rules);
+
 struct Header {
   std::string name;
   std::string value;
@@ -83,6 +99,7 @@ struct Options {
   std::chrono::milliseconds backoff_max{30'000};
   std::string user_agent = "binder-image";
   int max_redirects = 5;  // download() only; send() returns 3xx responses as they are
+  std::vector<ConnectTo> connect_to;  // first matching rule wins
 };
 
 // Called for progress of large bodies: (bytes so far, total or -1).

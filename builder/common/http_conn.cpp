@@ -106,21 +106,23 @@ int connect_one(const addrinfo* ai, Clock::time_point deadline, std::string& why
 
 }  // namespace
 
-Result<Connection> Connection::open(const Url& url, SSL_CTX* ctx, Clock::time_point deadline) {
-  std::string where = fmt::format("{}:{}", url.host, url.port);
+Result<Connection> Connection::open(const Url& url, SSL_CTX* ctx, Clock::time_point deadline,
+                                    const Url* address) {
+  const Url& to = address != nullptr ? *address : url;
+  std::string where = fmt::format("{}:{}", to.host, to.port);
   addrinfo hints{};
   hints.ai_family = AF_UNSPEC;
   hints.ai_socktype = SOCK_STREAM;
-  hints.ai_flags = AI_ADDRCONFIG | (is_ip_literal(url.host) ? AI_NUMERICHOST : 0);
+  hints.ai_flags = AI_ADDRCONFIG | (is_ip_literal(to.host) ? AI_NUMERICHOST : 0);
   addrinfo* res = nullptr;
-  std::string port = std::to_string(url.port);
-  int gai = ::getaddrinfo(url.host.c_str(), port.c_str(), &hints, &res);
+  std::string port = std::to_string(to.port);
+  int gai = ::getaddrinfo(to.host.c_str(), port.c_str(), &hints, &res);
   if (gai == EAI_ADDRFAMILY || gai == EAI_NONAME) {
     hints.ai_flags &= ~AI_ADDRCONFIG;  // loopback-only machines (tests, early boot)
-    gai = ::getaddrinfo(url.host.c_str(), port.c_str(), &hints, &res);
+    gai = ::getaddrinfo(to.host.c_str(), port.c_str(), &hints, &res);
   }
   if (gai != 0) {
-    return fail(Errc::network, "resolving '{}': {}", url.host, gai_strerror(gai));
+    return fail(Errc::network, "resolving '{}': {}", to.host, gai_strerror(gai));
   }
   std::string why = "no address";
   int fd = -1;

@@ -192,8 +192,9 @@ Result<Response> exchange(Client::Tls& tls, const Options& options, const Reques
     TRY_ASSIGN(tls.ctx, make_ssl_ctx(options));
   }
   auto connect_deadline = start + std::min(options.connect_timeout, options.request_timeout);
+  Url address = connect_address(url, options.connect_to);
   TRY_ASSIGN(Connection conn, Connection::open(url, url.scheme == "https" ? tls.ctx : nullptr,
-                                               connect_deadline));
+                                               connect_deadline, &address));
   auto write_deadline = start + options.request_timeout;
   TRY(conn.write_all(request_head(url, options, request), write_deadline));
   if (!request.body.empty()) {

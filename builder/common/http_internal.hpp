@@ -41,7 +41,10 @@ class Connection {
  public:
   // Resolves and connects (trying each address) before `connect_deadline`, then runs the TLS
   // handshake when ctx is non-null, verifying the peer's name (DNS name or IP address).
-  static Result<Connection> open(const Url& url, SSL_CTX* ctx, Clock::time_point connect_deadline);
+  // With `address`, the TCP connection goes there (Options::connect_to) while TLS still
+  // verifies url.host.
+  static Result<Connection> open(const Url& url, SSL_CTX* ctx, Clock::time_point connect_deadline,
+                                 const Url* address = nullptr);
   Connection(Connection&& o) noexcept;
   Connection& operator=(Connection&&) = delete;
   ~Connection();

@@ -133,6 +133,7 @@ int run(const AgentOptions& o, CommandRunner& runner, Clock& clock, Reporter& re
   if (federation::handed_over(*journal)) {
     log::notice("handed over at {}: skipping the federation steps", federation::handover_time(*journal));
     effective.federation = false;
+    effective.handed_over = true;
   }
   StepList steps = firstboot_steps(*member, effective);
   auto summary = run_steps(steps, env, *journal, &reporter);

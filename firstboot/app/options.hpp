@@ -18,6 +18,9 @@ struct AgentOptions {
   std::optional<std::filesystem::path> metadata_file;  // --metadata (testing): the only source
   k3s::ReadyOptions ready;
   bool federation = true;  // false: host and k3s steps only (tests; after handover)
+  // Set by run_agent after `binder-firstboot handover`: the join is not run again, but a
+  // federation member follows its way into the redirector's rotation (step in-rotation).
+  bool handed_over = false;
   // Endpoints, CA and waits of the join steps (the CLI fills them from the environment:
   // federation::options_from_environment()).
   federation::FederationOptions join;

@@ -1,6 +1,7 @@
 // The firstboot order. See steps.hpp.
 #include "firstboot/app/steps.hpp"
 
+#include "firstboot/federation/readiness.hpp"
 #include "firstboot/federation/steps.hpp"
 #include "firstboot/host/host_steps.hpp"
 #include "firstboot/k3s/k3s_steps.hpp"
@@ -27,7 +28,14 @@ StepList firstboot_steps(const Member& member, const AgentOptions& options) {
   s.push_back(k3s::make_ready_step(options.ready));
   // The join runs once per member, on its server; agent nodes only add capacity. After
   // `handover` central CD owns the releases and the agent sets options.federation = false.
-  if (!options.federation || member.node.role != NodeRole::server) {
+  if (member.node.role != NodeRole::server) {
+    return s;
+  }
+  // After handover: only follow the member into the redirector's rotation (read-only).
+  if (!options.federation) {
+    if (options.handed_over && member.mode == Mode::federation) {
+      s.push_back(fed::make_in_rotation_step(o));
+    }
     return s;
   }
   // dns/secrets/s3: before any chart (Harbor needs its bucket and secrets)
@@ -46,6 +54,8 @@ StepList firstboot_steps(const Member& member, const AgentOptions& options) {
     s.push_back(fed::make_harbor_api_step(o));
     s.push_back(fed::make_binderhub_step(o));
   }
+  // readiness: HTTPS through the public names (health, hub, registry, /versions = the prime's)
+  s.push_back(fed::make_readiness_step(o));
   // export: the files central CD and the operators need
   s.push_back(fed::make_export_step(o));
   return s;

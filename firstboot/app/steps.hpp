@@ -5,7 +5,8 @@
 //   host:*, k3s:*     every node
 //   the join          once per member, on its server, until `handover`: DNS, secrets, S3, the
 //                     charts (federation: the mybinder release; standalone: four charts), the
-//                     Harbor API, the export
+//                     Harbor API, readiness (HTTPS through the public names), the export
+//   in-rotation       after `handover`, federation servers only: the redirector lists the member
 //   handover          the `handover` verb (operators), journaled as a step; never run by `run`
 #pragma once
 

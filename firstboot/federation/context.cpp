@@ -4,6 +4,7 @@
 #include <cstdlib>
 
 #include "common/log.hpp"
+#include "firstboot/federation/readiness.hpp"
 #include "firstboot/render/artifacts.hpp"
 #include "firstboot/render/charts.hpp"
 
@@ -120,6 +121,13 @@ FederationOptions options_from_environment() {
   o.s3_endpoint = env_or("BINDER_FIRSTBOOT_S3_ENDPOINT", o.s3_endpoint);
   o.http.ca_file = env_or("BINDER_FIRSTBOOT_CA_FILE", "");
   o.http.also_system_cas = true;  // the CA file adds to the system store
+  // Test-only (smoke boot): "host:port:to_host:to_port,..." as curl's --connect-to, so the
+  // public names reach the host's fakes while TLS still checks those names. Ignored if malformed.
+  if (auto rules = common::http::parse_connect_to(env_or("BINDER_FIRSTBOOT_TEST_CONNECT_TO", ""))) {
+    o.http.connect_to = *rules;
+  } else {
+    log::warn("BINDER_FIRSTBOOT_TEST_CONNECT_TO: {}, ignoring", rules.error().message);
+  }
   o.harbor_admin_password = env_or("BINDER_FIRSTBOOT_HARBOR_ADMIN_PASSWORD", "");
   if (const char* scale = std::getenv("BINDER_FIRSTBOOT_WAIT_SCALE")) {
     double f = std::atof(scale);

@@ -34,7 +34,8 @@ struct FederationOptions {
 //   BINDER_FIRSTBOOT_CLOUDFLARE_API, BINDER_FIRSTBOOT_HARBOR_API, BINDER_FIRSTBOOT_S3_ENDPOINT,
 //   BINDER_FIRSTBOOT_CA_FILE (a CA trusted for all three, in addition to the system store),
 //   BINDER_FIRSTBOOT_HARBOR_ADMIN_PASSWORD, BINDER_FIRSTBOOT_WAIT_SCALE (a factor applied to
-//   the waits, e.g. 0.01 in tests).
+//   the waits, e.g. 0.01 in tests), BINDER_FIRSTBOOT_TEST_CONNECT_TO (test-only: curl-style
+//   connect-to rules sending the public names' connections to the smoke boot's fakes).
 FederationOptions options_from_environment();
 
 }  // namespace binder::firstboot::federation

@@ -13,6 +13,8 @@
 //   harbor:api           wait for /api/v2.0/health healthy; project + quota, retention, robots
 //                        (robot secrets journaled before they are set), GC schedule; the release's
 //                        values Secret kept in step with the robots
+//   readiness            HTTPS through the public names: binder /health, hub health, registry,
+//                        /versions equal to the prime's, optional test launch (readiness.hpp)
 //   export:files         kubeconfig for the public IP, config/<cluster>.yaml and
 //                        secrets/config/<cluster>.yaml (exactly what mybinder:chart deployed),
 //                        summary; all 0600 under /var/lib/binder-firstboot/export/

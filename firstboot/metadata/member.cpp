@@ -136,6 +136,11 @@ nlohmann::json Member::to_json(Redact r) const {
   j["endpoints"] = {{"cloudflare", endpoints.cloudflare}, {"harbor", endpoints.harbor},
                     {"ca_file", endpoints.ca_file}};
   j["status_url"] = status_url;
+  j["readiness"] = {{"timeout_minutes", readiness.timeout_minutes},
+                    {"prime_versions_url", readiness.prime_versions_url},
+                    {"test_launch", readiness.test_launch},
+                    {"active_hosts_url", readiness.active_hosts_url},
+                    {"rotation_timeout_minutes", readiness.rotation_timeout_minutes}};
   return j;
 }
 

@@ -123,6 +123,21 @@ struct EndpointsConfig {
   std::string ca_file;     // extra trusted CA (PEM) for those clients; TLS stays verified
 };
 
+// readiness: how the member proves it is reachable (step `readiness`) and follows its way into
+// the federation's rotation (step `in-rotation`, after handover). Minutes bound the waits: DNS
+// propagation and the ACME certificate take minutes.
+struct ReadinessConfig {
+  int timeout_minutes = 30;           // the whole `readiness` step; then exit 75 (retried)
+  // The federation prime's /versions (mybinder config/prod.yaml, the host with prime: true);
+  // federation mode only: the redirector drops members whose /versions differ.
+  std::string prime_versions_url = "https://2i2c.mybinder.org/versions";
+  // Optional test launch through the member's BinderHub, a /build spec such as
+  // "gh/binder-examples/requirements/HEAD". Empty: no launch.
+  std::string test_launch;
+  std::string active_hosts_url = "https://mybinder.org/active_hosts";  // the redirector's list
+  int rotation_timeout_minutes = 60;  // `in-rotation`: then a warning, not a failure
+};
+
 struct Member {
   std::string name;                   // DNS label (RFC 1123 label) of the member's hostnames
   // Optional: Helm release, namespace, Harbor robot and kubeconfig names (real members: release
@@ -147,6 +162,7 @@ struct Member {
   // Optional: an https URL the agent POSTs its status document to at each step change (phone
   // home; firstboot/status.schema.json). Empty: off. Never logged beyond its host.
   std::string status_url;
+  ReadinessConfig readiness;
 
   // The cluster name: cluster_name, else name.
   const std::string& cluster() const { return cluster_name.empty() ? name : cluster_name; }

@@ -168,5 +168,6 @@ inline bool is_ip(const std::string& s) {
 // The sections with their own files.
 void read_node(Reader& r, const json& root, Member& m);
 void read_registry(Reader& r, const json& root, Member& m);
+void read_readiness(Reader& r, const json& root, Member& m);
 
 }  // namespace binder::firstboot::metadata_detail

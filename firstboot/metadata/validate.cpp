@@ -16,6 +16,7 @@ using metadata_detail::is_dns_label;
 using metadata_detail::is_hostname;
 using metadata_detail::is_ip;
 using metadata_detail::read_node;
+using metadata_detail::read_readiness;
 using metadata_detail::read_registry;
 
 std::string Diagnostic::to_string() const {
@@ -31,7 +32,7 @@ Member member_from_doc(const SourceDoc& doc, std::vector<Diagnostic>& diags) {
     return m;
   }
   r.check_keys(root, "", {"name", "cluster_name", "domain", "mode", "public_ip", "public_ip_private_ok", "dns", "tls", "registry",
-                          "binderhub", "node", "operators", "k3s", "endpoints", "status_url"});
+                          "binderhub", "node", "operators", "k3s", "endpoints", "status_url", "readiness"});
   m.name = r.required(root, "name", "name");
   if (!m.name.empty() && !is_dns_label(m.name)) {
     r.error("name", fmt::format("'{}' is not a DNS label (lower-case letters, digits and '-', "
@@ -176,6 +177,7 @@ Member member_from_doc(const SourceDoc& doc, std::vector<Diagnostic>& diags) {
       r.error("status_url", fmt::format("'{}' is not an https:// URL", m.status_url));
     }
   }
+  read_readiness(r, root, m);
   return m;
 }
 

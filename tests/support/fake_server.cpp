@@ -37,6 +37,8 @@ const char* to_string(FakeKind kind) {
       return "charts";
     case FakeKind::status:
       return "status";
+    case FakeKind::web:
+      return "web";
   }
   return "?";
 }
@@ -178,6 +180,7 @@ std::string FakeServer::api_base() const {
       return url() + "/api/v2.0";
     case FakeKind::kube:
     case FakeKind::charts:
+    case FakeKind::web:
       return url();
     case FakeKind::status:
       return url() + "/members/example/status";

@@ -20,8 +20,9 @@
 
 namespace binder::test {
 
-// charts: chart_repo.py; status: status_receiver.py (binder-firstboot's phone home)
-enum class FakeKind { cloudflare, harbor, kube, charts, status };
+// charts: chart_repo.py; status: status_receiver.py (binder-firstboot's phone home);
+// web: member_web.py (the member's and the federation's public sites)
+enum class FakeKind { cloudflare, harbor, kube, charts, status, web };
 
 inline constexpr const char* k_fake_cloudflare_token = "test-token";
 inline constexpr const char* k_fake_kube_token = "test-token";

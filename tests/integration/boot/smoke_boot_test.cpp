@@ -131,3 +131,42 @@ TEST_CASE("boot: a power cut during firstboot resumes to PASS without duplicates
   // ci/smoke-boot: one A record per name, one project, one robot per name).
   CHECK(run.report["problems"].empty());
 }
+
+// Failures as first-class cases (issue 12): ci/smoke-boot --fault NAME judges each scenario
+// itself (FAIL verdict, the failing step and cause on one serial line, the agent's exit code,
+// and for cloudflare-auth the resume to PASS with corrected metadata); exit 0 when it behaved.
+namespace {
+
+void fault_case(const std::string& fault, int want_exit, bool resumes) {
+  if (!have_qemu()) {
+    BINDER_SKIP_MISSING_TOOL("qemu-system-x86_64");
+  }
+  SmokeRun run = smoke_boot({"--fault", fault}, "fault-" + fault);
+  INFO("ci/smoke-boot output:\n" << run.log);
+  CHECK(run.exit_code == 0);
+  REQUIRE(run.report.is_object());
+  CHECK(run.report["fault"] == fault);
+  CHECK(run.report["problems"].empty());
+  REQUIRE(run.report["boots"].size() == (resumes ? 2U : 1U));
+  CHECK(run.report["boots"][0]["outcome"] == "FAIL");
+  CHECK(run.report["boots"][0]["agent_exit"] == want_exit);
+  CHECK(run.report["boots"][0].contains("failure_line"));
+  if (resumes) {
+    CHECK(run.report["boots"][1]["outcome"] == "PASS");
+  }
+}
+
+}  // namespace
+
+TEST_CASE("boot: fault cloudflare-auth fails at dns:records (exit 1), corrected metadata resumes to PASS",
+          "[boot][fault]") {
+  fault_case("cloudflare-auth", 1, true);
+}
+
+TEST_CASE("boot: fault s3-unreachable fails at s3:lifecycle with exit 75", "[boot][fault]") {
+  fault_case("s3-unreachable", 75, false);
+}
+
+TEST_CASE("boot: fault harbor-down fails at harbor:api with exit 75", "[boot][fault]") {
+  fault_case("harbor-down", 75, false);
+}

@@ -52,12 +52,19 @@ inline fb::Member test_member(fb::Mode mode = fb::Mode::federation) {
   return m;
 }
 
+// The member's and the federation's public names (step readiness): the fakes' certificate
+// carries them, and the HTTP client's connect_to rules send them to the fakes.
+inline const std::vector<std::string> k_public_sans = {
+    "DNS:example.mybinder.org", "DNS:*.example.mybinder.org", "DNS:2i2c.mybinder.org",
+    "DNS:mybinder.org", "DNS:ghcr.io"};
+
 struct Fakes {
-  test::TestPki pki = test::TestPki::create();
+  test::TestPki pki = test::TestPki::create(k_public_sans);
   test::FakeServer cloudflare{test::FakeKind::cloudflare, pki};
   test::FakeServer harbor{test::FakeKind::harbor, pki};
   test::FakeServer kube{test::FakeKind::kube, pki,
                         {.extra_args = {"--helm-delay", "0.2", "--ready-delay", "0.2"}}};
+  test::FakeServer web{test::FakeKind::web, pki};  // member_web.py: /health, /versions, ...
   FakeS3 s3;
 
   fb::federation::FederationOptions options() const {
@@ -73,6 +80,11 @@ struct Fakes {
     o.harbor_timeout = 20s;
     o.deploy_timeout = 20s;
     o.poll_interval = 100ms;
+    for (const char* host : {"example.mybinder.org", "hub.example.mybinder.org", "2i2c.mybinder.org",
+                             "mybinder.org", "ghcr.io"}) {
+      o.http.connect_to.push_back({host, 443, "127.0.0.1", web.port()});
+    }
+    o.http.connect_to.push_back({"registry.example.mybinder.org", 443, "127.0.0.1", harbor.port()});
     return o;
   }
   void reset() {

@@ -1,8 +1,8 @@
 #!/usr/bin/python3
-"""Runs one fake vendor API server (Cloudflare, Harbor, Kubernetes or chart repositories) on TLS for the tests and the
-smoke boot, or the receiver of binder-firstboot's phone home (status).
+"""Runs one fake vendor API server (Cloudflare, Harbor, Kubernetes, chart repositories or a member's public sites) on TLS
+for the tests and the smoke boot, or the receiver of binder-firstboot's phone home (status).
 
-  serve.py --kind cloudflare|harbor|kube|charts|status [--port 0] [--bind 127.0.0.1] --tls-cert F --tls-key F
+  serve.py --kind cloudflare|harbor|kube|charts|status|web [--port 0] [--bind 127.0.0.1] --tls-cert F --tls-key F
            [--client-ca F] [--state-dir D] [kind options]
 
 Prints `PORT <n>` (the TLS API port) and `CONTROL <m>` (plain-HTTP port serving only /__fake__/)
@@ -32,7 +32,7 @@ def default_ref_dir():
 
 def parse(argv):
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--kind", required=True, choices=["cloudflare", "harbor", "kube", "charts", "status"])
+    ap.add_argument("--kind", required=True, choices=["cloudflare", "harbor", "kube", "charts", "status", "web"])
     ap.add_argument("--port", type=int, default=0)
     ap.add_argument("--bind", default="127.0.0.1")
     ap.add_argument("--tls-cert", required=True)
@@ -60,6 +60,15 @@ def parse(argv):
     ch.add_argument("--corrupt", default="", help="charts: flip the last byte of matching paths")
     st = ap.add_argument_group("status")
     st.add_argument("--schema", help="status: the JSON schema (default firstboot/status.schema.json)")
+    web = ap.add_argument_group("web (member_web.py: the member's and the federation's public sites)")
+    web.add_argument("--member-host")
+    web.add_argument("--prime-host")
+    web.add_argument("--redirector-host")
+    web.add_argument("--health-status", type=int)
+    web.add_argument("--versions", help="JSON")
+    web.add_argument("--prime-versions", help="JSON")
+    web.add_argument("--active-hosts", help="comma-separated host names")
+    web.add_argument("--launch", choices=["ready", "failed"])
     return ap.parse_args(argv)
 
 
@@ -73,6 +82,8 @@ def main(argv):
         from chart_repo import ChartRepo as K
     elif args.kind == "status":
         from status_receiver import StatusReceiver as K
+    elif args.kind == "web":
+        from member_web import MemberWeb as K
     else:
         from kube import Kube as K
     fake = K(args)
