@@ -23,13 +23,28 @@ std::vector<std::string> with(std::vector<std::string> tail) {
 TEST_CASE("steps: every step in the documented order, per role and mode", "[steps]") {
   CHECK(app::firstboot_step_ids(NodeRole::server, Mode::federation) ==
         with({"dns:records", "secrets:generate", "s3:lifecycle", "ingress:cert-manager", "mybinder:chart",
-              "harbor:api", "export:files"}));
+              "harbor:api", "readiness", "export:files"}));
   CHECK(app::firstboot_step_ids(NodeRole::server, Mode::standalone) ==
         with({"dns:records", "secrets:generate", "s3:lifecycle", "ingress:cert-manager", "ingress:traefik",
-              "harbor:chart", "harbor:api", "binderhub:chart", "export:files"}));
+              "harbor:chart", "harbor:api", "binderhub:chart", "readiness", "export:files"}));
   // Agent nodes and a handed-over member (join = false): host and k3s only.
   CHECK(app::firstboot_step_ids(NodeRole::agent, Mode::federation) == k_host_k3s);
   CHECK(app::firstboot_step_ids(NodeRole::server, Mode::federation, false) == k_host_k3s);
+}
+
+TEST_CASE("steps: after handover a federation server only follows itself into rotation", "[steps]") {
+  Member m;
+  m.mode = Mode::federation;
+  app::AgentOptions o;
+  o.federation = false;
+  o.handed_over = true;
+  std::vector<std::string> ids;
+  for (const auto& s : app::firstboot_steps(m, o)) ids.emplace_back(s->id());
+  CHECK(ids == with({"in-rotation"}));
+  m.mode = Mode::standalone;  // standalone members are in no rotation
+  ids.clear();
+  for (const auto& s : app::firstboot_steps(m, o)) ids.emplace_back(s->id());
+  CHECK(ids == k_host_k3s);
 }
 
 TEST_CASE("steps: the list the agent runs is the list status shows", "[steps]") {
