@@ -6,6 +6,7 @@
 #include <archive_entry.h>
 
 #include <algorithm>
+#include <cstdint>
 #include <memory>
 
 namespace binder::charts {
@@ -97,15 +98,18 @@ Result<std::vector<ArchiveFile>> read_tgz(std::string_view bytes, std::string_vi
     ArchiveFile f;
     f.path = std::move(path);
     f.mode = archive_entry_perm(e) & 0777;
+    // The header's size is a claim: grow with the data that really arrives (a header declaring
+    // gigabytes over a few bytes of input must not allocate them).
     auto size = archive_entry_size(e);
-    f.data.resize(size > 0 ? static_cast<std::size_t>(size) : 0);
-    std::size_t have = 0;
-    while (have < f.data.size()) {
-      la_ssize_t n = archive_read_data(a.get(), f.data.data() + have, f.data.size() - have);
+    std::uint64_t want = size > 0 ? static_cast<std::uint64_t>(size) : 0;
+    char buf[65536];
+    while (f.data.size() < want) {
+      la_ssize_t n = archive_read_data(a.get(), buf, std::min<std::uint64_t>(sizeof buf, want - f.data.size()));
       if (n <= 0) {
-        return fail(Errc::corrupt_state, "{}: truncated entry '{}'", what, f.path);
+        return fail(Errc::corrupt_state, "{}: truncated entry '{}' ({} of {} bytes)", what, f.path,
+                    f.data.size(), want);
       }
-      have += static_cast<std::size_t>(n);
+      f.data.append(buf, static_cast<std::size_t>(n));
     }
     files.push_back(std::move(f));
   }
@@ -131,8 +135,12 @@ Result<std::string> tar_commit_id(std::string_view tgz_bytes, std::string_view w
         return std::string{};
       }
       len = len * 10 + static_cast<std::size_t>(records[i] - '0');
+      if (len > records.size()) {
+        return std::string{};
+      }
     }
-    if (len == 0 || pos + len > records.size()) {
+    // A record is "<len> <key>=<value>\n" with len counting all of it: shorter is malformed.
+    if (pos + len > records.size() || pos + len < sp + 2) {
       break;
     }
     std::string_view rec = records.substr(sp + 1, pos + len - sp - 2);  // without the '\n'
