@@ -230,7 +230,10 @@ Result<std::vector<TarEntry>> read_tar(const std::filesystem::path& path, std::u
   int r = ARCHIVE_OK;
   while ((r = archive_read_next_header(a.get(), &ae)) == ARCHIVE_OK) {
     TarEntry e;
-    e.path = archive_entry_pathname(ae);
+    // libarchive returns NULL for a name or link target the archive never set (an mtree
+    // "type=link" line without link=): an empty string, not a std::string built from NULL.
+    const char* name = archive_entry_pathname(ae);
+    e.path = name ? name : "";
     e.mode = archive_entry_perm(ae);
     e.uid = static_cast<uid_t>(archive_entry_uid(ae));
     e.gid = static_cast<gid_t>(archive_entry_gid(ae));
@@ -240,7 +243,8 @@ Result<std::vector<TarEntry>> read_tar(const std::filesystem::path& path, std::u
       e.type = TarEntry::Type::dir;
     } else if (type == AE_IFLNK) {
       e.type = TarEntry::Type::symlink;
-      e.link_target = archive_entry_symlink(ae);
+      const char* target = archive_entry_symlink(ae);
+      e.link_target = target ? target : "";
     } else if (e.size <= max_data) {
       e.data.resize(e.size);
       if (e.size > 0 &&

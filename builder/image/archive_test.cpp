@@ -69,3 +69,18 @@ TEST_CASE("archive: a missing host file is a not_found error naming it", "[archi
   REQUIRE_FALSE(r);
   CHECK(r.error().message.find("/nonexistent/k3s") != std::string::npos);
 }
+
+TEST_CASE("archive: read_tar survives entries without a name or link target", "[archive]") {
+  // read_tar accepts every libarchive format; an mtree symlink line without link= has no target
+  // (archive_entry_symlink is NULL), which used to be assigned to a std::string (abort).
+  auto dir = common::fs::TempDir::create("tar-test");
+  REQUIRE(dir);
+  auto p = dir->path() / "list.mtree";
+  std::ofstream(p) << "#mtree\n./dangling type=link mode=0777\n./d type=dir mode=0755\n";
+  auto entries = image::read_tar(p);
+  REQUIRE(entries);
+  REQUIRE(entries->size() == 2);
+  CHECK((*entries)[0].type == TarEntry::Type::symlink);
+  CHECK((*entries)[0].link_target.empty());
+  CHECK((*entries)[1].type == TarEntry::Type::dir);
+}
