@@ -256,3 +256,14 @@ TEST_CASE("cert-manager.env values") {
   CHECK(env_value("CERT_MANAGER_VERSION=\"v1.2.3\"", "CERT_MANAGER_VERSION") == "v1.2.3");
   CHECK(env_value("OTHER=1\n", "CERT_MANAGER_VERSION").empty());
 }
+
+TEST_CASE("read_tgz: a gzip stream cut after the first entry is an error, not an abort (fuzz_tar)") {
+  // libarchive fails the next header with no error string (NULL); passing that to fmt threw
+  // fmt::format_error out of read_tgz. Input: tests/fuzz/regressions/tar/ (found by fuzz_tar).
+  auto bytes = fs::read_file(std::string(BINDER_SOURCE_DIR) + "/tests/fuzz/regressions/tar/truncated-gzip-null-error.tgz");
+  REQUIRE(bytes);
+  auto r = read_tgz(*bytes, "cut");
+  REQUIRE_FALSE(r);
+  CHECK_THAT(r.error().to_string(), Catch::Contains("cut: not a gzip tar: unknown libarchive error"));
+  CHECK(tar_commit_id(*bytes, "cut").has_value());
+}
