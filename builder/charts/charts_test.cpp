@@ -63,6 +63,61 @@ TEST_CASE("the mirror archive's pax header names its commit, as git get-tar-comm
   CHECK(tar_commit_id("not gzip at all", "junk").value_or("x").empty());
 }
 
+namespace {
+
+// One ustar header (checksum filled in) for `name` declaring `size_octal` bytes of data.
+std::string ustar_header(const std::string& name, const std::string& size_octal, char type = '0') {
+  std::string h(512, '\0');
+  h.replace(0, name.size(), name);
+  h.replace(100, 7, "0000644");
+  h.replace(108, 7, "0000000");
+  h.replace(116, 7, "0000000");
+  h.replace(124, size_octal.size(), size_octal);
+  h.replace(136, 11, "00000000000");
+  h[156] = type;
+  h.replace(257, 6, std::string("ustar\0", 6));
+  h.replace(263, 2, "00");
+  h.replace(148, 8, "        ");
+  unsigned sum = 0;
+  for (unsigned char c : h) sum += c;
+  auto chk = fmt::format("{:06o}", sum);
+  h.replace(148, 6, chk);
+  h[154] = '\0';
+  return h;
+}
+
+}  // namespace
+
+TEST_CASE("read_tgz: an entry whose header claims more data than the archive holds is an error, not an allocation") {
+  // 8 GiB - 1 declared, 5 bytes present: the reader must not reserve the claimed size
+  // (it used to resize to it, value-initialising gigabytes before reading).
+  std::string tar = ustar_header("chart/values.yaml", "77777777777") + "a: 1\n" + std::string(507, '\0');
+  auto r = read_tgz(tar, "hostile");
+  REQUIRE_FALSE(r);
+  CHECK_THAT(r.error().to_string(), Catch::Contains("truncated entry 'chart/values.yaml'") &&
+                                        Catch::Contains("of 8589934591 bytes"));
+  // A declared size that matches still reads.
+  std::string ok = ustar_header("chart/values.yaml", "00000000005") + "a: 1\n" + std::string(507, '\0') +
+                   std::string(1024, '\0');
+  auto files = read_tgz(ok, "plain").value();
+  REQUIRE(files.size() == 1);
+  CHECK(files[0].data == "a: 1\n");
+}
+
+TEST_CASE("tar_commit_id: malformed pax records are no commit id") {
+  auto pax = [](const std::string& records) {
+    std::string body = records + std::string(512 - records.size(), '\0');
+    return ustar_header("pax_global_header", fmt::format("{:011o}", records.size()), 'g') + body +
+           std::string(1024, '\0');
+  };
+  const std::string id(40, 'a');
+  CHECK(tar_commit_id(pax("52 comment=" + id + "\n"), "good").value() == id);
+  // A length shorter than its own "<len> " prefix, zero, or absurdly long: no id, no crash.
+  CHECK(tar_commit_id(pax("2 comment=" + id + "\n"), "short").value().empty());
+  CHECK(tar_commit_id(pax("0 comment=" + id + "\n"), "zero").value().empty());
+  CHECK(tar_commit_id(pax("99999999999999999999999 comment=" + id + "\n"), "long").value().empty());
+}
+
 TEST_CASE("write_tgz is deterministic, sorted and keeps modes") {
   auto a = write_tgz({{"m/z", "1", 0644}, {"m/a", "2", 0755}}, 1700000000).value();
   auto b = write_tgz({{"m/a", "2", 0755}, {"m/z", "1", 0644}}, 1700000000).value();
@@ -200,4 +255,15 @@ TEST_CASE("cert-manager.env values") {
   CHECK(env_value("# c\nexport CERT_MANAGER_VERSION=v1.20.2\n", "CERT_MANAGER_VERSION") == "v1.20.2");
   CHECK(env_value("CERT_MANAGER_VERSION=\"v1.2.3\"", "CERT_MANAGER_VERSION") == "v1.2.3");
   CHECK(env_value("OTHER=1\n", "CERT_MANAGER_VERSION").empty());
+}
+
+TEST_CASE("read_tgz: a gzip stream cut after the first entry is an error, not an abort (fuzz_tar)") {
+  // libarchive fails the next header with no error string (NULL); passing that to fmt threw
+  // fmt::format_error out of read_tgz. Input: tests/fuzz/regressions/tar/ (found by fuzz_tar).
+  auto bytes = fs::read_file(std::string(BINDER_SOURCE_DIR) + "/tests/fuzz/regressions/tar/truncated-gzip-null-error.tgz");
+  REQUIRE(bytes);
+  auto r = read_tgz(*bytes, "cut");
+  REQUIRE_FALSE(r);
+  CHECK_THAT(r.error().to_string(), Catch::Contains("cut: not a gzip tar: unknown libarchive error"));
+  CHECK(tar_commit_id(*bytes, "cut").has_value());
 }

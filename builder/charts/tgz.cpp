@@ -6,6 +6,7 @@
 #include <archive_entry.h>
 
 #include <algorithm>
+#include <cstdint>
 #include <memory>
 
 namespace binder::charts {
@@ -13,6 +14,13 @@ namespace {
 
 using common::Errc;
 using common::fail;
+
+// libarchive's message for the last error, which is NULL when it set none (a format the reader
+// gave up on without a message): fmt refuses a NULL char* by throwing, so never pass it raw.
+const char* why(archive* a) {
+  const char* m = archive_error_string(a);
+  return m ? m : "unknown libarchive error";
+}
 
 struct ReadFree {
   void operator()(archive* a) const { archive_read_free(a); }
@@ -41,18 +49,18 @@ Result<std::string> gunzip_prefix(std::string_view bytes, std::size_t max, std::
   archive_read_support_filter_all(a.get());
   archive_read_support_format_raw(a.get());
   if (archive_read_open_memory(a.get(), bytes.data(), bytes.size()) != ARCHIVE_OK) {
-    return fail(Errc::corrupt_state, "{}: not a gzip stream: {}", what, archive_error_string(a.get()));
+    return fail(Errc::corrupt_state, "{}: not a gzip stream: {}", what, why(a.get()));
   }
   archive_entry* e = nullptr;
   if (archive_read_next_header(a.get(), &e) != ARCHIVE_OK) {
-    return fail(Errc::corrupt_state, "{}: not a gzip stream: {}", what, archive_error_string(a.get()));
+    return fail(Errc::corrupt_state, "{}: not a gzip stream: {}", what, why(a.get()));
   }
   std::string out(max, '\0');
   std::size_t have = 0;
   while (have < max) {
     la_ssize_t n = archive_read_data(a.get(), out.data() + have, max - have);
     if (n < 0) {
-      return fail(Errc::corrupt_state, "{}: {}", what, archive_error_string(a.get()));
+      return fail(Errc::corrupt_state, "{}: {}", what, why(a.get()));
     }
     if (n == 0) {
       break;
@@ -70,7 +78,7 @@ Result<std::vector<ArchiveFile>> read_tgz(std::string_view bytes, std::string_vi
   archive_read_support_filter_gzip(a.get());
   archive_read_support_format_tar(a.get());
   if (archive_read_open_memory(a.get(), bytes.data(), bytes.size()) != ARCHIVE_OK) {
-    return fail(Errc::corrupt_state, "{}: not a gzip tar: {}", what, archive_error_string(a.get()));
+    return fail(Errc::corrupt_state, "{}: not a gzip tar: {}", what, why(a.get()));
   }
   std::vector<ArchiveFile> files;
   while (true) {
@@ -80,7 +88,7 @@ Result<std::vector<ArchiveFile>> read_tgz(std::string_view bytes, std::string_vi
       break;
     }
     if (r != ARCHIVE_OK && r != ARCHIVE_WARN) {
-      return fail(Errc::corrupt_state, "{}: not a gzip tar: {}", what, archive_error_string(a.get()));
+      return fail(Errc::corrupt_state, "{}: not a gzip tar: {}", what, why(a.get()));
     }
     std::string path = clean_path(archive_entry_pathname(e) ? archive_entry_pathname(e) : "");
     auto type = archive_entry_filetype(e);
@@ -97,15 +105,18 @@ Result<std::vector<ArchiveFile>> read_tgz(std::string_view bytes, std::string_vi
     ArchiveFile f;
     f.path = std::move(path);
     f.mode = archive_entry_perm(e) & 0777;
+    // The header's size is a claim: grow with the data that really arrives (a header declaring
+    // gigabytes over a few bytes of input must not allocate them).
     auto size = archive_entry_size(e);
-    f.data.resize(size > 0 ? static_cast<std::size_t>(size) : 0);
-    std::size_t have = 0;
-    while (have < f.data.size()) {
-      la_ssize_t n = archive_read_data(a.get(), f.data.data() + have, f.data.size() - have);
+    std::uint64_t want = size > 0 ? static_cast<std::uint64_t>(size) : 0;
+    char buf[65536];
+    while (f.data.size() < want) {
+      la_ssize_t n = archive_read_data(a.get(), buf, std::min<std::uint64_t>(sizeof buf, want - f.data.size()));
       if (n <= 0) {
-        return fail(Errc::corrupt_state, "{}: truncated entry '{}'", what, f.path);
+        return fail(Errc::corrupt_state, "{}: truncated entry '{}' ({} of {} bytes)", what, f.path,
+                    f.data.size(), want);
       }
-      have += static_cast<std::size_t>(n);
+      f.data.append(buf, static_cast<std::size_t>(n));
     }
     files.push_back(std::move(f));
   }
@@ -131,8 +142,12 @@ Result<std::string> tar_commit_id(std::string_view tgz_bytes, std::string_view w
         return std::string{};
       }
       len = len * 10 + static_cast<std::size_t>(records[i] - '0');
+      if (len > records.size()) {
+        return std::string{};
+      }
     }
-    if (len == 0 || pos + len > records.size()) {
+    // A record is "<len> <key>=<value>\n" with len counting all of it: shorter is malformed.
+    if (pos + len > records.size() || pos + len < sp + 2) {
       break;
     }
     std::string_view rec = records.substr(sp + 1, pos + len - sp - 2);  // without the '\n'
@@ -171,7 +186,7 @@ Result<std::string> write_tgz(std::vector<ArchiveFile> files, std::int64_t mtime
   }
   out.resize(total + 65536);
   if (archive_write_open_memory(a.get(), out.data(), out.size(), &used) != ARCHIVE_OK) {
-    return fail(Errc::io, "packaging: {}", archive_error_string(a.get()));
+    return fail(Errc::io, "packaging: {}", why(a.get()));
   }
   for (const auto& f : files) {
     std::unique_ptr<archive_entry, EntryFree> e(archive_entry_new());
@@ -185,11 +200,11 @@ Result<std::string> write_tgz(std::vector<ArchiveFile> files, std::int64_t mtime
     if (archive_write_header(a.get(), e.get()) != ARCHIVE_OK ||
         (!f.data.empty() &&
          archive_write_data(a.get(), f.data.data(), f.data.size()) != static_cast<la_ssize_t>(f.data.size()))) {
-      return fail(Errc::io, "packaging '{}': {}", f.path, archive_error_string(a.get()));
+      return fail(Errc::io, "packaging '{}': {}", f.path, why(a.get()));
     }
   }
   if (archive_write_close(a.get()) != ARCHIVE_OK) {
-    return fail(Errc::io, "packaging: {}", archive_error_string(a.get()));
+    return fail(Errc::io, "packaging: {}", why(a.get()));
   }
   out.resize(used);
   return out;

@@ -22,6 +22,13 @@ namespace {
 using common::Errc;
 using common::fail;
 
+// libarchive's message for the last error, which is NULL when it set none (a format the reader
+// gave up on without a message): fmt refuses a NULL char* by throwing, so never pass it raw.
+const char* why(archive* a) {
+  const char* m = archive_error_string(a);
+  return m ? m : "unknown libarchive error";
+}
+
 std::string normalize(std::string path) {
   while (!path.empty() && path.front() == '/') {
     path.erase(0, 1);
@@ -49,7 +56,7 @@ Result<void> write_host_data(archive* a, const TarEntry& e) {
                seen += n;
                if (seen > e.size || archive_write_data(a, data, n) < 0) {
                  return fail(Errc::io, "archiving '{}': {}", e.host_path.string(),
-                             seen > e.size ? "file grew while being archived" : archive_error_string(a));
+                             seen > e.size ? "file grew while being archived" : why(a));
                }
                return {};
              }));
@@ -177,7 +184,7 @@ Result<void> TarBuilder::write(const std::filesystem::path& out, std::int64_t mt
   archive_write_set_format_pax_restricted(a.get());
   archive_write_set_bytes_per_block(a.get(), 10240);
   if (archive_write_open_filename(a.get(), out.c_str()) != ARCHIVE_OK) {
-    return fail(Errc::io, "creating '{}': {}", out.string(), archive_error_string(a.get()));
+    return fail(Errc::io, "creating '{}': {}", out.string(), why(a.get()));
   }
   for (const auto& [path, e] : m_entries) {
     std::unique_ptr<archive_entry, EntryDeleter> ae(archive_entry_new());
@@ -201,19 +208,19 @@ Result<void> TarBuilder::write(const std::filesystem::path& out, std::int64_t mt
     archive_entry_set_perm(ae.get(), e.mode);
     if (archive_write_header(a.get(), ae.get()) < ARCHIVE_OK) {
       return fail(Errc::io, "writing '{}' entry '{}': {}", out.string(), path,
-                  archive_error_string(a.get()));
+                  why(a.get()));
     }
     if (e.type == TarEntry::Type::file) {
       if (!e.host_path.empty()) {
         TRY(write_host_data(a.get(), e));
       } else if (!e.data.empty() &&
                  archive_write_data(a.get(), e.data.data(), e.data.size()) < 0) {
-        return fail(Errc::io, "writing '{}': {}", out.string(), archive_error_string(a.get()));
+        return fail(Errc::io, "writing '{}': {}", out.string(), why(a.get()));
       }
     }
   }
   if (archive_write_close(a.get()) != ARCHIVE_OK) {
-    return fail(Errc::io, "closing '{}': {}", out.string(), archive_error_string(a.get()));
+    return fail(Errc::io, "closing '{}': {}", out.string(), why(a.get()));
   }
   return {};
 }
@@ -223,14 +230,17 @@ Result<std::vector<TarEntry>> read_tar(const std::filesystem::path& path, std::u
   archive_read_support_format_all(a.get());
   archive_read_support_filter_all(a.get());
   if (archive_read_open_filename(a.get(), path.c_str(), 1 << 16) != ARCHIVE_OK) {
-    return fail(Errc::io, "opening '{}': {}", path.string(), archive_error_string(a.get()));
+    return fail(Errc::io, "opening '{}': {}", path.string(), why(a.get()));
   }
   std::vector<TarEntry> out;
   archive_entry* ae = nullptr;
   int r = ARCHIVE_OK;
   while ((r = archive_read_next_header(a.get(), &ae)) == ARCHIVE_OK) {
     TarEntry e;
-    e.path = archive_entry_pathname(ae);
+    // libarchive returns NULL for a name or link target the archive never set (an mtree
+    // "type=link" line without link=): an empty string, not a std::string built from NULL.
+    const char* name = archive_entry_pathname(ae);
+    e.path = name ? name : "";
     e.mode = archive_entry_perm(ae);
     e.uid = static_cast<uid_t>(archive_entry_uid(ae));
     e.gid = static_cast<gid_t>(archive_entry_gid(ae));
@@ -240,7 +250,8 @@ Result<std::vector<TarEntry>> read_tar(const std::filesystem::path& path, std::u
       e.type = TarEntry::Type::dir;
     } else if (type == AE_IFLNK) {
       e.type = TarEntry::Type::symlink;
-      e.link_target = archive_entry_symlink(ae);
+      const char* target = archive_entry_symlink(ae);
+      e.link_target = target ? target : "";
     } else if (e.size <= max_data) {
       e.data.resize(e.size);
       if (e.size > 0 &&
@@ -251,7 +262,7 @@ Result<std::vector<TarEntry>> read_tar(const std::filesystem::path& path, std::u
     out.push_back(std::move(e));
   }
   if (r != ARCHIVE_EOF) {
-    return fail(Errc::io, "reading '{}': {}", path.string(), archive_error_string(a.get()));
+    return fail(Errc::io, "reading '{}': {}", path.string(), why(a.get()));
   }
   return out;
 }

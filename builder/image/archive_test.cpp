@@ -5,6 +5,7 @@
 
 #include <fstream>
 
+#include "binder_paths.h"
 #include "common/fs.hpp"
 #include "common/hash.hpp"
 #include "image/archive.hpp"
@@ -68,4 +69,26 @@ TEST_CASE("archive: a missing host file is a not_found error naming it", "[archi
   auto r = t.add_host_file("x", "/nonexistent/k3s", 0755);
   REQUIRE_FALSE(r);
   CHECK(r.error().message.find("/nonexistent/k3s") != std::string::npos);
+}
+
+TEST_CASE("archive: read_tar survives entries without a name or link target", "[archive]") {
+  // read_tar accepts every libarchive format; an mtree symlink line without link= has no target
+  // (archive_entry_symlink is NULL), which used to be assigned to a std::string (abort).
+  auto dir = common::fs::TempDir::create("tar-test");
+  REQUIRE(dir);
+  auto p = dir->path() / "list.mtree";
+  std::ofstream(p) << "#mtree\n./dangling type=link mode=0777\n./d type=dir mode=0755\n";
+  auto entries = image::read_tar(p);
+  REQUIRE(entries);
+  REQUIRE(entries->size() == 2);
+  CHECK((*entries)[0].type == TarEntry::Type::symlink);
+  CHECK((*entries)[0].link_target.empty());
+  CHECK((*entries)[1].type == TarEntry::Type::dir);
+}
+
+TEST_CASE("archive: read_tar of a gzip stream cut after the first entry is an error, not an abort", "[archive]") {
+  // The fuzz_tar input of tests/fuzz/regressions/tar/: libarchive's error string is NULL there.
+  auto r = image::read_tar(std::filesystem::path(BINDER_SOURCE_DIR) / "tests/fuzz/regressions/tar/truncated-gzip-null-error.tgz");
+  REQUIRE_FALSE(r);
+  CHECK_THAT(r.error().to_string(), Catch::Contains("unknown libarchive error"));
 }

@@ -109,7 +109,7 @@ def main(argv):
     ap.add_argument("out")
     here = os.path.dirname(os.path.abspath(__file__))
     ap.add_argument("--shared", default=os.environ.get("BINDER_SHARED_DIR")
-                    or os.path.normpath(os.path.join(here, "../../../../shared")))
+                    or os.path.normpath(os.path.join(here, "../../../build/shared")))
     ap.add_argument("--commit", default=COMMIT)
     a = ap.parse_args(argv)
     archive = os.path.join(a.shared, "reference", "mirror", "mybinder.org-deploy-%s.tar.gz" % a.commit)

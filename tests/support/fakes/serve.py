@@ -26,8 +26,9 @@ def default_ref_dir():
     env = os.environ.get("BINDER_SHARED_DIR")
     if env:
         return os.path.join(env, "reference")
+    # What ci/fetch-reference placed in the build tree (ci/reference.lock), never ../shared.
     here = os.path.dirname(os.path.abspath(__file__))
-    return os.path.normpath(os.path.join(here, "../../../../shared/reference"))
+    return os.path.normpath(os.path.join(here, "../../../build/shared/reference"))
 
 
 def parse(argv):
@@ -39,7 +40,7 @@ def parse(argv):
     ap.add_argument("--tls-key", required=True)
     ap.add_argument("--client-ca", help="kube: verify client certificates against this CA")
     ap.add_argument("--state-dir", help="persist state.json, violations.json, requests.json here")
-    ap.add_argument("--ref-dir", default=default_ref_dir(), help="shared/reference directory")
+    ap.add_argument("--ref-dir", default=default_ref_dir(), help="reference directory (default build/shared/reference, from ci/fetch-reference)")
     ap.add_argument("--verbose", action="store_true")
     cf = ap.add_argument_group("cloudflare")
     cf.add_argument("--token", default="test-token", help="cloudflare/kube bearer token")
