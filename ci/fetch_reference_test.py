@@ -137,20 +137,22 @@ class FetchReference(unittest.TestCase):
         self.assertEqual(r.returncode, 1)
         self.assertIn(self.lock + ":4:", r.stderr)
 
-    def test_the_committed_lock_pins_every_repo_file(self):
-        # Every repo: source of ci/reference.lock exists and has its pinned sha256: a bare clone
-        # can place those without any mirror.
+    def test_mirror_only_entries_are_refused_without_a_mirror_and_documented(self):
+        self.write_lock([("apis/y.json", sha(b"{}"), "mirror-only")])
+        r = self.run_fetch(mirror=os.path.join(self.tmp, "absent"))
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("apis/y.json: only in the reference mirror", r.stderr)
+        # Every entry of the committed lock is an https URL or mirror-only, and each mirror-only
+        # file is named in ci/reference-provenance.md.
         repo = os.path.dirname(os.path.dirname(SCRIPT))
         with open(os.path.join(repo, "ci", "reference.lock")) as f:
             entries = [l.split() for l in f if l.strip() and not l.startswith("#")]
-        repo_entries = [e for e in entries if e[2].startswith("repo:")]
-        self.assertTrue(repo_entries)
-        for rel, want, src in repo_entries:
-            with open(os.path.join(repo, src[len("repo:"):]), "rb") as f:
-                self.assertEqual(sha(f.read()), want, rel)
-        for rel, want, src in entries:
-            self.assertTrue(src.startswith("repo:") or src.startswith("https://"), rel)
-
+        with open(os.path.join(repo, "ci", "reference-provenance.md")) as f:
+            provenance = f.read()
+        for rel, _want, src in entries:
+            self.assertTrue(src == "mirror-only" or src.startswith("https://"), rel)
+            if src == "mirror-only":
+                self.assertIn(os.path.basename(rel).split("-95860")[0], provenance, rel)
 
 if __name__ == "__main__":
     unittest.main()
