@@ -49,6 +49,9 @@ TEST_CASE("builder: the image holds every configured item and nothing it must no
     CHECK(g.readlink(fmt::format("/usr/local/bin/{}", tool)).value_or("") == "k3s");
   }
   CHECK(is_file(g, "/var/lib/rancher/k3s/agent/images/k3s-airgap-images-amd64.tar.zst"));
+  // k3s's import cache opted in: present and empty (an entry would skip the first import).
+  CHECK(is_file(g, "/var/lib/rancher/k3s/agent/images/.cache.json"));
+  CHECK(read(g, "/var/lib/rancher/k3s/agent/images/.cache.json").empty());
   CHECK(is_file(g, "/etc/systemd/system/k3s.service"));
   CHECK(g.glob("/etc/systemd/system/*.wants/k3s.service").value().empty());
   CHECK(is_file(g, "/var/lib/rancher/k3s/server/manifests/traefik.yaml.skip"));
