@@ -154,6 +154,7 @@ Result<exporter::ExportOptions::ExtraFile> sbom_file(const layers::LayerCache& c
   exporter::SbomInfo info;
   info.document_name = "binder-image-" + p.name.value;
   info.extra_packages = chart_packages(in);
+  info.created_epoch = image::source_date_epoch();
   if (os) {
     std::string id = os_release_value(*os, "ID");
     info.distro = id.empty() ? info.distro : id;
