@@ -94,6 +94,14 @@ bool matches(std::string_view glob, const std::string& path) {
   return ::fnmatch(std::string(glob).c_str(), path.c_str(), FNM_PATHNAME | FNM_PERIOD) == 0;
 }
 
+// A directory a make_dir rule creates (after emptying its parent, e.g. apt's lists/partial).
+bool made_by_a_rule(const std::string& path) {
+  for (const HygieneRule& r : layers::steps::hygiene_rules()) {
+    if (r.action == HygieneAction::make_dir && r.path == path) return true;
+  }
+  return false;
+}
+
 // Why `rule` does not hold in `t` ("" if it holds).
 std::string violation(const HygieneRule& rule, const Tree& t) {
   std::string p(rule.path);
@@ -112,7 +120,7 @@ std::string violation(const HygieneRule& rule, const Tree& t) {
       return "";
     case HygieneAction::empty_dir:
       for (const auto& [path, st] : t) {
-        if (below(path)) return path + " is inside";
+        if (below(path) && !made_by_a_rule(path)) return path + " is inside";
       }
       return "";
     case HygieneAction::clean_logs:
