@@ -430,21 +430,20 @@ class GuestView {
     if (!is_dir) {
       return out;
     }
+    // find lists paths below `dir` as "/sub/name"; lstatns reads each (a few dozen in /var/log).
     TRY_ASSIGN(auto names, take(guestfs_find(m_g.handle(), dir.c_str()), dir));
-    std::vector<char*> argv;
-    for (auto& n : names) argv.push_back(n.data());
-    argv.push_back(nullptr);
-    guestfs_statns_list* st = guestfs_lstatnslist(m_g.handle(), dir.c_str(), argv.data());
-    if (st == nullptr) {
-      return common::fail(common::Errc::external_tool, "reading sizes below '{}': {}", dir,
-                          guestfs_last_error(m_g.handle()) ? guestfs_last_error(m_g.handle()) : "libguestfs error");
-    }
-    for (std::size_t i = 0; i < st->len && i < names.size(); ++i) {
-      if (S_ISREG(st->val[i].st_mode)) {
-        out.emplace_back(dir + "/" + names[i], static_cast<std::uint64_t>(st->val[i].st_size));
+    for (const auto& n : names) {
+      std::string path = dir + (n.starts_with('/') ? "" : "/") + n;
+      struct guestfs_statns* st = guestfs_lstatns(m_g.handle(), path.c_str());
+      if (st == nullptr) {
+        return common::fail(common::Errc::external_tool, "reading the size of '{}': {}", path,
+                            guestfs_last_error(m_g.handle()) ? guestfs_last_error(m_g.handle()) : "libguestfs error");
       }
+      if (S_ISREG(st->st_mode)) {
+        out.emplace_back(path, static_cast<std::uint64_t>(st->st_size));
+      }
+      guestfs_free_statns(st);
     }
-    guestfs_free_statns_list(st);
     return out;
   }
 
