@@ -5,6 +5,7 @@
 
 #include "base/accel.hpp"
 #include "cli/verbs.hpp"
+#include "common/build_date.hpp"
 #include "common/log.hpp"
 #include "config/load.hpp"
 #include "config/settings.hpp"
@@ -29,6 +30,7 @@ Result<pipeline::BuildOptions> build_options(const Args& a) {
   }
   o.json = a.has("--json");
   o.no_cache = a.has("--no-cache");
+  TRY_ASSIGN(o.date, common::build_date_from_env());
   return o;
 }
 

@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/verbs.hpp"
+#include "common/build_date.hpp"
 #include "common/fs.hpp"
 #include "seed/seed.hpp"
 
@@ -62,7 +63,8 @@ Result<int> run_seed(const Args& a) {
     TRY_ASSIGN(std::string text, common::fs::read_file(*nc));
     content.network_config = text;
   }
-  TRY(seed::write_seed_iso(content, *out));
+  TRY_ASSIGN(common::BuildDate date, common::build_date_from_env());
+  TRY(seed::write_seed_iso(content, *out, date.source_date_epoch));
   fmt::print(stdout, "{}\n", *out);
   return 0;
 }

@@ -114,6 +114,10 @@ struct K3s {
   // Defaults: the GitHub release files of `version` verified with its sha256sum-amd64.txt.
   Artifact binary;
   std::optional<Artifact> airgap_images;  // nullopt: `airgap_images: null` (none baked)
+  // `.txt` image lists (one image reference a line) placed beside the tarball in
+  // /var/lib/rancher/k3s/agent/images/: k3s pulls those images when it starts. Absolute paths,
+  // each with the location of its list item.
+  Located<std::vector<Located<std::filesystem::path>>> image_lists;
   Located<bool> install;                  // false: no k3s files in the image at all
   K3sUpgrade upgrade;
 };
@@ -183,7 +187,7 @@ struct Charts {
 };
 
 struct Reproducible {
-  Located<std::optional<std::int64_t>> source_date_epoch;  // nullopt: $SOURCE_DATE_EPOCH or now
+  Located<std::optional<std::int64_t>> source_date_epoch;  // nullopt: $SOURCE_DATE_EPOCH (common::BuildDate)
 };
 
 struct Profile {

@@ -130,8 +130,9 @@ void add_final_settings(std::vector<SettingSpec>& out) {
     {"reproducible", ValueKind::section, "", "Reproducible builds.", LayerKind::system, {},
      false, false, [](const Node*, ParseCtx&) {}, nullptr},
     {"reproducible.source_date_epoch", ValueKind::integer, "",
-     "Timestamp (seconds since 1970) for every file mtime the builder writes; unset uses "
-     "$SOURCE_DATE_EPOCH, else the build time. Affects the system layer and everything after.",
+     "Timestamp (seconds since 1970) for every file mtime the builder writes, the SBOM's "
+     "creation time and the output headers; unset uses $SOURCE_DATE_EPOCH, else 1700000000 "
+     "for file times (outputs then carry their own times). Part of every layer's digest.",
      LayerKind::system, {}, false, false,
      [](const Node* n, ParseCtx& c) { c.get_epoch(*n, c.p.reproducible.source_date_epoch); },
      [](const Profile& p, RenderCtx& r) {

@@ -1,8 +1,10 @@
 // Settings: k3s (version, binary, airgap images). By default both files come from the k3s
 // GitHub release of `k3s.version` and are verified with that release's sha256sum-amd64.txt.
 #include <regex>
+#include <set>
 
 #include "config/settings_internal.hpp"
+#include "config/values.hpp"
 
 namespace binder::config::detail {
 namespace {
@@ -89,6 +91,40 @@ void add_artifact_keys(std::vector<SettingSpec>& out, std::string_view prefix,
   });
 }
 
+// `k3s.image_lists`: `.txt` files, resolved against the YAML file that names them; unique names
+// (they share one directory in the image). Their contents are checked when the layer is built.
+void parse_image_lists(const Node* n, ParseCtx& c) {
+  StringList items;
+  if (!c.get_list(*n, items)) {
+    return;
+  }
+  c.p.k3s.image_lists = {{}, items.loc};
+  std::set<std::string> names;
+  for (const auto& item : items.value) {
+    Node node;
+    node.kind = Node::Kind::scalar;
+    node.text = item.value;
+    node.loc = item.loc;
+    auto v = c.expanded(node);
+    if (!v) {
+      continue;
+    }
+    std::filesystem::path path = resolve_path(ParseCtx::dir_of(item.loc), *v);
+    std::string name = path.filename().string();
+    if (!name.ends_with(".txt") || name == ".txt") {
+      c.error(node, fmt::format("image list '{}' must be a '.txt' file (k3s reads image lists "
+                                "by that extension)", item.value));
+      continue;
+    }
+    if (!names.insert(name).second) {
+      c.error(node, fmt::format("image list name '{}' is used twice (they share "
+                                "/var/lib/rancher/k3s/agent/images/)", name));
+      continue;
+    }
+    c.p.k3s.image_lists.value.push_back({path, item.loc});
+  }
+}
+
 void parse_version(const Node* n, ParseCtx& c) {
   if (!c.get(*n, c.p.k3s.version)) {
     return;
@@ -147,6 +183,18 @@ void add_k3s_settings(std::vector<SettingSpec>& out) {
      },
      nullptr});
   add_artifact_keys<airgap>(out, "k3s.airgap_images", "airgap image tarball");
+  out.push_back(
+    {"k3s.image_lists", ValueKind::string_list, "[]",
+     "Image lists placed beside the airgap tarball in `/var/lib/rancher/k3s/agent/images/`: "
+     "`.txt` files (paths relative to the profile file) holding one image reference a line, "
+     "which k3s pulls when it starts; nothing else (no blank lines, no comments).",
+     LayerKind::system, {}, false, false, parse_image_lists,
+     [](const Profile& p, RenderCtx& r) {
+       for (std::size_t i = 0; i < p.k3s.image_lists.value.size(); ++i) {
+         const auto& l = p.k3s.image_lists.value[i];
+         r.sub(fmt::format("[{}]", i), l.value.string(), l.loc);
+       }
+     }});
 }
 
 }  // namespace binder::config::detail

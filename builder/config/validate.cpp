@@ -182,6 +182,9 @@ Result<void> check_inputs_exist(const Profile& p) {
     if (p.k3s.airgap_images) {
       artifact(*p.k3s.airgap_images, "airgap image tarball");
     }
+    for (const auto& l : p.k3s.image_lists.value) {
+      need(l.value, l.loc, "image list", false);
+    }
   }
   for (const Overlay& o : p.overlays) {
     need(o.dir, o.name.loc, "overlay directory", true);

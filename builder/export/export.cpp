@@ -35,20 +35,6 @@ namespace fs = common::fs;
 namespace log = common::log;
 using detail::Path;
 
-std::optional<std::int64_t> epoch_from_env() {
-  const char* v = std::getenv("SOURCE_DATE_EPOCH");
-  if (v == nullptr || *v == '\0') {
-    return std::nullopt;
-  }
-  char* end = nullptr;
-  long long n = std::strtoll(v, &end, 10);
-  if (*end != '\0' || n < 0) {
-    log::warn("SOURCE_DATE_EPOCH '{}' is not a number of seconds, ignoring", v);
-    return std::nullopt;
-  }
-  return n;
-}
-
 bool needs_raw(const OutputSpec& s) {
   return s.format == "gcp-tar" || (s.format == "raw" && effective_compression(s) != "none");
 }
@@ -141,7 +127,7 @@ Result<std::vector<ExportedFile>> export_outputs(const Path& top_qcow2,
   detail::Source src;
   src.top = top_qcow2;
   src.virtual_size = info.virtual_size;
-  src.epoch = options.source_date_epoch ? options.source_date_epoch : epoch_from_env();
+  src.epoch = options.source_date_epoch;
 
   std::atomic<bool> stop{false};
   std::vector<std::function<void()>> tasks;

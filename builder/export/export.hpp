@@ -47,9 +47,9 @@ struct ExportedFile {
 struct ExportOptions {
   // Concurrent output jobs (the machine has 2 cores; compressing outputs overlap well).
   int jobs = 2;
-  // Fixed timestamps for tar members and container headers; nullopt = read SOURCE_DATE_EPOCH
-  // from the environment (unset: tar mtimes are 0 and VMDK CID / VHD footer are left as qemu
-  // wrote them, i.e. not reproducible; see README.md).
+  // Fixed timestamps for tar members and container headers: the build's SOURCE_DATE_EPOCH
+  // (common::BuildDate); nullopt: tar mtimes are 0 and VMDK CID / VHD footer are left as qemu
+  // wrote them, i.e. not reproducible (see README.md).
   std::optional<std::int64_t> source_date_epoch;
   // OVF virtual hardware for the OVA.
   int ovf_cpus = 2;

@@ -59,16 +59,6 @@ std::string supplier(const std::string& maintainer) {
   return "Organization: " + m;
 }
 
-std::optional<std::int64_t> env_epoch() {
-  const char* v = std::getenv("SOURCE_DATE_EPOCH");
-  if (v == nullptr || *v == '\0') {
-    return std::nullopt;
-  }
-  char* end = nullptr;
-  long long n = std::strtoll(v, &end, 10);
-  return (*end == '\0' && n >= 0) ? std::optional<std::int64_t>(n) : std::nullopt;
-}
-
 std::string iso8601(std::int64_t epoch) {
   time_t t = static_cast<time_t>(epoch);
   struct tm tm {};
@@ -217,7 +207,7 @@ common::Result<std::string> spdx_sbom_from_dpkg_status(std::string_view status_t
                                  {"relationshipType", "DESCRIBES"},
                                  {"relatedSpdxElement", id}});
   }
-  std::int64_t created = info.created_epoch ? *info.created_epoch : env_epoch().value_or(0);
+  std::int64_t created = info.created_epoch;
   json doc;
   doc["spdxVersion"] = "SPDX-2.3";
   doc["dataLicense"] = "CC0-1.0";

@@ -1,7 +1,7 @@
 // SBOM: an SPDX 2.3 JSON document of the Debian/Ubuntu packages installed in an image, made from
 // the text of the image's /var/lib/dpkg/status (the pipeline reads it out of the image). Pure and
 // deterministic: packages sorted by (name, arch, version), SPDXIDs derived from them, `created`
-// from SOURCE_DATE_EPOCH (or SbomInfo::created_epoch), namespace derived from the content.
+// the build's SOURCE_DATE_EPOCH (SbomInfo::created_epoch), namespace derived from the content.
 #pragma once
 
 #include <cstdint>
@@ -38,11 +38,12 @@ struct SbomInfo {
   std::string document_name;        // e.g. "binder-image-ovh"; "" = "binder-image"
   std::string distro = "debian";    // purl namespace: debian | ubuntu
   std::string distro_version;       // purl qualifier distro=debian-12 when set ("12")
-  std::string creator_tool = "binder-image";  // "Tool: <creator_tool>"
+  // "Tool: <creator_tool>": the SPDX form "name-version", e.g. "binder-image-0.1.0".
+  std::string creator_tool = std::string("binder-image-") + BINDER_VERSION;
   // Namespace prefix; the document's namespace is "<prefix>/<name>-<sha256 of the package list>".
   std::string namespace_prefix = "https://mybinder.org/binder-image/spdx";
-  // created time (seconds since epoch); nullopt = $SOURCE_DATE_EPOCH, else 0 (1970-01-01).
-  std::optional<std::int64_t> created_epoch;
+  // created time: the build's SOURCE_DATE_EPOCH (seconds; 0 is 1970-01-01T00:00:00Z).
+  std::int64_t created_epoch = 0;
   // Listed after the dpkg packages, in this order (SPDXRef-extra-<n>-<name>).
   std::vector<ExtraPackage> extra_packages;
 };

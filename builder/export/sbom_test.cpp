@@ -112,7 +112,7 @@ TEST_CASE("sbom: SPDX 2.3 document with every package, deterministic") {
   CHECK(doc["dataLicense"] == "CC0-1.0");
   CHECK(doc["SPDXID"] == "SPDXRef-DOCUMENT");
   CHECK(doc["creationInfo"]["created"] == "2023-11-14T22:13:20Z");
-  CHECK(doc["creationInfo"]["creators"][0] == "Tool: binder-image");
+  CHECK(doc["creationInfo"]["creators"][0] == std::string("Tool: binder-image-") + BINDER_VERSION);
   CHECK(doc["documentNamespace"].get<std::string>().find(
             "https://mybinder.org/binder-image/spdx/binder-image-test-") == 0);
   REQUIRE(doc["packages"].size() == 4);
@@ -132,12 +132,27 @@ TEST_CASE("sbom: SPDX 2.3 document with every package, deterministic") {
   CHECK(doc["relationships"][0]["relationshipType"] == "DESCRIBES");
 }
 
-TEST_CASE("sbom: created time comes from SOURCE_DATE_EPOCH") {
+TEST_CASE("sbom: created is the build's SOURCE_DATE_EPOCH, not the environment's") {
   ::setenv("SOURCE_DATE_EPOCH", "86400", 1);
-  auto s = spdx_sbom_from_dpkg_status(k_status, {});
+  SbomInfo info;
+  info.created_epoch = 1700000000;
+  auto s = spdx_sbom_from_dpkg_status(k_status, info);
   ::unsetenv("SOURCE_DATE_EPOCH");
   REQUIRE(s);
-  CHECK(parse(*s)["creationInfo"]["created"] == "1970-01-02T00:00:00Z");
+  CHECK(parse(*s)["creationInfo"]["created"] == "2023-11-14T22:13:20Z");
+  info.created_epoch = 0;
+  auto zero = spdx_sbom_from_dpkg_status(k_status, info);
+  REQUIRE(zero);
+  CHECK(parse(*zero)["creationInfo"]["created"] == "1970-01-01T00:00:00Z");
+}
+
+TEST_CASE("sbom: the creator names the tool with its version") {
+  auto s = spdx_sbom_from_dpkg_status(k_status, {});
+  REQUIRE(s);
+  auto creators = parse(*s)["creationInfo"]["creators"];
+  REQUIRE(creators.size() == 1);
+  CHECK(creators[0] == std::string("Tool: binder-image-") + BINDER_VERSION);
+  CHECK(std::string(BINDER_VERSION).find('.') != std::string::npos);
 }
 
 TEST_CASE("sbom: a stanza without Package is an error naming its line") {

@@ -69,18 +69,6 @@ Result<void> write_host_data(archive* a, const TarEntry& e) {
 
 }  // namespace
 
-std::int64_t source_date_epoch() {
-  const char* s = std::getenv("SOURCE_DATE_EPOCH");
-  if (s != nullptr && *s != '\0') {
-    char* end = nullptr;
-    long long v = std::strtoll(s, &end, 10);
-    if (end != nullptr && *end == '\0' && v >= 0) {
-      return v;
-    }
-  }
-  return k_default_mtime;
-}
-
 void TarBuilder::add_file(std::string path, std::string data, mode_t mode, uid_t uid, gid_t gid) {
   TarEntry e;
   e.path = normalize(std::move(path));

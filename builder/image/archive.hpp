@@ -1,7 +1,7 @@
 // Deterministic tar archives with libarchive: a file tree is prepared on the host (in-memory
 // files, host files streamed at write time, host directory trees) and uploaded into the guest in
 // one tar_in. Entries are written sorted by path, owners numeric (uid/gid 0 unless told, no
-// names), every mtime = SOURCE_DATE_EPOCH or k_default_mtime, so equal inputs give equal bytes.
+// names), every mtime the given time (the build's common::BuildDate::file_time()), so equal inputs give equal bytes.
 // Parent directories are NOT emitted unless added explicitly: extracting "lib/" over Debian's
 // /lib -> usr/lib symlink would replace the symlink. Non-logging.
 #pragma once
@@ -15,17 +15,15 @@
 #include <string>
 #include <vector>
 
+#include "common/build_date.hpp"
 #include "common/result.hpp"
 
 namespace binder::image {
 
 using common::Result;
 
-// 2023-11-14T22:13:20Z: used when SOURCE_DATE_EPOCH is unset.
-inline constexpr std::int64_t k_default_mtime = 1700000000;
-
-// SOURCE_DATE_EPOCH if set to a valid integer, else k_default_mtime.
-std::int64_t source_date_epoch();
+// 2023-11-14T22:13:20Z: the build's file time when no SOURCE_DATE_EPOCH is given.
+inline constexpr std::int64_t k_default_mtime = common::k_default_file_time;
 
 struct TarEntry {
   enum class Type { file, dir, symlink };
@@ -60,7 +58,7 @@ class TarBuilder {
 
   // Writes an uncompressed pax tar to `out` (created/truncated; not atomic: pass a temp name).
   Result<void> write(const std::filesystem::path& out,
-                     std::int64_t mtime = source_date_epoch()) const;
+                     std::int64_t mtime) const;
 
  private:
   std::map<std::string, TarEntry> m_entries;

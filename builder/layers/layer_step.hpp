@@ -15,6 +15,7 @@
 #include "charts/bake.hpp"
 #include "common/hash.hpp"
 #include "common/result.hpp"
+#include "image/archive.hpp"
 #include "image/guestfs.hpp"
 
 namespace binder::layers {
@@ -44,6 +45,9 @@ struct ResolvedInputs {
   std::optional<InputFile> member;         // baked member metadata
   // The packaged charts and charts.json (charts/bake.hpp); nullopt: charts.mybinder.enable false.
   std::optional<charts::BakedCharts> charts;
+  // The build date (common::BuildDate::file_time()): the time of every file the layers write,
+  // in build.json, and in each layer's digest.
+  std::int64_t file_time = image::k_default_mtime;
 };
 
 // What build() may use besides its own inputs.

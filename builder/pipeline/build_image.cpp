@@ -3,14 +3,12 @@
 
 #include <unistd.h>
 
-#include <cstdlib>
-
 #include "base/accel.hpp"
 #include "common/fs.hpp"
 #include "common/log.hpp"
 #include "config/load.hpp"
 #include "export/export.hpp"
-#include "export/sbom.hpp"
+#include "export/image_sbom.hpp"
 #include "image/guestfs.hpp"
 #include "layers/interrupt.hpp"
 #include "layers/layer_plan.hpp"
@@ -23,15 +21,6 @@ namespace {
 using common::Errc;
 using common::fail;
 namespace stdfs = std::filesystem;
-
-Result<config::Profile> load_and_validate(const BuildOptions& o) {
-  TRY_ASSIGN(config::Profile profile, config::load_profile(o.profile, o.overrides));
-  TRY(config::check_inputs_exist(profile));
-  if (profile.reproducible.source_date_epoch.value) {
-    ::setenv("SOURCE_DATE_EPOCH", std::to_string(*profile.reproducible.source_date_epoch.value).c_str(), 1);
-  }
-  return profile;
-}
 
 std::vector<exporter::OutputSpec> output_specs(const config::Profile& p) {
   std::vector<exporter::OutputSpec> specs;
@@ -73,137 +62,69 @@ struct WorkDir {
   }
 };
 
-// KEY=value lines of an os-release file (quotes removed).
-std::string os_release_value(const std::string& text, std::string_view key) {
-  std::size_t pos = 0;
-  while (pos < text.size()) {
-    std::size_t nl = text.find('\n', pos);
-    std::string line = text.substr(pos, nl == std::string::npos ? std::string::npos : nl - pos);
-    pos = nl == std::string::npos ? text.size() : nl + 1;
-    if (line.size() > key.size() && line.starts_with(key) && line[key.size()] == '=') {
-      std::string v = line.substr(key.size() + 1);
-      if (v.size() >= 2 && (v.front() == '"' || v.front() == '\'') && v.back() == v.front()) {
-        v = v.substr(1, v.size() - 2);
-      }
-      return v;
-    }
+// What `plan` and `build` share, kept at one address: the plan's steps refer to the profile and
+// the inputs.
+struct Prepared {
+  config::Profile profile;
+  std::vector<exporter::OutputSpec> specs;
+  common::BuildDate date;
+  layers::ResolvedInputs inputs;
+  std::optional<common::fs::TempDir> private_cache;  // --no-cache builds
+  layers::LayerCache cache{std::filesystem::path()};
+  std::optional<layers::CacheLock> lock;             // builds hold the cache shared
+  layers::LayerPlan plan;
+};
+
+enum class Purpose { plan, build };
+
+// Profile (config errors first), output rules, the build date (the CLI's SOURCE_DATE_EPOCH, or
+// the profile's reproducible.source_date_epoch, which wins), verified inputs (a plan downloads
+// nothing) and the layer plan: every layer's digest looked up in the cache.
+Result<std::unique_ptr<Prepared>> prepare(const BuildOptions& o, layers::Progress& progress, Purpose purpose) {
+  auto b = std::make_unique<Prepared>();
+  TRY_ASSIGN(b->profile, config::load_profile(o.profile, o.overrides));
+  TRY(config::check_inputs_exist(b->profile));
+  b->specs = output_specs(b->profile);
+  TRY(exporter::check_outputs(b->specs, b->profile.disk.size.value, b->profile.name.value));
+  b->date = o.date;
+  if (const auto& sde = b->profile.reproducible.source_date_epoch.value) {
+    b->date.source_date_epoch = *sde;
   }
-  return "";
+  TRY_ASSIGN(b->inputs, resolve_inputs(b->profile, b->date, progress, purpose == Purpose::build));
+  b->cache = open_cache(o);
+  if (purpose == Purpose::build && o.no_cache) {
+    TRY_ASSIGN(b->private_cache, common::fs::TempDir::create("binder-nocache"));
+    b->cache = layers::LayerCache(b->private_cache->path());
+  }
+  if (purpose == Purpose::build) {
+    TRY_ASSIGN(auto lock, layers::CacheLock::acquire(b->cache.dir(), layers::CacheLock::Mode::shared));
+    b->lock.emplace(std::move(lock));
+  }
+  TRY_ASSIGN(b->plan, layers::resolve_digests(b->profile, layers::plan_layers(b->profile, b->inputs), b->cache,
+                                              o.no_cache ? layers::UseCache::no : layers::UseCache::yes));
+  return b;
 }
 
-// The baked charts as SBOM components: the source archive, the packaged chart, every dependency,
-// cert-manager and its CRDs (from charts.json, which holds every URL and digest).
-std::vector<exporter::ExtraPackage> chart_packages(const layers::ResolvedInputs& in) {
-  std::vector<exporter::ExtraPackage> out;
-  if (!in.charts) {
-    return out;
-  }
-  const auto& j = in.charts->charts_json;
-  const auto& m = j["mybinder"];
-  const auto& src = m["source"];
-  auto hex = [](std::string d) { return d.starts_with("sha256:") ? d.substr(7) : d; };
-  out.push_back({"mybinder.org-deploy", src["commit"].get<std::string>(), src["url"].get<std::string>(),
-                 src["sha256"].get<std::string>(),
-                 "pkg:github/jupyterhub/mybinder.org-deploy@" + src["commit"].get<std::string>(),
-                 src["sha256_pinned"].get<bool>() ? "source archive, sha256 pinned"
-                                                  : "source archive, verified by its commit id; sha256 as downloaded"});
-  std::string excluded;
-  for (const auto& e : m["excluded_files"]) {
-    excluded += (excluded.empty() ? "" : ", ") + e.get<std::string>();
-  }
-  std::string images;
-  for (const auto& [path, ref] : m["images"].items()) {
-    images += (images.empty() ? "" : ", ") + path + "=" + ref.get<std::string>();
-  }
-  out.push_back({"mybinder", m["version"].get<std::string>(), src["url"].get<std::string>(),
-                 m["sha256"].get<std::string>(), "",
-                 fmt::format("packaged at build time as {}; chartpress images: {}; excluded (git-crypt): {}",
-                             m["file"].get<std::string>(), images, excluded.empty() ? "none" : excluded)});
-  for (const auto& d : m["dependencies"]) {
-    out.push_back({d["name"].get<std::string>(), d["version"].get<std::string>(), d["url"].get<std::string>(),
-                   hex(d["digest"].get<std::string>()),
-                   fmt::format("pkg:helm/{}@{}?repository_url={}", d["name"].get<std::string>(),
-                               d["version"].get<std::string>(), d["repository"].get<std::string>()),
-                   "dependency of the mybinder chart"});
-  }
-  const auto& cm = j["cert_manager"];
-  out.push_back({"cert-manager", cm["version"].get<std::string>(), cm["repository"].get<std::string>(),
-                 cm["sha256"].get<std::string>(),
-                 fmt::format("pkg:helm/cert-manager@{}?repository_url={}", cm["version"].get<std::string>(),
-                             cm["repository"].get<std::string>()),
-                 "Helm chart"});
-  out.push_back({"cert-manager-crds", cm["version"].get<std::string>(), cm["crds_url"].get<std::string>(),
-                 cm["crds_sha256"].get<std::string>(), "", "cert-manager.crds.yaml of that release"});
-  return out;
-}
-
-// The SPDX SBOM of the image's packages, from the dpkg status the final layer kept beside it,
-// plus the baked charts.
-Result<exporter::ExportOptions::ExtraFile> sbom_file(const layers::LayerCache& cache,
-                                                     const std::string& top, const config::Profile& p,
-                                                     const layers::ResolvedInputs& in) {
-  stdfs::path status_path = cache.sidecar_path(top, "dpkg-status");
-  auto status = common::fs::read_file_if_exists(status_path);
-  TRY(status);
-  if (!*status) {
-    return fail(Errc::corrupt_state,
-                "layer {} has no dpkg status beside it ('{}'); `binder-image cache clean` and rebuild",
-                top.substr(0, 16), status_path.string());
-  }
-  TRY_ASSIGN(auto os, common::fs::read_file_if_exists(cache.sidecar_path(top, "os-release")));
-  exporter::SbomInfo info;
-  info.document_name = "binder-image-" + p.name.value;
-  info.extra_packages = chart_packages(in);
-  if (os) {
-    std::string id = os_release_value(*os, "ID");
-    info.distro = id.empty() ? info.distro : id;
-    info.distro_version = os_release_value(*os, "VERSION_ID");
-  }
-  TRY_ASSIGN(std::string doc, exporter::spdx_sbom_from_dpkg_status(**status, info));
-  return exporter::ExportOptions::ExtraFile{p.name.value + ".spdx.json", std::move(doc), "spdx-json"};
-}
-
-}  // namespace
-
-Result<BuildSummary> build_image(const BuildOptions& o) {
-  layers::install_interrupt_handler();
-  layers::Progress progress(o.json ? layers::Progress::Mode::json : layers::Progress::Mode::human);
-  auto started = std::chrono::steady_clock::now();
-  int launches_before = image::Guest::launch_count();
-
-  // Load and validate the profile and its output rules: config errors stop before any work.
-  TRY_ASSIGN(config::Profile profile, load_and_validate(o));
-  auto specs = output_specs(profile);
-  TRY(exporter::check_outputs(specs, profile.disk.size.value, profile.name.value));
-
-  // Fetch and verify the base image, k3s files, firstboot binary and member metadata.
-  TRY_ASSIGN(layers::ResolvedInputs inputs, resolve_inputs(profile, progress));
-
-  // Hash every layer's inputs bottom-up and look the digests up in the layer cache.
-  std::optional<common::fs::TempDir> private_cache;
-  layers::LayerCache cache = open_cache(o);
-  if (o.no_cache) {
-    TRY_ASSIGN(private_cache, common::fs::TempDir::create("binder-nocache"));
-    cache = layers::LayerCache(private_cache->path());
-  }
-  TRY_ASSIGN(layers::CacheLock lock, layers::CacheLock::acquire(cache.dir(), layers::CacheLock::Mode::shared));
-  TRY_ASSIGN(layers::LayerPlan plan,
-             layers::resolve_digests(profile, layers::plan_layers(profile, inputs), cache,
-                                     o.no_cache ? layers::UseCache::no : layers::UseCache::yes));
+// Reports each layer that must be built, with its reasons; returns the number of cache hits
+// (counted now: building marks the built layers as hits).
+int report_misses(const layers::LayerPlan& plan, layers::Progress& progress) {
+  int hits = 0;
   for (const auto& l : plan.layers) {
+    hits += l.hit ? 1 : 0;
     if (!l.hit) {
       progress.event("layer_miss", {{"kind", std::string(l.step->kind())}, {"reasons", l.reasons}},
-                     fmt::format("layer '{}' must be built: {}", l.step->kind(),
-                                 fmt::join(l.reasons, "; ")));
+                     fmt::format("layer '{}' must be built: {}", l.step->kind(), fmt::join(l.reasons, "; ")));
     }
   }
+  return hits;
+}
 
-  // Build the missing layers in order, each published atomically before the next.
-  // Scratch space (host-side tars) lives in the cache as a partial-<pid> name, so an interrupted
-  // build's leftovers are found by `cache gc` / `cache clean`.
-  TRY_ASSIGN(WorkDir work, WorkDir::create(cache.dir()));
-  // The accelerator for the libguestfs appliance is chosen when a layer first launches one
-  // (auto never hangs: a short KVM probe, TCG fallback); a build without launches skips it.
+// Builds the misses bottom-up. Scratch space (host-side tars) lives in the cache as a
+// partial-<pid> name, so an interrupted build's leftovers are found by `cache gc` / `cache clean`.
+// The appliance's accelerator is chosen when a layer first launches one (auto never hangs: a
+// short KVM probe, TCG fallback); a build without launches skips it.
+Result<void> build_layers(Prepared& b, const BuildOptions& o, layers::Progress& progress) {
+  TRY_ASSIGN(WorkDir work, WorkDir::create(b.cache.dir()));
   bool accel_reported = false;
   layers::BuildEnv env{[&]() -> Result<image::GuestOptions> {
                          TRY_ASSIGN(base::Accel accel, base::choose_accel(o.accel));
@@ -215,67 +136,109 @@ Result<BuildSummary> build_image(const BuildOptions& o) {
                          return image::GuestOptions{base::guestfs_env(accel), 0};
                        },
                        work.path};
-  int cached = 0;
-  for (const auto& l : plan.layers) {
-    cached += l.hit ? 1 : 0;
-  }
-  auto built = layers::build_missing_layers(plan, cache, env, progress);
+  auto built = layers::build_missing_layers(b.plan, b.cache, env, progress);
   if (!built) {
     return std::unexpected(explain_enospc(built.error()));
   }
+  return {};
+}
 
-  // SBOM: the packages in the image, as SPDX JSON published with the outputs.
-  exporter::ExportOptions export_options;
-  TRY_ASSIGN(auto sbom, sbom_file(cache, plan.top().digest, profile, inputs));
-  export_options.extra_files.push_back(std::move(sbom));
+// The SPDX SBOM (export/image_sbom.hpp) from the dpkg status and os-release the final layer kept
+// beside it.
+Result<exporter::ExportOptions::ExtraFile> sbom_file(const Prepared& b) {
+  const std::string& top = b.plan.top().digest;
+  stdfs::path status_path = b.cache.sidecar_path(top, "dpkg-status");
+  TRY_ASSIGN(auto status, common::fs::read_file_if_exists(status_path));
+  if (!status) {
+    return fail(Errc::corrupt_state,
+                "layer {} has no dpkg status beside it ('{}'); `binder-image cache clean` and rebuild",
+                top.substr(0, 16), status_path.string());
+  }
+  exporter::ImageSbomInputs in;
+  in.profile_name = b.profile.name.value;
+  in.dpkg_status = std::move(*status);
+  TRY_ASSIGN(in.os_release, common::fs::read_file_if_exists(b.cache.sidecar_path(top, "os-release")));
+  in.charts_json = b.inputs.charts ? b.inputs.charts->charts_json : nlohmann::json();
+  in.created_epoch = b.date.file_time();
+  TRY_ASSIGN(std::string doc, exporter::image_sbom(in));
+  return exporter::ExportOptions::ExtraFile{b.profile.name.value + ".spdx.json", std::move(doc), "spdx-json"};
+}
 
-  // Export: flatten the top layer into every requested format (+ SBOM, SHA256SUMS), atomically.
-  auto export_step = progress.step("export", fmt::format("exporting {} output{} to '{}'", specs.size(),
-                                                         specs.size() == 1 ? "" : "s",
-                                                         o.output_dir.string()));
-  auto exported = exporter::export_outputs(cache.image_path(plan.top().digest), specs,
-                                           o.output_dir, profile.name.value, export_options);
+Result<std::vector<exporter::ExportedFile>> export_image(const Prepared& b, const BuildOptions& o,
+                                                         layers::Progress& progress) {
+  exporter::ExportOptions options;
+  options.source_date_epoch = b.date.source_date_epoch;
+  TRY_ASSIGN(auto sbom, sbom_file(b));
+  options.extra_files.push_back(std::move(sbom));
+  auto step = progress.step("export", fmt::format("exporting {} output{} to '{}'", b.specs.size(),
+                                                  b.specs.size() == 1 ? "" : "s", o.output_dir.string()));
+  auto exported = exporter::export_outputs(b.cache.image_path(b.plan.top().digest), b.specs, o.output_dir,
+                                           b.profile.name.value, options);
   if (!exported) {
     return std::unexpected(explain_enospc(exported.error()));
   }
-  export_step.finish("done");
+  step.finish("done");
+  return exported;
+}
 
-  // Manifest: every input and output with its sha256; then remember this build for cache gc.
-  TRY(write_manifest(o.output_dir, manifest_json(profile, inputs, plan, *exported)));
+// Remembers the layers of this build for `cache gc` (not for --no-cache builds).
+void record_build(const Prepared& b, const BuildOptions& o) {
+  if (o.no_cache) {
+    return;
+  }
   std::vector<std::string> digests;
-  for (const auto& l : plan.layers) {
+  for (const auto& l : b.plan.layers) {
     digests.push_back(l.digest);
   }
-  if (!o.no_cache) {
-    if (auto r = cache.record_build(profile.name.value, digests); !r) {
-      common::log::warn("recording the build in the cache: {}, ignoring", r.error().to_string());
-    }
+  if (auto r = b.cache.record_build(b.profile.name.value, digests); !r) {
+    common::log::warn("recording the build in the cache: {}, ignoring", r.error().to_string());
   }
+}
 
+BuildSummary summarize(const Prepared& b, const BuildOptions& o, const std::vector<exporter::ExportedFile>& exported,
+                       int cached, int launches, std::chrono::steady_clock::time_point started) {
   BuildSummary summary;
   summary.output_dir = o.output_dir;
-  for (const auto& f : *exported) {
+  for (const auto& f : exported) {
     summary.outputs.push_back(f.path);
   }
-  summary.launches = image::Guest::launch_count() - launches_before;
+  summary.launches = launches;
   summary.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   summary.layers_cached = cached;
-  summary.layers_built = static_cast<int>(plan.layers.size()) - cached;
+  summary.layers_built = static_cast<int>(b.plan.layers.size()) - cached;
   return summary;
+}
+
+}  // namespace
+
+Result<BuildSummary> build_image(const BuildOptions& o) {
+  layers::install_interrupt_handler();
+  layers::Progress progress(o.json ? layers::Progress::Mode::json : layers::Progress::Mode::human);
+  auto started = std::chrono::steady_clock::now();
+  int launches_before = image::Guest::launch_count();
+
+  // Load and check the profile, fetch and verify every input, and look each layer's digest up
+  // in the layer cache: config errors stop here, before any work.
+  TRY_ASSIGN(auto b, prepare(o, progress, Purpose::build));
+  int cached = report_misses(b->plan, progress);
+
+  // Build the missing layers in order, each published atomically before the next.
+  TRY(build_layers(*b, o, progress));
+
+  // Export: flatten the top layer into every requested format, plus the SBOM and SHA256SUMS.
+  TRY_ASSIGN(auto exported, export_image(*b, o, progress));
+
+  // Manifest: every input and output with its sha256; then remember this build for cache gc.
+  TRY(write_manifest(o.output_dir, manifest_json(b->profile, b->inputs, b->plan, exported)));
+  record_build(*b, o);
+
+  return summarize(*b, o, exported, cached, image::Guest::launch_count() - launches_before, started);
 }
 
 Result<std::string> plan_image(const BuildOptions& o) {
   layers::Progress progress(layers::Progress::Mode::human);
-  TRY_ASSIGN(config::Profile profile, load_and_validate(o));
-  TRY(exporter::check_outputs(output_specs(profile), profile.disk.size.value, profile.name.value));
-  TRY_ASSIGN(layers::ResolvedInputs inputs, resolve_inputs(profile, progress, false));
-  layers::LayerCache cache = open_cache(o);
-  TRY_ASSIGN(layers::LayerPlan plan,
-             layers::resolve_digests(profile, layers::plan_layers(profile, inputs), cache,
-                                     o.no_cache ? layers::UseCache::no : layers::UseCache::yes));
-  return fmt::format("profile '{}' ({})\n", profile.name.value, o.profile.string()) +
-         layers::format_plan(plan);
+  TRY_ASSIGN(auto b, prepare(o, progress, Purpose::plan));
+  return fmt::format("profile '{}' ({})\n", b->profile.name.value, o.profile.string()) + layers::format_plan(b->plan);
 }
 
 }  // namespace binder::pipeline
-

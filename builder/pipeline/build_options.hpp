@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "base/accel.hpp"
+#include "common/build_date.hpp"
 
 namespace binder::pipeline {
 
@@ -17,6 +18,9 @@ struct BuildOptions {
   bool json = false;                       // JSON-lines events on stdout
   bool no_cache = false;                   // build every layer in a private temporary cache
   std::filesystem::path cache_root;        // empty: ${XDG_CACHE_HOME:-~/.cache}/binder-image
+  // SOURCE_DATE_EPOCH, parsed once by the CLI (common::build_date_from_env); the profile's
+  // reproducible.source_date_epoch overrides it.
+  common::BuildDate date;
 };
 
 }  // namespace binder::pipeline

@@ -67,7 +67,7 @@ std::string manifest_json(const config::Profile& profile, const layers::Resolved
          {"profile", profile.name.value},
          {"builder_version", BINDER_VERSION},
          {"k3s_version", in.k3s_binary ? profile.k3s.version.value : ""},
-         {"source_date_epoch", image::source_date_epoch()},
+         {"source_date_epoch", in.file_time},
          {"inputs", inputs},
          {"charts", in.charts ? in.charts->charts_json : json(nullptr)},
          {"layers", layers},

@@ -98,7 +98,7 @@ Result<layers::InputFile> local_file(const stdfs::path& path, std::string name) 
   return f;
 }
 
-charts::ChartsOptions charts_options(const config::Profile& p) {
+charts::ChartsOptions charts_options(const config::Profile& p, std::int64_t file_time) {
   const auto& c = p.charts;
   charts::ChartsOptions o;
   o.url = c.mybinder.url.value;
@@ -114,18 +114,18 @@ charts::ChartsOptions charts_options(const config::Profile& p) {
   for (const auto& [from, to] : c.repository_mirrors) {
     o.mirrors.emplace_back(from, to.value);
   }
-  o.mtime = image::source_date_epoch();
+  o.mtime = file_time;
   return o;
 }
 
 // The charts layer's content: resolved, downloaded (cached) and packaged before any hashing.
 // Plan mode bakes too (the digest depends on the resolved dependencies); cached archives are
 // reused, index.yaml and manifests are fetched.
-Result<charts::BakedCharts> bake(const config::Profile& p, layers::Progress& progress) {
+Result<charts::BakedCharts> bake(const config::Profile& p, std::int64_t file_time, layers::Progress& progress) {
   auto step = progress.step("charts", fmt::format("charts: mybinder {} at {}", p.charts.mybinder.version.value,
                                                   p.charts.mybinder.commit.value.substr(0, 12)));
   charts::Downloader dl(base::CacheDir::from_env());
-  auto baked = charts::bake_charts(charts_options(p), dl);
+  auto baked = charts::bake_charts(charts_options(p, file_time), dl);
   const auto& commit = p.charts.mybinder.commit;
   TRY_CTX(baked, "{}: charts.mybinder (commit {})",
           commit.is_set() ? commit.loc.to_string() : p.path.string(), commit.value);
@@ -160,9 +160,10 @@ Result<stdfs::path> default_firstboot_binary() {
               "/usr/local/sbin); build it, or set firstboot.binary or BINDER_FIRSTBOOT");
 }
 
-Result<layers::ResolvedInputs> resolve_inputs(const config::Profile& p, layers::Progress& progress,
-                                              bool fetch_remote) {
+Result<layers::ResolvedInputs> resolve_inputs(const config::Profile& p, const common::BuildDate& date,
+                                              layers::Progress& progress, bool fetch_remote) {
   layers::ResolvedInputs in;
+  in.file_time = date.file_time();
   in.base_is_rootfs = p.base.kind.value == config::BaseKind::rootfs;
   TRY_ASSIGN(in.base, fetch(p.base.artifact, "base", progress, fetch_remote, !in.base_is_rootfs));
   if (p.k3s.install.value) {
@@ -177,7 +178,7 @@ Result<layers::ResolvedInputs> resolve_inputs(const config::Profile& p, layers::
     }
   }
   if (p.charts.mybinder.enable.value) {
-    TRY_ASSIGN(in.charts, bake(p, progress));
+    TRY_ASSIGN(in.charts, bake(p, in.file_time, progress));
   }
   stdfs::path fb = p.firstboot.binary.value;
   if (fb.empty()) {

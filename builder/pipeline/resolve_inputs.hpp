@@ -18,9 +18,10 @@ using common::Result;
 // running binder-image (same dir, ../firstboot/), else /usr/local/sbin/binder-firstboot.
 Result<std::filesystem::path> default_firstboot_binary();
 
-// Fetches/verifies all inputs. With `fetch_remote` false (plan), URLs are not downloaded: their
-// expected sha256 (given or from SHA256SUMS) stands in, and the path stays empty.
-Result<layers::ResolvedInputs> resolve_inputs(const config::Profile& profile,
+// Fetches/verifies all inputs; `date` becomes ResolvedInputs::file_time. With `fetch_remote`
+// false (plan), URLs are not downloaded: their expected sha256 (given or from SHA256SUMS) stands
+// in, and the path stays empty.
+Result<layers::ResolvedInputs> resolve_inputs(const config::Profile& profile, const common::BuildDate& date,
                                               layers::Progress& progress, bool fetch_remote = true);
 
 }  // namespace binder::pipeline

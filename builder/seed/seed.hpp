@@ -6,6 +6,7 @@
 // Non-logging; no global state; safe to call from any thread.
 #pragma once
 
+#include <cstdint>
 #include <filesystem>
 #include <optional>
 #include <string>
@@ -28,7 +29,9 @@ struct SeedContent {
 // Writes `content` as an ISO9660 image (volume id `cidata`, Rock Ridge and Joliet names) to
 // `out`, atomically: a temp file beside `out` renamed into place only when complete. On failure
 // `out` is untouched (an older file stays) and no temp file is left. Parent dirs must exist.
-Result<void> write_seed_iso(const SeedContent& content, const std::filesystem::path& out);
+// Entry times are `source_date_epoch` (common::BuildDate), else now.
+Result<void> write_seed_iso(const SeedContent& content, const std::filesystem::path& out,
+                            std::optional<std::int64_t> source_date_epoch = std::nullopt);
 
 // Reads a seed ISO back (libarchive's reader): the inverse of write_seed_iso. Errors: not
 // readable as ISO9660, or user-data/meta-data missing (Errc::corrupt_state).

@@ -86,7 +86,7 @@ Result<std::string> run_seed(const SeedCommand& cmd) {
     TRY_ASSIGN(std::string net, common::fs::read_file(*cmd.network_config));
     content.network_config = std::move(net);
   }
-  TRY(write_seed_iso(content, cmd.output));
+  TRY(write_seed_iso(content, cmd.output, cmd.source_date_epoch));
   return fmt::format("wrote '{}' (cidata: user-data {}, meta-data{})", cmd.output.string(),
                      kib(content.user_data.size()),
                      content.network_config ? ", network-config" : "");

@@ -23,6 +23,7 @@ struct SeedCommand {
   std::optional<std::filesystem::path> network_config;  // copied verbatim
   std::string instance_id;                              // default "binder-<name>"
   std::string hostname;                                 // default: the member's name
+  std::optional<std::int64_t> source_date_epoch;        // ISO entry times; nullopt: now
 };
 
 // Parses "GUEST_PATH=HOST_FILE[:MODE]" and reads HOST_FILE. Errors: Errc::usage for a malformed

@@ -33,17 +33,10 @@ std::string archive_message(archive* a) {
   return m != nullptr ? std::string(m) : std::string("unknown libarchive error");
 }
 
-// A fixed timestamp (SOURCE_DATE_EPOCH when set) keeps equal seeds byte-comparable in the
+// A fixed timestamp (the caller's SOURCE_DATE_EPOCH) keeps equal seeds byte-comparable in the
 // entries; the volume descriptor still carries libarchive's own creation time.
-std::time_t entry_time() {
-  if (const char* sde = std::getenv("SOURCE_DATE_EPOCH"); sde != nullptr) {
-    char* end = nullptr;
-    long long v = std::strtoll(sde, &end, 10);
-    if (end != sde && *end == '\0' && v >= 0) {
-      return static_cast<std::time_t>(v);
-    }
-  }
-  return std::time(nullptr);
+std::time_t entry_time(std::optional<std::int64_t> source_date_epoch) {
+  return source_date_epoch ? static_cast<std::time_t>(*source_date_epoch) : std::time(nullptr);
 }
 
 Result<void> add_file(archive* a, const char* name, std::string_view data, std::time_t when) {
@@ -63,7 +56,8 @@ Result<void> add_file(archive* a, const char* name, std::string_view data, std::
   return {};
 }
 
-Result<void> write_iso_to(const SeedContent& content, const std::filesystem::path& path) {
+Result<void> write_iso_to(const SeedContent& content, const std::filesystem::path& path,
+                          std::optional<std::int64_t> source_date_epoch) {
   std::unique_ptr<archive, WriteDeleter> a(archive_write_new());
   if (!a) {
     return fail(Errc::internal, "archive_write_new failed");
@@ -79,7 +73,7 @@ Result<void> write_iso_to(const SeedContent& content, const std::filesystem::pat
   if (archive_write_open_filename(a.get(), path.c_str()) != ARCHIVE_OK) {
     return fail(Errc::io, "opening '{}': {}", path.string(), archive_message(a.get()));
   }
-  std::time_t when = entry_time();
+  std::time_t when = entry_time(source_date_epoch);
   TRY(add_file(a.get(), "user-data", content.user_data, when));
   TRY(add_file(a.get(), "meta-data", content.meta_data, when));
   if (content.network_config) {
@@ -94,9 +88,10 @@ Result<void> write_iso_to(const SeedContent& content, const std::filesystem::pat
 
 }  // namespace
 
-Result<void> write_seed_iso(const SeedContent& content, const std::filesystem::path& out) {
+Result<void> write_seed_iso(const SeedContent& content, const std::filesystem::path& out,
+                           std::optional<std::int64_t> source_date_epoch) {
   common::fs::AtomicFile file(out);
-  TRY_CTX(write_iso_to(content, file.temp_path()), "writing seed ISO '{}'", out.string());
+  TRY_CTX(write_iso_to(content, file.temp_path(), source_date_epoch), "writing seed ISO '{}'", out.string());
   // A crash here (test hook) must leave the old seed: the rename is the only visible change.
   TRY_CTX(common::fs::fault_point("committing seed ISO"), "writing seed ISO '{}'", out.string());
   TRY_CTX(file.commit(), "writing seed ISO '{}'", out.string());

@@ -33,7 +33,7 @@ class BaseStep final : public LayerStep {
     t.add("input:base", m_inputs.base.sha256);
     t.add("disk-size", std::to_string(m_profile.disk.size.value));
     if (m_inputs.base_is_rootfs) {
-      t.add("mtime", std::to_string(image::source_date_epoch()));
+      t.add("mtime", std::to_string(m_inputs.file_time));
     }
     return {};
   }
@@ -43,7 +43,7 @@ class BaseStep final : public LayerStep {
     if (m_inputs.base_is_rootfs) {
       base::AssembleOptions opts;
       opts.work_dir = env.work_dir;
-      opts.mtime = image::source_date_epoch();
+      opts.mtime = m_inputs.file_time;
       opts.id_seed = fmt::format("binder-image base {} {}", m_inputs.base.sha256, size);
       TRY_CTX(base::assemble_rootfs_disk(m_inputs.base.path, out, size, opts),
               "assembling base disk from '{}'", m_inputs.base.path.string());

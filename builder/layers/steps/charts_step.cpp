@@ -37,7 +37,7 @@ class ChartsStep final : public LayerStep {
 
   Result<void> hash_inputs(common::hash::Transcript& t) override {
     m_tree = image::TarBuilder();
-    t.add("mtime", std::to_string(image::source_date_epoch()));
+    t.add("mtime", std::to_string(m_inputs.file_time));
     if (!m_inputs.charts) {
       t.add("charts", "disabled");
       return {};
@@ -55,7 +55,7 @@ class ChartsStep final : public LayerStep {
     if (m_tree.empty()) {
       return image::create_overlay(out, parent);
     }
-    auto host = write_layer_on_host(parent, out, m_tree, env, image::source_date_epoch());
+    auto host = write_layer_on_host(parent, out, m_tree, env, m_inputs.file_time);
     if (!host) {
       if (host.error().code != Errc::precondition) {
         return std::unexpected(host.error());
@@ -64,7 +64,7 @@ class ChartsStep final : public LayerStep {
       std::error_code ec;
       stdfs::remove(out, ec);
       return with_guest_layer(parent, out, env, GrowRoot::no, [&](image::Guest& g) -> Result<void> {
-        return upload_tree(g, m_tree, env, "charts");
+        return upload_tree(g, m_tree, env, "charts", m_inputs.file_time);
       });
     }
     common::log::debug("charts layer written on the host: {}, {} ranges, {} bytes", host->root,

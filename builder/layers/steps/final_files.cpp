@@ -74,7 +74,7 @@ std::string build_json(const config::Profile& profile, const ResolvedInputs& inp
       {"description", profile.description.value},
       {"builder_version", BINDER_VERSION},
       {"k3s_version", inputs.k3s_binary ? profile.k3s.version.value : ""},
-      {"source_date_epoch", image::source_date_epoch()},
+      {"source_date_epoch", inputs.file_time},
       {"inputs", in},
       {"overlays", overlays},
       {"member_baked", inputs.member.has_value()},

@@ -41,7 +41,7 @@ class FinalStep final : public LayerStep {
   Result<void> hash_inputs(common::hash::Transcript& t) override {
     TRY_ASSIGN(m_tree, final_tree(m_profile, m_inputs));
     t.add("hygiene", hygiene_script());
-    t.add("mtime", std::to_string(image::source_date_epoch()));
+    t.add("mtime", std::to_string(m_inputs.file_time));
     KnownHashes known{{m_inputs.firstboot_binary.path, m_inputs.firstboot_binary.sha256}};
     TRY(add_tar_entries(t, m_tree, known));
     return check_tree_hygiene();  // before any layer is built
@@ -49,7 +49,7 @@ class FinalStep final : public LayerStep {
 
   Result<void> build(const stdfs::path& parent, const stdfs::path& out, const BuildEnv& env) override {
     TRY(strip_firstboot(env));
-    auto host = write_layer_on_host(parent, out, m_tree, env, image::source_date_epoch());
+    auto host = write_layer_on_host(parent, out, m_tree, env, m_inputs.file_time);
     if (host) {
       common::log::debug("final layer written on the host: {}, {} ranges, {} bytes", host->root,
                          host->ranges, host->bytes);
@@ -64,7 +64,7 @@ class FinalStep final : public LayerStep {
     std::error_code ec;
     stdfs::remove(out, ec);
     return with_guest_layer(parent, out, env, GrowRoot::no, [&](image::Guest& g) -> Result<void> {
-      TRY_CTX(upload_tree(g, m_tree, env, "final"), "uploading overlays and firstboot");
+      TRY_CTX(upload_tree(g, m_tree, env, "final", m_inputs.file_time), "uploading overlays and firstboot");
       TRY_CTX(g.run_checked(hygiene_script()), "cleaning the image (hygiene)");
       TRY_ASSIGN(auto checks, image_checks(g));
       TRY(fail_on_checks(checks, m_profile.firstboot.enable.value));

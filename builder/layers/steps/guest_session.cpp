@@ -25,12 +25,12 @@ Result<void> with_guest_layer(const stdfs::path& parent, const stdfs::path& out,
 }
 
 Result<void> upload_tree(image::Guest& guest, const image::TarBuilder& tar, const BuildEnv& env,
-                         std::string_view name) {
+                         std::string_view name, std::int64_t mtime) {
   if (tar.empty()) {
     return {};
   }
   stdfs::path file = env.work_dir / fmt::format("{}.tar", name);
-  TRY(tar.write(file));
+  TRY(tar.write(file, mtime));
   auto r = guest.tar_in(file, "/");
   std::error_code ec;
   stdfs::remove(file, ec);

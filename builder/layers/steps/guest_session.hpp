@@ -16,8 +16,9 @@ enum class GrowRoot { no, yes };
 Result<void> with_guest_layer(const stdfs::path& parent, const stdfs::path& out, const BuildEnv& env,
                               GrowRoot grow, const std::function<Result<void>(image::Guest&)>& work);
 
-// Writes `tar` into env.work_dir and extracts it at "/" in the guest (one upload).
+// Writes `tar` (every mtime `mtime`) into env.work_dir and extracts it at "/" in the guest (one
+// upload).
 Result<void> upload_tree(image::Guest& guest, const image::TarBuilder& tar, const BuildEnv& env,
-                         std::string_view name);
+                         std::string_view name, std::int64_t mtime);
 
 }  // namespace binder::layers::steps

@@ -3,43 +3,133 @@
 
 #include <fnmatch.h>
 
+#include <guestfs.h>
+#include <sys/stat.h>
+
+#include <cstdlib>
+
 #include "config/k3s_upgrade.hpp"
+#include "layers/steps/system_files.hpp"
 
 namespace binder::layers::steps {
 
 using common::Result;
 
-std::string hygiene_script() {
-  return R"(set -e
-: > /etc/machine-id
-rm -f /var/lib/dbus/machine-id /var/lib/systemd/random-seed /var/lib/systemd/credential.secret
-rm -f /etc/ssh/ssh_host_*
-rm -rf /var/lib/cloud/* /var/log/cloud-init*.log
-rm -rf /var/lib/rancher/k3s/server/db /var/lib/rancher/k3s/server/tls \
-  /var/lib/rancher/k3s/server/cred /var/lib/rancher/k3s/server/token \
-  /var/lib/rancher/k3s/server/node-token /var/lib/rancher/k3s/server/agent-token \
-  /var/lib/rancher/k3s/agent/client-* /var/lib/rancher/k3s/agent/server-* /etc/rancher/node
-if [ -d /var/log ]; then
-  find /var/log -type f \( -name '*.gz' -o -name '*.xz' -o -name '*.[0-9]' -o -name '*.old' \) -delete
-  find /var/log -type f -exec truncate -s 0 {} +
-  if [ -d /var/log/journal ]; then find /var/log/journal -mindepth 1 -delete; fi
-fi
-rm -rf /var/lib/apt/lists/*
-mkdir -p /var/lib/apt/lists/partial
-rm -f /var/cache/apt/*.bin
-rm -f /root/.bash_history /root/.lesshst /root/.viminfo /root/.python_history /root/.wget-hsts
-rm -f /home/*/.bash_history /home/*/.lesshst /home/*/.viminfo /home/*/.python_history
-find /var/tmp -mindepth 1 -delete
-find /tmp -mindepth 1 -maxdepth 1 ! -name '.binder-cmd.*' -exec rm -rf {} +
-if [ -e /lib/systemd/systemd-resolved ] || [ -e /usr/lib/systemd/systemd-resolved ]; then
-  ln -sfn ../run/systemd/resolve/stub-resolv.conf /etc/resolv.conf
-elif [ -L /etc/resolv.conf ] && readlink /etc/resolv.conf | grep -q systemd/resolve; then
-  rm -f /etc/resolv.conf
-  : > /etc/resolv.conf
-elif [ ! -e /etc/resolv.conf ] && [ ! -L /etc/resolv.conf ]; then
-  : > /etc/resolv.conf
-fi
-)";
+const std::vector<HygieneRule>& hygiene_rules() {
+  using A = HygieneAction;
+  constexpr std::string_view k3s_state = "k3s cluster state: each member starts its own cluster";
+  constexpr std::string_view history = "shell history of whoever built the image";
+  constexpr std::string_view core = "crash dumps hold process memory";
+  static const std::vector<HygieneRule> rules = {
+      {"/etc/machine-id", A::empty_file, "systemd makes a new id at first boot; clones must not share one"},
+      {"/var/lib/dbus/machine-id", A::remove, "dbus's copy of the machine id"},
+      {"/var/lib/systemd/random-seed", A::remove, "clones must not start from the same RNG seed"},
+      {"/var/lib/systemd/credential.secret", A::remove, "this host's credential encryption key"},
+      {"/etc/ssh/ssh_host_*", A::remove, "host keys are made per VM at first boot"},
+      {"/var/lib/cloud", A::empty_dir, "cloud-init instance state: each clone is a new instance"},
+      {"/var/log/cloud-init*.log", A::remove, "logs of a cloud-init run"},
+      {"/var/lib/rancher/k3s/server/db", A::remove, k3s_state},
+      {"/var/lib/rancher/k3s/server/tls", A::remove, k3s_state},
+      {"/var/lib/rancher/k3s/server/cred", A::remove, k3s_state},
+      {"/var/lib/rancher/k3s/server/token", A::remove, k3s_state},
+      {"/var/lib/rancher/k3s/server/node-token", A::remove, k3s_state},
+      {"/var/lib/rancher/k3s/server/agent-token", A::remove, k3s_state},
+      {"/var/lib/rancher/k3s/agent/client-*", A::remove, "k3s agent certificates"},
+      {"/var/lib/rancher/k3s/agent/server-*", A::remove, "k3s agent certificates"},
+      {"/etc/rancher/node", A::remove, "k3s node password"},
+      {"/core", A::remove, core},
+      {"/core.*", A::remove, core},
+      {"/var/crash", A::empty_dir, core},
+      {"/var/lib/systemd/coredump", A::empty_dir, core},
+      {"/var/log/journal", A::empty_dir, "the build's journal"},
+      {"/var/log", A::clean_logs, "logs of the build; /var/log stays small"},
+      {"/var/lib/apt/lists", A::empty_dir, "package indexes are stale by first boot"},
+      {"/var/lib/apt/lists/partial", A::make_dir, "apt expects it"},
+      {"/var/cache/apt/*.bin", A::remove, "apt's caches of those indexes"},
+      {"/root/.bash_history", A::remove, history},
+      {"/root/.lesshst", A::remove, history},
+      {"/root/.viminfo", A::remove, history},
+      {"/root/.python_history", A::remove, history},
+      {"/root/.wget-hsts", A::remove, history},
+      {"/home/*/.bash_history", A::remove, history},
+      {"/home/*/.lesshst", A::remove, history},
+      {"/home/*/.viminfo", A::remove, history},
+      {"/home/*/.python_history", A::remove, history},
+      {"/home/*/.wget-hsts", A::remove, history},
+      {"/var/tmp", A::empty_dir, "temporary files of the build"},
+      {"/tmp", A::empty_dir, "temporary files of the build"},
+      {"/etc/resolv.conf", A::resolv_conf, "the build's resolver is not the VM's"},
+  };
+  return rules;
+}
+
+namespace {
+
+// The session's own files in /tmp (image::Guest::run), which the running script must keep.
+constexpr std::string_view k_session_files = ".binder-cmd.*";
+
+std::string shell_quote(std::string_view s) {
+  std::string out = "'";
+  for (char c : s) {
+    out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  }
+  return out + "'";
+}
+
+}  // namespace
+
+std::string hygiene_script(std::string_view root) {
+  // Paths keep their wildcards outside quotes; the root prefix is quoted.
+  std::string r = root.empty() ? "" : shell_quote(root);
+  auto p = [&](std::string_view path) { return r + std::string(path); };
+  std::string out = "set -e\n";
+  for (const auto& rule : hygiene_rules()) {
+    std::string path = p(rule.path);
+    out += fmt::format("# {}: {}\n", rule.path, rule.reason);
+    switch (rule.action) {
+      case HygieneAction::empty_file:
+        out += fmt::format(
+            "if [ -f {0} ] && [ ! -L {0} ]; then : > {0}; else rm -f {0}; : > {0}; chmod 0444 {0}; fi\n", path);
+        break;
+      case HygieneAction::remove:
+        out += fmt::format("rm -rf {}\n", path);
+        break;
+      case HygieneAction::empty_dir:
+        out += fmt::format("if [ -d {0} ] && [ ! -L {0} ]; then find {0} -mindepth 1 -maxdepth 1{1} -exec rm -rf {{}} +; fi\n",
+                           path, rule.path == "/tmp" ? fmt::format(" ! -name '{}'", k_session_files) : "");
+        break;
+      case HygieneAction::clean_logs: {
+        std::string names;
+        for (const char* pat : k_rotated_logs) {
+          names += fmt::format("{}-name '{}'", names.empty() ? "" : " -o ", pat);
+        }
+        out += fmt::format("if [ -d {0} ] && [ ! -L {0} ]; then\n"
+                           "  find {0} -type f \\( {1} \\) -delete\n"
+                           "  find {0} -type f -exec truncate -s 0 {{}} +\n"
+                           "fi\n",
+                           path, names);
+        break;
+      }
+      case HygieneAction::make_dir: {
+        std::string_view parent = rule.path.substr(0, rule.path.rfind('/'));
+        out += fmt::format("if [ -d {} ] && [ ! -e {} ]; then mkdir -m 0755 {}; fi\n", p(parent), path, path);
+        break;
+      }
+      case HygieneAction::resolv_conf:
+        out += fmt::format(
+            "if [ -e {0} ] || [ -e {1} ]; then\n"
+            "  ln -sfn ../run/systemd/resolve/stub-resolv.conf {2}\n"
+            "elif [ -L {2} ] && readlink {2} | grep -q systemd/resolve; then\n"
+            "  rm -f {2}\n"
+            "  : > {2}\n"
+            "elif [ ! -e {2} ] && [ ! -L {2} ]; then\n"
+            "  : > {2}\n"
+            "fi\n",
+            p("/lib/systemd/systemd-resolved"), p("/usr/lib/systemd/systemd-resolved"), path);
+        break;
+    }
+  }
+  return out;
 }
 
 std::string normalize_times_script(std::int64_t epoch) {
@@ -76,6 +166,41 @@ std::string join(const std::vector<std::string>& v) {
 
 namespace {
 
+// Absolute pattern, '*' and '?' within components (fnmatch FNM_PERIOD, like the shell), no '**'.
+Result<std::vector<std::string>> ext4_glob(const image::Ext4Fs& fs, const std::string& pattern) {
+  std::vector<std::string> parts;
+  std::size_t pos = 1;
+  while (pos <= pattern.size()) {
+    std::size_t slash = pattern.find('/', pos);
+    parts.push_back(pattern.substr(pos, slash == std::string::npos ? std::string::npos : slash - pos));
+    pos = slash == std::string::npos ? pattern.size() + 1 : slash + 1;
+  }
+  std::vector<std::string> current{""};
+  for (const auto& part : parts) {
+    std::vector<std::string> next;
+    for (const auto& dir : current) {
+      if (part.find_first_of("*?[") == std::string::npos) {
+        TRY_ASSIGN(auto st, fs.stat(dir + "/" + part));
+        if (st) {
+          next.push_back(dir + "/" + part);
+        }
+        continue;
+      }
+      auto names = fs.list(dir.empty() ? "/" : dir);
+      if (!names) {
+        continue;  // not a directory: nothing below it matches
+      }
+      for (const auto& n : *names) {
+        if (::fnmatch(part.c_str(), n.c_str(), FNM_PERIOD) == 0) {
+          next.push_back(dir + "/" + n);
+        }
+      }
+    }
+    current = std::move(next);
+  }
+  return current;
+}
+
 // The read-only calls image_checks() makes, on an Ext4Fs (host-side layers), with the same
 // meaning as image::Guest's.
 class Ext4View {
@@ -95,39 +220,17 @@ class Ext4View {
     }
     return st->link_target;
   }
-  // Absolute pattern, '*' and '?' within components (fnmatch), no '**'.
-  Result<std::vector<std::string>> glob(const std::string& pattern) {
-    std::vector<std::string> parts;
-    std::size_t pos = 1;
-    while (pos <= pattern.size()) {
-      std::size_t slash = pattern.find('/', pos);
-      parts.push_back(pattern.substr(pos, slash == std::string::npos ? std::string::npos : slash - pos));
-      pos = slash == std::string::npos ? pattern.size() + 1 : slash + 1;
-    }
-    std::vector<std::string> current{""};
-    for (const auto& part : parts) {
-      std::vector<std::string> next;
-      for (const auto& dir : current) {
-        if (part.find_first_of("*?[") == std::string::npos) {
-          TRY_ASSIGN(auto st, m_fs.stat(dir + "/" + part));
-          if (st) {
-            next.push_back(dir + "/" + part);
-          }
-          continue;
-        }
-        auto names = m_fs.list(dir.empty() ? "/" : dir);
-        if (!names) {
-          continue;  // not a directory: nothing below it matches
-        }
-        for (const auto& n : *names) {
-          if (::fnmatch(part.c_str(), n.c_str(), FNM_PERIOD) == 0) {
-            next.push_back(dir + "/" + n);
-          }
-        }
-      }
-      current = std::move(next);
-    }
-    return current;
+  Result<std::vector<std::string>> glob(const std::string& pattern) { return ext4_glob(m_fs, pattern); }
+  // Every entry in `dir` (dotfiles too); empty if it is missing or not a directory.
+  Result<std::vector<std::string>> list_all(const std::string& dir) {
+    auto names = m_fs.list(dir);
+    return names ? *names : std::vector<std::string>{};
+  }
+  // Sizes of the regular files below `dir` (symlinks not followed), by path.
+  Result<std::vector<std::pair<std::string, std::uint64_t>>> file_sizes(const std::string& dir) {
+    std::vector<std::pair<std::string, std::uint64_t>> out;
+    TRY(walk(dir, out));
+    return out;
   }
 
  private:
@@ -135,6 +238,19 @@ class Ext4View {
   Result<bool> is(const std::string& p, image::Ext4Stat::Type type) {
     TRY_ASSIGN(auto st, m_fs.stat(p));
     return st && st->type == type;
+  }
+  Result<void> walk(const std::string& dir, std::vector<std::pair<std::string, std::uint64_t>>& out) {
+    TRY_ASSIGN(auto names, list_all(dir));
+    for (const auto& n : names) {
+      std::string p = dir + "/" + n;
+      TRY_ASSIGN(auto st, m_fs.stat(p));
+      if (st && st->type == image::Ext4Stat::Type::file) {
+        out.emplace_back(p, st->size);
+      } else if (st && st->type == image::Ext4Stat::Type::dir) {
+        TRY(walk(p, out));
+      }
+    }
+    return {};
   }
   const image::Ext4Fs& m_fs;
 };
@@ -190,10 +306,52 @@ Result<std::vector<CheckResult>> checks_on(G& g) {
   }
   out.push_back(check("no k3s server state or token", state.empty(), join(state)));
 
-  TRY_ASSIGN(auto cloud, g.glob("/var/lib/cloud/*"));
+  // cloud-init decides "new instance" from data/instance-id and instance/ -> instances/<id>/:
+  // named first; anything else under /var/lib/cloud (but the empty data/ and instances/ dirs)
+  // or a cloud-init log is state too.
+  std::vector<std::string> cloud;
+  for (const char* d : {"/var/lib/cloud/data", "/var/lib/cloud/instances"}) {
+    TRY_ASSIGN(auto found, g.list_all(d));
+    for (const auto& n : found) cloud.push_back(std::string(d) + "/" + n);
+  }
+  TRY_ASSIGN(bool instance, g.exists("/var/lib/cloud/instance"));
+  TRY_ASSIGN(bool instance_link, g.is_symlink("/var/lib/cloud/instance"));
+  if (instance || instance_link) cloud.push_back("/var/lib/cloud/instance");
+  TRY_ASSIGN(auto cloud_rest, g.list_all("/var/lib/cloud"));
+  for (const auto& n : cloud_rest) {
+    if (n != "data" && n != "instance" && n != "instances") cloud.push_back("/var/lib/cloud/" + n);
+  }
   TRY_ASSIGN(auto cloud_logs, g.glob("/var/log/cloud-init*"));
   cloud.insert(cloud.end(), cloud_logs.begin(), cloud_logs.end());
-  out.push_back(check("no cloud-init state", cloud.empty(), join(cloud)));
+  out.push_back(check("no cloud-init instance state", cloud.empty(), join(cloud)));
+
+  // Where core dumps land: the crashing process's cwd (/ for services; core_pattern "core"),
+  // systemd-coredump and apport.
+  std::vector<std::string> cores;
+  for (const char* p : {"/core", "/core.*"}) {
+    TRY_ASSIGN(auto found, g.glob(p));
+    cores.insert(cores.end(), found.begin(), found.end());
+  }
+  for (const char* d : {"/var/crash", "/var/lib/systemd/coredump"}) {
+    TRY_ASSIGN(auto found, g.list_all(d));
+    for (const auto& n : found) cores.push_back(std::string(d) + "/" + n);
+  }
+  out.push_back(check("no core files", cores.empty(), join(cores)));
+
+  TRY_ASSIGN(auto logs, g.file_sizes("/var/log"));
+  std::uint64_t log_bytes = 0;
+  std::string biggest;
+  std::uint64_t biggest_size = 0;
+  for (const auto& [path, size] : logs) {
+    log_bytes += size;
+    if (size > biggest_size) {
+      biggest_size = size;
+      biggest = path;
+    }
+  }
+  out.push_back(check("/var/log small", log_bytes <= k_var_log_limit,
+                      fmt::format("{} bytes in {} files (limit {}){}", log_bytes, logs.size(), k_var_log_limit,
+                                  biggest.empty() ? "" : fmt::format("; largest {} ({} bytes)", biggest, biggest_size))));
 
   TRY_ASSIGN(auto history, g.glob("/root/.bash_history"));
   TRY_ASSIGN(auto home_history, g.glob("/home/*/.bash_history"));
@@ -214,6 +372,24 @@ Result<std::vector<CheckResult>> checks_on(G& g) {
   out.push_back(check("resolv.conf ok", rc_ok,
                       rc_link ? "-> " + target : (rc_file ? "regular file" : "missing")));
 
+  // k3s's import cache (system_files.hpp) must be there and empty wherever images are baked: an
+  // entry for a baked archive would make k3s skip its first import.
+  std::string images_dir = "/" + std::string(k_k3s_images_dir);
+  TRY_ASSIGN(auto images, g.list_all(images_dir));
+  std::size_t archives = 0;
+  for (const auto& n : images) archives += n.starts_with('.') ? 0 : 1;
+  std::string cache_path = images_dir + "/" + std::string(k_k3s_import_cache);
+  TRY_ASSIGN(bool cache_file, g.is_file(cache_path));
+  std::string cache_text;
+  if (cache_file) {
+    TRY_ASSIGN(cache_text, g.read(cache_path));
+  }
+  bool cache_ok = archives == 0 || (cache_file && cache_text.empty());
+  out.push_back(check("k3s import cache empty", cache_ok,
+                      archives == 0 ? "no k3s images"
+                      : !cache_file ? cache_path + " missing (k3s re-imports every archive at each start)"
+                                    : fmt::format("{} holds {} bytes", cache_path, cache_text.size())));
+
   TRY_ASSIGN(bool fb_unit, g.is_file("/etc/systemd/system/binder-firstboot.service"));
   TRY_ASSIGN(bool fb_enabled,
              g.is_symlink("/etc/systemd/system/multi-user.target.wants/binder-firstboot.service"));
@@ -228,7 +404,72 @@ Result<std::vector<CheckResult>> checks_on(G& g) {
 
 }  // namespace
 
-Result<std::vector<CheckResult>> image_checks(image::Guest& g) { return checks_on(g); }
+namespace {
+
+// image::Guest with the two listing calls checks_on() needs beyond its own API.
+class GuestView {
+ public:
+  explicit GuestView(image::Guest& g) : m_g(g) {}
+  Result<bool> is_file(const std::string& p) { return m_g.is_file(p); }
+  Result<bool> is_symlink(const std::string& p) { return m_g.is_symlink(p); }
+  Result<bool> exists(const std::string& p) { return m_g.exists(p); }
+  Result<std::string> read(const std::string& p) { return m_g.read(p); }
+  Result<std::string> readlink(const std::string& p) { return m_g.readlink(p); }
+  Result<std::vector<std::string>> glob(const std::string& p) { return m_g.glob(p); }
+  Result<std::vector<std::string>> list_all(const std::string& dir) {
+    TRY_ASSIGN(bool is_dir, m_g.is_dir(dir));
+    TRY_ASSIGN(bool link, m_g.is_symlink(dir));
+    if (!is_dir || link) {
+      return std::vector<std::string>{};
+    }
+    return take(guestfs_ls(m_g.handle(), dir.c_str()), dir);
+  }
+  Result<std::vector<std::pair<std::string, std::uint64_t>>> file_sizes(const std::string& dir) {
+    std::vector<std::pair<std::string, std::uint64_t>> out;
+    TRY_ASSIGN(bool is_dir, m_g.is_dir(dir));
+    if (!is_dir) {
+      return out;
+    }
+    // find lists paths below `dir` as "/sub/name"; lstatns reads each (a few dozen in /var/log).
+    TRY_ASSIGN(auto names, take(guestfs_find(m_g.handle(), dir.c_str()), dir));
+    for (const auto& n : names) {
+      std::string path = dir + (n.starts_with('/') ? "" : "/") + n;
+      struct guestfs_statns* st = guestfs_lstatns(m_g.handle(), path.c_str());
+      if (st == nullptr) {
+        return common::fail(common::Errc::external_tool, "reading the size of '{}': {}", path,
+                            guestfs_last_error(m_g.handle()) ? guestfs_last_error(m_g.handle()) : "libguestfs error");
+      }
+      if (S_ISREG(st->st_mode)) {
+        out.emplace_back(path, static_cast<std::uint64_t>(st->st_size));
+      }
+      guestfs_free_statns(st);
+    }
+    return out;
+  }
+
+ private:
+  Result<std::vector<std::string>> take(char** list, const std::string& dir) {
+    if (list == nullptr) {
+      return common::fail(common::Errc::external_tool, "listing '{}': {}", dir,
+                          guestfs_last_error(m_g.handle()) ? guestfs_last_error(m_g.handle()) : "libguestfs error");
+    }
+    std::vector<std::string> out;
+    for (char** p = list; *p != nullptr; ++p) {
+      out.emplace_back(*p);
+      std::free(*p);
+    }
+    std::free(list);
+    return out;
+  }
+  image::Guest& m_g;
+};
+
+}  // namespace
+
+Result<std::vector<CheckResult>> image_checks(image::Guest& g) {
+  GuestView v(g);
+  return checks_on(v);
+}
 
 Result<void> fail_on_checks(const std::vector<CheckResult>& checks, bool firstboot) {
   for (const auto& c : checks) {
@@ -248,16 +489,12 @@ std::vector<std::string> names_in(const image::Ext4Fs& fs, const std::string& di
   return names ? *names : std::vector<std::string>{};
 }
 
-Result<void> remove_matching(image::Ext4Fs& fs, const std::string& dir, const char* pattern, bool recursive) {
-  for (const auto& n : names_in(fs, dir)) {
-    if (::fnmatch(pattern, n.c_str(), 0) == 0) {
-      TRY(fs.remove(dir + "/" + n, recursive));
-    }
-  }
-  return {};
+Result<bool> is_type(const image::Ext4Fs& fs, const std::string& p, image::Ext4Stat::Type type) {
+  TRY_ASSIGN(auto st, fs.stat(p));
+  return st && st->type == type;
 }
 
-// find DIR -type f: rotated logs deleted, the rest truncated; journal contents removed.
+// find DIR -type f: rotated logs deleted, the rest truncated (symlinks not followed).
 Result<void> clean_logs(image::Ext4Fs& fs, const std::string& dir) {
   for (const auto& n : names_in(fs, dir)) {
     std::string p = dir + "/" + n;
@@ -266,14 +503,10 @@ Result<void> clean_logs(image::Ext4Fs& fs, const std::string& dir) {
       continue;
     }
     if (st->type == image::Ext4Stat::Type::dir) {
-      if (p == "/var/log/journal") {
-        TRY(remove_matching(fs, p, "*", true));
-      } else {
-        TRY(clean_logs(fs, p));
-      }
+      TRY(clean_logs(fs, p));
     } else if (st->type == image::Ext4Stat::Type::file) {
       bool rotated = false;
-      for (const char* pat : {"*.gz", "*.xz", "*.[0-9]", "*.old"}) {
+      for (const char* pat : k_rotated_logs) {
         rotated = rotated || ::fnmatch(pat, n.c_str(), 0) == 0;
       }
       if (rotated) {
@@ -286,62 +519,72 @@ Result<void> clean_logs(image::Ext4Fs& fs, const std::string& dir) {
   return {};
 }
 
+// One rule on the host; what it creates goes into `add` (applied after every rule).
+Result<void> apply_rule(image::Ext4Fs& fs, const HygieneRule& rule, image::TarBuilder& add) {
+  using Type = image::Ext4Stat::Type;
+  std::string path(rule.path);
+  std::string rel = path.substr(1);
+  switch (rule.action) {
+    case HygieneAction::empty_file: {
+      TRY_ASSIGN(bool file, is_type(fs, path, Type::file));
+      if (file) {
+        TRY(fs.truncate(path));
+      } else {
+        TRY(fs.remove(path, false));
+        add.add_file(rel, "", 0444);
+      }
+      return {};
+    }
+    case HygieneAction::remove: {
+      TRY_ASSIGN(auto matches, ext4_glob(fs, path));
+      for (const auto& m : matches) {
+        TRY(fs.remove(m, true));
+      }
+      return {};
+    }
+    case HygieneAction::empty_dir: {
+      TRY_ASSIGN(bool dir, is_type(fs, path, Type::dir));
+      for (const auto& n : dir ? names_in(fs, path) : std::vector<std::string>{}) {
+        TRY(fs.remove(path + "/" + n, true));
+      }
+      return {};
+    }
+    case HygieneAction::clean_logs: {
+      TRY_ASSIGN(bool dir, is_type(fs, path, Type::dir));
+      return dir ? clean_logs(fs, path) : Result<void>{};
+    }
+    case HygieneAction::make_dir: {
+      TRY_ASSIGN(bool parent, is_type(fs, path.substr(0, path.rfind('/')), Type::dir));
+      TRY_ASSIGN(auto st, fs.stat(path));
+      if (parent && !st) {
+        add.add_dir(rel, 0755);
+      }
+      return {};
+    }
+    case HygieneAction::resolv_conf: {
+      TRY_ASSIGN(auto resolved1, fs.stat("/lib/systemd/systemd-resolved"));
+      TRY_ASSIGN(auto resolved2, fs.stat("/usr/lib/systemd/systemd-resolved"));
+      TRY_ASSIGN(auto rc, fs.stat(path));
+      if (resolved1 || resolved2) {
+        add.add_symlink(rel, "../run/systemd/resolve/stub-resolv.conf");
+      } else if (rc && rc->type == Type::symlink && rc->link_target.find("systemd/resolve") != std::string::npos) {
+        TRY(fs.remove(path, false));
+        add.add_file(rel, "", 0644);
+      } else if (!rc) {
+        add.add_file(rel, "", 0644);
+      }
+      return {};
+    }
+  }
+  return {};
+}
+
 }  // namespace
 
 Result<void> host_hygiene(image::Ext4Fs& fs) {
-  image::TarBuilder add;  // what the script creates
-  TRY_ASSIGN(auto mid, fs.stat("/etc/machine-id"));
-  if (mid && mid->type == image::Ext4Stat::Type::file) {
-    TRY(fs.truncate("/etc/machine-id"));
-  } else {
-    TRY(fs.remove("/etc/machine-id", false));
-    add.add_file("etc/machine-id", "", 0444);
-  }
-  for (const char* p : {"/var/lib/dbus/machine-id", "/var/lib/systemd/random-seed",
-                        "/var/lib/systemd/credential.secret"}) {
-    TRY(fs.remove(p, false));
-  }
-  TRY(remove_matching(fs, "/etc/ssh", "ssh_host_*", false));
-  TRY(remove_matching(fs, "/var/lib/cloud", "*", true));
-  TRY(remove_matching(fs, "/var/log", "cloud-init*.log", false));
-  for (const char* p : {"/var/lib/rancher/k3s/server/db", "/var/lib/rancher/k3s/server/tls",
-                        "/var/lib/rancher/k3s/server/cred", "/var/lib/rancher/k3s/server/token",
-                        "/var/lib/rancher/k3s/server/node-token", "/var/lib/rancher/k3s/server/agent-token",
-                        "/etc/rancher/node"}) {
-    TRY(fs.remove(p, true));
-  }
-  TRY(remove_matching(fs, "/var/lib/rancher/k3s/agent", "client-*", true));
-  TRY(remove_matching(fs, "/var/lib/rancher/k3s/agent", "server-*", true));
-  TRY(clean_logs(fs, "/var/log"));
-  TRY(remove_matching(fs, "/var/lib/apt/lists", "*", true));
-  TRY_ASSIGN(auto lists, fs.stat("/var/lib/apt/lists"));
-  if (lists) {
-    add.add_dir("var/lib/apt/lists/partial", 0755);
-  }
-  TRY(remove_matching(fs, "/var/cache/apt", "*.bin", false));
-  for (const char* n : {".bash_history", ".lesshst", ".viminfo", ".python_history", ".wget-hsts"}) {
-    TRY(fs.remove(std::string("/root/") + n, false));
-  }
-  for (const auto& home : names_in(fs, "/home")) {
-    for (const char* n : {".bash_history", ".lesshst", ".viminfo", ".python_history"}) {
-      TRY(fs.remove("/home/" + home + "/" + n, false));
-    }
-  }
-  TRY(remove_matching(fs, "/var/tmp", "*", true));
-  TRY(remove_matching(fs, "/tmp", "*", true));
-  TRY(remove_matching(fs, "/var/tmp", ".*", true));
-  TRY(remove_matching(fs, "/tmp", ".*", true));
-  TRY_ASSIGN(auto resolved1, fs.stat("/lib/systemd/systemd-resolved"));
-  TRY_ASSIGN(auto resolved2, fs.stat("/usr/lib/systemd/systemd-resolved"));
-  TRY_ASSIGN(auto rc, fs.stat("/etc/resolv.conf"));
-  if (resolved1 || resolved2) {
-    add.add_symlink("etc/resolv.conf", "../run/systemd/resolve/stub-resolv.conf");
-  } else if (rc && rc->type == image::Ext4Stat::Type::symlink &&
-             rc->link_target.find("systemd/resolve") != std::string::npos) {
-    TRY(fs.remove("/etc/resolv.conf", false));
-    add.add_file("etc/resolv.conf", "", 0644);
-  } else if (!rc) {
-    add.add_file("etc/resolv.conf", "", 0644);
+  image::TarBuilder add;  // what the rules create
+  for (const auto& rule : hygiene_rules()) {
+    TRY_CTX(apply_rule(fs, rule, add), "hygiene rule '{}'", rule.path);
   }
   return fs.apply(add, fs.time());
 }
@@ -370,6 +613,8 @@ std::vector<std::string> tree_hygiene(const std::vector<std::pair<std::string, s
         path == "var/lib/dbus/machine-id" || (under(path, "etc/ssh") && name.starts_with("ssh_host_")) ||
         k3s_state || path == "etc/rancher/node" || under(path, "etc/rancher/node") ||
         under(path, "var/lib/cloud") || path == "root/.bash_history" || home_history ||
+        path == "core" || path.starts_with("core.") || under(path, "var/crash") ||
+        under(path, "var/lib/systemd/coredump") ||
         (path.starts_with("etc/systemd/system/") && path.ends_with(".wants/k3s.service"))) {
       bad.push_back("/" + path);
     }

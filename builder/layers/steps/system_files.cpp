@@ -1,6 +1,9 @@
 // See system_files.hpp.
 #include "layers/steps/system_files.hpp"
 
+#include <regex>
+
+#include "common/fs.hpp"
 #include "config/k3s_upgrade.hpp"
 
 namespace binder::layers::steps {
@@ -47,7 +50,40 @@ Result<void> add_input(image::TarBuilder& tar, const std::string& path, const In
   return tar.add_host_file(path, f.path, mode);
 }
 
+// The name grammar of a container image reference (distribution/reference): [host[:port]/]path
+// components, then :tag and/or @sha256:digest.
+bool is_image_reference(const std::string& s) {
+  static const std::regex k_ref(
+      R"((([a-zA-Z0-9-]+\.)*[a-zA-Z0-9-]+(:[0-9]+)?/)?[a-z0-9]+([._-]+[a-z0-9]+)*)"
+      R"((/[a-z0-9]+([._-]+[a-z0-9]+)*)*(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(@sha256:[0-9a-f]{64})?)");
+  return s.size() <= 255 && std::regex_match(s, k_ref);
+}
+
 }  // namespace
+
+Result<std::string> read_image_list(const stdfs::path& path, const common::SourceLoc& loc) {
+  TRY_ASSIGN(std::string text, common::fs::read_file(path));
+  if (text.empty()) {
+    return common::fail(common::Errc::invalid_config, "{}: image list '{}' is empty", loc.to_string(),
+                        path.string());
+  }
+  std::size_t pos = 0;
+  int line_no = 0;
+  while (pos < text.size()) {
+    std::size_t nl = text.find('\n', pos);
+    std::string line = text.substr(pos, nl == std::string::npos ? std::string::npos : nl - pos);
+    pos = nl == std::string::npos ? text.size() : nl + 1;
+    ++line_no;
+    if (!is_image_reference(line)) {
+      return common::fail(common::Errc::invalid_config,
+                          "{}:{}: '{}' is not an image reference (one a line, e.g. "
+                          "'docker.io/library/busybox:1.36'; no blank lines or comments) in the "
+                          "image list named at {}",
+                          path.string(), line_no, line.substr(0, 80), loc.to_string());
+    }
+  }
+  return text;
+}
 
 Result<image::TarBuilder> system_tree(const config::Profile& profile, const ResolvedInputs& inputs) {
   image::TarBuilder tar;
@@ -56,10 +92,19 @@ Result<image::TarBuilder> system_tree(const config::Profile& profile, const Reso
     for (const char* tool : {"kubectl", "crictl", "ctr"}) {
       tar.add_symlink(fmt::format("usr/local/bin/{}", tool), "k3s");
     }
+    std::string images = std::string(k_k3s_images_dir) + "/";
     if (inputs.airgap_images) {
-      TRY(add_input(tar, "var/lib/rancher/k3s/agent/images/" + inputs.airgap_images->name,
-                    *inputs.airgap_images, 0644));
+      TRY(add_input(tar, images + inputs.airgap_images->name, *inputs.airgap_images, 0644));
     }
+    for (const auto& list : profile.k3s.image_lists.value) {
+      TRY_ASSIGN(std::string text, read_image_list(list.value, list.loc));
+      tar.add_file(images + list.value.filename().string(), text, 0644);
+    }
+    // Opts in to k3s's import cache (k3s >= 1.33.1, 1.32.5, 1.31.9, 1.30.13): k3s records each
+    // archive it imported here and skips unchanged ones on later starts, so a reboot does not
+    // re-import the airgap images before the kubelet starts. k3s never creates the file itself;
+    // it must be empty (as `touch` makes it): an entry baked in would skip the first import.
+    tar.add_file(images + std::string(k_k3s_import_cache), "", 0644);
     tar.add_file("etc/systemd/system/k3s.service", k3s_unit(), 0644);
     // The member deploys its own ingress: k3s must not install traefik.
     tar.add_file("var/lib/rancher/k3s/server/manifests/traefik.yaml.skip", "", 0644);

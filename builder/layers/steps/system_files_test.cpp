@@ -5,6 +5,7 @@
 #include <catch2/catch.hpp>
 
 #include "config/k3s_upgrade.hpp"
+#include "common/fs.hpp"
 #include "config/load.hpp"
 #include "layers/steps/hygiene.hpp"
 #include "layers/steps/system_files.hpp"
@@ -71,5 +72,51 @@ TEST_CASE("system files: no upgrade inputs, no upgrade files", "[layers][k3s_upg
   REQUIRE(tree);
   for (const auto& [path, e] : by_path(*tree)) {
     CHECK(path.find("system-upgrade") == std::string::npos);
+  }
+}
+
+TEST_CASE("system files: k3s's import cache is baked empty beside the images, with the image lists", "[layers]") {
+  auto dir = common::fs::TempDir::create("image-lists-tree");
+  REQUIRE(dir);
+  const std::string list = "docker.io/library/busybox:1.36\nquay.io/jupyterhub/k8s-hub@sha256:" +
+                           std::string(64, 'a') + "\n";
+  REQUIRE(common::fs::write_file_atomic(dir->path() / "extra.txt", list));
+  auto p = base_profile();
+  p.k3s.image_lists.value.push_back({dir->path() / "extra.txt", common::SourceLoc{"p.yaml", 7, 3}});
+  auto tree = steps::system_tree(p, inputs(false));
+  REQUIRE(tree);
+  auto m = by_path(*tree);
+  const std::string images = "var/lib/rancher/k3s/agent/images/";
+  REQUIRE(m.contains(images + ".cache.json"));
+  CHECK(m[images + ".cache.json"]->data.empty());
+  REQUIRE(m.contains(images + "extra.txt"));
+  CHECK(m[images + "extra.txt"]->data == list);
+
+  // No k3s, no k3s images dir.
+  auto none = steps::system_tree(base_profile({"k3s.install=false"}), ResolvedInputs{});
+  REQUIRE(none);
+  CHECK_FALSE(by_path(*none).contains(images + ".cache.json"));
+}
+
+TEST_CASE("system files: an image list that is not one reference a line is named with its line", "[layers]") {
+  auto dir = common::fs::TempDir::create("image-lists-bad");
+  REQUIRE(dir);
+  auto p = base_profile();
+  p.k3s.image_lists.value.push_back({dir->path() / "bad.txt", common::SourceLoc{"p.yaml", 7, 3}});
+  const std::string bad = (dir->path() / "bad.txt").string();
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"busybox:1.36\n\nnginx\n", bad + ":2: '' is not an image reference"},
+      {"busybox:1.36\n# pinned\n", bad + ":2: '# pinned' is not an image reference"},
+      {"Busybox:1.36\n", bad + ":1: 'Busybox:1.36'"},
+      {"", "p.yaml:7:3: image list '" + bad + "' is empty"},
+  };
+  for (const auto& [text, message] : cases) {
+    INFO(text);
+    REQUIRE(common::fs::write_file_atomic(dir->path() / "bad.txt", text));
+    auto tree = steps::system_tree(p, inputs(false));
+    REQUIRE_FALSE(tree);
+    CHECK(tree.error().code == common::Errc::invalid_config);
+    INFO(tree.error().message);
+    CHECK(tree.error().message.find(message) != std::string::npos);
   }
 }

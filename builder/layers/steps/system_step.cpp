@@ -81,7 +81,7 @@ class SystemStep final : public LayerStep {
     }
     t.add("required-packages", required);
     t.add("hygiene", hygiene_script());
-    t.add("mtime", std::to_string(image::source_date_epoch()));
+    t.add("mtime", std::to_string(m_inputs.file_time));
     KnownHashes known;
     for (const auto* f : {&m_inputs.k3s_binary, &m_inputs.airgap_images, &m_inputs.upgrade_crd,
                           &m_inputs.upgrade_controller}) {
@@ -93,7 +93,7 @@ class SystemStep final : public LayerStep {
   }
 
   Result<void> build(const stdfs::path& parent, const stdfs::path& out, const BuildEnv& env) override {
-    std::int64_t epoch = image::source_date_epoch();
+    std::int64_t epoch = m_inputs.file_time;
     HostLayerOptions host_options;
     host_options.need_full_disk = true;
     host_options.before = [&](image::Ext4Fs& fs) -> Result<void> {
@@ -127,14 +127,14 @@ class SystemStep final : public LayerStep {
                 TRY(check_required_packages(status));
               }
               TRY(g.run_checked(fmt::format("touch {}", k_session_marker)));
-              TRY_CTX(upload_tree(g, m_tree, env, "system"), "uploading the system files");
+              TRY_CTX(upload_tree(g, m_tree, env, "system", epoch), "uploading the system files");
               // The last session that runs commands cleans the image; file-only layers above
               // only add files whose tree is checked (tree_hygiene).
               TRY_CTX(g.run_checked(hygiene_script()), "cleaning the image (hygiene)");
-              TRY_CTX(g.run_checked(normalize_times_script(image::source_date_epoch())),
+              TRY_CTX(g.run_checked(normalize_times_script(epoch)),
                       "setting the times of what changed to SOURCE_DATE_EPOCH");
               // run_checked's own output files in /tmp were removed after the script ran.
-              TRY(g.set_times("/tmp", image::source_date_epoch()));
+              TRY(g.set_times("/tmp", epoch));
               TRY_ASSIGN(auto checks, image_checks(g));
               return fail_on_checks(checks, false);
             }),

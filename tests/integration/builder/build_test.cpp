@@ -49,6 +49,9 @@ TEST_CASE("builder: the image holds every configured item and nothing it must no
     CHECK(g.readlink(fmt::format("/usr/local/bin/{}", tool)).value_or("") == "k3s");
   }
   CHECK(is_file(g, "/var/lib/rancher/k3s/agent/images/k3s-airgap-images-amd64.tar.zst"));
+  // k3s's import cache opted in: present and empty (an entry would skip the first import).
+  CHECK(is_file(g, "/var/lib/rancher/k3s/agent/images/.cache.json"));
+  CHECK(read(g, "/var/lib/rancher/k3s/agent/images/.cache.json").empty());
   CHECK(is_file(g, "/etc/systemd/system/k3s.service"));
   CHECK(g.glob("/etc/systemd/system/*.wants/k3s.service").value().empty());
   CHECK(is_file(g, "/var/lib/rancher/k3s/server/manifests/traefik.yaml.skip"));
@@ -202,11 +205,71 @@ TEST_CASE("builder: inspect reports a clean image", "[builder]") {
     if (c.value("name", "") == "k3s upgrade files present") upgrade_checked = c.value("ok", false);
   }
   CHECK(upgrade_checked);
+  // The hygiene and provenance checks, each named and passing.
+  std::map<std::string, bool> by_name;
+  for (const auto& c : j["checks"]) by_name[c.value("name", "")] = c.value("ok", false);
+  for (const char* name : {"machine-id empty", "no SSH host keys", "no k3s server state or token",
+                           "no cloud-init instance state", "no core files", "/var/log small",
+                           "k3s import cache empty"}) {
+    INFO(name);
+    CHECK(by_name.contains(name));
+    CHECK(by_name[name]);
+  }
   auto text = run_binder({"inspect", b.image.string(), "--accel", "tcg"});
+  CHECK(text.out.find("[ok] no core files\n") != std::string::npos);
+  CHECK(text.out.find("[ok] k3s import cache empty\n") != std::string::npos);
   CHECK(text.out.find("k3s upgrade:  system-upgrade-controller v0.20.1, Plan follows channel "
                       "https://update.k3s.io/v1-release/channels/stable") != std::string::npos);
   CHECK(text.out.find("/var/lib/rancher/k3s/server/manifests/system-upgrade-10-controller.yaml") !=
         std::string::npos);
+}
+
+TEST_CASE("builder: inspect names each hygiene check that fails on a crafted image", "[builder]") {
+  // A bare ext4 filesystem labelled 'root' (inspect mounts it as the root) holding what a clean
+  // image must not: one libguestfs launch reads it all.
+  stdfs::path dir = k_dir / "crafted";
+  stdfs::remove_all(dir);
+  auto put = [&](const std::string& rel, const std::string& data) {
+    stdfs::create_directories((dir / "src" / rel).parent_path());
+    REQUIRE(fs::write_file_atomic(dir / "src" / rel, data));
+  };
+  put("etc/machine-id", "0123456789abcdef0123456789abcdef\n");
+  put("etc/ssh/ssh_host_ed25519_key", "key");
+  put("var/lib/rancher/k3s/server/token", "t");
+  put("var/lib/cloud/data/instance-id", "i-1\n");
+  put("var/lib/cloud/instances/i-1/boot-finished", "x\n");
+  put("var/lib/systemd/coredump/core.k3s.0.zst", "core");
+  put("var/log/syslog", std::string(2u << 20, 'l'));
+  put("var/lib/rancher/k3s/agent/images/k3s-airgap-images-amd64.tar.zst", "zst");
+  stdfs::path raw = dir / "crafted.raw";
+  REQUIRE(exec::run_checked({"mke2fs", "-q", "-F", "-t", "ext4", "-L", "root", "-d", (dir / "src").string(),
+                             raw.string(), "64M"}));
+  auto r = run_binder({"inspect", raw.string(), "--json", "--accel", "tcg"});
+  INFO(r.err);
+  CHECK(r.exit_code == 1);
+  auto j = nlohmann::json::parse(r.out, nullptr, false);
+  REQUIRE(j.is_object());
+  CHECK(j["ok"] == false);
+  std::map<std::string, nlohmann::json> by_name;
+  for (const auto& c : j["checks"]) by_name[c.value("name", "")] = c;
+  const std::map<std::string, std::string> expect = {
+      {"machine-id empty", "0123456789abcdef"},
+      {"no SSH host keys", "/etc/ssh/ssh_host_ed25519_key"},
+      {"no k3s server state or token", "/var/lib/rancher/k3s/server/token"},
+      {"no cloud-init instance state", "/var/lib/cloud/data/instance-id"},
+      {"no core files", "/var/lib/systemd/coredump/core.k3s.0.zst"},
+      {"/var/log small", "largest /var/log/syslog (2097152 bytes)"},
+      {"k3s import cache empty", ".cache.json missing"},
+  };
+  for (const auto& [name, detail] : expect) {
+    INFO(name << ": " << by_name[name].dump());
+    REQUIRE(by_name.contains(name));
+    CHECK(by_name[name]["ok"] == false);
+    CHECK(by_name[name].value("detail", "").find(detail) != std::string::npos);
+  }
+  CHECK(by_name["no cloud-init instance state"].value("detail", "").find("/var/lib/cloud/instances/i-1") !=
+        std::string::npos);
+  stdfs::remove_all(dir);
 }
 
 TEST_CASE("builder: an overlay change rebuilds only the final layer, without a launch", "[builder]") {
