@@ -14,7 +14,9 @@
 #include <fstream>
 #include <utility>
 
+#include "base/keyring.hpp"
 #include "base/sha256sums.hpp"
+#include "base/signature.hpp"
 #include "common/fs.hpp"
 #include "common/hash.hpp"
 #include "common/log.hpp"
@@ -89,7 +91,9 @@ Result<void> copy_resuming(const stdfs::path& from, const stdfs::path& to) {
   return {};
 }
 
-Result<std::string> read_list(const std::string& where, const FetchOptions& options) {
+// A small file (checksum list, signature, keyring) from a URL or path, into memory; `what` names it.
+Result<std::string> read_small(const std::string& where, std::string_view what,
+                               const FetchOptions& options) {
   if (is_http(where)) {
     http::Client client(options.http);
     TRY_ASSIGN(http::Response r, client.send(http::Request{"GET", where, {}, ""}));
@@ -101,7 +105,7 @@ Result<std::string> read_list(const std::string& where, const FetchOptions& opti
   auto path = is_file_url(where) ? file_url_path(where) : stdfs::path(where);
   auto text = cfs::read_file(path);
   if (!text) {
-    return fail(Errc::not_found, "cannot read checksum list '{}': {}", where, text.error().message);
+    return fail(Errc::not_found, "cannot read {} '{}': {}", what, where, text.error().message);
   }
   return *text;
 }
@@ -122,6 +126,26 @@ Result<std::string> verify_local_file(const ArtifactSource& source, const FetchO
                 source.file.string(), expected, actual);
   }
   return actual;
+}
+
+// gpgv over the SHA256SUMS text: its signature and keyring read like the list itself.
+Result<void> verify_list_signature(const ArtifactSource& source, const std::string& list,
+                                   const FetchOptions& options) {
+  TRY_ASSIGN(std::string sig, read_small(source.signature, "signature", options));
+  std::string keyring;
+  if (source.keyring.starts_with(k_builtin_keyring_prefix)) {
+    auto builtin = builtin_keyring(source.keyring);
+    if (!builtin) {
+      return fail(Errc::invalid_config, "unknown built-in keyring '{}' (known: {})", source.keyring,
+                  k_ubuntu_keyring_name);
+    }
+    keyring = std::string(*builtin);
+  } else {
+    TRY_ASSIGN(keyring, read_small(source.keyring, "keyring", options));
+  }
+  TRY(verify_detached_signature(SignedData{list, source.sha256sums, sig, source.signature, keyring,
+                                           source.keyring, source.signing_key}));
+  return {};
 }
 
 }  // namespace
@@ -163,7 +187,14 @@ Result<std::string> expected_sha256(const ArtifactSource& source, const FetchOpt
   if (source.sha256sums.empty()) {
     return fail(Errc::invalid_config, "no sha256 or sha256sums given for '{}'", source.display());
   }
-  TRY_ASSIGN(std::string text, read_list(source.sha256sums, options));
+  if (source.signature.empty() != source.keyring.empty()) {
+    return fail(Errc::invalid_config, "'{}': a signature needs a keyring and a keyring a signature",
+                source.display());
+  }
+  TRY_ASSIGN(std::string text, read_small(source.sha256sums, "checksum list", options));
+  if (!source.signature.empty()) {
+    TRY(verify_list_signature(source, text, options));
+  }
   return lookup_sha256(text, source.effective_name(), source.sha256sums);
 }
 

@@ -35,6 +35,12 @@ struct ArtifactSource {
   std::string sha256;          // 64 hex digits
   std::string sha256sums;      // URL (https/http/file) or local path
   std::string name;            // list key and cache file name; default: last component of url/file
+  // Optional, with sha256sums: a detached OpenPGP signature of the list (URL or path) that gpgv
+  // must accept with `keyring` (URL, path, or "builtin:<name>", base/keyring.hpp) before the list
+  // is trusted; `signing_key` additionally pins the signer's primary fingerprint.
+  std::string signature;
+  std::string keyring;
+  std::string signing_key;
   bool require_checksum = true;  // false: an unchecked local file is accepted (rootfs tarballs)
 
   // `name`, or the last path component of the URL (without query) or file.
@@ -60,7 +66,9 @@ struct Fetched {
 //   Errc::invalid_config  no checksum given (and require_checksum), both or neither of url/file,
 //                         a malformed sha256
 //   Errc::checksum        mismatch ("expected X, got Y"; a downloaded partial file is deleted, no
-//                         cache entry is created), or the name is missing from the SHA256SUMS list
+//                         cache entry is created), the name is missing from the SHA256SUMS list,
+//                         or the list's signature does not verify (base/signature.hpp; checked
+//                         before anything is downloaded)
 //   Errc::not_found/io    a local file or list that cannot be read; cache directory problems
 //   Errc::network/temporary  from the HTTP client (the partial file is kept for resuming)
 Result<Fetched> fetch_artifact(const ArtifactSource& source, const CacheDir& cache,
@@ -71,7 +79,8 @@ Result<std::filesystem::path> fetch_image(const ImageSource& source, const Cache
                                           const common::http::ProgressFn& progress = {});
 
 // The expected checksum of `source`: its sha256, else the entry for effective_name() in its
-// SHA256SUMS list (fetched into memory). Errc::invalid_config if it has neither.
+// SHA256SUMS list (fetched into memory, its signature verified when one is given).
+// Errc::invalid_config if it has neither, or a signature without a list.
 Result<std::string> expected_sha256(const ArtifactSource& source, const FetchOptions& options = {});
 
 }  // namespace binder::base

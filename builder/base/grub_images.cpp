@@ -24,17 +24,18 @@ const std::vector<std::string> k_common_modules{
     "normal",   "linux",      "configfile", "echo", "test",   "serial",       "terminal",
     "gzio",     "boot",       "minicmd",    "ls",   "cat"};
 
-std::string early_config() {
+std::string early_config(const GrubConfigAt& at) {
   return fmt::format(
       "search --no-floppy --label {0} --set=root\n"
       "if [ -z \"$root\" ]; then echo 'binder-image: no filesystem labelled {0}'; fi\n"
-      "set prefix=($root)/boot/grub\n"
-      "configfile ($root)/boot/grub/grub.cfg\n",
-      k_root_label);
+      "set prefix=($root){1}\n"
+      "configfile ($root){1}/grub.cfg\n",
+      at.label, at.dir);
 }
 
 Result<void> mkimage(const std::string& format, const std::string& platform_dir,
-                     const std::vector<std::string>& extra_modules, const stdfs::path& out) {
+                     const std::vector<std::string>& extra_modules, const stdfs::path& out,
+                     const GrubConfigAt& at) {
   auto dir = stdfs::path("/usr/lib/grub") / platform_dir;
   std::error_code ec;
   if (!stdfs::is_directory(dir, ec)) {
@@ -42,9 +43,9 @@ Result<void> mkimage(const std::string& format, const std::string& platform_dir,
                 format, dir.string(), platform_dir == "i386-pc" ? "pc" : "efi-amd64");
   }
   auto cfg = out.parent_path() / (out.filename().string() + ".early.cfg");
-  TRY(cfs::write_file_atomic(cfg, early_config()));
+  TRY(cfs::write_file_atomic(cfg, early_config(at)));
   std::vector<std::string> argv{"grub-mkimage", "-O", format,       "-d", dir.string(), "-p",
-                                "/boot/grub",   "-c", cfg.string(), "-o", out.string()};
+                                at.dir,         "-c", cfg.string(), "-o", out.string()};
   argv.insert(argv.end(), k_common_modules.begin(), k_common_modules.end());
   argv.insert(argv.end(), extra_modules.begin(), extra_modules.end());
   TRY(exec::run_checked(argv, {.timeout = std::chrono::minutes(2)}));
@@ -144,24 +145,24 @@ std::string render_grub_cfg(const BootEntry& e) {
       e.initrd);
 }
 
-Result<void> make_bios_core_image(const stdfs::path& out) {
-  return mkimage("i386-pc", "i386-pc", {"biosdisk"}, out);
+Result<void> make_bios_core_image(const stdfs::path& out, const GrubConfigAt& at) {
+  return mkimage("i386-pc", "i386-pc", {"biosdisk"}, out, at);
 }
 
-Result<void> make_efi_image(const stdfs::path& out) {
-  return mkimage("x86_64-efi", "x86_64-efi", {"all_video"}, out);
+Result<void> make_efi_image(const stdfs::path& out, const GrubConfigAt& at) {
+  return mkimage("x86_64-efi", "x86_64-efi", {"all_video"}, out, at);
 }
 
 Result<void> make_esp_image(const stdfs::path& out, std::uint64_t size,
                             const stdfs::path& efi_binary, std::int64_t mtime,
-                            const std::string& serial) {
+                            const std::string& serial, const std::string& label) {
   exec::Options options{.timeout = std::chrono::minutes(1),
                         .env = {{"MTOOLS_SKIP_CHECK", "1"}, {"SOURCE_DATE_EPOCH", std::to_string(mtime)}}};
   auto image = out.string();
   std::error_code ec;
   stdfs::remove(out, ec);
   std::vector<std::string> mformat{"mformat", "-i", image, "-C", "-T", std::to_string(size / k_sector),
-                                   "-h", "64", "-s", "32", "-v", k_esp_label};
+                                   "-h", "64", "-s", "32", "-v", label};
   if (!serial.empty()) {
     mformat.insert(mformat.end(), {"-N", serial});
   }

@@ -30,16 +30,24 @@ Result<BootEntry> find_boot_entry(const std::filesystem::path& tree);
 // systemd and cloud-init output reach the serial log).
 std::string render_grub_cfg(const BootEntry& entry);
 
-// grub-mkimage -O i386-pc into `out` (the core.img for the BIOS boot partition).
-Result<void> make_bios_core_image(const std::filesystem::path& out);
-// grub-mkimage -O x86_64-efi into `out` (EFI/BOOT/BOOTX64.EFI).
-Result<void> make_efi_image(const std::filesystem::path& out);
+// Where the GRUB images look for grub.cfg: the filesystem labelled `label`, directory `dir` in it.
+// Default: the assembled layout (root filesystem, /boot/grub). Ubuntu's cloud image layout keeps
+// /boot on its own filesystem: {"BOOT", "/grub"} (ci/make-test-cloudimg).
+struct GrubConfigAt {
+  std::string label = "root";
+  std::string dir = "/boot/grub";
+};
 
-// A FAT image of `size` bytes labelled ESP holding EFI/BOOT/BOOTX64.EFI = `efi_binary` (mtools),
+// grub-mkimage -O i386-pc into `out` (the core.img for the BIOS boot partition).
+Result<void> make_bios_core_image(const std::filesystem::path& out, const GrubConfigAt& at = {});
+// grub-mkimage -O x86_64-efi into `out` (EFI/BOOT/BOOTX64.EFI).
+Result<void> make_efi_image(const std::filesystem::path& out, const GrubConfigAt& at = {});
+
+// A FAT image of `size` bytes labelled `label` (default ESP) holding EFI/BOOT/BOOTX64.EFI = `efi_binary` (mtools),
 // entries dated `mtime` (SOURCE_DATE_EPOCH for mtools), volume serial `serial` (8 hex digits; ""
 // = random).
 Result<void> make_esp_image(const std::filesystem::path& out, std::uint64_t size,
                             const std::filesystem::path& efi_binary, std::int64_t mtime = 1700000000,
-                            const std::string& serial = "");
+                            const std::string& serial = "", const std::string& label = "ESP");
 
 }  // namespace binder::base

@@ -20,6 +20,7 @@ void test_env() {
   setenv("BINDER_TEST_ROOTFS", "/tmp/binder-test/rootfs.tar.zst", 1);
   setenv("BINDER_TEST_ARTIFACTS", "/tmp/binder-test/artifacts", 1);
   setenv("BINDER_TEST_CHARTS", "/tmp/binder-test/charts", 1);
+  setenv("BINDER_TEST_CLOUDIMG_URL", "https://127.0.0.1:8443/releases/noble/release-20260926", 1);
 }
 
 Profile load_ok(const stdfs::path& p, const std::vector<std::string>& overrides = {}) {
@@ -60,11 +61,16 @@ TEST_CASE("profiles: every checked-in profile loads", "[config]") {
 TEST_CASE("profiles: base is the Ubuntu 24.04 catalog image with release k3s", "[config]") {
   Profile p = load_ok(k_src / "profiles/base.yaml");
   CHECK(p.base.kind.value == BaseKind::image);
+  // A pinned release serial (not noble/current/), its SHA256SUMS signed by Ubuntu's key.
   CHECK(p.base.artifact.url.value ==
-        "https://cloud-images.ubuntu.com/noble/current/noble-server-cloudimg-amd64.img");
+        "https://cloud-images.ubuntu.com/releases/noble/release-20260926/ubuntu-24.04-server-cloudimg-amd64.img");
   CHECK(p.base.artifact.checksum.sha256sums.value ==
-        "https://cloud-images.ubuntu.com/noble/current/SHA256SUMS");
-  CHECK(p.base.artifact.basename() == "noble-server-cloudimg-amd64.img");
+        "https://cloud-images.ubuntu.com/releases/noble/release-20260926/SHA256SUMS");
+  CHECK(p.base.artifact.checksum.signature.value ==
+        "https://cloud-images.ubuntu.com/releases/noble/release-20260926/SHA256SUMS.gpg");
+  CHECK(p.base.artifact.checksum.keyring.value == "builtin:ubuntu-cloudimage");
+  CHECK(p.base.artifact.checksum.signing_key == "D2EB44626FDDC30B513D5BB71A5D6C4C7DB87C81");
+  CHECK(p.base.artifact.basename() == "ubuntu-24.04-server-cloudimg-amd64.img");
   CHECK(p.disk.size.value == 20ull << 30);
   CHECK(p.k3s.version.value == "v1.33.5+k3s1");
   CHECK(p.k3s.binary.url.value ==
@@ -223,4 +229,33 @@ TEST_CASE("profiles: secrets in an allowed member file are listed for redaction"
   CHECK(*s == std::vector<std::string>{"cf-test-token"});
   Profile none = load_ok(k_src / "profiles/base.yaml");
   CHECK(member_secret_values(none).value().empty());
+}
+
+TEST_CASE("profiles: base.signature and base.keyring", "[config][signature]") {
+  // The cloud image test profile: every signature input by URL, as the catalog sets them.
+  Profile t = load_ok(k_src / "profiles/debian-12-cloudimg-test.yaml");
+  CHECK(t.base.kind.value == BaseKind::url);
+  CHECK(t.base.artifact.checksum.signature.value ==
+        "https://127.0.0.1:8443/releases/noble/release-20260926/SHA256SUMS.gpg");
+  CHECK(t.base.artifact.checksum.keyring.value ==
+        "https://127.0.0.1:8443/releases/noble/release-20260926/keyring.gpg");
+  CHECK(t.base.artifact.checksum.signing_key.empty());
+  // A catalog image with its own keyring keeps the catalog's list but not its signature pin.
+  Profile own = load_ok(k_src / "profiles/base.yaml",
+                        {"base={image: ubuntu-24.04, signature: https://x.test/S.gpg, keyring: builtin:ubuntu-cloudimage}"});
+  CHECK(own.base.artifact.checksum.signature.value == "https://x.test/S.gpg");
+  CHECK(own.base.artifact.checksum.signing_key.empty());
+  auto bad = [&](const std::string& base) {
+    test_env();
+    auto r = load_profile(k_src / "profiles/base.yaml", {"base=" + base});
+    REQUIRE_FALSE(r);
+    return r.error().message;
+  };
+  CHECK_THAT(bad("{url: https://x.test/a.img, sha256sums: https://x.test/S, signature: https://x.test/S.gpg}"),
+             Catch::Contains("'base.signature' needs 'base.keyring'"));
+  CHECK_THAT(bad("{url: https://x.test/a.img, sha256sums: https://x.test/S, keyring: https://x.test/k.gpg}"),
+             Catch::Contains("'base.keyring' needs 'base.signature'"));
+  CHECK_THAT(bad("{url: https://x.test/a.img, sha256: " + std::string(64, 'a') +
+                 ", signature: https://x.test/S.gpg, keyring: https://x.test/k.gpg}"),
+             Catch::Contains("give 'base.sha256sums' too"));
 }

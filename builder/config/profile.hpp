@@ -53,6 +53,12 @@ struct Checksum {
   // A SHA256SUMS-style file ("<hex>  <name>" lines): an http(s) URL or an absolute path, or
   // empty. The entry to use is the one whose name equals the basename of the url/file.
   Located<std::string> sha256sums;
+  // base only: a detached OpenPGP signature of sha256sums (URL or absolute path) and the keyring
+  // (URL, absolute path, or "builtin:ubuntu-cloudimage") gpgv checks it with before the list is
+  // trusted; `signing_key` pins the signer's fingerprint (catalog entries only).
+  Located<std::string> signature;
+  Located<std::string> keyring;
+  std::string signing_key;
   bool empty() const { return sha256.value.empty() && sha256sums.value.empty(); }
   bool sums_is_url() const { return is_url(sha256sums.value); }
   static bool is_url(std::string_view s) {
@@ -88,6 +94,9 @@ struct CatalogEntry {
   std::string_view name;        // "ubuntu-24.04"
   std::string_view url;         // the qcow2 cloud image
   std::string_view sha256sums;  // its SHA256SUMS URL
+  std::string_view signature;   // SHA256SUMS.gpg URL
+  std::string_view keyring;     // "builtin:ubuntu-cloudimage"
+  std::string_view signing_key; // pinned primary fingerprint
   std::string_view description;
 };
 const std::vector<CatalogEntry>& base_catalog();

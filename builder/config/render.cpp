@@ -84,9 +84,10 @@ std::string render_docs() {
       "- Each setting names the layer it feeds (base, system, charts, final, export): changing it "
       "rebuilds that layer and the ones after it.\n\n"
       "## Base image catalog\n\n"
-      "| `base.image` | image | checksums |\n| --- | --- | --- |\n";
+      "| `base.image` | image | checksums | signature (key) |\n| --- | --- | --- | --- |\n";
   for (const CatalogEntry& e : base_catalog()) {
-    out += fmt::format("| `{}` | {} | {} |\n", e.name, e.url, e.sha256sums);
+    out += fmt::format("| `{}` | {} | {} | {} ({} `{}`) |\n", e.name, e.url, e.sha256sums,
+                       e.signature, e.keyring, e.signing_key);
   }
   out += "\n## Settings\n";
   for (const SettingSpec& s : settings()) {

@@ -7,16 +7,30 @@
 
 namespace binder::config {
 
+namespace {
+// base/keyring.hpp's names (config does not depend on base): the keyring compiled into the
+// builder and the fingerprint of the key that signs Ubuntu's cloud image SHA256SUMS.
+constexpr std::string_view k_ubuntu_keyring = "builtin:ubuntu-cloudimage";
+constexpr std::string_view k_ubuntu_fingerprint = "D2EB44626FDDC30B513D5BB71A5D6C4C7DB87C81";
+}  // namespace
+
 const std::vector<CatalogEntry>& base_catalog() {
   static const std::vector<CatalogEntry> k_catalog = {
+      // A pinned release serial, not the moving noble/current/: the same profile gives the same
+      // base. Its SHA256SUMS is trusted only with a good signature by the Ubuntu cloud image key
+      // (base/keys/README.md).
       {"ubuntu-24.04",
-       "https://cloud-images.ubuntu.com/noble/current/noble-server-cloudimg-amd64.img",
-       "https://cloud-images.ubuntu.com/noble/current/SHA256SUMS",
-       "Ubuntu 24.04 LTS (noble) server cloud image, amd64"},
+       "https://cloud-images.ubuntu.com/releases/noble/release-20260926/"
+       "ubuntu-24.04-server-cloudimg-amd64.img",
+       "https://cloud-images.ubuntu.com/releases/noble/release-20260926/SHA256SUMS",
+       "https://cloud-images.ubuntu.com/releases/noble/release-20260926/SHA256SUMS.gpg",
+       k_ubuntu_keyring, k_ubuntu_fingerprint,
+       "Ubuntu 24.04 LTS (noble) server cloud image, amd64, release 20260926"},
       {"ubuntu-22.04",
        "https://cloud-images.ubuntu.com/jammy/current/jammy-server-cloudimg-amd64.img",
        "https://cloud-images.ubuntu.com/jammy/current/SHA256SUMS",
-       "Ubuntu 22.04 LTS (jammy) server cloud image, amd64"},
+       "https://cloud-images.ubuntu.com/jammy/current/SHA256SUMS.gpg", k_ubuntu_keyring,
+       k_ubuntu_fingerprint, "Ubuntu 22.04 LTS (jammy) server cloud image, amd64"},
   };
   return k_catalog;
 }
@@ -86,13 +100,32 @@ void finish_base(const Node* n, ParseCtx& c) {
     for (const CatalogEntry& e : base_catalog()) {
       if (e.name == b.image.value) {
         b.artifact.url = {std::string(e.url), b.image.loc};
+        bool own_signature = n->find("signature") != nullptr || n->find("keyring") != nullptr;
         if (!has_sum) {
           b.artifact.checksum.sha256sums = {std::string(e.sha256sums), b.image.loc};
+          if (!own_signature) {
+            b.artifact.checksum.signature = {std::string(e.signature), b.image.loc};
+            b.artifact.checksum.keyring = {std::string(e.keyring), b.image.loc};
+            b.artifact.checksum.signing_key = std::string(e.signing_key);
+          }
         }
       }
     }
   } else if (!has_sum) {
     c.diags.error(n->loc, fmt::format("'base.{}' needs 'sha256' or 'sha256sums'", kind));
+  }
+  // A signature covers a SHA256SUMS list; it needs a list and a keyring, and a keyring a signature.
+  const Node* sig = n->find("signature");
+  const Node* ring = n->find("keyring");
+  if (kind == "rootfs" && (sig || ring)) {
+    c.diags.error((sig ? sig : ring)->loc,
+                  "'base.signature' and 'base.keyring' apply to cloud images ('image', 'url', 'file')");
+  } else if (sig && !ring) {
+    c.diags.error(sig->loc, "'base.signature' needs 'base.keyring' (the keys to check it with)");
+  } else if (ring && !sig) {
+    c.diags.error(ring->loc, "'base.keyring' needs 'base.signature' (the SHA256SUMS.gpg to check)");
+  } else if (sig && b.artifact.checksum.sha256sums.value.empty()) {
+    c.diags.error(sig->loc, "'base.signature' signs a checksum list: give 'base.sha256sums' too");
   }
 }
 
@@ -167,6 +200,28 @@ void add_general_settings(std::vector<SettingSpec>& out) {
        c.get_url_or_path(*n, c.p.base.artifact.checksum.sha256sums);
      },
      [](const Profile& p, RenderCtx& r) { render_if(r, p.base.artifact.checksum.sha256sums); }},
+    {"base.signature", ValueKind::url_or_path, "",
+     "A detached OpenPGP signature of `sha256sums` (URL or path, e.g. `SHA256SUMS.gpg`). `gpgv` "
+     "must accept it with `keyring` before any checksum in the list is trusted; a bad signature, "
+     "an unknown signer or an altered list stops the build (exit 1) before anything is "
+     "downloaded. Catalog images set it (with the Ubuntu cloud image key) unless `sha256`, "
+     "`sha256sums`, `signature` or `keyring` is given here.",
+     LayerKind::base, {}, false, false,
+     [](const Node* n, ParseCtx& c) { c.get_url_or_path(*n, c.p.base.artifact.checksum.signature); },
+     [](const Profile& p, RenderCtx& r) { render_if(r, p.base.artifact.checksum.signature); }},
+    {"base.keyring", ValueKind::url_or_path, "",
+     "The OpenPGP public keys (URL or path; a binary keyring or an ASCII-armored export) that "
+     "`signature` is checked with, or `builtin:ubuntu-cloudimage`: the Ubuntu cloud image "
+     "keyring compiled into binder-image.",
+     LayerKind::base, {}, false, false,
+     [](const Node* n, ParseCtx& c) {
+       if (n->text.starts_with("builtin:")) {
+         c.get(*n, c.p.base.artifact.checksum.keyring);
+       } else {
+         c.get_url_or_path(*n, c.p.base.artifact.checksum.keyring);
+       }
+     },
+     [](const Profile& p, RenderCtx& r) { render_if(r, p.base.artifact.checksum.keyring); }},
     {"base.rootfs", ValueKind::section, "",
      "A root file system tarball (e.g. from mmdebstrap) that the builder assembles into a "
      "bootable GPT disk (ext4 root, BIOS and UEFI GRUB).",

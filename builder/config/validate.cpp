@@ -175,6 +175,11 @@ Result<void> check_inputs_exist(const Profile& p) {
     if (!sums.value.empty() && !Checksum::is_url(sums.value)) {
       need(sums.value, sums.loc, "checksum file", false);
     }
+    for (const auto* f : {&a.checksum.signature, &a.checksum.keyring}) {
+      if (!f->value.empty() && !Checksum::is_url(f->value) && !f->value.starts_with("builtin:")) {
+        need(f->value, f->loc, f == &a.checksum.signature ? "signature file" : "keyring file", false);
+      }
+    }
   };
   artifact(p.base.artifact, p.base.kind.value == BaseKind::rootfs ? "rootfs tarball" : "base image");
   if (p.k3s.install.value) {

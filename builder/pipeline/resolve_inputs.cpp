@@ -23,6 +23,9 @@ base::ArtifactSource to_source(const config::Artifact& a) {
   s.file = a.file.value;
   s.sha256 = a.checksum.sha256.value;
   s.sha256sums = a.checksum.sha256sums.value;
+  s.signature = a.checksum.signature.value;
+  s.keyring = a.checksum.keyring.value;
+  s.signing_key = a.checksum.signing_key;
   s.name = a.basename();
   return s;
 }

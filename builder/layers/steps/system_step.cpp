@@ -1,7 +1,7 @@
 // The system layer: k3s and machine-wide settings, then hygiene and the image checks. Written on
 // the host (host_layer.hpp, host_hygiene) when the root filesystem already fills the disk (a
-// rootfs base: the assembly sizes it so); otherwise one appliance session, which also grows the
-// root partition and filesystem (a cloud image grown to disk.size).
+// rootfs base: the assembly sizes it so; a cloud image: the base layer grew it on the host);
+// otherwise one appliance session, which also grows the root partition and filesystem.
 #include <set>
 
 #include "layers/digest.hpp"
@@ -55,9 +55,9 @@ class SystemStep final : public LayerStep {
   // 2: hygiene and image checks moved here; 3: times of what the session changed normalized;
   // 4: written on the host when no growth is needed
   int version() const override { return 4; }
-  int guest_launches() const override {
-    return m_inputs.base_is_rootfs && host_layers_available() ? 0 : 1;
-  }
+  // The base fills the disk when host layers are available: a rootfs base is assembled to size,
+  // a cloud image's root is grown on the host by the base layer.
+  int guest_launches() const override { return host_layers_available() ? 0 : 1; }
 
   std::string describe() const override {
     std::string k3s = m_inputs.k3s_binary ? fmt::format("k3s {}", m_profile.k3s.version.value)
