@@ -11,7 +11,7 @@
 #include "export/export.hpp"
 #include "export/formats.hpp"
 #include "export/tar_io.hpp"
-#include "export/test_disks.hpp"
+#include "support/export/test_disks.hpp"
 #include "export/vhd.hpp"
 
 using namespace binder::exporter;

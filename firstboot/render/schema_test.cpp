@@ -14,7 +14,7 @@
 #include "firstboot/render/member_overrides.hpp"
 #include "firstboot/render/mybinder_files.hpp"
 #include "firstboot/render/mybinder_release.hpp"
-#include "firstboot/render/render_fixtures.hpp"
+#include "support/firstboot/render_fixtures.hpp"
 #include "firstboot/render/yaml.hpp"
 #include "support/test_ca.hpp"
 
