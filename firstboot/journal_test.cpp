@@ -1,6 +1,8 @@
 // Journal: format, torn-tail recovery at every byte offset, version refusal, outputs.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+
 #include "common/fs.hpp"
 #include "firstboot/journal.hpp"
 #include "support/firstboot/test_seams.hpp"

@@ -4,6 +4,7 @@
 // runs are compared byte for byte.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cstdlib>
 #include <map>
 

@@ -5,6 +5,7 @@
 #include "binder_paths.h"
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <fstream>
 #include <string>
 #include <vector>
