@@ -5,7 +5,7 @@
 #include "common/fs.hpp"
 #include "firstboot/address_class.hpp"
 #include "firstboot/facts.hpp"
-#include "firstboot/test_seams.hpp"
+#include "support/firstboot/test_seams.hpp"
 
 using namespace binder::firstboot;
 using binder::firstboot::testing::TestRoot;

@@ -1,9 +1,11 @@
 // Journal: format, torn-tail recovery at every byte offset, version refusal, outputs.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+
 #include "common/fs.hpp"
 #include "firstboot/journal.hpp"
-#include "firstboot/test_seams.hpp"
+#include "support/firstboot/test_seams.hpp"
 
 using namespace binder::firstboot;
 namespace fs = binder::common::fs;

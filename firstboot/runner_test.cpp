@@ -3,7 +3,7 @@
 
 #include "common/fs.hpp"
 #include "firstboot/runner.hpp"
-#include "firstboot/test_seams.hpp"
+#include "support/firstboot/test_seams.hpp"
 
 using namespace binder::firstboot;
 namespace fs = binder::common::fs;

@@ -34,7 +34,7 @@ class TestServer {
       dup2(fds[1], 1);
       close(fds[0]);
       std::vector<std::string> argv{BINDER_PYTHON, std::string(BINDER_SOURCE_DIR) +
-                                                       "/builder/common/http_test_server.py"};
+                                                       "/tests/support/fakes/http_test_server.py"};
       argv.insert(argv.end(), args.begin(), args.end());
       std::vector<char*> cargv;
       for (auto& a : argv) cargv.push_back(a.data());

@@ -2,6 +2,8 @@
 // without its source line.
 #include "config/parse_ctx.hpp"
 
+#include <algorithm>
+
 #include "config/values.hpp"
 
 namespace binder::config {

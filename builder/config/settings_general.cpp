@@ -1,5 +1,6 @@
 // Settings: name, description, extends, base (one-of image/url/file/rootfs) and disk. Also the
 // base image catalog, so the pipeline only ever reads URLs from the Profile.
+#include <algorithm>
 #include <regex>
 
 #include "config/settings_internal.hpp"

@@ -5,7 +5,7 @@
 #include <cstdlib>
 
 #include "export/export.hpp"
-#include "export/test_disks.hpp"
+#include "support/export/test_disks.hpp"
 
 using namespace binder::exporter;
 using namespace binder::exporter::testing;

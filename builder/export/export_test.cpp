@@ -4,6 +4,7 @@
 // runs are compared byte for byte.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cstdlib>
 #include <map>
 
@@ -11,7 +12,7 @@
 #include "export/export.hpp"
 #include "export/formats.hpp"
 #include "export/tar_io.hpp"
-#include "export/test_disks.hpp"
+#include "support/export/test_disks.hpp"
 #include "export/vhd.hpp"
 
 using namespace binder::exporter;

@@ -2,6 +2,7 @@
 // printed a CID shorter than 8 hex digits (it uses %x): the descriptor must stay valid.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <fstream>
 
 #include "common/exec.hpp"

@@ -2,6 +2,7 @@
 // disk), checked afterwards by e2fsck and debugfs (independent of libext2fs' writer paths).
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <fstream>
 #include <random>
 

@@ -11,8 +11,8 @@
 #include "firstboot/federation/steps.hpp"
 #include "firstboot/journal.hpp"
 #include "firstboot/runner.hpp"
-#include "firstboot/app/test_member.hpp"
-#include "firstboot/test_seams.hpp"
+#include "support/firstboot/test_member.hpp"
+#include "support/firstboot/test_seams.hpp"
 
 using namespace binder::firstboot;
 namespace fs = binder::common::fs;

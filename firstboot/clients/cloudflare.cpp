@@ -4,6 +4,8 @@
 // (api-notes §1).
 #include "firstboot/clients/cloudflare.hpp"
 
+#include <algorithm>
+
 #include "common/log.hpp"
 
 namespace binder::firstboot::clients {

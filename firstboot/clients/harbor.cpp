@@ -4,6 +4,8 @@
 // so the policy id is taken from the project's metadata.retention_id (api-notes §2).
 #include "firstboot/clients/harbor.hpp"
 
+#include <algorithm>
+
 #include "common/log.hpp"
 
 namespace binder::firstboot::clients {

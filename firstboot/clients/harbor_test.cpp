@@ -4,6 +4,8 @@
 // ours again, and no cookie is ever sent back (Harbor's CSRF trap).
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+
 #include "firstboot/clients/harbor.hpp"
 #include "support/fake_server.hpp"
 

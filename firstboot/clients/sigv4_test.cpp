@@ -3,6 +3,7 @@
 // aws4_testsuite, and the S3 API reference examples (s3-examples.json).
 #include "binder_paths.h"
 #include <catch2/catch.hpp>
+#include <algorithm>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 

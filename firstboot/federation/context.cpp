@@ -1,6 +1,7 @@
 // Shared helpers of the federation steps; see context.hpp.
 #include "firstboot/federation/context.hpp"
 
+#include <algorithm>
 #include <cstdlib>
 
 #include "common/log.hpp"

@@ -1,6 +1,8 @@
 // binder-firstboot handover. See handover.hpp.
 #include "firstboot/federation/handover.hpp"
 
+#include <algorithm>
+
 #include "firstboot/federation/steps.hpp"
 
 #include "common/fs.hpp"

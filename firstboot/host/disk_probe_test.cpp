@@ -1,7 +1,7 @@
 #include <catch2/catch.hpp>
 
 #include "firstboot/host/disk_probe.hpp"
-#include "firstboot/test_seams.hpp"
+#include "support/firstboot/test_seams.hpp"
 
 using binder::firstboot::testing::TestRoot;
 namespace host = binder::firstboot::host;

@@ -4,10 +4,10 @@
 
 #include "common/fs.hpp"
 #include "firstboot/host/disk_probe.hpp"
-#include "firstboot/host/fake_disk_test_support.hpp"
+#include "support/firstboot/fake_disk_test_support.hpp"
 #include "firstboot/host/host_steps.hpp"
 #include "firstboot/runner.hpp"
-#include "firstboot/test_seams.hpp"
+#include "support/firstboot/test_seams.hpp"
 
 using namespace binder::firstboot;
 using binder::firstboot::testing::TestRoot;

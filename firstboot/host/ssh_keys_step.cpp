@@ -2,6 +2,8 @@
 // to the user's authorized_keys. Existing lines are kept as they are; a key counts as present
 // when its type and key material match, whatever its comment.
 #include <sys/stat.h>
+
+#include <algorithm>
 #include <unistd.h>
 
 #include "common/fs.hpp"

@@ -1,6 +1,7 @@
 // Step host:sysctl: the inotify limits BinderHub needs (spec §1 step 3: without them pods fail
 // with "too many open files"), persisted in /etc/sysctl.d/60-binder.conf next to whatever the
 // image build put there, and applied to the running kernel.
+#include <algorithm>
 #include <map>
 
 #include "common/fs.hpp"

@@ -1,4 +1,5 @@
 // Steps k3s:service and k3s:ready. See k3s_steps.hpp.
+#include <algorithm>
 #include <filesystem>
 
 #include "common/fs.hpp"

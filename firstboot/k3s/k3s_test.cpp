@@ -8,7 +8,7 @@
 #include "firstboot/k3s/k3s_files.hpp"
 #include "firstboot/k3s/k3s_steps.hpp"
 #include "firstboot/k3s/kube_client.hpp"
-#include "firstboot/test_seams.hpp"
+#include "support/firstboot/test_seams.hpp"
 
 using namespace binder::firstboot;
 using binder::firstboot::testing::TestRoot;

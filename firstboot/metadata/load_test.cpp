@@ -4,7 +4,7 @@
 #include "common/log.hpp"
 #include "firstboot/metadata/load.hpp"
 #include "firstboot/metadata/validate.hpp"
-#include "firstboot/test_seams.hpp"
+#include "support/firstboot/test_seams.hpp"
 
 using namespace binder::firstboot;
 using binder::firstboot::testing::TestRoot;

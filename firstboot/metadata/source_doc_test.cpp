@@ -6,7 +6,7 @@
 
 #include "firstboot/metadata/load.hpp"
 #include "firstboot/metadata/source_doc.hpp"
-#include "firstboot/test_seams.hpp"
+#include "support/firstboot/test_seams.hpp"
 
 using namespace binder::firstboot;
 using binder::firstboot::testing::TestRoot;

@@ -4,7 +4,7 @@
 #include <algorithm>
 
 #include "firstboot/render/artifacts.hpp"
-#include "firstboot/render/render_fixtures.hpp"
+#include "support/firstboot/render_fixtures.hpp"
 
 using namespace binder::firstboot;
 using namespace binder::firstboot::render;

@@ -3,7 +3,7 @@
 
 #include "common/fs.hpp"
 #include "firstboot/render/charts_manifest.hpp"
-#include "firstboot/render/image_charts_fixture.hpp"
+#include "support/firstboot/image_charts_fixture.hpp"
 
 using namespace binder::firstboot::render;
 namespace fs = binder::common::fs;

@@ -4,7 +4,7 @@
 
 #include "firstboot/render/charts.hpp"
 #include "firstboot/render/helmchart.hpp"
-#include "firstboot/render/render_fixtures.hpp"
+#include "support/firstboot/render_fixtures.hpp"
 #include "firstboot/render/yaml.hpp"
 
 using namespace binder::firstboot;

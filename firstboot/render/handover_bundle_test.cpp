@@ -17,7 +17,7 @@
 #include "common/fs.hpp"
 #include "firstboot/render/handover_bundle.hpp"
 #include "firstboot/render/mybinder_files.hpp"
-#include "firstboot/render/render_fixtures.hpp"
+#include "support/firstboot/render_fixtures.hpp"
 #include "firstboot/render/sizing.hpp"
 #include "firstboot/render/unified_diff.hpp"
 #include "firstboot/render/yaml.hpp"

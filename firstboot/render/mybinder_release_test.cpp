@@ -5,11 +5,11 @@
 #include "common/fs.hpp"
 #include "firstboot/render/artifacts.hpp"
 #include "firstboot/render/helmchart.hpp"
-#include "firstboot/render/image_charts_fixture.hpp"
+#include "support/firstboot/image_charts_fixture.hpp"
 #include "firstboot/render/member_overrides.hpp"
 #include "firstboot/render/mybinder_files.hpp"
 #include "firstboot/render/mybinder_release.hpp"
-#include "firstboot/render/render_fixtures.hpp"
+#include "support/firstboot/render_fixtures.hpp"
 #include "firstboot/render/yaml.hpp"
 
 using namespace binder::firstboot;

@@ -7,7 +7,7 @@
 #include "firstboot/render/artifacts.hpp"
 #include "firstboot/render/charts.hpp"
 #include "firstboot/render/mybinder_files.hpp"
-#include "firstboot/render/render_fixtures.hpp"
+#include "support/firstboot/render_fixtures.hpp"
 
 using namespace binder::firstboot;
 using namespace binder::firstboot::render;

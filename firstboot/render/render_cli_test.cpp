@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
 #include <sstream>
@@ -13,7 +14,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/fs.hpp"
-#include "firstboot/render/image_charts_fixture.hpp"
+#include "support/firstboot/image_charts_fixture.hpp"
 #include "firstboot/render/render_cli.hpp"
 
 using binder::firstboot::render::render_main;

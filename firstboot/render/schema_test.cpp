@@ -5,6 +5,7 @@
 #include "binder_paths.h"
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <fstream>
 #include <string>
 #include <vector>
@@ -14,7 +15,7 @@
 #include "firstboot/render/member_overrides.hpp"
 #include "firstboot/render/mybinder_files.hpp"
 #include "firstboot/render/mybinder_release.hpp"
-#include "firstboot/render/render_fixtures.hpp"
+#include "support/firstboot/render_fixtures.hpp"
 #include "firstboot/render/yaml.hpp"
 #include "support/test_ca.hpp"
 

@@ -2,7 +2,7 @@
 // and everything grows with the machine.
 #include <catch2/catch.hpp>
 
-#include "firstboot/render/render_fixtures.hpp"
+#include "support/firstboot/render_fixtures.hpp"
 #include "firstboot/render/charts.hpp"
 #include "firstboot/render/mybinder_files.hpp"
 #include "firstboot/render/sizing.hpp"

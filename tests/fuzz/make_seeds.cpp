@@ -9,7 +9,7 @@
 #include "common/fs.hpp"
 #include "export/tar_io.hpp"
 #include "firstboot/journal.hpp"
-#include "firstboot/test_seams.hpp"
+#include "tests/support/firstboot/test_seams.hpp"
 #include "image/archive.hpp"
 #include "seed/seed.hpp"
 

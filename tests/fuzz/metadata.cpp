@@ -5,7 +5,7 @@
 #include "firstboot/metadata/load.hpp"
 #include "firstboot/metadata/source_doc.hpp"
 #include "firstboot/metadata/validate.hpp"
-#include "firstboot/test_seams.hpp"
+#include "tests/support/firstboot/test_seams.hpp"
 #include "tests/fuzz/fuzz_support.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {

@@ -1,4 +1,4 @@
-// FakeS3: starts firstboot/clients/s3_fake.py (an S3 endpoint on 127.0.0.1 that checks every
+// FakeS3: starts tests/support/fakes/s3_fake.py (an S3 endpoint on 127.0.0.1 that checks every
 // request's SigV4 signature independently) for the given credentials, and stops it on
 // destruction. Header-only; shared by the S3 client tests and the federation join tests.
 #pragma once
@@ -25,7 +25,7 @@ class FakeS3 {
     if (m_pid == 0) {
       dup2(fds[1], 1);
       close(fds[0]);
-      std::string script = std::string(BINDER_SOURCE_DIR) + "/firstboot/clients/s3_fake.py";
+      std::string script = std::string(BINDER_SOURCE_DIR) + "/tests/support/fakes/s3_fake.py";
       execl(BINDER_PYTHON, BINDER_PYTHON, script.c_str(), access_key.c_str(), secret_key.c_str(),
             bucket.c_str(), nullptr);
       _exit(127);

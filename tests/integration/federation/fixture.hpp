@@ -1,5 +1,5 @@
 // Test fixture of the federation join: the three schema-checking fakes (Cloudflare, Harbor,
-// Kubernetes; tests/support) plus the signature-checking S3 fake (firstboot/clients/s3_fake.py),
+// Kubernetes; tests/support) plus the signature-checking S3 fake (tests/support/fakes/s3_fake.py),
 // a temp root with the fake cluster's kubeconfig at /etc/rancher/k3s/k3s.yaml, a federation
 // member pointing at all of them, and helpers to run the steps through the real runner and
 // journal, and to read the fakes' request logs.
@@ -19,7 +19,7 @@
 #include "firstboot/app/steps.hpp"
 #include "firstboot/federation/steps.hpp"
 #include "firstboot/journal.hpp"
-#include "firstboot/render/image_charts_fixture.hpp"
+#include "support/firstboot/image_charts_fixture.hpp"
 #include "firstboot/runner.hpp"
 #include "support/fake_s3.hpp"
 #include "support/fake_server.hpp"
@@ -150,7 +150,7 @@ struct Run {
 };
 
 // A temp root holding the fake cluster's kubeconfig where k3s writes it, the image's packaged
-// charts (render/image_charts_fixture.hpp), and (optionally) the
+// charts (support/firstboot/image_charts_fixture.hpp), and (optionally) the
 // Harbor admin password the fake expects, journaled as if the secrets step had generated it.
 inline common::fs::TempDir make_root(const Fakes& fakes) {
   auto dir = *common::fs::TempDir::create("fed-test");

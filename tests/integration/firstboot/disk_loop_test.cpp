@@ -12,7 +12,7 @@
 #include "common/hash.hpp"
 #include "firstboot/host/disk_probe.hpp"
 #include "firstboot/host/host_steps.hpp"
-#include "firstboot/test_seams.hpp"
+#include "support/firstboot/test_seams.hpp"
 #include "support/skip.hpp"
 
 using namespace binder::firstboot;

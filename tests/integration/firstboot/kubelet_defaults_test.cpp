@@ -11,7 +11,7 @@
 #include "firstboot/image_defaults.hpp"
 #include "firstboot/k3s/k3s_files.hpp"
 #include "firstboot/k3s/k3s_steps.hpp"
-#include "firstboot/test_seams.hpp"
+#include "support/firstboot/test_seams.hpp"
 #include "layers/steps/final_files.hpp"
 
 using namespace binder;

@@ -11,7 +11,7 @@
 #include "firstboot/render/api_requests.hpp"
 #include "firstboot/render/charts.hpp"
 #include "firstboot/render/helmchart.hpp"
-#include "firstboot/render/render_fixtures.hpp"
+#include "support/firstboot/render_fixtures.hpp"
 #include "support/fake_server.hpp"
 
 using namespace binder::firstboot::render;

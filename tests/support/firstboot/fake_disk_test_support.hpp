@@ -5,7 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "firstboot/test_seams.hpp"
+#include "support/firstboot/test_seams.hpp"
 
 namespace binder::firstboot::host::testing_disk {
 
