@@ -7,8 +7,8 @@
 #include "firstboot/app/agent.hpp"
 #include "firstboot/app/phone_home.hpp"
 #include "firstboot/app/status.hpp"
-#include "firstboot/app/test_member.hpp"
-#include "firstboot/test_seams.hpp"
+#include "support/firstboot/test_member.hpp"
+#include "support/firstboot/test_seams.hpp"
 #include "support/fake_server.hpp"
 
 using namespace binder::firstboot;

@@ -7,10 +7,10 @@
 #include "common/fs.hpp"
 #include "firstboot/app/agent.hpp"
 #include "firstboot/app/status.hpp"
-#include "firstboot/app/test_member.hpp"
+#include "support/firstboot/test_member.hpp"
 #include "firstboot/app/timeline.hpp"
 #include "firstboot/journal.hpp"
-#include "firstboot/test_seams.hpp"
+#include "support/firstboot/test_seams.hpp"
 
 using namespace binder::firstboot;
 namespace fs = binder::common::fs;

@@ -8,7 +8,7 @@
 #include "common/fs.hpp"
 #include "common/http.hpp"
 #include "firstboot/federation/readiness.hpp"
-#include "firstboot/test_seams.hpp"
+#include "support/firstboot/test_seams.hpp"
 #include "support/fake_server.hpp"
 
 using namespace binder::firstboot;

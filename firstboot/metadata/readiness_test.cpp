@@ -3,7 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include "firstboot/metadata/load.hpp"
-#include "firstboot/test_seams.hpp"
+#include "support/firstboot/test_seams.hpp"
 
 using namespace binder::firstboot;
 using binder::firstboot::testing::TestRoot;
