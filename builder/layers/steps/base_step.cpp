@@ -111,14 +111,8 @@ class BaseStep final : public LayerStep {
   Result<void> grow_on_host(const stdfs::path& src, const image::ImageInfo& info,
                             const stdfs::path& out, const BuildEnv& env) {
     std::uint64_t size = m_profile.disk.size.value;
-    stdfs::path scratch = env.work_dir / "base-grow";
-    TRY(common::fs::remove_tree(scratch));
-    TRY(common::fs::make_directories(scratch, 0700));
-    struct Cleanup {
-      stdfs::path p;
-      ~Cleanup() { (void)common::fs::remove_tree(p); }
-    } cleanup{scratch};
-    stdfs::path raw = scratch / "disk.raw";
+    TRY_ASSIGN(auto scratch, common::fs::TempDir::create("base-grow", env.work_dir));
+    stdfs::path raw = scratch.path() / "disk.raw";
     TRY_CTX(image::convert(src, raw, image::ConvertOptions{.output_format = "raw", .input_format = info.format}),
             "reading base image '{}' out as a raw disk", src.string());
     if (info.virtual_size < size) {

@@ -174,13 +174,8 @@ Result<HostLayerReport> write_layer_on_host(const stdfs::path& parent, const std
                 "host-side layers are off (BINDER_IMAGE_HOST_LAYERS=0) or qemu-io, qemu-img or sfdisk "
                 "is not installed");
   }
-  stdfs::path scratch = env.work_dir / "host-layer";
-  TRY(common::fs::remove_tree(scratch));
-  TRY(common::fs::make_directories(scratch, 0700));
-  struct Cleanup {
-    stdfs::path p;
-    ~Cleanup() { (void)common::fs::remove_tree(p); }
-  } cleanup{scratch};
+  TRY_ASSIGN(auto scratch_dir, common::fs::TempDir::create("host-layer", env.work_dir));
+  const stdfs::path& scratch = scratch_dir.path();
 
   // The parent as a sparse raw disk (only its data is written).
   stdfs::path raw = scratch / "disk.raw";
