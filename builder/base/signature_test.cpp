@@ -138,7 +138,7 @@ TEST_CASE("verify_detached_signature accepts a good signature and refuses each b
   }
 }
 
-TEST_CASE("fetch_artifact checks the SHA256SUMS signature before trusting it; refusals cache nothing",
+TEST_CASE("fetch_artifact checks the SHA256SUMS signature before trusting it, and refusals cache nothing",
           "[signature][fetch]") {
   if (!have_gpg()) {
     BINDER_SKIP_MISSING_TOOL("gpgv");

@@ -5,7 +5,7 @@
 
 using binder::common::parse_source_date_epoch;
 
-TEST_CASE("build date: SOURCE_DATE_EPOCH gives the file time; unset gives the default") {
+TEST_CASE("build date: SOURCE_DATE_EPOCH gives the file time, unset gives the default") {
   auto d = parse_source_date_epoch("86400");
   REQUIRE(d);
   CHECK(d->source_date_epoch == 86400);

@@ -14,7 +14,7 @@ const char* k_status =
 
 }  // namespace
 
-TEST_CASE("os-release: values with and without quotes; the first assignment wins; absent is empty") {
+TEST_CASE("os-release: values with and without quotes, the first assignment wins, absent is empty") {
   const char* text = "NAME=\"Ubuntu\"\nVERSION_ID='24.04'\nID=ubuntu\nID=debian\n# ID_LIKE=x\n";
   CHECK(os_release_value(text, "NAME") == "Ubuntu");
   CHECK(os_release_value(text, "VERSION_ID") == "24.04");
