@@ -221,9 +221,10 @@ def status_blocks(logs):
     return blocks
 
 
-def check_status_block(logs, url):
+def check_status_block(logs, url, want_state="complete"):
     """None when the serial log shows a status block with `url` (e.g. https://smoke.example.test)
-    and the last block says complete; else the problem, one line."""
+    and the last block's state starts with `want_state` ("complete", or "failed at STEP" for a
+    fault that stays); else the problem, one line."""
     blocks = status_blocks(logs)
     if not blocks:
         return "no binder-firstboot status block on the serial console"
@@ -233,9 +234,9 @@ def check_status_block(logs, url):
     too_wide = [ln for b in blocks for ln in b if len(CONSOLE_MARKER + ln) > 80]
     if too_wide:
         return f"status block line wider than 80 columns: {too_wide[0]!r}"
-    if not any(ln.startswith("state    complete") for ln in last):
+    if not any(ln.startswith("state    " + want_state) for ln in last):
         state = next((ln for ln in last if ln.startswith("state")), "no state line")
-        return f"the last status block is not complete: {state}"
+        return f"the last status block is not '{want_state}': {state}"
     return None
 
 
