@@ -21,10 +21,12 @@ std::optional<Parsed> parse(std::string_view text) {
   std::string s(text);
   Parsed p;
   if (s.find(':') == std::string::npos) {
-    if (::inet_pton(AF_INET, s.c_str(), p.bytes.data()) != 1) return std::nullopt;
+    if (::inet_pton(AF_INET, s.c_str(), p.bytes.data()) != 1)
+      return std::nullopt;
     return p;
   }
-  if (::inet_pton(AF_INET6, s.c_str(), p.bytes.data()) != 1) return std::nullopt;
+  if (::inet_pton(AF_INET6, s.c_str(), p.bytes.data()) != 1)
+    return std::nullopt;
   p.v6 = true;
   // ::ffff:a.b.c.d is the IPv4 address a.b.c.d.
   static constexpr std::array<std::uint8_t, 12> mapped{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
@@ -40,10 +42,12 @@ bool in_range(const Parsed& ip, std::string_view cidr) {
   auto slash = cidr.find('/');
   auto net = parse(cidr.substr(0, slash));
   int bits = std::stoi(std::string(cidr.substr(slash + 1)));
-  if (!net || net->v6 != ip.v6) return false;
+  if (!net || net->v6 != ip.v6)
+    return false;
   for (int i = 0; i < bits; ++i) {
     int byte = i / 8, bit = 7 - i % 8;
-    if (((ip.bytes[byte] >> bit) & 1) != ((net->bytes[byte] >> bit) & 1)) return false;
+    if (((ip.bytes[byte] >> bit) & 1) != ((net->bytes[byte] >> bit) & 1))
+      return false;
   }
   return true;
 }
@@ -85,9 +89,11 @@ const std::vector<AddressClass>& address_classes() {
 
 std::optional<AddressClass> classify_address(std::string_view ip) {
   auto p = parse(ip);
-  if (!p) return std::nullopt;
+  if (!p)
+    return std::nullopt;
   for (const AddressClass& c : address_classes()) {
-    if (in_range(*p, c.cidr)) return c;
+    if (in_range(*p, c.cidr))
+      return c;
   }
   return AddressClass{"", "global unicast", true};
 }
@@ -95,10 +101,11 @@ std::optional<AddressClass> classify_address(std::string_view ip) {
 common::Result<void> check_publishable(std::string_view ip, std::string_view source) {
   auto c = classify_address(ip);
   if (!c) {
-    return common::fail(common::Errc::invalid_config, "public IP '{}' from {} is not an IP address",
-                        ip, source);
+    return common::fail(common::Errc::invalid_config, "public IP '{}' from {} is not an IP address", ip,
+                        source);
   }
-  if (c->publishable) return {};
+  if (c->publishable)
+    return {};
   return common::fail(
       common::Errc::invalid_config,
       "public IP {} from {} is {} ({}): it must not be published in DNS, the k3s tls-san or the "

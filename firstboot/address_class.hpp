@@ -18,8 +18,8 @@
 namespace binder::firstboot {
 
 struct AddressClass {
-  std::string_view cidr;         // "10.0.0.0/8"
-  std::string_view name;         // "private (RFC 1918)"
+  std::string_view cidr;  // "10.0.0.0/8"
+  std::string_view name;  // "private (RFC 1918)"
   bool publishable;
 };
 

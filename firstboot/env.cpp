@@ -17,8 +17,7 @@ Result<common::exec::Output> CommandRunner::run_checked(const std::vector<std::s
     while (!tail.empty() && (tail.back() == '\n' || tail.back() == ' ')) {
       tail.pop_back();
     }
-    return common::fail(common::Errc::external_tool, "'{}' {}{}{}",
-                        common::exec::quote_argv(argv),
+    return common::fail(common::Errc::external_tool, "'{}' {}{}{}", common::exec::quote_argv(argv),
                         out.timed_out ? std::string("timed out")
                         : out.signal  ? fmt::format("killed by signal {}", out.signal)
                                       : fmt::format("exited with status {}", out.exit_code),

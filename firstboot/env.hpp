@@ -106,10 +106,14 @@ class Env {
   std::filesystem::path m_root;
 
  public:
-  Env(std::filesystem::path root_dir, Member member_data, MachineFacts machine,
-      CommandRunner& command_runner, Clock& clock_seam, OutputStore& output_store)
-      : m_root(std::move(root_dir)), member(std::move(member_data)), facts(std::move(machine)),
-        runner(command_runner), clock(clock_seam), outputs(output_store) {}
+  Env(std::filesystem::path root_dir, Member member_data, MachineFacts machine, CommandRunner& command_runner,
+      Clock& clock_seam, OutputStore& output_store)
+      : m_root(std::move(root_dir)),
+        member(std::move(member_data)),
+        facts(std::move(machine)),
+        runner(command_runner),
+        clock(clock_seam),
+        outputs(output_store) {}
 
   const std::filesystem::path& root() const { return m_root; }
   // True when acting on the running system (root "/"): services are restarted, devices mounted.

@@ -5,9 +5,8 @@
 
 #include <algorithm>
 
-#include <nlohmann/json.hpp>
-
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
 #include "common/fs.hpp"
 #include "firstboot/address_class.hpp"
@@ -32,14 +31,16 @@ using KeyPath = std::vector<const char*>;
 const json* at(const json& j, const KeyPath& path) {
   const json* p = &j;
   for (const char* k : path) {
-    if (!p->is_object() || !p->contains(k)) return nullptr;
+    if (!p->is_object() || !p->contains(k))
+      return nullptr;
     p = &(*p)[k];
   }
   return p;
 }
 
 std::optional<std::string> nonempty_string(const json* v) {
-  if (v != nullptr && v->is_string() && !v->get<std::string>().empty()) return v->get<std::string>();
+  if (v != nullptr && v->is_string() && !v->get<std::string>().empty())
+    return v->get<std::string>();
   return std::nullopt;
 }
 
@@ -62,7 +63,8 @@ std::optional<Found> public_ip_in(const json& j) {
       {{"ds", "meta_data", "public_ipv4"}, "ds.meta_data.public_ipv4"},
       {{"v1", "public_ipv4"}, "v1.public_ipv4"}};
   for (const Key& k : plain) {
-    if (auto ip = nonempty_string(at(j, k.path))) return Found{*ip, k.name};
+    if (auto ip = nonempty_string(at(j, k.path)))
+      return Found{*ip, k.name};
   }
   static const std::vector<Key> gce = {
       {{"ds", "meta_data", "instance", "networkInterfaces"},
@@ -71,12 +73,15 @@ std::optional<Found> public_ip_in(const json& j) {
        "ds.meta_data.networkInterfaces[].accessConfigs[].externalIp"}};
   for (const auto& [path, name] : gce) {
     const json* nics = at(j, path);
-    if (nics == nullptr || !nics->is_array()) continue;
+    if (nics == nullptr || !nics->is_array())
+      continue;
     for (const json& nic : *nics) {
       const json* acs = at(nic, {"accessConfigs"});
-      if (acs == nullptr || !acs->is_array()) continue;
+      if (acs == nullptr || !acs->is_array())
+        continue;
       for (const json& ac : *acs) {
-        if (auto ip = nonempty_string(at(ac, {"externalIp"}))) return Found{*ip, name};
+        if (auto ip = nonempty_string(at(ac, {"externalIp"})))
+          return Found{*ip, name};
       }
     }
   }
@@ -84,7 +89,8 @@ std::optional<Found> public_ip_in(const json& j) {
       nics != nullptr && nics->is_array()) {
     for (const json& nic : *nics) {
       const json* addrs = at(nic, {"ipv4", "ipAddress"});
-      if (addrs == nullptr || !addrs->is_array()) continue;
+      if (addrs == nullptr || !addrs->is_array())
+        continue;
       for (const json& a : *addrs) {
         if (auto ip = nonempty_string(at(a, {"publicIpAddress"}))) {
           return Found{*ip, "ds.meta_data.imds.network.interface[].ipv4.ipAddress[].publicIpAddress"};
@@ -96,7 +102,8 @@ std::optional<Found> public_ip_in(const json& j) {
 }
 
 std::optional<Found> ip_from_instance_data(const std::filesystem::path& root) {
-  for (const char* file : {"/run/cloud-init/instance-data-sensitive.json", "/run/cloud-init/instance-data.json"}) {
+  for (const char* file :
+       {"/run/cloud-init/instance-data-sensitive.json", "/run/cloud-init/instance-data.json"}) {
     auto text = common::fs::read_file_if_exists(under(root, file));
     if (!text || !*text) {
       continue;
@@ -116,15 +123,19 @@ std::optional<Found> ip_from_instance_data(const std::filesystem::path& root) {
 // The addresses on the machine's NICs (`ip -j addr show`); nullopt when they cannot be listed.
 std::optional<std::vector<std::string>> nic_addresses(CommandRunner& runner) {
   auto out = runner.run({"ip", "-j", "addr", "show"});
-  if (!out || out->exit_code != 0) return std::nullopt;
+  if (!out || out->exit_code != 0)
+    return std::nullopt;
   json j = json::parse(out->out, nullptr, false);
-  if (j.is_discarded() || !j.is_array()) return std::nullopt;
+  if (j.is_discarded() || !j.is_array())
+    return std::nullopt;
   std::vector<std::string> addrs;
   for (const json& link : j) {
     const json* infos = at(link, {"addr_info"});
-    if (infos == nullptr || !infos->is_array()) continue;
+    if (infos == nullptr || !infos->is_array())
+      continue;
     for (const json& a : *infos) {
-      if (auto local = nonempty_string(at(a, {"local"}))) addrs.push_back(*local);
+      if (auto local = nonempty_string(at(a, {"local"})))
+        addrs.push_back(*local);
     }
   }
   return addrs;

@@ -1,10 +1,11 @@
 // Machine facts: meminfo parsing and the public IP discovery order with its reported source.
-#include "binder_paths.h"
+#include "firstboot/facts.hpp"
+
 #include <catch2/catch.hpp>
 
+#include "binder_paths.h"
 #include "common/fs.hpp"
 #include "firstboot/address_class.hpp"
-#include "firstboot/facts.hpp"
 #include "support/firstboot/test_seams.hpp"
 
 using namespace binder::firstboot;
@@ -20,11 +21,13 @@ TEST_CASE("facts: public IP from metadata, then instance data, then the default 
   int ip_calls = 0;  // route lookups
   t.runner.handler = [&](const std::vector<std::string>& argv, const auto&) {
     if (argv == std::vector<std::string>{"ip", "-j", "addr", "show"}) {
-      return testing::ok_output(R"([{"ifname":"eth0","addr_info":[{"family":"inet","local":"192.0.2.10"}]}])");
+      return testing::ok_output(
+          R"([{"ifname":"eth0","addr_info":[{"family":"inet","local":"192.0.2.10"}]}])");
     }
     ++ip_calls;
     CHECK(argv == std::vector<std::string>{"ip", "-j", "route", "get", "1.1.1.1"});
-    return testing::ok_output(R"([{"dst":"1.1.1.1","gateway":"172.31.1.1","dev":"eth0","prefsrc":"192.0.2.10","uid":0,"cache":[]}])");
+    return testing::ok_output(
+        R"([{"dst":"1.1.1.1","gateway":"172.31.1.1","dev":"eth0","prefsrc":"192.0.2.10","uid":0,"cache":[]}])");
   };
   Member m;
   SECTION("default route") {
@@ -43,7 +46,8 @@ TEST_CASE("facts: public IP from metadata, then instance data, then the default 
     CHECK(ip_calls == 0);
   }
   SECTION("metadata wins") {
-    t.write("/run/cloud-init/instance-data.json", R"({"ds": {"meta_data": {"public_ipv4": "198.51.100.4"}}})");
+    t.write("/run/cloud-init/instance-data.json",
+            R"({"ds": {"meta_data": {"public_ipv4": "198.51.100.4"}}})");
     m.public_ip = "203.0.113.7";
     auto ip = discover_public_ip(t.dir.path(), m, t.runner);
     REQUIRE(ip);
@@ -73,7 +77,8 @@ TEST_CASE("facts: RAM from the root's /proc/meminfo when present", "[facts]") {
 namespace {
 
 std::string instance_data(const char* cloud) {
-  auto text = binder::common::fs::read_file(std::string(BINDER_TESTS_DIR) + "/fixtures/instance-data/" + cloud + ".json");
+  auto text = binder::common::fs::read_file(std::string(BINDER_TESTS_DIR) + "/fixtures/instance-data/" +
+                                            cloud + ".json");
   REQUIRE(text);
   return *text;
 }
@@ -82,9 +87,10 @@ std::string instance_data(const char* cloud) {
 testing::FakeRunner::Handler machine_with_nic(std::string nic_ip) {
   return [nic_ip](const std::vector<std::string>& argv, const auto&) {
     if (argv.size() >= 3 && argv[2] == "addr") {
-      return testing::ok_output(R"([{"ifname":"lo","addr_info":[{"family":"inet","local":"127.0.0.1","prefixlen":8}]},)"
-                                R"({"ifname":"eth0","addr_info":[{"family":"inet","local":")" + nic_ip +
-                                R"(","prefixlen":24},{"family":"inet6","local":"fe80::1","prefixlen":64}]}])");
+      return testing::ok_output(
+          R"([{"ifname":"lo","addr_info":[{"family":"inet","local":"127.0.0.1","prefixlen":8}]},)"
+          R"({"ifname":"eth0","addr_info":[{"family":"inet","local":")" +
+          nic_ip + R"(","prefixlen":24},{"family":"inet6","local":"fe80::1","prefixlen":64}]}])");
     }
     return testing::ok_output(R"([{"dst":"1.1.1.1","dev":"eth0","prefsrc":")" + nic_ip + R"("}])");
   };
@@ -92,7 +98,8 @@ testing::FakeRunner::Handler machine_with_nic(std::string nic_ip) {
 
 }  // namespace
 
-TEST_CASE("facts: the public IP from each cloud's instance data, NAT when it is not on a NIC", "[facts][public-ip]") {
+TEST_CASE("facts: the public IP from each cloud's instance data, NAT when it is not on a NIC",
+          "[facts][public-ip]") {
   struct Row {
     const char* cloud;
     const char* nic;       // the NIC's own (private) address
@@ -149,7 +156,8 @@ TEST_CASE("facts: no cloud metadata: the default route, refused when private", "
   }
 }
 
-TEST_CASE("facts: a private address in the cloud's metadata is refused, naming file and key", "[facts][public-ip]") {
+TEST_CASE("facts: a private address in the cloud's metadata is refused, naming file and key",
+          "[facts][public-ip]") {
   TestRoot t;
   t.runner.handler = machine_with_nic("172.31.40.81");
   t.write("/run/cloud-init/instance-data.json",

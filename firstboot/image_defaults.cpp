@@ -30,17 +30,20 @@ Result<KubeletDefaults> read_image_kubelet(const std::filesystem::path& root) {
   const nlohmann::json& k = *it;
   if (auto f = k.find("max_pods_per_gib"); f != k.end()) {
     if (!f->is_number() || f->get<double>() <= 0 || f->get<double>() > 50) {
-      return common::fail(Errc::invalid_config, "'{}': kubelet.max_pods_per_gib must be a number in (0, 50], got {}",
-                          path.string(), f->dump());
+      return common::fail(Errc::invalid_config,
+                          "'{}': kubelet.max_pods_per_gib must be a number in (0, 50], got {}", path.string(),
+                          f->dump());
     }
     d.max_pods_per_gib = f->get<double>();
   }
   auto percent = [&](const char* key, int& out, int lo) -> Result<void> {
     auto f = k.find(key);
-    if (f == k.end()) return {};
+    if (f == k.end())
+      return {};
     if (!f->is_number_integer() || f->get<int>() < lo || f->get<int>() > 100) {
-      return common::fail(Errc::invalid_config, "'{}': kubelet.{} must be an integer percentage ({}-100), got {}",
-                          path.string(), key, lo, f->dump());
+      return common::fail(Errc::invalid_config,
+                          "'{}': kubelet.{} must be an integer percentage ({}-100), got {}", path.string(),
+                          key, lo, f->dump());
     }
     out = f->get<int>();
     return {};
@@ -48,7 +51,8 @@ Result<KubeletDefaults> read_image_kubelet(const std::filesystem::path& root) {
   TRY(percent("image_gc_high", d.image_gc_high, 1));
   TRY(percent("image_gc_low", d.image_gc_low, 0));
   if (d.image_gc_low >= d.image_gc_high) {
-    return common::fail(Errc::invalid_config, "'{}': kubelet.image_gc_low ({}) must be below kubelet.image_gc_high ({})",
+    return common::fail(Errc::invalid_config,
+                        "'{}': kubelet.image_gc_low ({}) must be below kubelet.image_gc_high ({})",
                         path.string(), d.image_gc_low, d.image_gc_high);
   }
   d.source = "image profile kubelet.max_pods_per_gib (" + std::string(k_build_json_path) + ")";

@@ -1,8 +1,9 @@
 // The image's kubelet defaults (build.json) as the agent reads them.
+#include "firstboot/image_defaults.hpp"
+
 #include <catch2/catch.hpp>
 
 #include "common/fs.hpp"
-#include "firstboot/image_defaults.hpp"
 
 using namespace binder::firstboot;
 namespace fs = binder::common::fs;
@@ -16,7 +17,8 @@ void write_build_json(const std::filesystem::path& root, const std::string& text
 
 }  // namespace
 
-TEST_CASE("image defaults: build.json's kubelet section, none gives the built-in values", "[image-defaults]") {
+TEST_CASE("image defaults: build.json's kubelet section, none gives the built-in values",
+          "[image-defaults]") {
   auto root = *fs::TempDir::create("image-defaults");
   auto none = read_image_kubelet(root.path());
   REQUIRE(none);
@@ -44,8 +46,7 @@ TEST_CASE("image defaults: bad values name the file and the key", "[image-defaul
     const char* text;
     const char* key;
   };
-  for (const Case& c : {Case{"{not json", "not a JSON object"},
-                        Case{R"({"kubelet": 3})", "'kubelet'"},
+  for (const Case& c : {Case{"{not json", "not a JSON object"}, Case{R"({"kubelet": 3})", "'kubelet'"},
                         Case{R"({"kubelet": {"max_pods_per_gib": -1}})", "kubelet.max_pods_per_gib"},
                         Case{R"({"kubelet": {"image_gc_high": "40"}})", "kubelet.image_gc_high"},
                         Case{R"({"kubelet": {"image_gc_low": 101}})", "kubelet.image_gc_low"},

@@ -25,8 +25,8 @@ constexpr std::string_view k_header_prefix = "# binder-firstboot journal v";
 std::string header_line() { return fmt::format("{}{}\n", k_header_prefix, k_journal_version); }
 
 std::optional<JournalEvent> event_from(std::string_view s) {
-  for (auto e : {JournalEvent::begin, JournalEvent::done, JournalEvent::adopted,
-                 JournalEvent::failed, JournalEvent::output}) {
+  for (auto e : {JournalEvent::begin, JournalEvent::done, JournalEvent::adopted, JournalEvent::failed,
+                 JournalEvent::output}) {
     if (s == to_string(e)) {
       return e;
     }
@@ -37,8 +37,7 @@ std::optional<JournalEvent> event_from(std::string_view s) {
 std::optional<JournalRecord> parse_record(std::string_view line) {
   json j = json::parse(line, nullptr, false);
   if (j.is_discarded() || !j.is_object() || !j.contains("seq") || !j["seq"].is_number_integer() ||
-      !j.contains("step") || !j["step"].is_string() || !j.contains("event") ||
-      !j["event"].is_string()) {
+      !j.contains("step") || !j["step"].is_string() || !j.contains("event") || !j["event"].is_string()) {
     return std::nullopt;
   }
   auto ev = event_from(j["event"].get<std::string>());
@@ -110,10 +109,12 @@ std::string format_utc(std::chrono::system_clock::time_point t) {
 std::optional<std::chrono::system_clock::time_point> parse_utc(std::string_view s) {
   // YYYY-MM-DDTHH:MM:SS[.mmm]Z
   auto digits = [&](std::size_t pos, std::size_t n) -> std::optional<int> {
-    if (pos + n > s.size()) return std::nullopt;
+    if (pos + n > s.size())
+      return std::nullopt;
     int v = 0;
     for (std::size_t i = pos; i < pos + n; ++i) {
-      if (s[i] < '0' || s[i] > '9') return std::nullopt;
+      if (s[i] < '0' || s[i] > '9')
+        return std::nullopt;
       v = v * 10 + (s[i] - '0');
     }
     return v;
@@ -130,7 +131,8 @@ std::optional<std::chrono::system_clock::time_point> parse_utc(std::string_view 
   int ms = 0;
   if (s.size() == 24 && s[19] == '.' && s[23] == 'Z') {
     auto m = digits(20, 3);
-    if (!m) return std::nullopt;
+    if (!m)
+      return std::nullopt;
     ms = *m;
   } else if (s.size() != 20 || s[19] != 'Z') {
     return std::nullopt;
@@ -155,8 +157,9 @@ int journal_version(std::string_view text) {
 }
 
 std::string format_record(const JournalRecord& r) {
-  json j = {{"seq", r.seq},       {"step", r.step}, {"fingerprint", r.fingerprint},
-            {"event", to_string(r.event)}, {"time", r.time}, {"detail", r.detail}};
+  json j = {
+      {"seq", r.seq},   {"step", r.step},    {"fingerprint", r.fingerprint}, {"event", to_string(r.event)},
+      {"time", r.time}, {"detail", r.detail}};
   if (r.boot_ms) {
     j["boot_ms"] = *r.boot_ms;
   }
@@ -169,8 +172,7 @@ std::string format_record(const JournalRecord& r) {
   return j.dump(-1, ' ', false, json::error_handler_t::replace) + "\n";
 }
 
-Result<std::vector<JournalRecord>> parse_journal(std::string_view text, std::size_t& good_bytes,
-                                                 bool& torn) {
+Result<std::vector<JournalRecord>> parse_journal(std::string_view text, std::size_t& good_bytes, bool& torn) {
   std::vector<JournalRecord> out;
   good_bytes = 0;
   torn = false;
@@ -190,8 +192,8 @@ Result<std::vector<JournalRecord>> parse_journal(std::string_view text, std::siz
   int version = std::atoi(std::string(header.substr(k_header_prefix.size())).c_str());
   if (version > k_journal_version) {
     return common::fail(Errc::corrupt_state,
-                        "journal version {} is newer than this agent understands ({}), refusing",
-                        version, k_journal_version);
+                        "journal version {} is newer than this agent understands ({}), refusing", version,
+                        k_journal_version);
   }
   std::size_t pos = nl + 1;
   good_bytes = pos;
@@ -246,8 +248,8 @@ Result<Journal> Journal::open(const std::filesystem::path& path, Clock& clock) {
   if (j.m_recovered) {
     bool torn = false;
     TRY(parse_journal(*text, good, torn));
-    common::log::warn("journal '{}': dropping a torn last record ({} bytes), recovering",
-                      path.string(), text->size() - good);
+    common::log::warn("journal '{}': dropping a torn last record ({} bytes), recovering", path.string(),
+                      text->size() - good);
     if (::truncate(path.c_str(), static_cast<off_t>(good)) != 0) {
       return common::fail(Errc::io, "truncating '{}': {}", path.string(), std::strerror(errno));
     }
@@ -261,9 +263,8 @@ Result<Journal> Journal::open(const std::filesystem::path& path, Clock& clock) {
   return j;
 }
 
-Result<void> Journal::append(std::string_view step, std::string_view fingerprint,
-                             JournalEvent event, std::string_view detail,
-                             std::map<std::string, std::string> outputs) {
+Result<void> Journal::append(std::string_view step, std::string_view fingerprint, JournalEvent event,
+                             std::string_view detail, std::map<std::string, std::string> outputs) {
   JournalRecord r;
   r.step = step;
   r.fingerprint = fingerprint;

@@ -46,7 +46,7 @@ struct JournalRecord {
   std::string step;
   std::string fingerprint;
   JournalEvent event = JournalEvent::begin;
-  std::string time;    // "2026-11-21T01:02:03.456Z" (v1: "2026-11-21T01:02:03Z")
+  std::string time;                     // "2026-11-21T01:02:03.456Z" (v1: "2026-11-21T01:02:03Z")
   std::optional<std::int64_t> boot_ms;  // milliseconds since power-on, when known
   std::string hint;                     // failed: what to do about it (may be empty)
   std::string detail;
@@ -95,8 +95,7 @@ class Journal : public OutputStore {
 };
 
 // Parses journal text; `good_bytes` receives the length of the valid prefix. Pure (tests).
-Result<std::vector<JournalRecord>> parse_journal(std::string_view text, std::size_t& good_bytes,
-                                                 bool& torn);
+Result<std::vector<JournalRecord>> parse_journal(std::string_view text, std::size_t& good_bytes, bool& torn);
 // The header's version; 0 when the text has no complete header.
 int journal_version(std::string_view text);
 // "2026-11-21T01:02:03.456Z" (milliseconds) for a point in time; parse_utc reads it back, and

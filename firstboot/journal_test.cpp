@@ -1,10 +1,11 @@
 // Journal: format, torn-tail recovery at every byte offset, version refusal, outputs.
-#include <catch2/catch.hpp>
+#include "firstboot/journal.hpp"
 
 #include <algorithm>
 
+#include <catch2/catch.hpp>
+
 #include "common/fs.hpp"
-#include "firstboot/journal.hpp"
 #include "support/firstboot/test_seams.hpp"
 
 using namespace binder::firstboot;
@@ -68,9 +69,12 @@ TEST_CASE("journal: a v1 journal is read and its header upgraded, records kept",
   auto dir = *fs::TempDir::create("journal");
   testing::FakeClock clock;
   auto path = dir.path() / "j";
-  std::string v1 = "# binder-firstboot journal v1\n"
-                   R"({"detail":"","event":"begin","fingerprint":"f","seq":1,"step":"metadata","time":"2026-09-21T14:13:20Z"})" "\n"
-                   R"({"detail":"changed","event":"done","fingerprint":"f","seq":2,"step":"metadata","time":"2026-09-21T14:13:21Z"})" "\n";
+  std::string v1 =
+      "# binder-firstboot journal v1\n"
+      R"({"detail":"","event":"begin","fingerprint":"f","seq":1,"step":"metadata","time":"2026-09-21T14:13:20Z"})"
+      "\n"
+      R"({"detail":"changed","event":"done","fingerprint":"f","seq":2,"step":"metadata","time":"2026-09-21T14:13:21Z"})"
+      "\n";
   REQUIRE(fs::write_file_atomic(path, v1, 0600));
   auto old = Journal::read(path);
   REQUIRE(old);
@@ -80,7 +84,8 @@ TEST_CASE("journal: a v1 journal is read and its header upgraded, records kept",
   REQUIRE(j);
   CHECK(j->version() == 2);
   CHECK(j->is_complete("metadata", "f"));
-  CHECK(parse_utc(j->records()[1].time) == std::chrono::system_clock::from_time_t(1'790'000'000) + std::chrono::seconds(1));
+  CHECK(parse_utc(j->records()[1].time) ==
+        std::chrono::system_clock::from_time_t(1'790'000'000) + std::chrono::seconds(1));
   REQUIRE(j->append("host:hostname", "g", JournalEvent::begin));
   auto text = *fs::read_file(path);
   CHECK(text.starts_with("# binder-firstboot journal v2\n"));
@@ -152,7 +157,8 @@ TEST_CASE("journal: damage before the last line is corrupt state", "[journal]") 
   auto dir = *fs::TempDir::create("journal");
   testing::FakeClock clock;
   auto path = dir.path() / "j";
-  REQUIRE(fs::write_file_atomic(path, "# binder-firstboot journal v1\ngarbage\n{\"seq\":1,\"step\":\"a\",\"event\":\"done\"}\n", 0600));
+  REQUIRE(fs::write_file_atomic(
+      path, "# binder-firstboot journal v1\ngarbage\n{\"seq\":1,\"step\":\"a\",\"event\":\"done\"}\n", 0600));
   auto j = Journal::open(path, clock);
   REQUIRE(!j);
   CHECK(j.error().code == binder::common::Errc::corrupt_state);
@@ -164,7 +170,8 @@ TEST_CASE("journal: fields of the wrong type are a damaged record, not a crash",
   std::size_t good = 0;
   bool torn = false;
   std::string head = "# binder-firstboot journal v1\n";
-  std::string ok = R"({"seq":1,"step":"a","event":"begin"})" "\n";
+  std::string ok = R"({"seq":1,"step":"a","event":"begin"})"
+                   "\n";
   for (const char* bad : {R"({"seq":2,"step":"a","event":"done","time":{}})",
                           R"({"seq":2,"step":"a","event":"done","fingerprint":7})",
                           R"({"seq":2,"step":"a","event":"done","detail":[1]})"}) {

@@ -40,7 +40,8 @@ RunLock::~RunLock() {
 
 Result<RunSummary> run_steps(StepList& steps, Env& env, Journal& journal, StepObserver* observer) {
   auto changed = [&] {
-    if (observer != nullptr) observer->step_changed();
+    if (observer != nullptr)
+      observer->step_changed();
   };
   RunSummary summary;
   summary.total = static_cast<int>(steps.size());

@@ -39,7 +39,7 @@ class RunLock {
 
 struct RunSummary {
   int total = 0;
-  int skipped = 0;   // already done
+  int skipped = 0;  // already done
   int adopted = 0;
   int changed = 0;
   int unchanged = 0;

@@ -1,8 +1,9 @@
 // Runner semantics: skip done, adopt satisfied, stop at failure, exit codes, completion marker.
+#include "firstboot/runner.hpp"
+
 #include <catch2/catch.hpp>
 
 #include "common/fs.hpp"
-#include "firstboot/runner.hpp"
 #include "support/firstboot/test_seams.hpp"
 
 using namespace binder::firstboot;

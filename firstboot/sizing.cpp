@@ -22,7 +22,8 @@ double tiered(double amount, const std::vector<std::pair<double, double>>& tiers
   double total = 0;
   double start = 0;
   for (const auto& [end, rate] : tiers) {
-    if (amount <= start) break;
+    if (amount <= start)
+      break;
     total += (std::min(amount, end) - start) * rate;
     start = end;
   }
@@ -135,9 +136,10 @@ const std::vector<Rule>& rules() {
        "eviction - 3 GiB platform pods - dind memory request) / 450M))): never more user pods than "
        "the node can schedule or hold at their guarantee (2i2c: 300, GESIS: 180 at 192 GB)",
        [](Sizing& s) {
-         double free_gib = s.in.ram_gib -
-                           static_cast<double>(s.kube_reserved_memory_mi + s.system_reserved_memory_mi + 100) / 1024.0 -
-                           k_platform_gib - std::stod(s.dind_memory_request);
+         double free_gib =
+             s.in.ram_gib -
+             static_cast<double>(s.kube_reserved_memory_mi + s.system_reserved_memory_mi + 100) / 1024.0 -
+             k_platform_gib - std::stod(s.dind_memory_request);
          int by_memory = static_cast<int>(std::floor(free_gib / k_user_guarantee_gib));
          s.total_quota = std::max(1, std::min(s.user_pods_schedulable, by_memory));
          return num(s.total_quota);
@@ -224,7 +226,8 @@ Sizing size_machine(const MachineFacts& facts, const Member& member) {
 
 std::string Sizing::value(std::string_view name) const {
   for (const auto& r : rows) {
-    if (r.name == name) return r.value;
+    if (r.name == name)
+      return r.value;
   }
   return {};
 }
@@ -266,14 +269,16 @@ std::string sizing_markdown_table(const std::vector<SizingColumn>& machines) {
   const auto& table = rules();
   for (size_t i = 0; i < table.size(); ++i) {
     out += fmt::format("| `{}` |", table[i].name);
-    for (const auto& s : sized) out += " " + s.rows[i].value + " |";
+    for (const auto& s : sized)
+      out += " " + s.rows[i].value + " |";
     out += fmt::format(" {} |\n", table[i].rule);
   }
   return out;
 }
 
 const std::vector<SizingColumn>& readme_sizing_machines() {
-  static const std::vector<SizingColumn> k_machines = {{8, 2, 0}, {32, 8, 200}, {92, 24, 300}, {192, 48, 1024}};
+  static const std::vector<SizingColumn> k_machines = {
+      {8, 2, 0}, {32, 8, 200}, {92, 24, 300}, {192, 48, 1024}};
   return k_machines;
 }
 

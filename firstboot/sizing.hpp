@@ -62,8 +62,8 @@ struct Sizing {
   std::string user_memory_guarantee = "450M", user_memory_limit;
   double user_cpu_guarantee = 0.01, user_cpu_limit = 1;
   // image and build-cache cleaning
-  std::string buildkit_cache_size;             // mybinder chart buildkitPruner.buildkitCacheSize
-  std::int64_t image_cleaner_high_bytes = 0;   // binderhub chart imageCleaner (standalone)
+  std::string buildkit_cache_size;            // mybinder chart buildkitPruner.buildkitCacheSize
+  std::int64_t image_cleaner_high_bytes = 0;  // binderhub chart imageCleaner (standalone)
   std::int64_t image_cleaner_low_bytes = 0;
   int binderhub_replicas = 1;
   int harbor_replicas = 1;

@@ -1,13 +1,14 @@
 // The one sizing rule: every README machine renders with consistent figures (quota within the
 // schedulable pods, maxPods within the node CIDR, buildkit cache from the disk size), the real
 // members' numbers come out, and README.md's table is the generated one.
-#include "binder_paths.h"
+#include "firstboot/sizing.hpp"
+
 #include <cstdlib>
 
 #include <catch2/catch.hpp>
 
+#include "binder_paths.h"
 #include "common/fs.hpp"
-#include "firstboot/sizing.hpp"
 
 using namespace binder::firstboot;
 

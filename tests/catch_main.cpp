@@ -6,8 +6,6 @@
 // binder-image, fakes), kills those, and exits 124, so the log shows the context of the hang.
 #define CATCH_CONFIG_MAIN
 #define CATCH_CONFIG_EXTERNAL_INTERFACES
-#include <catch2/catch.hpp>
-
 #include <signal.h>
 #include <unistd.h>
 
@@ -25,6 +23,8 @@
 #include <thread>
 #include <vector>
 
+#include <catch2/catch.hpp>
+
 namespace {
 
 // Every process below this one (walks /proc: a process's ppid is field 4 of /proc/PID/stat).
@@ -36,18 +36,21 @@ std::set<pid_t> descendants() {
     std::error_code ec;
     for (const auto& e : std::filesystem::directory_iterator("/proc", ec)) {
       const std::string name = e.path().filename().string();
-      if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+      if (name.find_first_not_of("0123456789") != std::string::npos)
+        continue;
       std::ifstream stat(e.path() / "stat");
       std::string line;
       std::getline(stat, line);
       auto close = line.rfind(')');
-      if (close == std::string::npos) continue;
+      if (close == std::string::npos)
+        continue;
       std::istringstream rest(line.substr(close + 2));
       char state = 0;
       pid_t ppid = 0;
       rest >> state >> ppid;
       const pid_t pid = static_cast<pid_t>(std::stol(name));
-      if (found.count(ppid) != 0 && found.insert(pid).second) grew = true;
+      if (found.count(ppid) != 0 && found.insert(pid).second)
+        grew = true;
     }
   }
   found.erase(::getpid());
@@ -58,7 +61,8 @@ std::string cmdline(pid_t pid) {
   std::ifstream in("/proc/" + std::to_string(pid) + "/cmdline");
   std::string s((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   for (char& c : s) {
-    if (c == '\0') c = ' ';
+    if (c == '\0')
+      c = ' ';
   }
   return s.size() > 300 ? s.substr(0, 300) + " ..." : s;
 }
@@ -84,7 +88,8 @@ class Watchdog {
   }
   void section_pop() {
     std::lock_guard<std::mutex> l(m_mutex);
-    if (!m_sections.empty()) m_sections.pop_back();
+    if (!m_sections.empty())
+      m_sections.pop_back();
   }
   void stop() {
     std::lock_guard<std::mutex> l(m_mutex);
@@ -93,8 +98,10 @@ class Watchdog {
 
  private:
   Watchdog() {
-    if (const char* t = std::getenv("BINDER_TEST_TIMEOUT")) m_limit = std::chrono::seconds(std::atoi(t));
-    if (m_limit.count() > 0) std::thread([this] { run(); }).detach();
+    if (const char* t = std::getenv("BINDER_TEST_TIMEOUT"))
+      m_limit = std::chrono::seconds(std::atoi(t));
+    if (m_limit.count() > 0)
+      std::thread([this] { run(); }).detach();
   }
   void run() {
     std::unique_lock<std::mutex> l(m_mutex);
@@ -116,9 +123,11 @@ class Watchdog {
                  "section: '%s'\n",
                  m_test.c_str(), static_cast<long long>(m_limit.count()), sections().c_str());
     const auto kids = descendants();
-    for (pid_t p : kids) std::fprintf(stdout, "WATCHDOG: child %d: %s\n", p, cmdline(p).c_str());
+    for (pid_t p : kids)
+      std::fprintf(stdout, "WATCHDOG: child %d: %s\n", p, cmdline(p).c_str());
     std::fflush(stdout);
-    for (pid_t p : kids) ::kill(p, SIGKILL);
+    for (pid_t p : kids)
+      ::kill(p, SIGKILL);
     std::_Exit(124);
   }
 
@@ -129,7 +138,8 @@ class Watchdog {
   bool m_armed = false;
   std::string sections() const {  // the innermost sections, outermost first (not the test case)
     std::string s;
-    for (std::size_t i = 1; i < m_sections.size(); ++i) s += (s.empty() ? "" : " / ") + m_sections[i];
+    for (std::size_t i = 1; i < m_sections.size(); ++i)
+      s += (s.empty() ? "" : " / ") + m_sections[i];
     return s;
   }
 

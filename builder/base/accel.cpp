@@ -5,13 +5,12 @@
 // KVM while a Linux kernel hangs. /dev/kvm being openable proves nothing.
 #include "base/accel.hpp"
 
-#include <algorithm>
-#include <cstdlib>
-
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
+#include <cstdlib>
 #include <mutex>
 #include <optional>
 
@@ -77,7 +76,8 @@ Result<Accel> decide(AccelMode mode, std::chrono::milliseconds deadline) {
   // The user already told libguestfs to use TCG: no probe (it would cost its whole deadline on a
   // machine where KVM guests hang).
   if (const char* s = std::getenv("LIBGUESTFS_BACKEND_SETTINGS");
-      mode == AccelMode::auto_ && s != nullptr && std::string_view(s).find("force_tcg") != std::string_view::npos) {
+      mode == AccelMode::auto_ && s != nullptr &&
+      std::string_view(s).find("force_tcg") != std::string_view::npos) {
     return Accel{false, "tcg", "using TCG: LIBGUESTFS_BACKEND_SETTINGS has force_tcg"};
   }
   if (auto problem = kvm_device_problem(); !problem.empty()) {
@@ -96,16 +96,18 @@ Result<Accel> decide(AccelMode mode, std::chrono::milliseconds deadline) {
   }
   return Accel{
       false, "tcg",
-      fmt::format("using TCG: /dev/kvm exists but a probe guest did not run under KVM ({})",
-                  probe.detail)};
+      fmt::format("using TCG: /dev/kvm exists but a probe guest did not run under KVM ({})", probe.detail)};
 }
 
 }  // namespace
 
 Result<AccelMode> parse_accel_mode(std::string_view text) {
-  if (text == "auto") return AccelMode::auto_;
-  if (text == "kvm") return AccelMode::kvm;
-  if (text == "tcg") return AccelMode::tcg;
+  if (text == "auto")
+    return AccelMode::auto_;
+  if (text == "kvm")
+    return AccelMode::kvm;
+  if (text == "tcg")
+    return AccelMode::tcg;
   return fail(Errc::usage, "unknown accelerator '{}' (choose auto, kvm or tcg)", text);
 }
 
@@ -140,16 +142,30 @@ stdfs::path find_probe_kernel() {
 // the sector alone is not proof that guests run.
 ProbeResult run_kernel_probe(std::string_view qemu_accel, const stdfs::path& kernel,
                              std::chrono::milliseconds deadline) {
-  std::vector<std::string> argv{"qemu-system-x86_64", "-accel", std::string(qemu_accel), "-M", "pc",
-                                "-m", "256", "-nodefaults", "-display", "none", "-no-reboot",
-                                "-monitor", "none", "-serial", "stdio", "-kernel", kernel.string(),
-                                "-append", "console=ttyS0 panic=-1 root=/dev/binder-probe-none"};
+  std::vector<std::string> argv{"qemu-system-x86_64",
+                                "-accel",
+                                std::string(qemu_accel),
+                                "-M",
+                                "pc",
+                                "-m",
+                                "256",
+                                "-nodefaults",
+                                "-display",
+                                "none",
+                                "-no-reboot",
+                                "-monitor",
+                                "none",
+                                "-serial",
+                                "stdio",
+                                "-kernel",
+                                kernel.string(),
+                                "-append",
+                                "console=ttyS0 panic=-1 root=/dev/binder-probe-none"};
   exec::Options options;
   options.timeout = deadline;
   auto start = std::chrono::steady_clock::now();
   auto out = exec::run(argv, options);
-  auto took = std::chrono::duration_cast<std::chrono::milliseconds>(
-      std::chrono::steady_clock::now() - start);
+  auto took = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start);
   ProbeResult result;
   if (!out) {
     result.detail = out.error().message;
@@ -164,8 +180,7 @@ ProbeResult run_kernel_probe(std::string_view qemu_accel, const stdfs::path& ker
   return result;
 }
 
-Result<ProbeResult> run_accel_probe(std::string_view qemu_accel,
-                                    std::chrono::milliseconds deadline) {
+Result<ProbeResult> run_accel_probe(std::string_view qemu_accel, std::chrono::milliseconds deadline) {
   if (!exec::find_program("qemu-system-x86_64")) {
     return fail(Errc::not_found, "qemu-system-x86_64 not found in PATH");
   }
@@ -196,8 +211,7 @@ Result<ProbeResult> run_accel_probe(std::string_view qemu_accel,
   options.timeout = deadline;
   auto start = std::chrono::steady_clock::now();
   TRY_ASSIGN(exec::Output out, exec::run(argv, options));
-  auto took = std::chrono::duration_cast<std::chrono::milliseconds>(
-      std::chrono::steady_clock::now() - start);
+  auto took = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start);
   ProbeResult result;
   if (out.timed_out) {
     result.detail = fmt::format("the probe guest did not finish within {}", seconds(deadline));
@@ -211,8 +225,8 @@ Result<ProbeResult> run_accel_probe(std::string_view qemu_accel,
     result.detail = fmt::format("qemu was killed by signal {}", out.signal);
   } else {
     auto line = last_line(out.err);
-    result.detail = fmt::format("qemu exited with status {}{}{}", out.exit_code,
-                                line.empty() ? "" : ": ", line);
+    result.detail =
+        fmt::format("qemu exited with status {}{}{}", out.exit_code, line.empty() ? "" : ": ", line);
   }
   return result;
 }

@@ -45,8 +45,7 @@ struct ProbeResult {
 };
 // Boots the probe guest once under `qemu_accel` ("kvm" or "tcg"), uncached. Errors only if the
 // probe could not be set up (no qemu-system-x86_64, temp file); a guest that fails is ran=false.
-Result<ProbeResult> run_accel_probe(std::string_view qemu_accel,
-                                    std::chrono::milliseconds deadline);
+Result<ProbeResult> run_accel_probe(std::string_view qemu_accel, std::chrono::milliseconds deadline);
 
 // Environment for libguestfs under `accel`: {LIBGUESTFS_BACKEND_SETTINGS=force_tcg} for TCG,
 // empty for KVM.

@@ -58,8 +58,7 @@ TEST_CASE("accel: auto decides within its deadline and caches the answer", "[acc
   CHECK(std::chrono::steady_clock::now() - again_start < 100ms);
 }
 
-TEST_CASE("accel: a probe that cannot start its guest reports QEMU's own message",
-          "[accel][qemu]") {
+TEST_CASE("accel: a probe that cannot start its guest reports QEMU's own message", "[accel][qemu]") {
   if (!binder::common::exec::find_program("qemu-system-x86_64")) {
     BINDER_SKIP_MISSING_TOOL("qemu-system-x86_64");
   }
@@ -70,8 +69,7 @@ TEST_CASE("accel: a probe that cannot start its guest reports QEMU's own message
   CHECK(probe->detail.find("no-such-accel") != std::string::npos);
 }
 
-TEST_CASE("accel: forcing kvm either runs the probe guest or fails clearly, never hangs",
-          "[accel][qemu]") {
+TEST_CASE("accel: forcing kvm either runs the probe guest or fails clearly, never hangs", "[accel][qemu]") {
   if (!binder::common::exec::find_program("qemu-system-x86_64")) {
     BINDER_SKIP_MISSING_TOOL("qemu-system-x86_64");
   }

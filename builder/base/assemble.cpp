@@ -90,7 +90,8 @@ Result<void> create_sparse(const stdfs::path& path, std::uint64_t size) {
   int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0 || ::ftruncate(fd, static_cast<off_t>(size)) != 0) {
     int err = errno;
-    if (fd >= 0) ::close(fd);
+    if (fd >= 0)
+      ::close(fd);
     return fail(Errc::io, "creating '{}' ({} bytes): {}", path.string(), size, std::strerror(err));
   }
   ::close(fd);
@@ -104,28 +105,34 @@ Result<void> write_at(const stdfs::path& disk, const stdfs::path& src, std::uint
   struct Closer {
     int a, b;
     ~Closer() {
-      if (a >= 0) ::close(a);
-      if (b >= 0) ::close(b);
+      if (a >= 0)
+        ::close(a);
+      if (b >= 0)
+        ::close(b);
     }
   } closer{in, out};
   if (in < 0 || out < 0) {
-    return fail(Errc::io, "copying '{}' into '{}': {}", src.string(), disk.string(),
-                std::strerror(errno));
+    return fail(Errc::io, "copying '{}' into '{}': {}", src.string(), disk.string(), std::strerror(errno));
   }
   std::vector<char> buf(1 << 20);
   std::uint64_t pos = 0;
   for (;;) {
     ssize_t n = ::read(in, buf.data(), buf.size());
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return fail(Errc::io, "reading '{}': {}", src.string(), std::strerror(errno));
-    if (n == 0) break;
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n < 0)
+      return fail(Errc::io, "reading '{}': {}", src.string(), std::strerror(errno));
+    if (n == 0)
+      break;
     bool zero = std::all_of(buf.begin(), buf.begin() + n, [](char c) { return c == 0; });
     if (!zero) {
       for (ssize_t done = 0; done < n;) {
         ssize_t w = ::pwrite(out, buf.data() + done, static_cast<std::size_t>(n - done),
                              static_cast<off_t>(offset + pos + static_cast<std::uint64_t>(done)));
-        if (w < 0 && errno == EINTR) continue;
-        if (w <= 0) return fail(Errc::io, "writing '{}': {}", disk.string(), std::strerror(errno));
+        if (w < 0 && errno == EINTR)
+          continue;
+        if (w <= 0)
+          return fail(Errc::io, "writing '{}': {}", disk.string(), std::strerror(errno));
         done += w;
       }
     }
@@ -154,14 +161,13 @@ Result<void> check_tools() {
     }
   }
   if (!stdfs::exists("/usr/lib/grub/i386-pc/boot.img")) {
-    return fail(Errc::precondition,
-                "/usr/lib/grub/i386-pc/boot.img is missing (install grub-pc-bin)");
+    return fail(Errc::precondition, "/usr/lib/grub/i386-pc/boot.img is missing (install grub-pc-bin)");
   }
   return {};
 }
 
-Result<void> assemble(const stdfs::path& tarball, const stdfs::path& out_qcow2,
-                      std::uint64_t size_bytes, const AssembleOptions& options) {
+Result<void> assemble(const stdfs::path& tarball, const stdfs::path& out_qcow2, std::uint64_t size_bytes,
+                      const AssembleOptions& options) {
   std::error_code ec;
   if (!stdfs::is_regular_file(tarball, ec)) {
     return fail(Errc::not_found, "the rootfs tarball does not exist or is not a file");
@@ -183,11 +189,10 @@ Result<void> assemble(const stdfs::path& tarball, const stdfs::path& out_qcow2,
           "unpacking");
   auto needed = estimate_tree_bytes(tree);
   if (needed > layout.root.size) {
-    return fail(
-        Errc::invalid_config,
-        "disk size {} MiB is too small: the root filesystem needs about {} MiB (+66 MiB for "
-        "boot partitions)",
-        layout.disk_size / k_mib, needed / k_mib + 1);
+    return fail(Errc::invalid_config,
+                "disk size {} MiB is too small: the root filesystem needs about {} MiB (+66 MiB for "
+                "boot partitions)",
+                layout.disk_size / k_mib, needed / k_mib + 1);
   }
 
   // 2. The boot entry and its static grub.cfg inside the tree.
@@ -204,18 +209,22 @@ Result<void> assemble(const stdfs::path& tarball, const stdfs::path& out_qcow2,
 
   // 3. Partition table, root filesystem, ESP, BIOS boot code.
   TRY(create_sparse(raw, layout.disk_size));
-  TRY(exec::run_checked({"sfdisk", "--quiet", "--no-reread", "--no-tell-kernel", raw.string()},
-                        {.timeout = options.tool_timeout,
-                         .stdin_data = sfdisk_script(layout, options.id_seed)}));
-  std::vector<std::string> mke2fs{"env", fmt::format("E2FSPROGS_FAKE_TIME={}", options.mtime),
-                                  "mke2fs", "-q", "-F", "-t", "ext4", "-L", k_root_label, "-b", "4096"};
+  TRY(exec::run_checked(
+      {"sfdisk", "--quiet", "--no-reread", "--no-tell-kernel", raw.string()},
+      {.timeout = options.tool_timeout, .stdin_data = sfdisk_script(layout, options.id_seed)}));
+  std::vector<std::string> mke2fs{"env",        fmt::format("E2FSPROGS_FAKE_TIME={}", options.mtime),
+                                  "mke2fs",     "-q",
+                                  "-F",         "-t",
+                                  "ext4",       "-L",
+                                  k_root_label, "-b",
+                                  "4096"};
   std::string extended = fmt::format("offset={},nodiscard", layout.root.offset);
   if (!options.id_seed.empty()) {
     mke2fs.insert(mke2fs.end(), {"-U", derived_guid(options.id_seed, "root-fs")});
     extended += ",hash_seed=" + derived_guid(options.id_seed, "root-fs-hash");
   }
-  mke2fs.insert(mke2fs.end(), {"-E", extended, "-d", tree.string(), raw.string(),
-                               std::to_string(layout.root.size / 4096)});
+  mke2fs.insert(mke2fs.end(),
+                {"-E", extended, "-d", tree.string(), raw.string(), std::to_string(layout.root.size / 4096)});
   TRY_CTX(root.run(mke2fs), "making the root filesystem");
   {
     // mke2fs -d copies atime/ctime from the unpacked files (the unpack time): stamp them.
@@ -238,18 +247,17 @@ Result<void> assemble(const stdfs::path& tarball, const stdfs::path& out_qcow2,
   auto t_disk = std::chrono::steady_clock::now();
 
   // 4. qcow2, published by rename.
-  TRY(cfs::make_directories(out_qcow2.parent_path().empty() ? stdfs::path(".")
-                                                            : out_qcow2.parent_path()));
+  TRY(cfs::make_directories(out_qcow2.parent_path().empty() ? stdfs::path(".") : out_qcow2.parent_path()));
   cfs::AtomicFile out(out_qcow2);
-  TRY(exec::run_checked({"qemu-img", "convert", "-q", "-f", "raw", "-O", "qcow2", raw.string(),
-                         out.temp_path().string()},
-                        {.timeout = options.tool_timeout}));
+  TRY(exec::run_checked(
+      {"qemu-img", "convert", "-q", "-f", "raw", "-O", "qcow2", raw.string(), out.temp_path().string()},
+      {.timeout = options.tool_timeout}));
   TRY(out.commit());
   auto t_end = std::chrono::steady_clock::now();
   auto secs = [](auto d) { return log::format_duration(std::chrono::duration<double>(d).count()); };
   log::info("assembled '{}': unpack {}, partitions+filesystems+GRUB {}, qcow2 {} (kernel {})",
-            out_qcow2.filename().string(), secs(t_unpack - t0), secs(t_disk - t_unpack),
-            secs(t_end - t_disk), entry.kernel);
+            out_qcow2.filename().string(), secs(t_unpack - t0), secs(t_disk - t_unpack), secs(t_end - t_disk),
+            entry.kernel);
   return {};
 }
 

@@ -2,14 +2,15 @@
 // ci/make-test-rootfs from the Debian mirror, cached) is assembled and booted under QEMU TCG,
 // once through SeaBIOS + GRUB core.img and once through OVMF + BOOTX64.EFI, reading the serial log.
 // One test case, no SECTIONs: Catch2 would rerun the (30 s) assembly for each section.
-#include "binder_paths.h"
 #include <signal.h>
 
-#include <catch2/catch.hpp>
 #include <cstdlib>
 #include <thread>
 
+#include <catch2/catch.hpp>
+
 #include "base/assemble.hpp"
+#include "binder_paths.h"
 #include "common/exec.hpp"
 #include "common/fs.hpp"
 #include "support/skip.hpp"
@@ -47,19 +48,22 @@ Boot boot_until(std::vector<std::string> argv, const stdfs::path& dir, const std
   auto start = std::chrono::steady_clock::now();
   std::thread runner([&] {
     auto r = exec::run(argv, {.timeout = budget + 10s});
-    if (r) out = *r;
+    if (r)
+      out = *r;
     exited = true;
   });
   while (!exited && since(start) < budget.count()) {
     std::this_thread::sleep_for(500ms);
     boot.log = cfs::read_file_if_exists(log).value_or(std::nullopt).value_or("");
     auto mark = [&](double& at, const char* text) {
-      if (at < 0 && boot.log.find(text) != std::string::npos) at = since(start);
+      if (at < 0 && boot.log.find(text) != std::string::npos)
+        at = since(start);
     };
     mark(boot.seconds_to_kernel, "Linux version");
     mark(boot.seconds_to_target, "Reached target");
     mark(boot.seconds_to_login, "login:");
-    if (boot.log.find(stop_at) != std::string::npos) break;
+    if (boot.log.find(stop_at) != std::string::npos)
+      break;
   }
   if (!exited) {
     if (auto pid = cfs::read_file_if_exists(pidfile); pid && *pid) {
@@ -107,8 +111,7 @@ TEST_CASE("assemble: the Debian test rootfs boots under BIOS and UEFI", "[slow][
   CHECK(info->out.find("\"virtual-size\": 3221225472") != std::string::npos);
   CHECK(info->out.find("\"format\": \"qcow2\"") != std::string::npos);
   // Only the published file is left in the output directory.
-  CHECK(std::distance(stdfs::directory_iterator(disk.parent_path()), stdfs::directory_iterator()) ==
-        1);
+  CHECK(std::distance(stdfs::directory_iterator(disk.parent_path()), stdfs::directory_iterator()) == 1);
 
   std::vector<std::string> common{"qemu-system-x86_64",
                                   "-accel",
@@ -129,9 +132,8 @@ TEST_CASE("assemble: the Debian test rootfs boots under BIOS and UEFI", "[slow][
     argv.insert(argv.end(), {"-M", "pc"});
     auto boot = boot_until(argv, dir, "login:", 200s);
     INFO(tail(boot.log));
-    WARN("BIOS boot: kernel " << boot.seconds_to_kernel << " s, first target "
-                              << boot.seconds_to_target << " s, login " << boot.seconds_to_login
-                              << " s");
+    WARN("BIOS boot: kernel " << boot.seconds_to_kernel << " s, first target " << boot.seconds_to_target
+                              << " s, login " << boot.seconds_to_login << " s");
     CHECK(boot.seconds_to_kernel > 0);
     CHECK(boot.log.find("root=LABEL=root") != std::string::npos);
     CHECK(boot.seconds_to_target > 0);
@@ -151,21 +153,19 @@ TEST_CASE("assemble: the Debian test rootfs boots under BIOS and UEFI", "[slow][
     REQUIRE(cfs::make_directories(dir));
     stdfs::copy_file(vars, dir / "vars.fd");
     auto argv = common;
-    argv.insert(argv.end(),
-                {"-M", "q35", "-drive", "if=pflash,format=raw,readonly=on,file=" + code.string(),
-                 "-drive", "if=pflash,format=raw,file=" + (dir / "vars.fd").string()});
+    argv.insert(argv.end(), {"-M", "q35", "-drive", "if=pflash,format=raw,readonly=on,file=" + code.string(),
+                             "-drive", "if=pflash,format=raw,file=" + (dir / "vars.fd").string()});
     auto boot = boot_until(argv, dir, "Reached target", 200s);
     INFO(tail(boot.log));
-    WARN("UEFI boot: kernel " << boot.seconds_to_kernel << " s, first target "
-                              << boot.seconds_to_target << " s");
+    WARN("UEFI boot: kernel " << boot.seconds_to_kernel << " s, first target " << boot.seconds_to_target
+                              << " s");
     CHECK(boot.seconds_to_kernel > 0);
     CHECK(boot.seconds_to_target > 0);
   }
 }
 
-TEST_CASE(
-    "assemble: a missing tarball or a too-small disk fails naming the tarball and leaves no output",
-    "[assemble]") {
+TEST_CASE("assemble: a missing tarball or a too-small disk fails naming the tarball and leaves no output",
+          "[assemble]") {
   auto tmp = cfs::TempDir::create("binder-assemble-bad").value();
   auto out = tmp.path() / "x.qcow2";
   auto missing = assemble_rootfs_disk(tmp.path() / "nope.tar.zst", out, 3ull << 30);
@@ -175,10 +175,9 @@ TEST_CASE(
                                            "': the rootfs tarball does not exist or is not a file");
   // A tiny but real tarball with no kernel: the tree check fails before any disk is written.
   REQUIRE(cfs::write_file_atomic(tmp.path() / "tree/etc/hostname", "x\n"));
-  REQUIRE(exec::run_checked({"tar", "-C", (tmp.path() / "tree").string(), "-cf",
-                             (tmp.path() / "small.tar").string(), "."}));
-  auto nokernel =
-      assemble_rootfs_disk(tmp.path() / "small.tar", out, 1ull << 30, {.work_dir = tmp.path()});
+  REQUIRE(exec::run_checked(
+      {"tar", "-C", (tmp.path() / "tree").string(), "-cf", (tmp.path() / "small.tar").string(), "."}));
+  auto nokernel = assemble_rootfs_disk(tmp.path() / "small.tar", out, 1ull << 30, {.work_dir = tmp.path()});
   REQUIRE_FALSE(nokernel);
   CHECK(nokernel.error().to_string().find("'" + (tmp.path() / "small.tar").string() + "'") !=
         std::string::npos);

@@ -16,7 +16,8 @@ namespace stdfs = std::filesystem;
 namespace {
 std::uint64_t le(const std::string& s, std::size_t at, int bytes) {
   std::uint64_t v = 0;
-  for (int i = bytes - 1; i >= 0; --i) v = (v << 8) | static_cast<unsigned char>(s[at + i]);
+  for (int i = bytes - 1; i >= 0; --i)
+    v = (v << 8) | static_cast<unsigned char>(s[at + i]);
   return v;
 }
 }  // namespace
@@ -33,8 +34,7 @@ TEST_CASE("disk layout: BIOS boot, ESP and root at fixed MiB offsets", "[assembl
   CHECK(l->root.offset + l->root.size <= l->disk_size - 33 * 512);
   auto script = sfdisk_script(*l);
   CHECK(script.find("label: gpt\n") == 0);
-  CHECK(script.find("start=2048, size=2048, type=21686148-6449-6E6F-744E-656564454649") !=
-        std::string::npos);
+  CHECK(script.find("start=2048, size=2048, type=21686148-6449-6E6F-744E-656564454649") != std::string::npos);
   CHECK(script.find("start=4096, size=131072, type=C12A7328-F81F-11D2-BA4B-00A0C93EC93B") !=
         std::string::npos);
   auto tiny = make_layout(100 * k_mib);
@@ -45,7 +45,8 @@ TEST_CASE("disk layout: BIOS boot, ESP and root at fixed MiB offsets", "[assembl
 TEST_CASE("grub bios: boot sector keeps the partition table and points at core.img", "[assemble]") {
   std::string boot(512, '\xAB');
   std::string mbr(512, '\0');
-  for (std::size_t i = 0x1b8; i < 0x1fe; ++i) mbr[i] = static_cast<char>(i & 0xff);
+  for (std::size_t i = 0x1b8; i < 0x1fe; ++i)
+    mbr[i] = static_cast<char>(i & 0xff);
   auto s = patch_boot_sector(boot, mbr, 2048);
   REQUIRE(s);
   CHECK(le(*s, 0x5c, 8) == 2048);
@@ -71,8 +72,7 @@ TEST_CASE("grub bios: core.img's blocklist covers its remaining sectors", "[asse
   CHECK(big.error().message.find("does not fit") != std::string::npos);
 }
 
-TEST_CASE("grub config: kernel symlinks preferred, else the newest versioned kernel",
-          "[assemble]") {
+TEST_CASE("grub config: kernel symlinks preferred, else the newest versioned kernel", "[assemble]") {
   auto tmp = cfs::TempDir::create("binder-boot-entry").value();
   auto tree = tmp.path();
   REQUIRE(cfs::make_directories(tree / "boot"));
@@ -102,8 +102,7 @@ TEST_CASE("grub config: kernel symlinks preferred, else the newest versioned ker
   CHECK(none.error().message.starts_with("no kernel with an initrd found"));
 }
 
-TEST_CASE("assemble: a tiny tree becomes a GPT disk with ext4 root, ESP and BIOS boot code",
-          "[assemble]") {
+TEST_CASE("assemble: a tiny tree becomes a GPT disk with ext4 root, ESP and BIOS boot code", "[assemble]") {
   auto tmp = cfs::TempDir::create("binder-assemble-tiny").value();
   auto tree = tmp.path() / "tree";
   REQUIRE(cfs::write_file_atomic(tree / "boot/vmlinuz-1.0", "kernel"));
@@ -115,8 +114,8 @@ TEST_CASE("assemble: a tiny tree becomes a GPT disk with ext4 root, ESP and BIOS
                                         stdfs::perms::others_read | stdfs::perms::others_exec);
   auto tarball = tmp.path() / "tiny.tar";
   // Owned by uid 1234 in the tarball whoever runs this: the image must keep it (root or fakeroot).
-  REQUIRE(exec::run_checked({"tar", "-C", tree.string(), "--owner=1234", "--group=1234",
-                             "--numeric-owner", "-cf", tarball.string(), "."}));
+  REQUIRE(exec::run_checked({"tar", "-C", tree.string(), "--owner=1234", "--group=1234", "--numeric-owner",
+                             "-cf", tarball.string(), "."}));
   stdfs::permissions(tree / "proc", stdfs::perms::owner_write, stdfs::perm_options::add);
   auto out = tmp.path() / "out" / "tiny.qcow2";
   auto r = assemble_rootfs_disk(tarball, out, 200 * k_mib, {.work_dir = tmp.path()});
@@ -131,8 +130,7 @@ TEST_CASE("assemble: a tiny tree becomes a GPT disk with ext4 root, ESP and BIOS
 
   auto parts = exec::run_checked({"sfdisk", "--dump", raw.string()});
   REQUIRE(parts);
-  CHECK(parts->out.find(
-            "start=        2048, size=        2048, type=21686148-6449-6E6F-744E-656564454649") !=
+  CHECK(parts->out.find("start=        2048, size=        2048, type=21686148-6449-6E6F-744E-656564454649") !=
         std::string::npos);
   CHECK(parts->out.find("start=      135168") != std::string::npos);
 
@@ -147,9 +145,9 @@ TEST_CASE("assemble: a tiny tree becomes a GPT disk with ext4 root, ESP and BIOS
   REQUIRE(label);
   CHECK(label->out.find("Filesystem volume name:   root") != std::string::npos);
 
-  auto esp = exec::run_checked(
-      {"mdir", "-b", "-i", raw.string() + "@@" + std::to_string(2 * k_mib), "::/EFI/BOOT"},
-      {.env = {{"MTOOLS_SKIP_CHECK", "1"}}});
+  auto esp =
+      exec::run_checked({"mdir", "-b", "-i", raw.string() + "@@" + std::to_string(2 * k_mib), "::/EFI/BOOT"},
+                        {.env = {{"MTOOLS_SKIP_CHECK", "1"}}});
   REQUIRE(esp);
   CHECK(esp->out.find("BOOTX64.EFI") != std::string::npos);
 
@@ -159,6 +157,5 @@ TEST_CASE("assemble: a tiny tree becomes a GPT disk with ext4 root, ESP and BIOS
   CHECK(le(mbr, 0x5c, 8) == 2048);
   CHECK(static_cast<unsigned char>(mbr[0x1c2]) == 0xEE);  // the protective MBR entry survived
   CHECK_FALSE(stdfs::exists(tmp.path() / "out" / "tiny.qcow2.partial"));
-  CHECK(std::distance(stdfs::directory_iterator(tmp.path() / "out"), stdfs::directory_iterator()) ==
-        1);
+  CHECK(std::distance(stdfs::directory_iterator(tmp.path() / "out"), stdfs::directory_iterator()) == 1);
 }

@@ -24,8 +24,7 @@ Result<DiskLayout> make_layout(std::uint64_t disk_size) {
   l.root.offset = 66 * k_mib;
   if (l.disk_size < 130 * k_mib) {
     return common::fail(common::Errc::invalid_config,
-                        "disk size {} bytes is too small for a bootable disk (at least 130 MiB)",
-                        disk_size);
+                        "disk size {} bytes is too small for a bootable disk (at least 130 MiB)", disk_size);
   }
   l.root.size = (l.disk_size - k_gpt_backup_bytes - l.root.offset) / 4096 * 4096;
   return l;
@@ -33,8 +32,8 @@ Result<DiskLayout> make_layout(std::uint64_t disk_size) {
 
 std::string derived_guid(const std::string& seed, std::string_view name) {
   std::string h = common::hash::sha256_hex(seed + ":" + std::string(name));
-  h[12] = '4';                                                    // version 4
-  h[16] = "89ab"[std::stoi(h.substr(16, 1), nullptr, 16) & 3];   // RFC 4122 variant
+  h[12] = '4';                                                  // version 4
+  h[16] = "89ab"[std::stoi(h.substr(16, 1), nullptr, 16) & 3];  // RFC 4122 variant
   return fmt::format("{}-{}-{}-{}-{}", h.substr(0, 8), h.substr(8, 4), h.substr(12, 4), h.substr(16, 4),
                      h.substr(20, 12));
 }
@@ -42,8 +41,8 @@ std::string derived_guid(const std::string& seed, std::string_view name) {
 std::string sfdisk_script(const DiskLayout& l, const std::string& id_seed) {
   auto line = [&](const Extent& e, const char* type, const char* name) {
     std::string uuid = id_seed.empty() ? "" : ", uuid=" + derived_guid(id_seed, name);
-    return fmt::format("start={}, size={}, type={}, name=\"{}\"{}\n", e.first_lba(), e.sectors(),
-                       type, name, uuid);
+    return fmt::format("start={}, size={}, type={}, name=\"{}\"{}\n", e.first_lba(), e.sectors(), type, name,
+                       uuid);
   };
   std::string label_id = id_seed.empty() ? "" : "label-id: " + derived_guid(id_seed, "disk") + "\n";
   return "label: gpt\n" + label_id + "unit: sectors\nfirst-lba: 2048\n" +

@@ -57,7 +57,8 @@ class FileLock {
   }
   FileLock(FileLock&& o) noexcept : m_fd(std::exchange(o.m_fd, -1)) {}
   ~FileLock() {
-    if (m_fd >= 0) ::close(m_fd);
+    if (m_fd >= 0)
+      ::close(m_fd);
   }
 
  private:
@@ -92,8 +93,7 @@ Result<void> copy_resuming(const stdfs::path& from, const stdfs::path& to) {
 }
 
 // A small file (checksum list, signature, keyring) from a URL or path, into memory; `what` names it.
-Result<std::string> read_small(const std::string& where, std::string_view what,
-                               const FetchOptions& options) {
+Result<std::string> read_small(const std::string& where, std::string_view what, const FetchOptions& options) {
   if (is_http(where)) {
     http::Client client(options.http);
     TRY_ASSIGN(http::Response r, client.send(http::Request{"GET", where, {}, ""}));
@@ -113,8 +113,7 @@ Result<std::string> read_small(const std::string& where, std::string_view what,
 Result<std::string> verify_local_file(const ArtifactSource& source, const FetchOptions& options) {
   std::error_code ec;
   if (!stdfs::is_regular_file(source.file, ec)) {
-    return fail(Errc::not_found, "'{}' does not exist or is not a regular file",
-                source.file.string());
+    return fail(Errc::not_found, "'{}' does not exist or is not a regular file", source.file.string());
   }
   if (source.sha256.empty() && source.sha256sums.empty()) {
     return std::string{};  // allowed by the caller (require_checksum == false)
@@ -169,7 +168,8 @@ std::string ArtifactSource::effective_name() const {
   }
   std::string_view u = url;
   u = u.substr(0, u.find_first_of("?#"));
-  while (u.ends_with('/')) u.remove_suffix(1);
+  while (u.ends_with('/'))
+    u.remove_suffix(1);
   auto slash = u.rfind('/');
   return std::string(slash == std::string_view::npos ? u : u.substr(slash + 1));
 }
@@ -212,13 +212,11 @@ Result<Fetched> fetch_artifact(const ArtifactSource& source, const CacheDir& cac
     return Fetched{source.file, sha, false};
   }
   if (!is_http(source.url) && !is_file_url(source.url)) {
-    return fail(Errc::invalid_config, "unsupported URL '{}' (use https://, http:// or file://)",
-                source.url);
+    return fail(Errc::invalid_config, "unsupported URL '{}' (use https://, http:// or file://)", source.url);
   }
   auto name = source.effective_name();
   if (name.empty() || name == "." || name == "..") {
-    return fail(Errc::invalid_config, "cannot tell a file name from URL '{}'; give a name",
-                source.url);
+    return fail(Errc::invalid_config, "cannot tell a file name from URL '{}'; give a name", source.url);
   }
   TRY_ASSIGN(std::string expected, expected_sha256(source, options));
   auto dir = cache.downloads() / expected;
@@ -231,8 +229,7 @@ Result<Fetched> fetch_artifact(const ArtifactSource& source, const CacheDir& cac
   }
   TRY(cfs::make_directories(dir));
   if (stdfs::exists(partial, ec)) {
-    common::log::info("resuming download of '{}' at {} bytes", source.url,
-                      stdfs::file_size(partial, ec));
+    common::log::info("resuming download of '{}' at {} bytes", source.url, stdfs::file_size(partial, ec));
   }
   if (is_file_url(source.url)) {
     TRY_CTX(copy_resuming(file_url_path(source.url), partial), "fetching '{}'", source.url);
@@ -244,8 +241,8 @@ Result<Fetched> fetch_artifact(const ArtifactSource& source, const CacheDir& cac
   if (actual != expected) {
     stdfs::remove(partial, ec);
     stdfs::remove(dir, ec);  // only if empty
-    return fail(Errc::checksum, "checksum mismatch for '{}': expected sha256 {}, got {}",
-                source.url, expected, actual);
+    return fail(Errc::checksum, "checksum mismatch for '{}': expected sha256 {}, got {}", source.url,
+                expected, actual);
   }
   // Published only now: the entry's name promises verified content.
   TRY(cfs::rename_path(partial, entry));

@@ -1,4 +1,3 @@
-#include "binder_paths.h"
 #include "base/fetch.hpp"
 
 #include <signal.h>
@@ -6,9 +5,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <catch2/catch.hpp>
 #include <thread>
 
+#include <catch2/catch.hpp>
+
+#include "binder_paths.h"
 #include "common/fs.hpp"
 #include "common/hash.hpp"
 
@@ -64,11 +65,11 @@ class RangeServer {
  public:
   explicit RangeServer(const stdfs::path& dir) : m_dir(dir) {
     REQUIRE(cfs::write_file_atomic(dir / "server.py", k_server_py));
-    std::vector<std::string> args{BINDER_PYTHON, (dir / "server.py").string(),
-                                  (dir / "www").string(), (dir / "port").string(),
-                                  (dir / "requests.log").string()};
+    std::vector<std::string> args{BINDER_PYTHON, (dir / "server.py").string(), (dir / "www").string(),
+                                  (dir / "port").string(), (dir / "requests.log").string()};
     std::vector<char*> argv;
-    for (auto& a : args) argv.push_back(a.data());
+    for (auto& a : args)
+      argv.push_back(a.data());
     argv.push_back(nullptr);
     REQUIRE(cfs::make_directories(dir / "www"));
     REQUIRE(::posix_spawn(&m_pid, argv[0], nullptr, nullptr, argv.data(), environ) == 0);
@@ -87,9 +88,7 @@ class RangeServer {
   void serve(const std::string& name, const std::string& data) const {
     REQUIRE(cfs::write_file_atomic(m_dir / "www" / name, data));
   }
-  std::string log() const {
-    return cfs::read_file_if_exists(m_dir / "requests.log").value().value_or("");
-  }
+  std::string log() const { return cfs::read_file_if_exists(m_dir / "requests.log").value().value_or(""); }
 
  private:
   stdfs::path m_dir;
@@ -99,7 +98,8 @@ class RangeServer {
 
 std::string payload(std::size_t n) {
   std::string s;
-  for (std::size_t i = 0; s.size() < n; ++i) s += std::to_string(i) + ",";
+  for (std::size_t i = 0; s.size() < n; ++i)
+    s += std::to_string(i) + ",";
   s.resize(n);
   return s;
 }
@@ -134,8 +134,7 @@ TEST_CASE("fetch: a verified download becomes a cache entry served next time", "
   CHECK(second->cached);
 }
 
-TEST_CASE("fetch: a checksum mismatch names URL, expected and actual and leaves no cache entry",
-          "[fetch]") {
+TEST_CASE("fetch: a checksum mismatch names URL, expected and actual and leaves no cache entry", "[fetch]") {
   Env env;
   auto file = env.src("disk.img", "not the image you are looking for");
   std::string expected(64, '0');
@@ -144,8 +143,8 @@ TEST_CASE("fetch: a checksum mismatch names URL, expected and actual and leaves 
   REQUIRE_FALSE(r);
   CHECK(r.error().code == common::Errc::checksum);
   auto actual = common::hash::sha256_hex("not the image you are looking for");
-  CHECK(r.error().message == "checksum mismatch for 'file://" + file.string() +
-                                 "': expected sha256 " + expected + ", got " + actual);
+  CHECK(r.error().message == "checksum mismatch for 'file://" + file.string() + "': expected sha256 " +
+                                 expected + ", got " + actual);
   CHECK_FALSE(stdfs::exists(env.cache.downloads() / expected));
   CHECK_FALSE(stdfs::exists(env.cache.downloads() / actual));
 }
@@ -154,8 +153,8 @@ TEST_CASE("fetch: the checksum is looked up in a SHA256SUMS list by file name", 
   Env env;
   auto file = env.src("noble-server-cloudimg-amd64.img", "qcow2 bytes");
   auto sha = common::hash::sha256_hex("qcow2 bytes");
-  auto sums = env.src("SHA256SUMS", std::string(64, 'c') + " *other.img\n" + sha +
-                                        " *noble-server-cloudimg-amd64.img\n");
+  auto sums = env.src("SHA256SUMS",
+                      std::string(64, 'c') + " *other.img\n" + sha + " *noble-server-cloudimg-amd64.img\n");
   ArtifactSource s{.url = "file://" + file.string(), .sha256sums = sums.string()};
   auto r = fetch_artifact(s, env.cache);
   REQUIRE(r);
@@ -163,8 +162,7 @@ TEST_CASE("fetch: the checksum is looked up in a SHA256SUMS list by file name", 
   s.name = "missing.img";
   auto missing = fetch_artifact(s, env.cache);
   REQUIRE_FALSE(missing);
-  CHECK(missing.error().message ==
-        "'missing.img' is not listed in '" + sums.string() + "' (2 entries)");
+  CHECK(missing.error().message == "'missing.img' is not listed in '" + sums.string() + "' (2 entries)");
 }
 
 TEST_CASE("fetch: local files are verified in place, a checksum is required", "[fetch]") {
@@ -206,15 +204,14 @@ TEST_CASE("fetch: an interrupted HTTP download resumes from its partial file", "
   CHECK_FALSE(stdfs::exists(dir / "big.img.partial"));
 }
 
-TEST_CASE("fetch: an HTTP download failing its SHA256SUMS check leaves nothing behind",
-          "[fetch][http]") {
+TEST_CASE("fetch: an HTTP download failing its SHA256SUMS check leaves nothing behind", "[fetch][http]") {
   Env env;
   RangeServer server(env.tmp.path() / "server");
   server.serve("k3s", "tampered");
   auto listed = common::hash::sha256_hex("original");
   server.serve("sha256sum-amd64.txt", listed + "  k3s\n");
-  auto r = fetch_artifact(
-      {.url = server.url("k3s"), .sha256sums = server.url("sha256sum-amd64.txt")}, env.cache);
+  auto r =
+      fetch_artifact({.url = server.url("k3s"), .sha256sums = server.url("sha256sum-amd64.txt")}, env.cache);
   REQUIRE_FALSE(r);
   CHECK(r.error().code == common::Errc::checksum);
   CHECK(r.error().message.find(server.url("k3s")) != std::string::npos);
@@ -227,8 +224,8 @@ TEST_CASE("fetch: a missing HTTP file is an error naming the URL", "[fetch][http
   RangeServer server(env.tmp.path() / "server");
   FetchOptions options;
   options.http.max_attempts = 1;
-  auto r = fetch_artifact({.url = server.url("nope.img"), .sha256 = std::string(64, 'a')},
-                          env.cache, options);
+  auto r =
+      fetch_artifact({.url = server.url("nope.img"), .sha256 = std::string(64, 'a')}, env.cache, options);
   REQUIRE_FALSE(r);
   INFO(r.error().to_string());
   CHECK(r.error().to_string().find(server.url("nope.img")) != std::string::npos);

@@ -39,9 +39,9 @@ Result<void> pwrite_all(int fd, const std::string& data, std::uint64_t offset,
                         const std::filesystem::path& path) {
   std::size_t done = 0;
   while (done < data.size()) {
-    ssize_t n =
-        ::pwrite(fd, data.data() + done, data.size() - done, static_cast<off_t>(offset + done));
-    if (n < 0 && errno == EINTR) continue;
+    ssize_t n = ::pwrite(fd, data.data() + done, data.size() - done, static_cast<off_t>(offset + done));
+    if (n < 0 && errno == EINTR)
+      continue;
     if (n <= 0) {
       return fail(Errc::io, "writing '{}' at offset {}: {}", path.string(), offset + done,
                   std::strerror(errno));
@@ -53,8 +53,7 @@ Result<void> pwrite_all(int fd, const std::string& data, std::uint64_t offset,
 
 }  // namespace
 
-Result<std::string> patch_boot_sector(std::string boot_img, const std::string& mbr,
-                                      std::uint64_t core_lba) {
+Result<std::string> patch_boot_sector(std::string boot_img, const std::string& mbr, std::uint64_t core_lba) {
   if (boot_img.size() != k_sector_bytes || mbr.size() != k_sector_bytes) {
     return fail(Errc::invalid_config, "boot.img and the MBR must be 512 bytes (got {} and {})",
                 boot_img.size(), mbr.size());
@@ -67,16 +66,13 @@ Result<std::string> patch_boot_sector(std::string boot_img, const std::string& m
   return boot_img;
 }
 
-Result<std::string> patch_core_image(std::string core_img, std::uint64_t core_lba,
-                                     std::uint64_t max_bytes) {
+Result<std::string> patch_core_image(std::string core_img, std::uint64_t core_lba, std::uint64_t max_bytes) {
   std::uint64_t sectors = (core_img.size() + k_sector_bytes - 1) / k_sector_bytes;
   if (sectors < 2) {
-    return fail(Errc::precondition, "core.img is only {} bytes: not a GRUB i386-pc image",
-                core_img.size());
+    return fail(Errc::precondition, "core.img is only {} bytes: not a GRUB i386-pc image", core_img.size());
   }
   if (sectors * k_sector_bytes > max_bytes) {
-    return fail(Errc::precondition,
-                "core.img ({} bytes) does not fit in the BIOS boot partition ({} bytes)",
+    return fail(Errc::precondition, "core.img ({} bytes) does not fit in the BIOS boot partition ({} bytes)",
                 core_img.size(), max_bytes);
   }
   core_img.resize(sectors * k_sector_bytes, '\0');
@@ -91,8 +87,7 @@ Result<std::string> patch_core_image(std::string core_img, std::uint64_t core_lb
   return core_img;
 }
 
-Result<void> install_grub_bios(const std::filesystem::path& disk,
-                               const std::filesystem::path& boot_img,
+Result<void> install_grub_bios(const std::filesystem::path& disk, const std::filesystem::path& boot_img,
                                const std::filesystem::path& core_img, std::uint64_t core_lba,
                                std::uint64_t max_bytes) {
   TRY_ASSIGN(std::string boot, common::fs::read_file(boot_img));

@@ -20,18 +20,15 @@ using common::Result;
 
 // The new sector 0: boot.img (512 bytes) merged with `mbr` (the disk's current sector 0), with
 // core.img's first sector at `core_lba`. Errc::invalid_config if either is not 512 bytes.
-Result<std::string> patch_boot_sector(std::string boot_img, const std::string& mbr,
-                                      std::uint64_t core_lba);
+Result<std::string> patch_boot_sector(std::string boot_img, const std::string& mbr, std::uint64_t core_lba);
 
 // core.img with its first blocklist pointing at the sectors after `core_lba`. Errc::precondition
 // if core.img does not fit in `max_bytes` or is shorter than two sectors.
-Result<std::string> patch_core_image(std::string core_img, std::uint64_t core_lba,
-                                     std::uint64_t max_bytes);
+Result<std::string> patch_core_image(std::string core_img, std::uint64_t core_lba, std::uint64_t max_bytes);
 
 // Reads boot.img, writes the patched sector 0 and core.img into the raw `disk` (core.img at
 // `core_lba`, at most `max_bytes`).
-Result<void> install_grub_bios(const std::filesystem::path& disk,
-                               const std::filesystem::path& boot_img,
+Result<void> install_grub_bios(const std::filesystem::path& disk, const std::filesystem::path& boot_img,
                                const std::filesystem::path& core_img, std::uint64_t core_lba,
                                std::uint64_t max_bytes);
 

@@ -39,8 +39,8 @@ Result<void> mkimage(const std::string& format, const std::string& platform_dir,
   auto dir = stdfs::path("/usr/lib/grub") / platform_dir;
   std::error_code ec;
   if (!stdfs::is_directory(dir, ec)) {
-    return fail(Errc::precondition, "GRUB modules for {} not found in '{}' (install grub-{}-bin)",
-                format, dir.string(), platform_dir == "i386-pc" ? "pc" : "efi-amd64");
+    return fail(Errc::precondition, "GRUB modules for {} not found in '{}' (install grub-{}-bin)", format,
+                dir.string(), platform_dir == "i386-pc" ? "pc" : "efi-amd64");
   }
   auto cfg = out.parent_path() / (out.filename().string() + ".early.cfg");
   TRY(cfs::write_file_atomic(cfg, early_config(at)));
@@ -62,15 +62,19 @@ bool version_less(const std::string& a, const std::string& b) {
     if (digit(a[i]) && digit(b[j])) {
       std::size_t ei = i;
       std::size_t ej = j;
-      while (ei < a.size() && digit(a[ei])) ++ei;
-      while (ej < b.size() && digit(b[ej])) ++ej;
+      while (ei < a.size() && digit(a[ei]))
+        ++ei;
+      while (ej < b.size() && digit(b[ej]))
+        ++ej;
       auto na = std::stoull(a.substr(i, std::min<std::size_t>(ei - i, 18)));
       auto nb = std::stoull(b.substr(j, std::min<std::size_t>(ej - j, 18)));
-      if (na != nb) return na < nb;
+      if (na != nb)
+        return na < nb;
       i = ei;
       j = ej;
     } else {
-      if (a[i] != b[j]) return a[i] < b[j];
+      if (a[i] != b[j])
+        return a[i] < b[j];
       ++i;
       ++j;
     }
@@ -90,7 +94,8 @@ std::string resolve_in_tree(const stdfs::path& tree, const std::string& name) {
     return stdfs::is_regular_file(link, ec) ? name : std::string{};
   }
   auto target = stdfs::read_symlink(link, ec);
-  if (ec) return {};
+  if (ec)
+    return {};
   auto inside = target.is_absolute() ? tree / target.relative_path() : link.parent_path() / target;
   return stdfs::is_regular_file(inside, ec) ? name : std::string{};
 }
@@ -106,8 +111,8 @@ Result<BootEntry> find_boot_entry(const stdfs::path& tree) {
   }
   std::vector<std::string> versions;
   std::error_code ec;
-  for (auto it = stdfs::directory_iterator(tree / "boot", ec);
-       !ec && it != stdfs::directory_iterator(); it.increment(ec)) {
+  for (auto it = stdfs::directory_iterator(tree / "boot", ec); !ec && it != stdfs::directory_iterator();
+       it.increment(ec)) {
     auto name = it->path().filename().string();
     if (name.starts_with("vmlinuz-") &&
         stdfs::exists(tree / "boot" / ("initrd.img-" + version_of(name, "vmlinuz-")))) {
@@ -141,8 +146,7 @@ std::string render_grub_cfg(const BootEntry& e) {
       "    linux {} root=LABEL={} ro console=tty0 console=ttyS0,115200{}{}\n"
       "    initrd {}\n"
       "}}\n",
-      k_root_label, e.kernel, k_root_label, e.extra_args.empty() ? "" : " ", e.extra_args,
-      e.initrd);
+      k_root_label, e.kernel, k_root_label, e.extra_args.empty() ? "" : " ", e.extra_args, e.initrd);
 }
 
 Result<void> make_bios_core_image(const stdfs::path& out, const GrubConfigAt& at) {
@@ -153,16 +157,15 @@ Result<void> make_efi_image(const stdfs::path& out, const GrubConfigAt& at) {
   return mkimage("x86_64-efi", "x86_64-efi", {"all_video"}, out, at);
 }
 
-Result<void> make_esp_image(const stdfs::path& out, std::uint64_t size,
-                            const stdfs::path& efi_binary, std::int64_t mtime,
-                            const std::string& serial, const std::string& label) {
+Result<void> make_esp_image(const stdfs::path& out, std::uint64_t size, const stdfs::path& efi_binary,
+                            std::int64_t mtime, const std::string& serial, const std::string& label) {
   exec::Options options{.timeout = std::chrono::minutes(1),
                         .env = {{"MTOOLS_SKIP_CHECK", "1"}, {"SOURCE_DATE_EPOCH", std::to_string(mtime)}}};
   auto image = out.string();
   std::error_code ec;
   stdfs::remove(out, ec);
   std::vector<std::string> mformat{"mformat", "-i", image, "-C", "-T", std::to_string(size / k_sector),
-                                   "-h", "64", "-s", "32", "-v", label};
+                                   "-h",      "64", "-s",  "32", "-v", label};
   if (!serial.empty()) {
     mformat.insert(mformat.end(), {"-N", serial});
   }

@@ -14,8 +14,8 @@ namespace binder::base {
 using common::Result;
 
 struct BootEntry {
-  std::string kernel;  // path in the root filesystem, e.g. "/vmlinuz" or "/boot/vmlinuz-6.1.0-x"
-  std::string initrd;  // e.g. "/initrd.img"
+  std::string kernel;      // path in the root filesystem, e.g. "/vmlinuz" or "/boot/vmlinuz-6.1.0-x"
+  std::string initrd;      // e.g. "/initrd.img"
   std::string extra_args;  // appended to the kernel command line
 };
 
@@ -43,9 +43,9 @@ Result<void> make_bios_core_image(const std::filesystem::path& out, const GrubCo
 // grub-mkimage -O x86_64-efi into `out` (EFI/BOOT/BOOTX64.EFI).
 Result<void> make_efi_image(const std::filesystem::path& out, const GrubConfigAt& at = {});
 
-// A FAT image of `size` bytes labelled `label` (default ESP) holding EFI/BOOT/BOOTX64.EFI = `efi_binary` (mtools),
-// entries dated `mtime` (SOURCE_DATE_EPOCH for mtools), volume serial `serial` (8 hex digits; ""
-// = random).
+// A FAT image of `size` bytes labelled `label` (default ESP) holding EFI/BOOT/BOOTX64.EFI = `efi_binary`
+// (mtools), entries dated `mtime` (SOURCE_DATE_EPOCH for mtools), volume serial `serial` (8 hex digits; "" =
+// random).
 Result<void> make_esp_image(const std::filesystem::path& out, std::uint64_t size,
                             const std::filesystem::path& efi_binary, std::int64_t mtime = 1700000000,
                             const std::string& serial = "", const std::string& label = "ESP");

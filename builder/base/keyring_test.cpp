@@ -20,10 +20,10 @@ TEST_CASE("the built-in Ubuntu keyring is the committed file, with the pinned ke
   if (common::exec::find_program("gpg")) {
     auto home = common::fs::TempDir::create("keyring-test");
     REQUIRE(home);
-    auto r = common::exec::run({"gpg", "--batch", "--homedir", home->path().string(), "--with-colons",
-                                "--show-keys",
-                                BINDER_SOURCE_DIR "/builder/base/keys/ubuntu-cloudimage-keyring.gpg"},
-                               {.timeout = std::chrono::seconds(60)});
+    auto r = common::exec::run(
+        {"gpg", "--batch", "--homedir", home->path().string(), "--with-colons", "--show-keys",
+         BINDER_SOURCE_DIR "/builder/base/keys/ubuntu-cloudimage-keyring.gpg"},
+        {.timeout = std::chrono::seconds(60)});
     REQUIRE(r);
     CHECK_THAT(r->out, Catch::Contains(std::string("fpr:::::::::") +
                                        std::string(base::k_ubuntu_cloudimage_fingerprint) + ":"));

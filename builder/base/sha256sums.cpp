@@ -10,15 +10,18 @@ namespace binder::base {
 namespace {
 
 std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t'))
+    s.remove_prefix(1);
   while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r'))
     s.remove_suffix(1);
   return s;
 }
 
 std::string_view strip_name(std::string_view name) {
-  if (name.starts_with('*')) name.remove_prefix(1);
-  while (name.starts_with("./")) name.remove_prefix(2);
+  if (name.starts_with('*'))
+    name.remove_prefix(1);
+  while (name.starts_with("./"))
+    name.remove_prefix(2);
   return name;
 }
 
@@ -30,10 +33,12 @@ std::optional<Sha256Entry> parse_line(std::string_view line) {
   // BSD: "SHA256 (name) = hex"
   if (line.starts_with("SHA256 (")) {
     auto close = line.rfind(") = ");
-    if (close == std::string_view::npos) return std::nullopt;
+    if (close == std::string_view::npos)
+      return std::nullopt;
     auto hex = trim(line.substr(close + 4));
     auto name = line.substr(8, close - 8);
-    if (!is_sha256_hex(hex) || name.empty()) return std::nullopt;
+    if (!is_sha256_hex(hex) || name.empty())
+      return std::nullopt;
     return Sha256Entry{normalize_sha256(hex), std::string(strip_name(name))};
   }
   // GNU: "hex  name" or "hex *name"
@@ -45,15 +50,16 @@ std::optional<Sha256Entry> parse_line(std::string_view line) {
     rest.remove_prefix(1);
   }
   auto name = strip_name(rest);
-  if (name.empty()) return std::nullopt;
+  if (name.empty())
+    return std::nullopt;
   return Sha256Entry{normalize_sha256(line.substr(0, 64)), std::string(name)};
 }
 
 }  // namespace
 
 bool is_sha256_hex(std::string_view text) {
-  return text.size() == 64 && std::all_of(text.begin(), text.end(),
-                                          [](unsigned char c) { return std::isxdigit(c) != 0; });
+  return text.size() == 64 &&
+         std::all_of(text.begin(), text.end(), [](unsigned char c) { return std::isxdigit(c) != 0; });
 }
 
 std::string normalize_sha256(std::string_view text) {
@@ -76,8 +82,7 @@ std::vector<Sha256Entry> parse_sha256sums(std::string_view text) {
   return entries;
 }
 
-std::optional<std::string> find_sha256(const std::vector<Sha256Entry>& entries,
-                                       std::string_view name) {
+std::optional<std::string> find_sha256(const std::vector<Sha256Entry>& entries, std::string_view name) {
   // The name as given first: a listed name may itself start with '*' or "./" ("**x" in binary
   // mode lists the file "*x"; found by fuzz_sha256sums).
   for (std::string_view want : {name, strip_name(name)}) {
@@ -90,8 +95,7 @@ std::optional<std::string> find_sha256(const std::vector<Sha256Entry>& entries,
   return std::nullopt;
 }
 
-Result<std::string> lookup_sha256(std::string_view text, std::string_view name,
-                                  std::string_view source) {
+Result<std::string> lookup_sha256(std::string_view text, std::string_view name, std::string_view source) {
   auto entries = parse_sha256sums(text);
   if (entries.empty()) {
     return common::fail(common::Errc::checksum, "'{}' holds no sha256 checksum lines", source);
@@ -99,8 +103,8 @@ Result<std::string> lookup_sha256(std::string_view text, std::string_view name,
   if (auto hex = find_sha256(entries, name)) {
     return *hex;
   }
-  return common::fail(common::Errc::checksum, "'{}' is not listed in '{}' ({} entries)", name,
-                      source, entries.size());
+  return common::fail(common::Errc::checksum, "'{}' is not listed in '{}' ({} entries)", name, source,
+                      entries.size());
 }
 
 }  // namespace binder::base

@@ -25,13 +25,11 @@ struct Sha256Entry {
 std::vector<Sha256Entry> parse_sha256sums(std::string_view text);
 
 // The checksum listed for `name` (compared with any leading "./" or "*" removed), or nullopt.
-std::optional<std::string> find_sha256(const std::vector<Sha256Entry>& entries,
-                                       std::string_view name);
+std::optional<std::string> find_sha256(const std::vector<Sha256Entry>& entries, std::string_view name);
 
 // Looks `name` up in the list `text` read from `source` (a URL or path, for the message). Errors
 // (Errc::checksum) name the file and the source when the name is not listed.
-Result<std::string> lookup_sha256(std::string_view text, std::string_view name,
-                                  std::string_view source);
+Result<std::string> lookup_sha256(std::string_view text, std::string_view name, std::string_view source);
 
 // True for exactly 64 hex digits (either case).
 bool is_sha256_hex(std::string_view text);

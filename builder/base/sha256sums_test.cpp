@@ -10,8 +10,7 @@ const std::string b = "B" + std::string(63, 'b');
 }  // namespace
 
 TEST_CASE("sha256sums: text and binary mode lines both parse", "[sha256sums]") {
-  auto text =
-      a + "  noble-server-cloudimg-amd64.img\n" + b + " *noble-server-cloudimg-amd64.tar.gz\r\n";
+  auto text = a + "  noble-server-cloudimg-amd64.img\n" + b + " *noble-server-cloudimg-amd64.tar.gz\r\n";
   auto entries = parse_sha256sums(text);
   REQUIRE(entries.size() == 2);
   CHECK(entries[0].name == "noble-server-cloudimg-amd64.img");
@@ -34,8 +33,7 @@ TEST_CASE("sha256sums: BSD lines, ./ prefixes and junk lines", "[sha256sums]") {
 }
 
 TEST_CASE("sha256sums: a missing name is an error naming the file and the list", "[sha256sums]") {
-  auto r = lookup_sha256(a + "  k3s\n", "k3s-airgap-images-amd64.tar.zst",
-                         "https://x/sha256sum-amd64.txt");
+  auto r = lookup_sha256(a + "  k3s\n", "k3s-airgap-images-amd64.tar.zst", "https://x/sha256sum-amd64.txt");
   REQUIRE_FALSE(r);
   CHECK(r.error().message ==
         "'k3s-airgap-images-amd64.tar.zst' is not listed in 'https://x/sha256sum-amd64.txt' (1 "

@@ -89,10 +89,9 @@ Result<std::string> verify_detached_signature(const SignedData& in) {
   } else {
     TRY(cfs::write_file_atomic(keyring, in.keyring, 0600));
   }
-  TRY_ASSIGN(exec::Output r,
-             exec::run({"gpgv", "--homedir", home.string(), "--status-fd", "1", "--keyring",
-                        keyring.string(), sig.string(), data.string()},
-                       {.timeout = std::chrono::seconds(120)}));
+  TRY_ASSIGN(exec::Output r, exec::run({"gpgv", "--homedir", home.string(), "--status-fd", "1", "--keyring",
+                                        keyring.string(), sig.string(), data.string()},
+                                       {.timeout = std::chrono::seconds(120)}));
   std::string valid;        // primary fingerprint from VALIDSIG
   std::string missing_key;  // key id from NO_PUBKEY / ERRSIG
   bool bad = false;
@@ -116,19 +115,20 @@ Result<std::string> verify_detached_signature(const SignedData& in) {
   }
   if (r.exit_code != 0 || valid.empty()) {
     if (!missing_key.empty()) {
-      return check_failed(fmt::format("signed by key {}, which is not in keyring '{}'", missing_key,
-                                      in.keyring_name));
+      return check_failed(
+          fmt::format("signed by key {}, which is not in keyring '{}'", missing_key, in.keyring_name));
     }
     if (nodata) {
       return check_failed(fmt::format("'{}' is not an OpenPGP signature", in.signature_name));
     }
     std::string err = r.err;
-    while (!err.empty() && std::isspace(static_cast<unsigned char>(err.back()))) err.pop_back();
+    while (!err.empty() && std::isspace(static_cast<unsigned char>(err.back())))
+      err.pop_back();
     return check_failed(fmt::format("gpgv exit {}: {}", r.exit_code, err));
   }
   if (!in.fingerprint.empty() && normalize_fingerprint(valid) != normalize_fingerprint(in.fingerprint)) {
-    return check_failed(fmt::format("signed by key {}, expected {}", valid,
-                                    normalize_fingerprint(in.fingerprint)));
+    return check_failed(
+        fmt::format("signed by key {}, expected {}", valid, normalize_fingerprint(in.fingerprint)));
   }
   return valid;
 }

@@ -17,7 +17,7 @@ struct SignedData {
   std::string data_name;       // its URL or path, for messages
   std::string_view signature;  // the detached signature (binary or ASCII-armored)
   std::string signature_name;
-  std::string_view keyring;    // OpenPGP public keys: a binary keyring or an armored export
+  std::string_view keyring;  // OpenPGP public keys: a binary keyring or an armored export
   std::string keyring_name;
   // Optional: the signing key's primary fingerprint must be this one (40 hex digits, any case,
   // spaces ignored), not just any key in the keyring.

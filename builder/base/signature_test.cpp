@@ -191,8 +191,8 @@ TEST_CASE("fetch_artifact checks the SHA256SUMS signature before trusting it, an
     auto r = fetch_artifact(src, cache);
     REQUIRE_FALSE(r);
     CHECK(common::exit_code_for(r.error()) == 1);
-    CHECK_THAT(r.error().to_string(), Catch::Contains("bad signature") &&
-                                          Catch::Contains((d / "SHA256SUMS").string()));
+    CHECK_THAT(r.error().to_string(),
+               Catch::Contains("bad signature") && Catch::Contains((d / "SHA256SUMS").string()));
     CHECK(nothing_cached());
   }
   SECTION("tampered image") {

@@ -28,10 +28,10 @@ Result<Source> fetch_source(const ChartsOptions& o, Downloader& dl, std::vector<
     auto got = dl.unpinned(url, name);
     TRY_CTX(got, "charts.mybinder: fetching the chart source at commit {}", o.commit);
     d = std::move(*got);
-    warnings.push_back(fmt::format(
-        "charts.mybinder.sha256 is not set: the source archive '{}' was checked by its commit id "
-        "only; its sha256 is {} (set charts.mybinder.sha256 to pin it)",
-        url, d.sha256));
+    warnings.push_back(
+        fmt::format("charts.mybinder.sha256 is not set: the source archive '{}' was checked by its commit id "
+                    "only; its sha256 is {} (set charts.mybinder.sha256 to pin it)",
+                    url, d.sha256));
   } else {
     auto got = dl.verified(url, o.sha256, name);
     TRY_CTX(got, "charts.mybinder: fetching the chart source at commit {}", o.commit);
@@ -56,7 +56,8 @@ Result<Source> fetch_source(const ChartsOptions& o, Downloader& dl, std::vector<
     auto slash = f.path.find('/');
     std::string first = f.path.substr(0, slash);
     if (slash == std::string::npos || (!top.empty() && first != top)) {
-      if (f.path == "pax_global_header") continue;
+      if (f.path == "pax_global_header")
+        continue;
       return fail(Errc::corrupt_state, "{}: expected one top-level directory, found '{}'", what, f.path);
     }
     top = first;
@@ -68,7 +69,8 @@ Result<Source> fetch_source(const ChartsOptions& o, Downloader& dl, std::vector<
 
 const ArchiveFile* find(const std::vector<ArchiveFile>& files, std::string_view path) {
   for (const auto& f : files) {
-    if (f.path == path) return &f;
+    if (f.path == path)
+      return &f;
   }
   return nullptr;
 }
@@ -81,11 +83,14 @@ std::string env_value(std::string_view text, std::string_view key) {
     std::size_t nl = text.find('\n', pos);
     std::string_view line = text.substr(pos, nl == std::string_view::npos ? text.npos : nl - pos);
     pos = nl == std::string_view::npos ? text.size() : nl + 1;
-    while (!line.empty() && line.front() == ' ') line.remove_prefix(1);
-    if (line.starts_with("export ")) line.remove_prefix(7);
+    while (!line.empty() && line.front() == ' ')
+      line.remove_prefix(1);
+    if (line.starts_with("export "))
+      line.remove_prefix(7);
     if (line.size() > key.size() && line.starts_with(key) && line[key.size()] == '=') {
       std::string v(line.substr(key.size() + 1));
-      while (!v.empty() && (v.back() == '\r' || v.back() == ' ')) v.pop_back();
+      while (!v.empty() && (v.back() == '\r' || v.back() == ' '))
+        v.pop_back();
       if (v.size() >= 2 && (v.front() == '"' || v.front() == '\'') && v.back() == v.front()) {
         v = v.substr(1, v.size() - 2);
       }
@@ -112,8 +117,9 @@ Result<BakedCharts> bake_charts(const ChartsOptions& o, Downloader& dl) {
   if (chart_yaml == nullptr || cm_values == nullptr || cm_env == nullptr) {
     return fail(Errc::invalid_config,
                 "charts.mybinder: the source archive '{}' has no {} (is it mybinder.org-deploy?)", o.url,
-                chart_yaml == nullptr ? "mybinder/Chart.yaml"
-                                      : (cm_values == nullptr ? "config/cert-manager.yaml" : "cert-manager.env"));
+                chart_yaml == nullptr
+                    ? "mybinder/Chart.yaml"
+                    : (cm_values == nullptr ? "config/cert-manager.yaml" : "cert-manager.env"));
   }
 
   // Dependencies, as `helm dependency build`.
@@ -152,10 +158,10 @@ Result<BakedCharts> bake_charts(const ChartsOptions& o, Downloader& dl) {
     auto got = dl.unpinned(crds_fetch_url, crds_name);
     TRY_CTX(got, "cert-manager CRDs version '{}' from '{}'", cm_version, crds_fetch_url);
     crds = std::move(*got);
-    out.warnings.push_back(fmt::format(
-        "charts.cert_manager.crds_sha256 is not set: '{}' is unverified; its sha256 is {} (set "
-        "charts.cert_manager.crds_sha256 to pin it)",
-        crds_url, crds.sha256));
+    out.warnings.push_back(
+        fmt::format("charts.cert_manager.crds_sha256 is not set: '{}' is unverified; its sha256 is {} (set "
+                    "charts.cert_manager.crds_sha256 to pin it)",
+                    crds_url, crds.sha256));
   } else {
     auto got = dl.verified(crds_fetch_url, o.crds_sha256, crds_name);
     TRY_CTX(got, "cert-manager CRDs version '{}' from '{}'", cm_version, crds_fetch_url);
@@ -196,8 +202,8 @@ Result<BakedCharts> bake_charts(const ChartsOptions& o, Downloader& dl) {
       {"version", o.version},
       {"file", mybinder_path},
       {"sha256", common::hash::sha256_hex(pkg.tgz)},
-      {"source", {{"url", o.url}, {"commit", o.commit}, {"sha256", src.sha256},
-                  {"sha256_pinned", !o.sha256.empty()}}},
+      {"source",
+       {{"url", o.url}, {"commit", o.commit}, {"sha256", src.sha256}, {"sha256_pinned", !o.sha256.empty()}}},
       {"dependencies", deps},
       {"images", images},
       {"excluded_files", pkg.excluded_files},

@@ -30,14 +30,14 @@ inline constexpr std::string_view k_cert_manager_release =
     "https://github.com/cert-manager/cert-manager/releases/download/";
 
 struct ChartsOptions {
-  std::string url;     // source archive
-  std::string commit;  // 40 hex
-  std::string sha256;  // of the archive, or empty (see above)
-  std::string version;  // pinned mybinder chart version
+  std::string url;                            // source archive
+  std::string commit;                         // 40 hex
+  std::string sha256;                         // of the archive, or empty (see above)
+  std::string version;                        // pinned mybinder chart version
   std::map<std::string, std::string> images;  // values path -> repo:tag
-  std::string cert_manager_version;  // empty: from the archive's cert-manager.env
-  std::string crds_url;              // empty: the release file of that version
-  std::string crds_sha256;           // empty: computed and recorded
+  std::string cert_manager_version;           // empty: from the archive's cert-manager.env
+  std::string crds_url;                       // empty: the release file of that version
+  std::string crds_sha256;                    // empty: computed and recorded
   Mirrors mirrors;
   std::int64_t mtime = 0;
 };

@@ -16,14 +16,16 @@ constexpr std::string_view k_placeholder = "set-by-chartpress";
 
 struct Segment {
   std::size_t indent;
-  bool item;        // a sequence item ("- ")
+  bool item;  // a sequence item ("- ")
   std::size_t index;
   std::string key;  // for mapping keys
 };
 
 std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t'))
+    s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r'))
+    s.remove_suffix(1);
   return s;
 }
 
@@ -42,7 +44,8 @@ std::string scalar(std::string_view v) {
 std::string join(const std::vector<Segment>& stack) {
   std::string out;
   for (const auto& s : stack) {
-    if (!out.empty()) out += '.';
+    if (!out.empty())
+      out += '.';
     out += s.item ? std::to_string(s.index) : s.key;
   }
   return out;
@@ -103,7 +106,8 @@ Result<std::string> pin_values_images(std::string_view values_yaml, std::string_
     pos = end;
     ++line_no;
     std::string_view body = line;
-    if (body.ends_with('\n')) body.remove_suffix(1);
+    if (body.ends_with('\n'))
+      body.remove_suffix(1);
     std::size_t indent = body.find_first_not_of(' ');
     if (indent == std::string_view::npos || body[indent] == '#' ||
         (block_scalar != k_none && indent > block_scalar)) {
@@ -167,8 +171,8 @@ Result<std::string> pin_values_images(std::string_view values_yaml, std::string_
       auto name = scalars.find(parent + ".name");
       if (name != scalars.end() && name->second != repo) {
         return fail(Errc::invalid_config,
-                    "{}: charts.mybinder.images '{}' pins '{}', but the chart's image is '{}'", where,
-                    parent, repo, name->second);
+                    "{}: charts.mybinder.images '{}' pins '{}', but the chart's image is '{}'", where, parent,
+                    repo, name->second);
       }
       if (tag.empty()) {
         return fail(Errc::invalid_config, "charts.mybinder.images '{}': '{}' has no tag", parent,
@@ -180,21 +184,21 @@ Result<std::string> pin_values_images(std::string_view values_yaml, std::string_
       auto pin = images.find(path);
       if (pin == images.end()) {
         return fail(Errc::invalid_config,
-                    "{}: unresolvable chartpress tag at '{}' ('{}'): no pin in charts.mybinder.images",
-                    where, path, value);
+                    "{}: unresolvable chartpress tag at '{}' ('{}'): no pin in charts.mybinder.images", where,
+                    path, value);
       }
       auto [repo, tag] = split_image(pin->second);
       std::string chart_repo = value.substr(0, value.size() - k_placeholder.size() - 1);
       if (chart_repo != repo || tag.empty()) {
         return fail(Errc::invalid_config,
-                    "{}: charts.mybinder.images '{}' pins '{}', but the chart's image is '{}'", where,
-                    path, pin->second, chart_repo);
+                    "{}: charts.mybinder.images '{}' pins '{}', but the chart's image is '{}'", where, path,
+                    pin->second, chart_repo);
       }
       line.replace(value_at, k_placeholder.size(), tag);
       used.insert(path);
     } else {
-      return fail(Errc::invalid_config, "{}: unrecognised chartpress placeholder at '{}': '{}'", where,
-                  path, value);
+      return fail(Errc::invalid_config, "{}: unrecognised chartpress placeholder at '{}': '{}'", where, path,
+                  value);
     }
     out += line;
   }

@@ -25,8 +25,10 @@ std::string mirror_bytes() { return fs::read_file(mirror_path()).value(); }
 // The five pins of reference/mirror/README.md facts (d).
 std::map<std::string, std::string> pins() {
   return {
-      {"analyticsPublisher.image", "jupyterhub/mybinder.org-analytics-publisher:2020.12.4-0.dev.git.7555.h6861e7c6"},
-      {"federationRedirect.image", "jupyterhub/mybinder.org-federation-redirect:2020.12.4-0.dev.git.7509.hd2b6c859"},
+      {"analyticsPublisher.image",
+       "jupyterhub/mybinder.org-analytics-publisher:2020.12.4-0.dev.git.7555.h6861e7c6"},
+      {"federationRedirect.image",
+       "jupyterhub/mybinder.org-federation-redirect:2020.12.4-0.dev.git.7509.hd2b6c859"},
       {"minesweeper.image", "jupyterhub/mybinder.org-minesweeper:2020.12.4-0.dev.git.7555.h6861e7c6"},
       {"podLogs.image", "jupyterhub/mybinder.org-rsyslog:2020.12.4-0.dev.git.7045.h5ec9683d"},
       {"binderhub.jupyterhub.singleuser.initContainers.0.image",
@@ -48,7 +50,8 @@ std::vector<ArchiveFile> chart_files() {
 
 std::string file_of(const std::vector<ArchiveFile>& files, const std::string& path) {
   for (const auto& f : files) {
-    if (f.path == path) return f.data;
+    if (f.path == path)
+      return f.data;
   }
   FAIL("no " << path);
   return {};
@@ -79,7 +82,8 @@ std::string ustar_header(const std::string& name, const std::string& size_octal,
   h.replace(263, 2, "00");
   h.replace(148, 8, "        ");
   unsigned sum = 0;
-  for (unsigned char c : h) sum += c;
+  for (unsigned char c : h)
+    sum += c;
   auto chk = fmt::format("{:06o}", sum);
   h.replace(148, 6, chk);
   h[154] = '\0';
@@ -88,7 +92,8 @@ std::string ustar_header(const std::string& name, const std::string& size_octal,
 
 }  // namespace
 
-TEST_CASE("read_tgz: an entry whose header claims more data than the archive holds is an error, not an allocation") {
+TEST_CASE(
+    "read_tgz: an entry whose header claims more data than the archive holds is an error, not an allocation") {
   // 8 GiB - 1 declared, 5 bytes present: the reader must not reserve the claimed size
   // (it used to resize to it, value-initialising gigabytes before reading).
   std::string tar = ustar_header("chart/values.yaml", "77777777777") + "a: 1\n" + std::string(507, '\0');
@@ -140,9 +145,11 @@ TEST_CASE("chartpress pins replace all five image placeholders in mybinder's val
   auto pinned = pin_values_images(values, "mybinder/values.yaml", pins());
   REQUIRE(pinned);
   CHECK(!has_chartpress_placeholder(*pinned));
-  CHECK(pinned->find("image: jupyterhub/mybinder.org-tc-init:2020.12.4-0.dev.git.7045.h5ec9683d") != std::string::npos);
+  CHECK(pinned->find("image: jupyterhub/mybinder.org-tc-init:2020.12.4-0.dev.git.7045.h5ec9683d") !=
+        std::string::npos);
   CHECK(pinned->find("tag: \"2020.12.4-0.dev.git.7509.hd2b6c859\"") != std::string::npos);
-  CHECK(pinned->find("image: jupyterhub/mybinder.org-minesweeper:2020.12.4-0.dev.git.7555.h6861e7c6") != std::string::npos);
+  CHECK(pinned->find("image: jupyterhub/mybinder.org-minesweeper:2020.12.4-0.dev.git.7555.h6861e7c6") !=
+        std::string::npos);
   // Only the placeholders changed.
   CHECK(pinned->size() - values.size() ==
         (std::string("2020.12.4-0.dev.git.7555.h6861e7c6").size() - 17) * 2 +
@@ -198,8 +205,8 @@ TEST_CASE("UTF-8 and git-crypt detection") {
   CHECK(is_utf8("plain ascii"));
   CHECK(is_utf8("caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80"));
   CHECK(!is_utf8("\xc3"));
-  CHECK(!is_utf8("\xc0\xaf"));          // overlong
-  CHECK(!is_utf8("\xed\xa0\x80"));      // surrogate
+  CHECK(!is_utf8("\xc0\xaf"));      // overlong
+  CHECK(!is_utf8("\xed\xa0\x80"));  // surrogate
   CHECK(!is_utf8(std::string("\0GITCRYPT\0\x9a\xff", 12)));
   CHECK(is_git_crypt(std::string("\0GITCRYPT\0abc", 13)));
   CHECK(!is_git_crypt("GITCRYPT"));
@@ -260,7 +267,8 @@ TEST_CASE("cert-manager.env values") {
 TEST_CASE("read_tgz: a gzip stream cut after the first entry is an error, not an abort (fuzz_tar)") {
   // libarchive fails the next header with no error string (NULL); passing that to fmt threw
   // fmt::format_error out of read_tgz. Input: tests/fuzz/regressions/tar/ (found by fuzz_tar).
-  auto bytes = fs::read_file(std::string(BINDER_SOURCE_DIR) + "/tests/fuzz/regressions/tar/truncated-gzip-null-error.tgz");
+  auto bytes = fs::read_file(std::string(BINDER_SOURCE_DIR) +
+                             "/tests/fuzz/regressions/tar/truncated-gzip-null-error.tgz");
   REQUIRE(bytes);
   auto r = read_tgz(*bytes, "cut");
   REQUIRE_FALSE(r);

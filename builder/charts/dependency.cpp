@@ -1,9 +1,8 @@
 // See dependency.hpp.
 #include "charts/dependency.hpp"
 
-#include <yaml-cpp/yaml.h>
-
 #include <nlohmann/json.hpp>
+#include <yaml-cpp/yaml.h>
 
 #include "common/hash.hpp"
 
@@ -18,9 +17,11 @@ constexpr std::string_view k_helm_layer = "application/vnd.cncf.helm.chart.conte
 constexpr std::string_view k_oci_manifest = "application/vnd.oci.image.manifest.v1+json";
 
 bool is_hex64(std::string_view s) {
-  if (s.size() != 64) return false;
+  if (s.size() != 64)
+    return false;
   for (char c : s) {
-    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')))
+      return false;
   }
   return true;
 }
@@ -44,7 +45,8 @@ std::string resolve_relative(std::string base, const std::string& url) {
   if (url.find("://") != std::string::npos) {
     return url;
   }
-  while (base.ends_with('/')) base.pop_back();
+  while (base.ends_with('/'))
+    base.pop_back();
   if (url.starts_with('/')) {
     auto parsed = http::parse_url(base);
     if (parsed) {
@@ -57,7 +59,8 @@ std::string resolve_relative(std::string base, const std::string& url) {
 Result<ResolvedChart> from_index(const ChartRef& ref, const std::string& repo, const Mirrors& mirrors,
                                  Downloader& dl) {
   std::string base = repo;
-  while (base.ends_with('/')) base.pop_back();
+  while (base.ends_with('/'))
+    base.pop_back();
   std::string index_url = base + "/index.yaml";
   TRY_ASSIGN(http::Response r, named(dl.get(index_url), ref, index_url));
   YAML::Node index;
@@ -82,7 +85,8 @@ Result<ResolvedChart> from_index(const ChartRef& ref, const std::string& repo, c
       return fail(Errc::network, "{}: index entry has no urls", with_context(ref, index_url));
     }
     std::string digest = e["digest"] ? e["digest"].as<std::string>("") : "";
-    if (digest.starts_with("sha256:")) digest = digest.substr(7);
+    if (digest.starts_with("sha256:"))
+      digest = digest.substr(7);
     if (!is_hex64(digest)) {
       return fail(Errc::network, "{}: index entry has no sha256 digest (got '{}')",
                   with_context(ref, index_url), digest);
@@ -111,9 +115,11 @@ std::map<std::string, std::string> parse_challenge(std::string_view h) {
     h.remove_prefix(sp + 1);
   }
   while (!h.empty()) {
-    while (!h.empty() && (h.front() == ' ' || h.front() == ',')) h.remove_prefix(1);
+    while (!h.empty() && (h.front() == ' ' || h.front() == ','))
+      h.remove_prefix(1);
     auto eq = h.find('=');
-    if (eq == std::string_view::npos) break;
+    if (eq == std::string_view::npos)
+      break;
     std::string key(h.substr(0, eq));
     h.remove_prefix(eq + 1);
     std::string value;
@@ -141,7 +147,8 @@ Result<ResolvedChart> from_oci(const ChartRef& ref, const std::string& repo, Dow
     rest = rest.substr(11);
     scheme = "http://";
   }
-  while (rest.ends_with('/')) rest.pop_back();
+  while (rest.ends_with('/'))
+    rest.pop_back();
   auto slash = rest.find('/');
   if (slash == std::string::npos) {
     return fail(Errc::invalid_config, "{}: OCI reference has no repository path", with_context(ref, repo));

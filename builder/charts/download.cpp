@@ -17,8 +17,8 @@ namespace stdfs = std::filesystem;
 Downloader::Downloader(base::CacheDir cache, http::Options options)
     : m_cache(std::move(cache)), m_http(std::move(options)) {}
 
-Result<http::Response> Downloader::get(const std::string& first_url,
-                                       const std::vector<http::Header>& headers, std::vector<int> allow) {
+Result<http::Response> Downloader::get(const std::string& first_url, const std::vector<http::Header>& headers,
+                                       std::vector<int> allow) {
   if (first_url.starts_with("file://")) {
     auto text = common::fs::read_file(first_url.substr(7));
     if (!text) {
@@ -46,9 +46,8 @@ Result<http::Response> Downloader::get(const std::string& first_url,
       auto a = http::parse_url(url);
       auto b = http::parse_url(next);
       if (!a || !b || a->host != b->host || a->port != b->port) {
-        std::erase_if(hs, [](const http::Header& h) {
-          return h.name == "Authorization" || h.name == "authorization";
-        });
+        std::erase_if(
+            hs, [](const http::Header& h) { return h.name == "Authorization" || h.name == "authorization"; });
       }
       url = next;
       continue;
@@ -65,8 +64,7 @@ Result<http::Response> Downloader::get(const std::string& first_url,
   }
 }
 
-Result<Download> Downloader::publish(std::string bytes, const std::string& sha256,
-                                     const std::string& name) {
+Result<Download> Downloader::publish(std::string bytes, const std::string& sha256, const std::string& name) {
   stdfs::path dir = m_cache.downloads() / sha256;
   stdfs::path entry = dir / name;
   std::error_code ec;

@@ -49,6 +49,7 @@ class Downloader {
 };
 
 // Replaces the longest matching prefix of `url` from `mirrors` (prefix -> replacement).
-std::string apply_mirrors(const std::string& url, const std::vector<std::pair<std::string, std::string>>& mirrors);
+std::string apply_mirrors(const std::string& url,
+                          const std::vector<std::pair<std::string, std::string>>& mirrors);
 
 }  // namespace binder::charts

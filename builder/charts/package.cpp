@@ -2,9 +2,10 @@
 #include "charts/package.hpp"
 
 #include <fnmatch.h>
-#include <yaml-cpp/yaml.h>
 
 #include <algorithm>
+
+#include <yaml-cpp/yaml.h>
 
 #include "charts/chartpress.hpp"
 
@@ -97,7 +98,8 @@ HelmIgnore::HelmIgnore(std::string_view text) {
     std::size_t nl = text.find('\n', pos);
     std::string line(text.substr(pos, nl == std::string_view::npos ? text.npos : nl - pos));
     pos = nl == std::string_view::npos ? text.size() + 1 : nl + 1;
-    while (!line.empty() && (line.back() == ' ' || line.back() == '\r')) line.pop_back();
+    while (!line.empty() && (line.back() == ' ' || line.back() == '\r'))
+      line.pop_back();
     if (line.empty() || line.front() == '#') {
       continue;
     }
@@ -127,7 +129,8 @@ bool HelmIgnore::ignored(const std::string& rel) const {
   while (true) {
     auto slash = rel.find('/', start);
     parts.push_back(rel.substr(start, slash == std::string::npos ? std::string::npos : slash - start));
-    if (slash == std::string::npos) break;
+    if (slash == std::string::npos)
+      break;
     start = slash + 1;
   }
   bool ignored = false;
@@ -156,7 +159,8 @@ Result<Packaged> package_chart(const PackageInput& in) {
   out.file_name = fmt::format("{}-{}.tgz", in.chart_name, in.version);
   std::string ignore_text;
   for (const auto& f : in.files) {
-    if (f.path == ".helmignore") ignore_text = f.data;
+    if (f.path == ".helmignore")
+      ignore_text = f.data;
   }
   HelmIgnore ignore(ignore_text);
   std::vector<ArchiveFile> files;
@@ -187,8 +191,8 @@ Result<Packaged> package_chart(const PackageInput& in) {
                   where);
     }
     if (f.path.starts_with("files/") && !is_utf8(a.data)) {
-      return fail(Errc::invalid_config,
-                  "{}: not valid UTF-8 (the chart renders files/ into ConfigMaps)", where);
+      return fail(Errc::invalid_config, "{}: not valid UTF-8 (the chart renders files/ into ConfigMaps)",
+                  where);
     }
     files.push_back(std::move(a));
   }
@@ -197,8 +201,8 @@ Result<Packaged> package_chart(const PackageInput& in) {
                 have_chart ? "values.yaml" : "Chart.yaml");
   }
   for (const auto& d : in.dependencies) {
-    files.push_back(ArchiveFile{
-        fmt::format("{}/charts/{}-{}.tgz", in.chart_name, d.ref.name, d.ref.version), d.bytes, 0644});
+    files.push_back(ArchiveFile{fmt::format("{}/charts/{}-{}.tgz", in.chart_name, d.ref.name, d.ref.version),
+                                d.bytes, 0644});
   }
   std::sort(out.excluded_files.begin(), out.excluded_files.end());
   TRY_ASSIGN(out.tgz, write_tgz(std::move(files), in.mtime));

@@ -44,15 +44,15 @@ class HelmIgnore {
 
 struct PackageInput {
   std::string chart_name = "mybinder";
-  std::vector<ArchiveFile> files;               // relative to the chart directory
-  std::string version;                          // pinned chart version
-  std::map<std::string, std::string> images;    // values path -> repo:tag
+  std::vector<ArchiveFile> files;             // relative to the chart directory
+  std::string version;                        // pinned chart version
+  std::map<std::string, std::string> images;  // values path -> repo:tag
   std::vector<ResolvedChart> dependencies;
   std::int64_t mtime = 0;
 };
 
 struct Packaged {
-  std::string file_name;                    // "<chart>-<version>.tgz"
+  std::string file_name;  // "<chart>-<version>.tgz"
   std::string tgz;
   std::vector<std::string> excluded_files;  // chart-relative paths left out as ciphertext
   std::string values_yaml;                  // values.yaml as packaged (pinned)

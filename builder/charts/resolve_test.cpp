@@ -40,8 +40,10 @@ ChartsOptions options(const std::string& source_url) {
   o.commit = k_commit;
   o.version = "2020.12.4-0.dev.git.7587.h95860dbc";
   o.images = {
-      {"analyticsPublisher.image", "jupyterhub/mybinder.org-analytics-publisher:2020.12.4-0.dev.git.7555.h6861e7c6"},
-      {"federationRedirect.image", "jupyterhub/mybinder.org-federation-redirect:2020.12.4-0.dev.git.7509.hd2b6c859"},
+      {"analyticsPublisher.image",
+       "jupyterhub/mybinder.org-analytics-publisher:2020.12.4-0.dev.git.7555.h6861e7c6"},
+      {"federationRedirect.image",
+       "jupyterhub/mybinder.org-federation-redirect:2020.12.4-0.dev.git.7509.hd2b6c859"},
       {"minesweeper.image", "jupyterhub/mybinder.org-minesweeper:2020.12.4-0.dev.git.7555.h6861e7c6"},
       {"podLogs.image", "jupyterhub/mybinder.org-rsyslog:2020.12.4-0.dev.git.7045.h5ec9683d"},
       {"binderhub.jupyterhub.singleuser.initContainers.0.image",
@@ -68,7 +70,8 @@ struct Fake {
   }
   Mirrors mirrors() const {
     std::string port = std::to_string(server.port());
-    return {{"https://", "https://127.0.0.1:" + port + "/repos/"}, {"oci://", "oci://127.0.0.1:" + port + "/"}};
+    return {{"https://", "https://127.0.0.1:" + port + "/repos/"},
+            {"oci://", "oci://127.0.0.1:" + port + "/"}};
   }
 };
 
@@ -135,7 +138,8 @@ TEST_CASE("a digest mismatch is a checksum error naming chart, version and URL, 
     REQUIRE(!r);
     INFO(r.error().to_string());
     CHECK(r.error().code == Errc::checksum);
-    CHECK(r.error().message.find("chart '" + ref.name + "' version '" + ref.version + "'") != std::string::npos);
+    CHECK(r.error().message.find("chart '" + ref.name + "' version '" + ref.version + "'") !=
+          std::string::npos);
     CHECK(r.error().message.find("127.0.0.1") != std::string::npos);
   }
   // No verified entry, no partial file left for a download that failed verification.
@@ -188,7 +192,8 @@ TEST_CASE("bake from file:// fixture mirrors: the contract's files and charts.js
   Fixtures fx;
   auto cache = cfs::TempDir::create("chart-cache").value();
   Downloader dl(binder::base::CacheDir{cache.path()});
-  auto o = options("file://" + fx.dir.path().string() + "/source/mybinder.org-deploy-" + k_commit + ".tar.gz");
+  auto o =
+      options("file://" + fx.dir.path().string() + "/source/mybinder.org-deploy-" + k_commit + ".tar.gz");
   o.mirrors = {{"https://", "file://" + fx.repos()}, {"oci://", "file://" + fx.repos()}};
 
   SECTION("unpinned source: commit id checked, sha256 computed and warned about") {
@@ -208,7 +213,8 @@ TEST_CASE("bake from file:// fixture mirrors: the contract's files and charts.js
     CHECK(j["files_dir"] == "/usr/share/binder-image/mybinder");
     CHECK(b->warnings.size() == 2);
     std::map<std::string, std::string> files;
-    for (const auto& f : b->files) files[f.path] = f.data;
+    for (const auto& f : b->files)
+      files[f.path] = f.data;
     CHECK(files.size() == 7);
     CHECK(files.contains("/usr/share/binder-image/mybinder/config/cert-manager.yaml"));
     CHECK(files.contains("/usr/share/binder-image/mybinder/cert-manager.env"));

@@ -111,7 +111,8 @@ Result<std::vector<ArchiveFile>> read_tgz(std::string_view bytes, std::string_vi
     std::uint64_t want = size > 0 ? static_cast<std::uint64_t>(size) : 0;
     char buf[65536];
     while (f.data.size() < want) {
-      la_ssize_t n = archive_read_data(a.get(), buf, std::min<std::uint64_t>(sizeof buf, want - f.data.size()));
+      la_ssize_t n =
+          archive_read_data(a.get(), buf, std::min<std::uint64_t>(sizeof buf, want - f.data.size()));
       if (n <= 0) {
         return fail(Errc::corrupt_state, "{}: truncated entry '{}' ({} of {} bytes)", what, f.path,
                     f.data.size(), want);
@@ -154,8 +155,8 @@ Result<std::string> tar_commit_id(std::string_view tgz_bytes, std::string_view w
     if (rec.starts_with("comment=")) {
       std::string id(rec.substr(8));
       bool hex = id.size() == 40 && std::all_of(id.begin(), id.end(), [](char c) {
-        return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
-      });
+                   return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+                 });
       return hex ? id : std::string{};
     }
     pos += len;
@@ -198,8 +199,8 @@ Result<std::string> write_tgz(std::vector<ArchiveFile> files, std::int64_t mtime
     archive_entry_set_gid(e.get(), 0);
     archive_entry_set_mtime(e.get(), mtime, 0);
     if (archive_write_header(a.get(), e.get()) != ARCHIVE_OK ||
-        (!f.data.empty() &&
-         archive_write_data(a.get(), f.data.data(), f.data.size()) != static_cast<la_ssize_t>(f.data.size()))) {
+        (!f.data.empty() && archive_write_data(a.get(), f.data.data(), f.data.size()) !=
+                                static_cast<la_ssize_t>(f.data.size()))) {
       return fail(Errc::io, "packaging '{}': {}", f.path, why(a.get()));
     }
   }

@@ -61,8 +61,8 @@ Result<Args> Args::parse(std::string_view verb, const std::vector<std::string>& 
   }
   std::size_t n = args.m_positionals.size();
   if (n < min_positional) {
-    return fail(Errc::usage, "'{}' needs {} argument{} (see 'binder-image {} --help')", verb,
-                min_positional, min_positional == 1 ? "" : "s", verb);
+    return fail(Errc::usage, "'{}' needs {} argument{} (see 'binder-image {} --help')", verb, min_positional,
+                min_positional == 1 ? "" : "s", verb);
   }
   if (n > max_positional) {
     return fail(Errc::usage, "'{}': unexpected argument '{}'", verb, args.m_positionals[max_positional]);

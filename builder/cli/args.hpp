@@ -16,8 +16,8 @@ namespace binder::cli {
 using common::Result;
 
 struct OptionSpec {
-  std::string_view name;       // "--output"
-  std::string_view value_name; // "DIR"; empty for a flag
+  std::string_view name;        // "--output"
+  std::string_view value_name;  // "DIR"; empty for a flag
   std::string_view help;
   bool repeatable = false;
 };

@@ -1,18 +1,17 @@
-#include <catch2/catch.hpp>
-
 #include "cli/args.hpp"
+
+#include <catch2/catch.hpp>
 
 using namespace binder::cli;
 
 namespace {
-const std::vector<OptionSpec> k_specs{{"--output", "DIR", "out"},
-                                      {"--set", "K=V", "set", true},
-                                      {"--json", "", "json"}};
+const std::vector<OptionSpec> k_specs{
+    {"--output", "DIR", "out"}, {"--set", "K=V", "set", true}, {"--json", "", "json"}};
 }
 
 TEST_CASE("cli args: values, repeats, flags and positionals", "[cli]") {
-  auto a = Args::parse("build", {"p.yaml", "--output=o", "--set", "a=1", "--set", "b=2", "--json"},
-                       k_specs, 1, 1);
+  auto a =
+      Args::parse("build", {"p.yaml", "--output=o", "--set", "a=1", "--set", "b=2", "--json"}, k_specs, 1, 1);
   REQUIRE(a);
   CHECK(a->positionals() == std::vector<std::string>{"p.yaml"});
   CHECK(a->value("--output") == "o");

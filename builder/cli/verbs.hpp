@@ -20,8 +20,8 @@ struct Verb {
   Result<int> (*run)(const Args& args) = nullptr;
 };
 
-std::vector<Verb> build_verbs();   // build, plan, show-config, docs (verbs_build.cpp)
-std::vector<Verb> image_verbs();   // inspect, cache (verbs_image.cpp)
-std::vector<Verb> seed_verbs();    // seed, member-data (verbs_seed.cpp)
+std::vector<Verb> build_verbs();  // build, plan, show-config, docs (verbs_build.cpp)
+std::vector<Verb> image_verbs();  // inspect, cache (verbs_image.cpp)
+std::vector<Verb> seed_verbs();   // seed, member-data (verbs_seed.cpp)
 
 }  // namespace binder::cli

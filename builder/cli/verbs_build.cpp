@@ -39,7 +39,8 @@ Result<int> run_build(const Args& a) {
   auto r = pipeline::build_image(o);
   if (!r) {
     if (o.json) {
-      nlohmann::json j{{"event", "error"}, {"message", log::redact(r.error().to_string())},
+      nlohmann::json j{{"event", "error"},
+                       {"message", log::redact(r.error().to_string())},
                        {"exit_code", common::exit_code_for(r.error())}};
       fmt::print(stdout, "{}\n", j.dump());
     }
@@ -50,15 +51,17 @@ Result<int> run_build(const Args& a) {
     outputs.push_back(p.string());
   }
   if (o.json) {
-    nlohmann::json j{{"event", "done"},        {"outputs", outputs},
-                     {"launches", r->launches}, {"seconds", r->seconds},
-                     {"layers_built", r->layers_built}, {"layers_cached", r->layers_cached}};
+    nlohmann::json j{{"event", "done"},
+                     {"outputs", outputs},
+                     {"launches", r->launches},
+                     {"seconds", r->seconds},
+                     {"layers_built", r->layers_built},
+                     {"layers_cached", r->layers_cached}};
     fmt::print(stdout, "{}\n", j.dump());
   } else {
-    log::info("built {} output{} in {} ({} layer{} built, {} cached, {} appliance launch{})",
-              outputs.size(), outputs.size() == 1 ? "" : "s", log::format_duration(r->seconds),
-              r->layers_built, r->layers_built == 1 ? "" : "s", r->layers_cached, r->launches,
-              r->launches == 1 ? "" : "es");
+    log::info("built {} output{} in {} ({} layer{} built, {} cached, {} appliance launch{})", outputs.size(),
+              outputs.size() == 1 ? "" : "s", log::format_duration(r->seconds), r->layers_built,
+              r->layers_built == 1 ? "" : "s", r->layers_cached, r->launches, r->launches == 1 ? "" : "es");
     for (const auto& p : outputs) {
       fmt::print(stdout, "{}\n", p);
     }
@@ -94,7 +97,8 @@ const OptionSpec k_set{"--set", "KEY=VALUE", "override a profile setting (repeat
 
 std::vector<Verb> build_verbs() {
   return {
-      Verb{"build", "PROFILE [options]",
+      Verb{"build",
+           "PROFILE [options]",
            "Builds the image a profile describes: verified inputs, cached layers (qcow2 overlays "
            "named by the digest of their inputs), then every output format, manifest.json and "
            "SHA256SUMS in the output directory. Outputs appear only when complete.",
@@ -103,19 +107,26 @@ std::vector<Verb> build_verbs() {
             {"--accel", "auto|kvm|tcg", "accelerator for libguestfs (default: auto)"},
             {"--json", "", "JSON-lines progress events on stdout"},
             {"--no-cache", "", "build every layer afresh (the layer cache is not used)"}},
-           1, 1, run_build},
-      Verb{"plan", "PROFILE [options]",
+           1,
+           1,
+           run_build},
+      Verb{"plan",
+           "PROFILE [options]",
            "Shows the layers a build of PROFILE would use, each a cache hit or a miss with the "
            "reason (what changed since the cached layer), and the appliance launches needed. "
            "Downloads nothing.",
            {k_set},
-           1, 1, run_plan},
-      Verb{"show-config", "PROFILE [options]",
+           1,
+           1,
+           run_plan},
+      Verb{"show-config",
+           "PROFILE [options]",
            "Prints every resolved setting of PROFILE with the file:line it came from.",
            {k_set},
-           1, 1, run_show_config},
-      Verb{"docs", "", "Prints the profile settings reference (profiles/README.md).", {}, 0, 0,
-           run_docs},
+           1,
+           1,
+           run_show_config},
+      Verb{"docs", "", "Prints the profile settings reference (profiles/README.md).", {}, 0, 0, run_docs},
   };
 }
 

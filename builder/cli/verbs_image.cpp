@@ -82,20 +82,26 @@ Result<int> run_cache(const Args& a) {
 
 std::vector<Verb> image_verbs() {
   return {
-      Verb{"inspect", "IMAGE [--json]",
+      Verb{"inspect",
+           "IMAGE [--json]",
            "Shows what an image holds without booting it (libguestfs, read-only): build.json, "
            "the k3s version, enabled units and the hygiene checks (empty machine-id, no SSH host "
            "keys, no k3s server state, no cloud-init state, resolv.conf). Exit 1 if a check fails.",
            {{"--json", "", "print the report as JSON"},
             {"--accel", "auto|kvm|tcg", "accelerator for libguestfs (default: auto)"}},
-           1, 1, run_inspect},
-      Verb{"cache", "ls|gc|clean [options]",
+           1,
+           1,
+           run_inspect},
+      Verb{"cache",
+           "ls|gc|clean [options]",
            "Manages the layer cache (${XDG_CACHE_HOME:-~/.cache}/binder-image/layers): ls lists "
            "layers; gc removes layers not reachable from the last N builds and older than D days "
            "(and partial files of dead builds); clean removes every layer and partial file.",
            {{"--keep-builds", "N", "gc: keep the layers of the last N builds (default 3)"},
             {"--keep-days", "D", "gc: keep layers younger than D days (default 7)"}},
-           1, 1, run_cache},
+           1,
+           1,
+           run_cache},
   };
 }
 

@@ -27,8 +27,8 @@ Result<seed::MemberDataOptions> member_options(const Args& a) {
     }
     std::string host = wf.substr(eq + 1);
     std::string mode = "0644";
-    if (auto colon = host.rfind(':'); colon != std::string::npos &&
-                                      host.find_first_not_of("01234567", colon + 1) == std::string::npos) {
+    if (auto colon = host.rfind(':');
+        colon != std::string::npos && host.find_first_not_of("01234567", colon + 1) == std::string::npos) {
       mode = host.substr(colon + 1);
       host = host.substr(0, colon);
     }

@@ -1,7 +1,7 @@
 // SOURCE_DATE_EPOCH parsed once: valid values, absence, and a clear error for anything else.
-#include <catch2/catch.hpp>
-
 #include "common/build_date.hpp"
+
+#include <catch2/catch.hpp>
 
 using binder::common::parse_source_date_epoch;
 

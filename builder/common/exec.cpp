@@ -39,8 +39,7 @@ std::string tail_lines(const std::string& text, int n) {
 
 std::optional<std::filesystem::path> find_program(const std::string& name) {
   if (name.find('/') != std::string::npos) {
-    return ::access(name.c_str(), X_OK) == 0 ? std::optional<std::filesystem::path>(name)
-                                              : std::nullopt;
+    return ::access(name.c_str(), X_OK) == 0 ? std::optional<std::filesystem::path>(name) : std::nullopt;
   }
   const char* path = std::getenv("PATH");
   std::string dirs = path ? path : "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
@@ -134,9 +133,8 @@ Result<Output> run(const std::vector<std::string>& argv, const Options& options)
   ::close(err_pipe[1]);
 
   Output result;
-  auto deadline = options.timeout
-                      ? std::optional(std::chrono::steady_clock::now() + *options.timeout)
-                      : std::nullopt;
+  auto deadline =
+      options.timeout ? std::optional(std::chrono::steady_clock::now() + *options.timeout) : std::nullopt;
   std::size_t in_off = 0;
   int in_fd = in_pipe[1];
   if (options.stdin_data.empty()) {
@@ -149,13 +147,16 @@ Result<Output> run(const std::vector<std::string>& argv, const Options& options)
   while (out_fd >= 0 || err_fd >= 0 || in_fd >= 0) {
     pollfd fds[3];
     int nfds = 0;
-    if (out_fd >= 0) fds[nfds++] = {out_fd, POLLIN, 0};
-    if (err_fd >= 0) fds[nfds++] = {err_fd, POLLIN, 0};
-    if (in_fd >= 0) fds[nfds++] = {in_fd, POLLOUT, 0};
+    if (out_fd >= 0)
+      fds[nfds++] = {out_fd, POLLIN, 0};
+    if (err_fd >= 0)
+      fds[nfds++] = {err_fd, POLLIN, 0};
+    if (in_fd >= 0)
+      fds[nfds++] = {in_fd, POLLOUT, 0};
     int wait_ms = -1;
     if (deadline) {
-      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-          *deadline - std::chrono::steady_clock::now());
+      auto left =
+          std::chrono::duration_cast<std::chrono::milliseconds>(*deadline - std::chrono::steady_clock::now());
       if (left.count() <= 0) {
         result.timed_out = true;
         ::kill(-pid, SIGKILL);
@@ -168,12 +169,14 @@ Result<Output> run(const std::vector<std::string>& argv, const Options& options)
       break;
     }
     for (int i = 0; i < nfds; ++i) {
-      if (!fds[i].revents) continue;
+      if (!fds[i].revents)
+        continue;
       if (fds[i].fd == in_fd) {
-        ssize_t n = ::write(in_fd, options.stdin_data.data() + in_off,
-                            options.stdin_data.size() - in_off);
-        if (n > 0) in_off += static_cast<std::size_t>(n);
-        if (n < 0 && errno != EAGAIN && errno != EINTR) in_off = options.stdin_data.size();
+        ssize_t n = ::write(in_fd, options.stdin_data.data() + in_off, options.stdin_data.size() - in_off);
+        if (n > 0)
+          in_off += static_cast<std::size_t>(n);
+        if (n < 0 && errno != EAGAIN && errno != EINTR)
+          in_off = options.stdin_data.size();
         if (in_off >= options.stdin_data.size()) {
           ::close(in_fd);
           in_fd = -1;
@@ -191,7 +194,8 @@ Result<Output> run(const std::vector<std::string>& argv, const Options& options)
     }
   }
   for (int fd : {in_fd, out_fd, err_fd}) {
-    if (fd >= 0) ::close(fd);
+    if (fd >= 0)
+      ::close(fd);
   }
   int status = 0;
   while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {

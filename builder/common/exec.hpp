@@ -23,8 +23,8 @@ struct Options {
 };
 
 struct Output {
-  int exit_code = -1;     // -1 if killed by a signal
-  int signal = 0;         // signal number if killed
+  int exit_code = -1;  // -1 if killed by a signal
+  int signal = 0;      // signal number if killed
   bool timed_out = false;
   std::string out;
   std::string err;

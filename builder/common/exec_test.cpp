@@ -1,6 +1,6 @@
-#include <catch2/catch.hpp>
-
 #include "common/exec.hpp"
+
+#include <catch2/catch.hpp>
 
 using namespace binder::common;
 using namespace std::chrono_literals;

@@ -7,8 +7,8 @@
 
 #include <atomic>
 #include <cerrno>
-#include <cstring>
 #include <cstdlib>
+#include <cstring>
 #include <vector>
 
 namespace binder::common::fs {
@@ -130,8 +130,7 @@ Result<void> remove_tree(const stdfs::path& path) {
 
 Result<void> rename_path(const stdfs::path& from, const stdfs::path& to) {
   if (::rename(from.c_str(), to.c_str()) != 0) {
-    return fail(Errc::io, "renaming '{}' to '{}': {}", from.string(), to.string(),
-                std::strerror(errno));
+    return fail(Errc::io, "renaming '{}' to '{}': {}", from.string(), to.string(), std::strerror(errno));
   }
   return {};
 }
@@ -222,8 +221,7 @@ AtomicFile::AtomicFile(stdfs::path target) : m_target(std::move(target)) {
 }
 
 AtomicFile::AtomicFile(AtomicFile&& other) noexcept
-    : m_target(std::move(other.m_target)), m_temp(std::move(other.m_temp)),
-      m_committed(other.m_committed) {
+    : m_target(std::move(other.m_target)), m_temp(std::move(other.m_temp)), m_committed(other.m_committed) {
   other.m_committed = true;
 }
 

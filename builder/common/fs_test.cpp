@@ -1,7 +1,8 @@
-#include <catch2/catch.hpp>
+#include "common/fs.hpp"
+
 #include <sys/stat.h>
 
-#include "common/fs.hpp"
+#include <catch2/catch.hpp>
 
 using namespace binder::common;
 
@@ -16,7 +17,8 @@ TEST_CASE("fs: atomic write replaces content, keeps mode, leaves no temp file", 
   REQUIRE(::stat(target.c_str(), &st) == 0);
   CHECK((st.st_mode & 0777) == 0600);
   int entries = 0;
-  for ([[maybe_unused]] auto& e : std::filesystem::directory_iterator(target.parent_path())) ++entries;
+  for ([[maybe_unused]] auto& e : std::filesystem::directory_iterator(target.parent_path()))
+    ++entries;
   CHECK(entries == 1);
 }
 

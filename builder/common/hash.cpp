@@ -2,8 +2,8 @@
 #include "common/hash.hpp"
 
 #include <fcntl.h>
-#include <unistd.h>
 #include <openssl/evp.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
@@ -15,9 +15,7 @@ struct Sha256::Impl {
   ~Impl() { EVP_MD_CTX_free(ctx); }
 };
 
-Sha256::Sha256() : m_impl(std::make_unique<Impl>()) {
-  EVP_DigestInit_ex(m_impl->ctx, EVP_sha256(), nullptr);
-}
+Sha256::Sha256() : m_impl(std::make_unique<Impl>()) { EVP_DigestInit_ex(m_impl->ctx, EVP_sha256(), nullptr); }
 Sha256::~Sha256() = default;
 Sha256::Sha256(Sha256&&) noexcept = default;
 Sha256& Sha256::operator=(Sha256&&) noexcept = default;
@@ -62,12 +60,14 @@ Result<std::string> sha256_file(const std::filesystem::path& path) {
   for (;;) {
     ssize_t n = ::read(fd, buf.get(), 1 << 20);
     if (n < 0) {
-      if (errno == EINTR) continue;
+      if (errno == EINTR)
+        continue;
       int err = errno;
       ::close(fd);
       return fail(Errc::io, "reading '{}': {}", path.string(), std::strerror(err));
     }
-    if (n == 0) break;
+    if (n == 0)
+      break;
     h.update(buf.get(), static_cast<std::size_t>(n));
   }
   ::close(fd);

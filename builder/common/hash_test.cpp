@@ -1,6 +1,7 @@
+#include "common/hash.hpp"
+
 #include <catch2/catch.hpp>
 
-#include "common/hash.hpp"
 #include "common/spellcheck.hpp"
 
 using namespace binder::common;

@@ -66,8 +66,7 @@ Result<Url> parse_url(const std::string& text) {
   url.port = url.scheme == "https" ? 443 : 80;
   if (!port_text.empty()) {
     auto [p, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), url.port);
-    if (ec != std::errc{} || p != port_text.data() + port_text.size() || url.port <= 0 ||
-        url.port > 65535) {
+    if (ec != std::errc{} || p != port_text.data() + port_text.size() || url.port <= 0 || url.port > 65535) {
       return fail(Errc::invalid_config, "'{}': bad port '{}'", text, port_text);
     }
   }
@@ -82,12 +81,10 @@ std::string host_header(const Url& url) {
 
 Result<void> require_secure(const std::string& text) {
   TRY_ASSIGN(Url url, parse_url(text));
-  if (url.scheme == "https" || url.host == "127.0.0.1" || url.host == "localhost" ||
-      url.host == "::1") {
+  if (url.scheme == "https" || url.host == "127.0.0.1" || url.host == "localhost" || url.host == "::1") {
     return {};
   }
-  return fail(Errc::precondition, "refusing to send credentials over plain http to '{}'",
-              url.host);
+  return fail(Errc::precondition, "refusing to send credentials over plain http to '{}'", url.host);
 }
 
 std::string percent_encode(std::string_view s, bool keep_slash) {
@@ -110,8 +107,7 @@ std::optional<std::string> Response::header(std::string_view name) const {
   for (const auto& h : headers) {
     if (h.name.size() == name.size() &&
         std::equal(h.name.begin(), h.name.end(), name.begin(), [](char a, char b) {
-          return std::tolower(static_cast<unsigned char>(a)) ==
-                 std::tolower(static_cast<unsigned char>(b));
+          return std::tolower(static_cast<unsigned char>(a)) == std::tolower(static_cast<unsigned char>(b));
         })) {
       return h.value;
     }
@@ -154,8 +150,7 @@ std::optional<std::chrono::milliseconds> retry_after(const Response& resp) {
     return std::nullopt;
   }
   auto when = std::chrono::system_clock::from_time_t(timegm(&tm));
-  auto delta = std::chrono::duration_cast<std::chrono::milliseconds>(
-      when - std::chrono::system_clock::now());
+  auto delta = std::chrono::duration_cast<std::chrono::milliseconds>(when - std::chrono::system_clock::now());
   return std::max(delta, std::chrono::milliseconds(0));
 }
 
@@ -191,8 +186,8 @@ Result<Response> Client::send(const Request& request) {
         return r;
       }
       delay = detail::delay_after(m_options, attempt, &*r);
-      log::warn("{}: HTTP {} (attempt {}/{}), retrying in {} ms", detail::describe(request),
-                r->status, attempt, attempts, delay.count());
+      log::warn("{}: HTTP {} (attempt {}/{}), retrying in {} ms", detail::describe(request), r->status,
+                attempt, attempts, delay.count());
     } else {
       if (!detail::is_retriable(r.error())) {
         return r;

@@ -85,7 +85,7 @@ struct Options {
   std::filesystem::path ca_file;           // empty: system trust store
   std::filesystem::path client_cert_file;  // PEM; with client_key_file for mutual TLS
   std::filesystem::path client_key_file;
-  std::string client_cert_pem;             // alternatively in memory (k3s.yaml embeds them)
+  std::string client_cert_pem;  // alternatively in memory (k3s.yaml embeds them)
   std::string client_key_pem;
   std::string ca_pem;
   // With ca_file/ca_pem: trust the system store as well (an extra CA for a private endpoint).
@@ -94,11 +94,11 @@ struct Options {
   // send(): the whole exchange, per attempt. download(): the longest wait for any progress
   // (large bodies legitimately take longer than this in total).
   std::chrono::milliseconds request_timeout{60'000};
-  int max_attempts = 5;                               // 1 = no retry
+  int max_attempts = 5;  // 1 = no retry
   std::chrono::milliseconds backoff_base{500};
   std::chrono::milliseconds backoff_max{30'000};
   std::string user_agent = "binder-image";
-  int max_redirects = 5;  // download() only; send() returns 3xx responses as they are
+  int max_redirects = 5;              // download() only; send() returns 3xx responses as they are
   std::vector<ConnectTo> connect_to;  // first matching rule wins
 };
 

@@ -141,7 +141,8 @@ Result<Connection> Connection::open(const Url& url, SSL_CTX* ctx, Clock::time_po
 }
 
 Connection::Connection(Connection&& o) noexcept
-    : m_fd(std::exchange(o.m_fd, -1)), m_ssl(std::exchange(o.m_ssl, nullptr)),
+    : m_fd(std::exchange(o.m_fd, -1)),
+      m_ssl(std::exchange(o.m_ssl, nullptr)),
       m_where(std::move(o.m_where)) {}
 
 Connection::~Connection() {
@@ -198,8 +199,7 @@ Result<void> Connection::handshake(const Url& url, SSL_CTX* ctx, Clock::time_poi
     }
     std::string text = ssl_error_text();
     if (text.empty()) {
-      text = err == SSL_ERROR_SYSCALL && errno != 0 ? std::strerror(errno)
-                                                    : "connection closed by the peer";
+      text = err == SSL_ERROR_SYSCALL && errno != 0 ? std::strerror(errno) : "connection closed by the peer";
     }
     return fail(Errc::network, "TLS handshake with {}: {}", m_where, text);
   }
@@ -248,8 +248,7 @@ Result<size_t> Connection::read_some(char* buf, size_t n, Clock::time_point dead
         return 0;
       }
       if (err == SSL_ERROR_WANT_READ || err == SSL_ERROR_WANT_WRITE) {
-        TRY(wait(err == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT, deadline,
-                 "waiting for the response"));
+        TRY(wait(err == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT, deadline, "waiting for the response"));
         continue;
       }
       if (err == SSL_ERROR_SYSCALL && errno == 0) {

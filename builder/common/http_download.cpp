@@ -142,8 +142,7 @@ Result<void> Client::download(const std::string& first_url, const std::filesyste
     fd.reset();
     if (r && r->status >= 300 && r->status < 400 && r->header("Location")) {
       if (++redirects > m_options.max_redirects) {
-        return fail(Errc::network, "GET {}: more than {} redirects", first_url,
-                    m_options.max_redirects);
+        return fail(Errc::network, "GET {}: more than {} redirects", first_url, m_options.max_redirects);
       }
       url = resolve_location(url, *r->header("Location"));
       continue;
@@ -170,13 +169,12 @@ Result<void> Client::download(const std::string& first_url, const std::filesyste
     }
     if (attempt >= attempts) {
       std::string why = r ? fmt::format("HTTP {}", r->status) : r.error().message;
-      return fail(Errc::temporary, "{}: {} (gave up after {} attempts)", detail::describe(req),
-                  why, attempts);
+      return fail(Errc::temporary, "{}: {} (gave up after {} attempts)", detail::describe(req), why,
+                  attempts);
     }
     auto delay = detail::delay_after(m_options, attempt, r ? &*r : nullptr);
     log::warn("{}: {} (attempt {}/{}), retrying in {} ms", detail::describe(req),
-              r ? fmt::format("HTTP {}", r->status) : r.error().message, attempt, attempts,
-              delay.count());
+              r ? fmt::format("HTTP {}", r->status) : r.error().message, attempt, attempts, delay.count());
     std::this_thread::sleep_for(delay);
     ++attempt;
   }

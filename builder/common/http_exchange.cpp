@@ -15,14 +15,15 @@ constexpr size_t k_max_head = 256 * 1024;
 
 bool iequals(std::string_view a, std::string_view b) {
   return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) ==
-                  std::tolower(static_cast<unsigned char>(y));
+           return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
          });
 }
 
 std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t'))
+    s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r'))
+    s.remove_suffix(1);
   return s;
 }
 
@@ -35,8 +36,7 @@ bool has_header(const Request& r, std::string_view name) {
 class Reader {
  public:
   Reader(Connection& c, const Options& o, bool idle)
-      : m_conn(c), m_timeout(o.request_timeout), m_idle(idle),
-        m_deadline(Clock::now() + o.request_timeout) {}
+      : m_conn(c), m_timeout(o.request_timeout), m_idle(idle), m_deadline(Clock::now() + o.request_timeout) {}
 
   // Reads more data into the buffer; false at end of stream.
   Result<bool> fill() {
@@ -159,8 +159,7 @@ std::string request_head(const Url& url, const Options& o, const Request& r) {
     head += fmt::format("User-Agent: {}\r\n", o.user_agent);
   }
   head += "Connection: close\r\n";
-  bool wants_length = !r.body.empty() || r.method == "POST" || r.method == "PUT" ||
-                      r.method == "PATCH";
+  bool wants_length = !r.body.empty() || r.method == "POST" || r.method == "PUT" || r.method == "PATCH";
   if (wants_length && !has_header(r, "Content-Length")) {
     head += fmt::format("Content-Length: {}\r\n", r.body.size());
   }
@@ -193,8 +192,8 @@ Result<Response> exchange(Client::Tls& tls, const Options& options, const Reques
   }
   auto connect_deadline = start + std::min(options.connect_timeout, options.request_timeout);
   Url address = connect_address(url, options.connect_to);
-  TRY_ASSIGN(Connection conn, Connection::open(url, url.scheme == "https" ? tls.ctx : nullptr,
-                                               connect_deadline, &address));
+  TRY_ASSIGN(Connection conn,
+             Connection::open(url, url.scheme == "https" ? tls.ctx : nullptr, connect_deadline, &address));
   auto write_deadline = start + options.request_timeout;
   TRY(conn.write_all(request_head(url, options, request), write_deadline));
   if (!request.body.empty()) {
@@ -215,8 +214,7 @@ Result<Response> exchange(Client::Tls& tls, const Options& options, const Reques
     resp.body.append(data);
     return {};
   };
-  bool no_body = request.method == "HEAD" || resp.status == 204 || resp.status == 304 ||
-                 resp.status < 200;
+  bool no_body = request.method == "HEAD" || resp.status == 204 || resp.status == 304 || resp.status < 200;
   if (no_body) {
     return resp;
   }

@@ -1,19 +1,21 @@
 // Tests of the HTTP client against http_test_server.py on 127.0.0.1 (plain, TLS from a test CA
 // made with the openssl CLI, and mutual TLS): framing, verification, timeouts, retries with
 // Retry-After, and resumable downloads.
-#include "binder_paths.h"
+#include "common/http.hpp"
+
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <catch2/catch.hpp>
 #include <chrono>
 #include <cstdio>
 #include <fstream>
+
+#include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
+#include "binder_paths.h"
 #include "common/fs.hpp"
-#include "common/http.hpp"
 #include "support/test_ca.hpp"
 
 using namespace binder::common;
@@ -33,11 +35,12 @@ class TestServer {
     if (m_pid == 0) {
       dup2(fds[1], 1);
       close(fds[0]);
-      std::vector<std::string> argv{BINDER_PYTHON, std::string(BINDER_SOURCE_DIR) +
-                                                       "/tests/support/fakes/http_test_server.py"};
+      std::vector<std::string> argv{
+          BINDER_PYTHON, std::string(BINDER_SOURCE_DIR) + "/tests/support/fakes/http_test_server.py"};
       argv.insert(argv.end(), args.begin(), args.end());
       std::vector<char*> cargv;
-      for (auto& a : argv) cargv.push_back(a.data());
+      for (auto& a : argv)
+        cargv.push_back(a.data());
       cargv.push_back(nullptr);
       execv(cargv[0], cargv.data());
       _exit(127);
@@ -151,8 +154,7 @@ TEST_CASE("http: TLS with the test CA is verified, for IP and DNS names") {
   o.ca_file = pki.ca_cert();
   http::Client client(o);
   CHECK(client.send(get(server.url("/hello", "https"))).value().body == "hello");
-  CHECK(client.send(get(server.url("/chunked", "https", "localhost"))).value().body ==
-        "chunk-one|chunk-two");
+  CHECK(client.send(get(server.url("/chunked", "https", "localhost"))).value().body == "chunk-one|chunk-two");
   // The CA given in memory works the same.
   auto o2 = fast_options();
   o2.ca_pem = slurp(pki.ca_cert());
@@ -173,8 +175,7 @@ TEST_CASE("http: a server certificate from another CA is refused at once with a 
   auto r = client.send(get(server.url("/hello", "https")));
   REQUIRE_FALSE(r);
   CHECK(r.error().code == Errc::network);
-  CHECK_THAT(r.error().to_string(),
-             Catch::Contains("TLS certificate verification failed for '127.0.0.1'"));
+  CHECK_THAT(r.error().to_string(), Catch::Contains("TLS certificate verification failed for '127.0.0.1'"));
   CHECK(seconds_since(start) < 0.9);
   // No CA given at all: the system store does not know the test CA either.
   http::Client system_client(fast_options());
@@ -185,8 +186,7 @@ TEST_CASE("http: a server certificate from another CA is refused at once with a 
 
 TEST_CASE("http: mutual TLS presents the client certificate from files or PEM") {
   auto pki = binder::test::TestPki::create();
-  TestServer server({"--cert", pki.server_cert(), "--key", pki.server_key(), "--client-ca",
-                     pki.ca_cert()});
+  TestServer server({"--cert", pki.server_cert(), "--key", pki.server_key(), "--client-ca", pki.ca_cert()});
   auto o = fast_options();
   o.ca_file = pki.ca_cert();
   o.max_attempts = 1;

@@ -96,8 +96,7 @@ Result<void> configure(SSL_CTX* ctx, const Options& o) {
 
   if (!o.ca_file.empty()) {
     if (SSL_CTX_load_verify_locations(ctx, o.ca_file.c_str(), nullptr) != 1) {
-      return fail(Errc::precondition, "loading the CA file '{}': {}", o.ca_file.string(),
-                  openssl_errors());
+      return fail(Errc::precondition, "loading the CA file '{}': {}", o.ca_file.string(), openssl_errors());
     }
   }
   if (!o.ca_pem.empty()) {
@@ -117,13 +116,12 @@ Result<void> configure(SSL_CTX* ctx, const Options& o) {
 
   if (!o.client_cert_file.empty()) {
     if (SSL_CTX_use_certificate_chain_file(ctx, o.client_cert_file.c_str()) != 1) {
-      return fail(Errc::precondition, "loading the client certificate '{}': {}",
-                  o.client_cert_file.string(), openssl_errors());
+      return fail(Errc::precondition, "loading the client certificate '{}': {}", o.client_cert_file.string(),
+                  openssl_errors());
     }
     const auto& key = o.client_key_file.empty() ? o.client_cert_file : o.client_key_file;
     if (SSL_CTX_use_PrivateKey_file(ctx, key.c_str(), SSL_FILETYPE_PEM) != 1) {
-      return fail(Errc::precondition, "loading the client key '{}': {}", key.string(),
-                  openssl_errors());
+      return fail(Errc::precondition, "loading the client key '{}': {}", key.string(), openssl_errors());
     }
   } else if (!o.client_cert_pem.empty()) {
     if (o.client_key_pem.empty()) {

@@ -98,9 +98,7 @@ void write(Level level, std::string_view message) {
       break;
     }
     default: {
-      const char* tag = level == Level::error     ? "error: "
-                        : level == Level::warning ? "warning: "
-                                                  : "";
+      const char* tag = level == Level::error ? "error: " : level == Level::warning ? "warning: " : "";
       line = fmt::format("{}{}{}\n", tag, s.prefix, text);
     }
   }
@@ -122,8 +120,7 @@ Step::Step(std::string title) : m_title(std::move(title)), m_start(std::chrono::
 
 Step::~Step() {
   if (!m_done) {
-    write(Level::info, fmt::format("‣ {}: failed after {}", m_title,
-                                   format_duration(elapsed_seconds())));
+    write(Level::info, fmt::format("‣ {}: failed after {}", m_title, format_duration(elapsed_seconds())));
   }
 }
 

@@ -18,13 +18,13 @@ enum class Errc {
   usage,           // bad command line: exit 2
   not_found,
   io,
-  external_tool,   // a program we ran failed
+  external_tool,  // a program we ran failed
   network,
-  checksum,        // a download or file does not match its sha256
-  corrupt_state,   // a cache entry or journal we cannot trust
+  checksum,       // a download or file does not match its sha256
+  corrupt_state,  // a cache entry or journal we cannot trust
   precondition,
-  temporary,       // retry later (firstboot exit 75)
-  interrupted,     // SIGINT/SIGTERM: exit 130
+  temporary,    // retry later (firstboot exit 75)
+  interrupted,  // SIGINT/SIGTERM: exit 130
   internal,
 };
 
@@ -33,16 +33,14 @@ struct SourceLoc {
   std::string path;
   int line = 0;
   int col = 0;
-  std::string to_string() const {
-    return line > 0 ? fmt::format("{}:{}:{}", path, line, col) : path;
-  }
+  std::string to_string() const { return line > 0 ? fmt::format("{}:{}:{}", path, line, col) : path; }
 };
 
 struct Error {
   Errc code = Errc::internal;
-  std::string message;              // lowercase start, no trailing period
-  std::optional<SourceLoc> where;   // set for config diagnostics
-  std::vector<std::string> context; // "building layer 'k3s'", innermost first
+  std::string message;               // lowercase start, no trailing period
+  std::optional<SourceLoc> where;    // set for config diagnostics
+  std::vector<std::string> context;  // "building layer 'k3s'", innermost first
   // Optional: what the user should do about it, one line ("the token needs Zone.DNS:Edit on zone
   // 'mybinder.org'"); not part of to_string(). firstboot journals it and shows it on the console.
   std::string hint;
@@ -111,39 +109,38 @@ inline int exit_code_for(const Error& e) {
 #define BINDER_CONCAT_(a, b) a##b
 #define BINDER_CONCAT(a, b) BINDER_CONCAT_(a, b)
 // The temporaries carry __LINE__ so a TRY inside a lambda inside a TRY does not shadow (-Wshadow).
-#define TRY_IMPL_(r, expr)                \
-  do {                                    \
-    auto&& r = (expr);                    \
-    if (!r) {                             \
-      return std::unexpected(r.error());  \
-    }                                     \
+#define TRY_IMPL_(r, expr)               \
+  do {                                   \
+    auto&& r = (expr);                   \
+    if (!r) {                            \
+      return std::unexpected(r.error()); \
+    }                                    \
   } while (0)
 #define TRY(expr) TRY_IMPL_(BINDER_CONCAT(binder_try_r_, __LINE__), expr)
-#define TRY_ASSIGN_IMPL_(tmp, decl, expr)  \
-  auto tmp = (expr);                       \
-  if (!tmp) {                              \
-    return std::unexpected(tmp.error());   \
-  }                                        \
+#define TRY_ASSIGN_IMPL_(tmp, decl, expr) \
+  auto tmp = (expr);                      \
+  if (!tmp) {                             \
+    return std::unexpected(tmp.error());  \
+  }                                       \
   decl = std::move(*tmp)
 #define TRY_ASSIGN(decl, expr) TRY_ASSIGN_IMPL_(BINDER_CONCAT(binder_tmp_, __LINE__), decl, expr)
 // TRY with context: TRY_CTX(expr, "uploading '{}'", path)
-#define TRY_CTX_IMPL_(r, e, expr, ...)                  \
-  do {                                                  \
-    auto&& r = (expr);                                  \
-    if (!r) {                                           \
-      auto e = r.error();                               \
-      e.with_context(fmt::format(__VA_ARGS__));         \
-      return std::unexpected(std::move(e));             \
-    }                                                   \
+#define TRY_CTX_IMPL_(r, e, expr, ...)          \
+  do {                                          \
+    auto&& r = (expr);                          \
+    if (!r) {                                   \
+      auto e = r.error();                       \
+      e.with_context(fmt::format(__VA_ARGS__)); \
+      return std::unexpected(std::move(e));     \
+    }                                           \
   } while (0)
 #define TRY_CTX(expr, ...) \
   TRY_CTX_IMPL_(BINDER_CONCAT(binder_try_r_, __LINE__), BINDER_CONCAT(binder_e_, __LINE__), expr, __VA_ARGS__)
 
-#define BINDER_ASSERT(cond)                                                          \
-  do {                                                                               \
-    if (!(cond)) {                                                                   \
-      fmt::print(stderr, "internal error: assertion '{}' failed at {}:{}\n", #cond, \
-                 __FILE__, __LINE__);                                                \
-      std::abort();                                                                  \
-    }                                                                                \
+#define BINDER_ASSERT(cond)                                                                              \
+  do {                                                                                                   \
+    if (!(cond)) {                                                                                       \
+      fmt::print(stderr, "internal error: assertion '{}' failed at {}:{}\n", #cond, __FILE__, __LINE__); \
+      std::abort();                                                                                      \
+    }                                                                                                    \
   } while (0)

@@ -71,9 +71,9 @@ std::size_t utf8_length(std::string_view text, std::size_t i) {
 std::optional<YamlProblem> check_bytes(std::string_view text, const YamlLimits& limits) {
   if (text.size() > limits.max_bytes) {
     Position p = position_of(text, limits.max_bytes);
-    return YamlProblem{fmt::format("the document is {} bytes, over the limit of {} bytes",
-                                   text.size(), limits.max_bytes),
-                       p.line, p.col};
+    return YamlProblem{
+        fmt::format("the document is {} bytes, over the limit of {} bytes", text.size(), limits.max_bytes),
+        p.line, p.col};
   }
   for (std::size_t i = 0; i < text.size();) {
     auto c = static_cast<unsigned char>(text[i]);
@@ -89,8 +89,8 @@ std::optional<YamlProblem> check_bytes(std::string_view text, const YamlLimits& 
     std::size_t n = utf8_length(text, i);
     if (n == 0) {
       Position p = position_of(text, i);
-      return YamlProblem{fmt::format("invalid UTF-8 (byte 0x{:02x}); YAML text must be UTF-8", c),
-                         p.line, p.col, false};
+      return YamlProblem{fmt::format("invalid UTF-8 (byte 0x{:02x}); YAML text must be UTF-8", c), p.line,
+                         p.col, false};
     }
     i += n;
   }

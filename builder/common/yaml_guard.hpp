@@ -39,12 +39,11 @@ struct YamlProblem {
   std::string message;  // "YAML alias expansion exceeds the limit of 100000 nodes"
   int line = 1;         // 1-based position of the offending byte, alias or node
   int col = 1;
-  bool quote = true;    // false: do not quote the line under the message (binary, or > 400 bytes)
+  bool quote = true;  // false: do not quote the line under the message (binary, or > 400 bytes)
 };
 
 // The first limit the first document of `text` breaks, or nullopt when it stays within all.
-std::optional<YamlProblem> check_yaml_text(std::string_view text,
-                                           const YamlLimits& limits = k_yaml_limits);
+std::optional<YamlProblem> check_yaml_text(std::string_view text, const YamlLimits& limits = k_yaml_limits);
 
 // Reads a YAML file of at most limits.max_bytes without ever holding more: nullopt when it does
 // not exist; Errc::invalid_config naming the file and the limit when it is larger, or when it is

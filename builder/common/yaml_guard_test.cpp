@@ -1,9 +1,9 @@
-#include <catch2/catch.hpp>
+#include "common/yaml_guard.hpp"
 
 #include <chrono>
 #include <string>
 
-#include "common/yaml_guard.hpp"
+#include <catch2/catch.hpp>
 
 using namespace binder::common;
 
@@ -98,7 +98,8 @@ TEST_CASE("yaml guard: size limit names the line where it is crossed", "[yaml_gu
   CHECK(check_yaml_text(big));
 }
 
-TEST_CASE("yaml guard: NUL, control bytes and invalid UTF-8 are refused with their position", "[yaml_guard]") {
+TEST_CASE("yaml guard: NUL, control bytes and invalid UTF-8 are refused with their position",
+          "[yaml_guard]") {
   auto p = check_yaml_text(std::string("a: b\nc: d\0e\n", 12));
   REQUIRE(p);
   CHECK(p->message == "byte 0x00 is not allowed in YAML text (binary input?)");
@@ -109,8 +110,11 @@ TEST_CASE("yaml guard: NUL, control bytes and invalid UTF-8 are refused with the
   auto u = check_yaml_text("a: \xff\xfe\n");
   REQUIRE(u);
   CHECK(u->message.find("invalid UTF-8") != std::string::npos);
-  CHECK(check_yaml_text("a: \xc0\xaf\n"));          // overlong
-  CHECK(check_yaml_text("a: \xed\xa0\x80\n"));      // surrogate
-  CHECK(check_yaml_text("a: \xe2\x82"));            // truncated
-  CHECK(check_yaml_text(std::string("\xff\xfe" "a\0:\0", 6)));  // UTF-16
+  CHECK(check_yaml_text("a: \xc0\xaf\n"));      // overlong
+  CHECK(check_yaml_text("a: \xed\xa0\x80\n"));  // surrogate
+  CHECK(check_yaml_text("a: \xe2\x82"));        // truncated
+  CHECK(
+      check_yaml_text(std::string("\xff\xfe"
+                                  "a\0:\0",
+                                  6)));  // UTF-16
 }

@@ -7,9 +7,7 @@
 
 namespace binder::config {
 
-void Diagnostics::add_source(const std::string& path, std::string text) {
-  m_sources[path] = std::move(text);
-}
+void Diagnostics::add_source(const std::string& path, std::string text) { m_sources[path] = std::move(text); }
 
 void Diagnostics::error(const SourceLoc& loc, std::string message, std::optional<std::string> hint,
                         int width) {

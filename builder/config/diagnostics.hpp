@@ -30,8 +30,7 @@ class Diagnostics {
  public:
   // Registers a file's text so its lines can be quoted under errors.
   void add_source(const std::string& path, std::string text);
-  void error(const SourceLoc& loc, std::string message, std::optional<std::string> hint = {},
-             int width = 1);
+  void error(const SourceLoc& loc, std::string message, std::optional<std::string> hint = {}, int width = 1);
   // error() with a "did you mean" hint from the closest of `candidates` (if close enough).
   void error_suggest(const SourceLoc& loc, std::string message, std::string_view word,
                      const std::vector<std::string>& candidates);

@@ -1,13 +1,13 @@
 // Golden diagnostics: each tests/fixtures/profiles/bad/<name>.expected holds the exact message
 // load_profile() gives for <name>.yaml, with the source directory prefix removed so paths read
 // "tests/fixtures/...". BINDER_UPDATE_GOLDEN=1 rewrites the .expected files (review the diff).
-#include "binder_paths.h"
 #include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 
 #include <catch2/catch.hpp>
 
+#include "binder_paths.h"
 #include "common/fs.hpp"
 #include "config/load.hpp"
 

@@ -1,9 +1,8 @@
 // k3s.image_lists: `.txt` files resolved against the profile that names them, unique names,
 // each missing file named at its line.
-#include "binder_paths.h"
-
 #include <catch2/catch.hpp>
 
+#include "binder_paths.h"
 #include "common/fs.hpp"
 #include "config/load.hpp"
 
@@ -34,7 +33,8 @@ TEST_CASE("profiles: k3s.image_lists resolve against the profile and must exist"
   auto missing = config::check_inputs_exist(*p);
   REQUIRE_FALSE(missing);
   CHECK(missing.error().message.find(fmt::format("p.yaml:3:17: error: image list '{}' does not exist",
-                                                 (dir->path() / "lists/extra.txt").string())) != std::string::npos);
+                                                 (dir->path() / "lists/extra.txt").string())) !=
+        std::string::npos);
   stdfs::create_directories(dir->path() / "lists");
   REQUIRE(common::fs::write_file_atomic(dir->path() / "lists/extra.txt", "docker.io/library/busybox:1.36\n"));
   REQUIRE(common::fs::write_file_atomic(dir->path() / "pinned.txt", "quay.io/jupyterhub/k8s-hub:4.2.0\n"));
@@ -54,5 +54,6 @@ TEST_CASE("profiles: k3s.image_lists must be .txt files with distinct names", "[
         std::string::npos);
   auto dup = load_with(dir->path(), "[a/x.txt, b/x.txt]");
   REQUIRE_FALSE(dup);
-  CHECK(dup.error().message.find("p.yaml:3:26: error: image list name 'x.txt' is used twice") != std::string::npos);
+  CHECK(dup.error().message.find("p.yaml:3:26: error: image list name 'x.txt' is used twice") !=
+        std::string::npos);
 }

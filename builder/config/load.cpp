@@ -59,8 +59,8 @@ class Loader {
     if (ec) {
       canon = display;
     }
-    auto on_stack = std::find_if(m_stack.begin(), m_stack.end(),
-                                 [&](const auto& f) { return f.first == canon; });
+    auto on_stack =
+        std::find_if(m_stack.begin(), m_stack.end(), [&](const auto& f) { return f.first == canon; });
     if (on_stack != m_stack.end()) {
       std::vector<std::string> chain;
       for (auto it = on_stack; it != m_stack.end(); ++it) {
@@ -87,8 +87,8 @@ class Loader {
       return std::nullopt;
     }
     if (!root->is_map()) {
-      diags.error(root->loc, fmt::format("expected a mapping at the top of '{}', got {}",
-                                         display.string(), root->kind_name()));
+      diags.error(root->loc, fmt::format("expected a mapping at the top of '{}', got {}", display.string(),
+                                         root->kind_name()));
       return std::nullopt;
     }
     m_stack.emplace_back(canon, display);
@@ -99,9 +99,8 @@ class Loader {
         diags.error(parent->loc, fmt::format("{} in 'extends'", v.error()));
         continue;
       }
-      stdfs::path p = stdfs::path(*v).is_absolute()
-                          ? stdfs::path(*v)
-                          : (display.parent_path() / *v).lexically_normal();
+      stdfs::path p =
+          stdfs::path(*v).is_absolute() ? stdfs::path(*v) : (display.parent_path() / *v).lexically_normal();
       if (auto pn = load_file(p, &parent->loc)) {
         merge_into(merged, *pn, replace_whole);
       }
@@ -146,8 +145,7 @@ void apply_set(Node& root, std::string_view assignment, Diagnostics& diags) {
   std::string key(assignment.substr(0, eq == std::string_view::npos ? 0 : eq));
   SourceLoc loc{fmt::format("--set {}", key), 0, 0};
   if (eq == std::string_view::npos || key.empty()) {
-    diags.error(SourceLoc{fmt::format("--set {}", assignment), 0, 0},
-                "expected key.path=value");
+    diags.error(SourceLoc{fmt::format("--set {}", assignment), 0, 0}, "expected key.path=value");
     return;
   }
   auto value = parse_inline(assignment.substr(eq + 1), loc, diags);
@@ -239,9 +237,8 @@ void walk(const std::string& prefix, const std::string& shown, const Node* node,
     const Node* child = node != nullptr ? node->find(leaf) : nullptr;
     bool absent = child == nullptr || child->kind == Node::Kind::null;
     auto missing = [&] {
-      c.diags.error(node->loc, shown.empty()
-                                   ? fmt::format("missing required key '{}'", leaf)
-                                   : fmt::format("missing required key '{}' in '{}'", leaf, shown));
+      c.diags.error(node->loc, shown.empty() ? fmt::format("missing required key '{}'", leaf)
+                                             : fmt::format("missing required key '{}' in '{}'", leaf, shown));
     };
     auto call = [&](const Node* n) {
       c.spec = s;
@@ -299,8 +296,7 @@ void walk(const std::string& prefix, const std::string& shown, const Node* node,
 
 }  // namespace
 
-Result<Profile> load_profile(const std::filesystem::path& path,
-                             const std::vector<std::string>& overrides) {
+Result<Profile> load_profile(const std::filesystem::path& path, const std::vector<std::string>& overrides) {
   Loader loader;
   auto tree = loader.load_file(path, nullptr);
   // A broken file in the chain makes everything after it noise (missing keys it would set).

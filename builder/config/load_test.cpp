@@ -1,12 +1,13 @@
 // Loading real profiles (profiles/*.yaml) and good fixtures: defaults, extends, locations,
 // overrides, path resolution.
-#include "binder_paths.h"
+#include "config/load.hpp"
+
 #include <cstdlib>
 #include <filesystem>
 
 #include <catch2/catch.hpp>
 
-#include "config/load.hpp"
+#include "binder_paths.h"
 #include "config/settings.hpp"
 
 using namespace binder::config;
@@ -62,8 +63,9 @@ TEST_CASE("profiles: base is the Ubuntu 24.04 catalog image with release k3s", "
   Profile p = load_ok(k_src / "profiles/base.yaml");
   CHECK(p.base.kind.value == BaseKind::image);
   // A pinned release serial (not noble/current/), its SHA256SUMS signed by Ubuntu's key.
-  CHECK(p.base.artifact.url.value ==
-        "https://cloud-images.ubuntu.com/releases/noble/release-20260926/ubuntu-24.04-server-cloudimg-amd64.img");
+  CHECK(
+      p.base.artifact.url.value ==
+      "https://cloud-images.ubuntu.com/releases/noble/release-20260926/ubuntu-24.04-server-cloudimg-amd64.img");
   CHECK(p.base.artifact.checksum.sha256sums.value ==
         "https://cloud-images.ubuntu.com/releases/noble/release-20260926/SHA256SUMS");
   CHECK(p.base.artifact.checksum.signature.value ==
@@ -73,8 +75,7 @@ TEST_CASE("profiles: base is the Ubuntu 24.04 catalog image with release k3s", "
   CHECK(p.base.artifact.basename() == "ubuntu-24.04-server-cloudimg-amd64.img");
   CHECK(p.disk.size.value == 20ull << 30);
   CHECK(p.k3s.version.value == "v1.33.5+k3s1");
-  CHECK(p.k3s.binary.url.value ==
-        "https://github.com/k3s-io/k3s/releases/download/v1.33.5+k3s1/k3s");
+  CHECK(p.k3s.binary.url.value == "https://github.com/k3s-io/k3s/releases/download/v1.33.5+k3s1/k3s");
   CHECK(p.k3s.binary.checksum.sha256sums.value ==
         "https://github.com/k3s-io/k3s/releases/download/v1.33.5+k3s1/sha256sum-amd64.txt");
   REQUIRE(p.k3s.airgap_images);
@@ -117,8 +118,7 @@ TEST_CASE("profiles: debian-12-test takes its inputs from the environment", "[co
   CHECK(p.disk.size.value == 3ull << 30);
   CHECK(p.k3s.binary.file.value == "/tmp/binder-test/artifacts/k3s");
   CHECK(p.k3s.binary.checksum.sha256sums.value == "/tmp/binder-test/artifacts/sha256sum-amd64.txt");
-  CHECK(p.k3s.airgap_images->file.value ==
-        "/tmp/binder-test/artifacts/k3s-airgap-images-amd64.tar.zst");
+  CHECK(p.k3s.airgap_images->file.value == "/tmp/binder-test/artifacts/k3s-airgap-images-amd64.tar.zst");
   CHECK(values(p.ntp) == std::vector<std::string>{"ntp.example.test"});
   Profile smoke = load_ok(k_src / "profiles/debian-12-smoke.yaml");
   REQUIRE(smoke.overlays.size() == 2);
@@ -241,8 +241,9 @@ TEST_CASE("profiles: base.signature and base.keyring", "[config][signature]") {
         "https://127.0.0.1:8443/releases/noble/release-20260926/keyring.gpg");
   CHECK(t.base.artifact.checksum.signing_key.empty());
   // A catalog image with its own keyring keeps the catalog's list but not its signature pin.
-  Profile own = load_ok(k_src / "profiles/base.yaml",
-                        {"base={image: ubuntu-24.04, signature: https://x.test/S.gpg, keyring: builtin:ubuntu-cloudimage}"});
+  Profile own = load_ok(
+      k_src / "profiles/base.yaml",
+      {"base={image: ubuntu-24.04, signature: https://x.test/S.gpg, keyring: builtin:ubuntu-cloudimage}"});
   CHECK(own.base.artifact.checksum.signature.value == "https://x.test/S.gpg");
   CHECK(own.base.artifact.checksum.signing_key.empty());
   auto bad = [&](const std::string& base) {
@@ -251,8 +252,9 @@ TEST_CASE("profiles: base.signature and base.keyring", "[config][signature]") {
     REQUIRE_FALSE(r);
     return r.error().message;
   };
-  CHECK_THAT(bad("{url: https://x.test/a.img, sha256sums: https://x.test/S, signature: https://x.test/S.gpg}"),
-             Catch::Contains("'base.signature' needs 'base.keyring'"));
+  CHECK_THAT(
+      bad("{url: https://x.test/a.img, sha256sums: https://x.test/S, signature: https://x.test/S.gpg}"),
+      Catch::Contains("'base.signature' needs 'base.keyring'"));
   CHECK_THAT(bad("{url: https://x.test/a.img, sha256sums: https://x.test/S, keyring: https://x.test/k.gpg}"),
              Catch::Contains("'base.keyring' needs 'base.signature'"));
   CHECK_THAT(bad("{url: https://x.test/a.img, sha256: " + std::string(64, 'a') +

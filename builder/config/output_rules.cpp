@@ -18,20 +18,60 @@ using C = Compression;
 
 const std::vector<FormatRule>& format_rules() {
   static const std::vector<FormatRule> k_rules = {
-      {Format::qcow2, "qcow2", "OpenStack, OVH", {C::none, C::zstd, C::zlib},
-       "compression is inside the image (qcow2 clusters)", 1, "", 0, ""},
-      {Format::raw, "raw", "Hetzner, AWS", {C::none, C::xz, C::zstd, C::gzip},
-       "a raw disk is compressed as a whole file", 1, "", 0, ""},
-      {Format::vmdk, "vmware", "VMware", {C::none},
-       "a streamOptimized VMDK is compressed by design", 1, "", 0, ""},
-      {Format::ova, "vmware", "VMware", {C::none},
-       "an OVA holds a streamOptimized VMDK, compressed by design", 1, "", 0, ""},
-      {Format::vhd, "azure", "Azure", {C::none}, "a VHD must be a fixed, uncompressed VHD", k_mib,
-       "a fixed VHD's virtual size must be a whole MiB", 4095 * k_gib,
+      {Format::qcow2,
+       "qcow2",
+       "OpenStack, OVH",
+       {C::none, C::zstd, C::zlib},
+       "compression is inside the image (qcow2 clusters)",
+       1,
+       "",
+       0,
+       ""},
+      {Format::raw,
+       "raw",
+       "Hetzner, AWS",
+       {C::none, C::xz, C::zstd, C::gzip},
+       "a raw disk is compressed as a whole file",
+       1,
+       "",
+       0,
+       ""},
+      {Format::vmdk,
+       "vmware",
+       "VMware",
+       {C::none},
+       "a streamOptimized VMDK is compressed by design",
+       1,
+       "",
+       0,
+       ""},
+      {Format::ova,
+       "vmware",
+       "VMware",
+       {C::none},
+       "an OVA holds a streamOptimized VMDK, compressed by design",
+       1,
+       "",
+       0,
+       ""},
+      {Format::vhd,
+       "azure",
+       "Azure",
+       {C::none},
+       "a VHD must be a fixed, uncompressed VHD",
+       k_mib,
+       "a fixed VHD's virtual size must be a whole MiB",
+       4095 * k_gib,
        "a VHD can be at most 4095 GiB (Azure's largest managed disk)"},
-      {Format::gcp_tar, "gcp", "GCP", {C::gzip},
-       "the image must be a gzip-compressed tar (.tar.gz) holding disk.raw", k_gib,
-       "disk.raw must be a whole GiB", 0, ""},
+      {Format::gcp_tar,
+       "gcp",
+       "GCP",
+       {C::gzip},
+       "the image must be a gzip-compressed tar (.tar.gz) holding disk.raw",
+       k_gib,
+       "disk.raw must be a whole GiB",
+       0,
+       ""},
   };
   return k_rules;
 }
@@ -40,14 +80,16 @@ const FormatRule& rule_for(Format f) { return format_rules().at(static_cast<std:
 
 std::optional<Format> parse_format(std::string_view name) {
   for (const FormatRule& r : format_rules()) {
-    if (to_string(r.format) == name) return r.format;
+    if (to_string(r.format) == name)
+      return r.format;
   }
   return std::nullopt;
 }
 
 std::optional<Compression> parse_compression(std::string_view name) {
   for (C c : {C::none, C::zstd, C::zlib, C::xz, C::gzip}) {
-    if (to_string(c) == name) return c;
+    if (to_string(c) == name)
+      return c;
   }
   return std::nullopt;
 }
@@ -58,7 +100,10 @@ std::string output_file_name(Format f, Compression c, std::string_view stem) {
   switch (f) {
     case Format::raw:
       return fmt::format("{}.raw{}", stem,
-                         c == C::xz ? ".xz" : c == C::zstd ? ".zst" : c == C::gzip ? ".gz" : "");
+                         c == C::xz     ? ".xz"
+                         : c == C::zstd ? ".zst"
+                         : c == C::gzip ? ".gz"
+                                        : "");
     case Format::gcp_tar:
       return fmt::format("{}.tar.gz", stem);
     default:
@@ -71,10 +116,11 @@ std::vector<OutputProblem> check_output(Format f, Compression c, std::uint64_t d
   std::vector<OutputProblem> out;
   if (std::find(r.compressions.begin(), r.compressions.end(), c) == r.compressions.end()) {
     std::vector<std::string_view> names;
-    for (C a : r.compressions) names.push_back(to_string(a));
+    for (C a : r.compressions)
+      names.push_back(to_string(a));
     out.push_back({OutputProblem::Field::compression,
-                   fmt::format("{}: {}; compression must be {}, not '{}'", r.provider,
-                               r.compression_rule, fmt::join(names, " or "), to_string(c))});
+                   fmt::format("{}: {}; compression must be {}, not '{}'", r.provider, r.compression_rule,
+                               fmt::join(names, " or "), to_string(c))});
   }
   if (disk_size == 0) {
     out.push_back({OutputProblem::Field::disk_size,
@@ -83,8 +129,7 @@ std::vector<OutputProblem> check_output(Format f, Compression c, std::uint64_t d
     const bool gib = r.size_unit == k_gib;
     out.push_back({OutputProblem::Field::disk_size,
                    fmt::format("{}: {} (disk is {} bytes; {} {} would do)", r.provider, r.size_rule,
-                               disk_size, (disk_size + r.size_unit - 1) / r.size_unit,
-                               gib ? "GiB" : "MiB")});
+                               disk_size, (disk_size + r.size_unit - 1) / r.size_unit, gib ? "GiB" : "MiB")});
   }
   if (r.max_size != 0 && disk_size > r.max_size) {
     out.push_back({OutputProblem::Field::disk_size,
@@ -100,10 +145,13 @@ std::string_view output_rules_help() {
         "before the build:";
     for (const FormatRule& r : format_rules()) {
       std::vector<std::string_view> names;
-      for (C c : r.compressions) names.push_back(to_string(c));
+      for (C c : r.compressions)
+        names.push_back(to_string(c));
       s += fmt::format(" {} ({}) {}", to_string(r.format), r.clouds, fmt::join(names, "|"));
-      if (!r.size_rule.empty()) s += fmt::format(", {}", r.size_rule);
-      if (!r.max_rule.empty()) s += fmt::format(", {}", r.max_rule);
+      if (!r.size_rule.empty())
+        s += fmt::format(", {}", r.size_rule);
+      if (!r.max_rule.empty())
+        s += fmt::format(", {}", r.max_rule);
       s += ";";
     }
     s.back() = '.';

@@ -16,8 +16,8 @@ namespace binder::config {
 
 struct FormatRule {
   Format format;
-  std::string_view provider;      // message prefix: "azure", "gcp", "vmware", ...
-  std::string_view clouds;        // who takes it: "Azure"
+  std::string_view provider;              // message prefix: "azure", "gcp", "vmware", ...
+  std::string_view clouds;                // who takes it: "Azure"
   std::vector<Compression> compressions;  // allowed; the first is the default
   std::string_view compression_rule;      // why only those
   std::uint64_t size_unit = 1;            // the disk size must be a multiple of this

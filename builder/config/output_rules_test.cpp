@@ -1,14 +1,15 @@
 // One table drives the profile's output checks, the settings reference and the exporter: every
 // rule is reported at the profile line of the value to change.
-#include "binder_paths.h"
+#include "config/output_rules.hpp"
+
 #include <cstdlib>
 #include <filesystem>
 
 #include <catch2/catch.hpp>
 
+#include "binder_paths.h"
 #include "common/fs.hpp"
 #include "config/load.hpp"
-#include "config/output_rules.hpp"
 #include "config/settings.hpp"
 
 using namespace binder::config;
@@ -20,8 +21,9 @@ namespace {
 std::string load_error(const std::string& body) {
   fs::TempDir dir = *fs::TempDir::create("output-rules");
   const auto path = dir.path() / "p.yaml";
-  REQUIRE(fs::write_file_atomic(path, "extends: " + (std::filesystem::path(BINDER_SOURCE_DIR) /
-                                                     "profiles/base.yaml").string() + "\n" + body));
+  REQUIRE(fs::write_file_atomic(
+      path, "extends: " + (std::filesystem::path(BINDER_SOURCE_DIR) / "profiles/base.yaml").string() + "\n" +
+                body));
   auto r = load_profile(path, {});
   return r ? std::string() : r.error().message;
 }
@@ -38,7 +40,8 @@ TEST_CASE("output rules: the Azure 4095 GiB cap is a profile error at disk.size'
 }
 
 TEST_CASE("output rules: a compression the format can't carry is reported at its line", "[config]") {
-  std::string m = load_error("name: g\ndisk:\n  size: 10G\noutputs:\n  - format: gcp-tar\n    compression: none\n");
+  std::string m =
+      load_error("name: g\ndisk:\n  size: 10G\noutputs:\n  - format: gcp-tar\n    compression: none\n");
   INFO(m);
   CHECK(m.find("p.yaml:7:18: error: 'outputs[0]' (format 'gcp-tar'): gcp: ") != std::string::npos);
   CHECK(m.find("compression must be gzip, not 'none'") != std::string::npos);

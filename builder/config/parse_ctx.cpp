@@ -29,9 +29,7 @@ bool ParseCtx::expect(const Node& n, Node::Kind kind, std::string_view what) {
   return false;
 }
 
-bool ParseCtx::expect_scalar(const Node& n) {
-  return expect(n, Node::Kind::scalar, "a scalar");
-}
+bool ParseCtx::expect_scalar(const Node& n) { return expect(n, Node::Kind::scalar, "a scalar"); }
 
 std::optional<std::string> ParseCtx::expanded(const Node& n) {
   auto v = expand_env(n.text);
@@ -95,8 +93,7 @@ bool ParseCtx::get_epoch(const Node& n, Located<std::optional<std::int64_t>>& ou
   }
   auto v = parse_int(n.text);
   if (!v || *v < 0) {
-    error(n, fmt::format("invalid timestamp '{}' for '{}': expected seconds since 1970",
-                         n.text, key));
+    error(n, fmt::format("invalid timestamp '{}' for '{}': expected seconds since 1970", n.text, key));
     return false;
   }
   out = {*v, n.loc};
@@ -188,10 +185,10 @@ bool ParseCtx::get_choice(const Node& n, Located<std::size_t>& out) {
       return true;
     }
   }
-  diags.error_suggest(n.loc,
-                      fmt::format("invalid value '{}' for '{}': expected one of {}", n.text, key,
-                                  fmt::join(names, ", ")),
-                      n.text, names);
+  diags.error_suggest(
+      n.loc,
+      fmt::format("invalid value '{}' for '{}': expected one of {}", n.text, key, fmt::join(names, ", ")),
+      n.text, names);
   return false;
 }
 
@@ -208,8 +205,7 @@ bool ParseCtx::get_list(const Node& n, StringList& out) {
       continue;
     }
     if (!names.empty() && std::find(names.begin(), names.end(), it.text) == names.end()) {
-      diags.error_suggest(it.loc, fmt::format("unknown value '{}' in '{}'", it.text, key),
-                          it.text, names);
+      diags.error_suggest(it.loc, fmt::format("unknown value '{}' in '{}'", it.text, key), it.text, names);
       ok = false;
       continue;
     }

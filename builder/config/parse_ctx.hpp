@@ -19,8 +19,8 @@ struct ParseCtx {
   Profile& p;
   Diagnostics& diags;
   const SettingSpec* spec = nullptr;
-  std::string key;        // display key: "outputs[1].format"
-  std::size_t item = 0;   // index of the current list item ("outputs[]." settings)
+  std::string key;       // display key: "outputs[1].format"
+  std::size_t item = 0;  // index of the current list item ("outputs[]." settings)
 
   // Directory relative paths in a value at `loc` resolve against: the YAML file's directory,
   // or the current directory for --set overrides.
@@ -37,7 +37,7 @@ struct ParseCtx {
   bool get(const Node& n, Located<double>& out);
   bool get_epoch(const Node& n, Located<std::optional<std::int64_t>>& out);
   bool get_size(const Node& n, Located<std::uint64_t>& out);
-  bool get_url(const Node& n, Located<std::string>& out);    // http(s) only, ${VAR} expanded
+  bool get_url(const Node& n, Located<std::string>& out);  // http(s) only, ${VAR} expanded
   bool get_path(const Node& n, Located<std::filesystem::path>& out);
   bool get_url_or_path(const Node& n, Located<std::string>& out);
   bool get_sha256(const Node& n, Located<std::string>& out);

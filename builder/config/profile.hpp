@@ -49,7 +49,7 @@ std::string_view to_string(LayerKind k);
 // already ${VAR}-expanded; `file` is absolute (resolved against the directory of the YAML file
 // that set it).
 struct Checksum {
-  Located<std::string> sha256;      // 64 lowercase hex digits, or empty
+  Located<std::string> sha256;  // 64 lowercase hex digits, or empty
   // A SHA256SUMS-style file ("<hex>  <name>" lines): an http(s) URL or an absolute path, or
   // empty. The entry to use is the one whose name equals the basename of the url/file.
   Located<std::string> sha256sums;
@@ -61,14 +61,12 @@ struct Checksum {
   std::string signing_key;
   bool empty() const { return sha256.value.empty() && sha256sums.value.empty(); }
   bool sums_is_url() const { return is_url(sha256sums.value); }
-  static bool is_url(std::string_view s) {
-    return s.starts_with("https://") || s.starts_with("http://");
-  }
+  static bool is_url(std::string_view s) { return s.starts_with("https://") || s.starts_with("http://"); }
 };
 
 struct Artifact {
-  Located<std::string> url;              // http(s) URL, or empty
-  Located<std::filesystem::path> file;   // absolute path, or empty
+  Located<std::string> url;             // http(s) URL, or empty
+  Located<std::filesystem::path> file;  // absolute path, or empty
   Checksum checksum;
   bool is_url() const { return !url.value.empty(); }
   // The file name the artifact is known by (last URL/path component): the SHA256SUMS key.
@@ -91,12 +89,12 @@ struct BaseSource {
 
 // One entry of the built-in base image catalog (settings.cpp holds the table).
 struct CatalogEntry {
-  std::string_view name;        // "ubuntu-24.04"
-  std::string_view url;         // the qcow2 cloud image
-  std::string_view sha256sums;  // its SHA256SUMS URL
-  std::string_view signature;   // SHA256SUMS.gpg URL
-  std::string_view keyring;     // "builtin:ubuntu-cloudimage"
-  std::string_view signing_key; // pinned primary fingerprint
+  std::string_view name;         // "ubuntu-24.04"
+  std::string_view url;          // the qcow2 cloud image
+  std::string_view sha256sums;   // its SHA256SUMS URL
+  std::string_view signature;    // SHA256SUMS.gpg URL
+  std::string_view keyring;      // "builtin:ubuntu-cloudimage"
+  std::string_view signing_key;  // pinned primary fingerprint
   std::string_view description;
 };
 const std::vector<CatalogEntry>& base_catalog();
@@ -119,7 +117,7 @@ struct K3sUpgrade {
 };
 
 struct K3s {
-  Located<std::string> version;   // "v1.33.5+k3s1"
+  Located<std::string> version;  // "v1.33.5+k3s1"
   // Defaults: the GitHub release files of `version` verified with its sha256sum-amd64.txt.
   Artifact binary;
   std::optional<Artifact> airgap_images;  // nullopt: `airgap_images: null` (none baked)
@@ -127,7 +125,7 @@ struct K3s {
   // /var/lib/rancher/k3s/agent/images/: k3s pulls those images when it starts. Absolute paths,
   // each with the location of its list item.
   Located<std::vector<Located<std::filesystem::path>>> image_lists;
-  Located<bool> install;                  // false: no k3s files in the image at all
+  Located<bool> install;  // false: no k3s files in the image at all
   K3sUpgrade upgrade;
 };
 
@@ -142,9 +140,9 @@ struct CloudInit {
 };
 
 struct Overlay {
-  Located<std::string> name;   // as written: "common", or a path
-  std::filesystem::path dir;   // absolute: <yaml dir>/../overlays/<name> for a plain name,
-                               // else the path resolved against the yaml dir
+  Located<std::string> name;  // as written: "common", or a path
+  std::filesystem::path dir;  // absolute: <yaml dir>/../overlays/<name> for a plain name,
+                              // else the path resolved against the yaml dir
 };
 
 struct Firstboot {
@@ -174,11 +172,11 @@ struct Output {
 
 // charts: what the charts layer bakes (builder/charts/bake.hpp, the charts contract).
 struct ChartsMybinder {
-  Located<bool> enable;            // false: no charts layer content at all
-  Located<std::string> url;        // source archive: https://, http:// or file://
-  Located<std::string> commit;     // 40 hex digits
-  Located<std::string> sha256;     // of the archive; empty: commit id checked, sha256 recorded
-  Located<std::string> version;    // the chartpress chart version
+  Located<bool> enable;          // false: no charts layer content at all
+  Located<std::string> url;      // source archive: https://, http:// or file://
+  Located<std::string> commit;   // 40 hex digits
+  Located<std::string> sha256;   // of the archive; empty: commit id checked, sha256 recorded
+  Located<std::string> version;  // the chartpress chart version
   std::map<std::string, Located<std::string>> images;  // values path -> "repo:tag"
 };
 
@@ -200,7 +198,7 @@ struct Reproducible {
 };
 
 struct Profile {
-  std::filesystem::path path;               // the top profile file, as given
+  std::filesystem::path path;                // the top profile file, as given
   std::vector<std::filesystem::path> files;  // every file read (extends chain), parents first
 
   Located<std::string> name;

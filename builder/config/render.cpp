@@ -44,8 +44,7 @@ std::string show_config(const Profile& p) {
   for (const auto& f : p.files) {
     files.push_back(f.string());
   }
-  std::string out = fmt::format("# profile: {}\n# files: {}\n", p.path.string(),
-                                fmt::join(files, ", "));
+  std::string out = fmt::format("# profile: {}\n# files: {}\n", p.path.string(), fmt::join(files, ", "));
   std::vector<RenderLine> lines;
   for (const SettingSpec& s : settings()) {
     auto l = render_all(p, s);
@@ -86,8 +85,8 @@ std::string render_docs() {
       "## Base image catalog\n\n"
       "| `base.image` | image | checksums | signature (key) |\n| --- | --- | --- | --- |\n";
   for (const CatalogEntry& e : base_catalog()) {
-    out += fmt::format("| `{}` | {} | {} | {} ({} `{}`) |\n", e.name, e.url, e.sha256sums,
-                       e.signature, e.keyring, e.signing_key);
+    out += fmt::format("| `{}` | {} | {} | {} ({} `{}`) |\n", e.name, e.url, e.sha256sums, e.signature,
+                       e.keyring, e.signing_key);
   }
   out += "\n## Settings\n";
   for (const SettingSpec& s : settings()) {

@@ -126,8 +126,7 @@ std::vector<std::string> setting_keys() {
 Result<void> apply_override(std::vector<std::string>& overrides, std::string_view assignment) {
   auto eq = assignment.find('=');
   if (eq == std::string_view::npos || eq == 0) {
-    return common::fail(common::Errc::usage, "invalid --set '{}': expected key.path=value",
-                        assignment);
+    return common::fail(common::Errc::usage, "invalid --set '{}': expected key.path=value", assignment);
   }
   std::string key(assignment.substr(0, eq));
   // sysctls.<name> takes any name; x- keys are free.

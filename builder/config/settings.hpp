@@ -20,7 +20,7 @@ struct ParseCtx;
 struct RenderCtx;
 
 enum class ValueKind {
-  section,      // a mapping of further settings
+  section,  // a mapping of further settings
   string,
   boolean,
   integer,
@@ -31,9 +31,9 @@ enum class ValueKind {
   url,          // ${VAR} expanded
   url_or_path,  // http(s) URL, else a path
   string_list,
-  string_map,   // free keys -> scalars (sysctls)
-  list,         // a list of mappings whose keys are the "<key>[]." settings (outputs)
-  extends,      // a path or a list of paths
+  string_map,  // free keys -> scalars (sysctls)
+  list,        // a list of mappings whose keys are the "<key>[]." settings (outputs)
+  extends,     // a path or a list of paths
 };
 std::string_view to_string(ValueKind k);
 
@@ -45,16 +45,16 @@ using ParseFn = void (*)(const Node* node, ParseCtx& ctx);
 using RenderFn = void (*)(const Profile& profile, RenderCtx& out);
 
 struct SettingSpec {
-  std::string_view key;           // "k3s.binary.url"; list items: "outputs[].format"
+  std::string_view key;  // "k3s.binary.url"; list items: "outputs[].format"
   ValueKind kind;
   // YAML text parsed like a value from a file when the key is absent (docs show it as is);
   // "" = no default.
   std::string_view default_text;
-  std::string_view help;          // one paragraph
+  std::string_view help;  // one paragraph
   LayerKind affects;
   std::vector<std::string_view> choices = {};  // enumeration / list values, in enum order
-  bool required = false;       // missing -> error at the parent mapping
-  bool replace_whole = false;  // a child profile's mapping replaces the parent's whole
+  bool required = false;                       // missing -> error at the parent mapping
+  bool replace_whole = false;                  // a child profile's mapping replaces the parent's whole
   ParseFn parse = nullptr;
   RenderFn render = nullptr;
 };

@@ -24,14 +24,12 @@ const std::vector<CatalogEntry>& base_catalog() {
        "https://cloud-images.ubuntu.com/releases/noble/release-20260926/"
        "ubuntu-24.04-server-cloudimg-amd64.img",
        "https://cloud-images.ubuntu.com/releases/noble/release-20260926/SHA256SUMS",
-       "https://cloud-images.ubuntu.com/releases/noble/release-20260926/SHA256SUMS.gpg",
-       k_ubuntu_keyring, k_ubuntu_fingerprint,
-       "Ubuntu 24.04 LTS (noble) server cloud image, amd64, release 20260926"},
-      {"ubuntu-22.04",
-       "https://cloud-images.ubuntu.com/jammy/current/jammy-server-cloudimg-amd64.img",
+       "https://cloud-images.ubuntu.com/releases/noble/release-20260926/SHA256SUMS.gpg", k_ubuntu_keyring,
+       k_ubuntu_fingerprint, "Ubuntu 24.04 LTS (noble) server cloud image, amd64, release 20260926"},
+      {"ubuntu-22.04", "https://cloud-images.ubuntu.com/jammy/current/jammy-server-cloudimg-amd64.img",
        "https://cloud-images.ubuntu.com/jammy/current/SHA256SUMS",
-       "https://cloud-images.ubuntu.com/jammy/current/SHA256SUMS.gpg", k_ubuntu_keyring,
-       k_ubuntu_fingerprint, "Ubuntu 22.04 LTS (jammy) server cloud image, amd64"},
+       "https://cloud-images.ubuntu.com/jammy/current/SHA256SUMS.gpg", k_ubuntu_keyring, k_ubuntu_fingerprint,
+       "Ubuntu 22.04 LTS (jammy) server cloud image, amd64"},
   };
   return k_catalog;
 }
@@ -46,10 +44,9 @@ void check_artifact(const Node& node, ParseCtx& c, const Artifact& a, bool check
     c.diags.error(f->loc, fmt::format("'{}' takes one of 'url' and 'file', not both", c.key));
   } else if (!has_url && !has_file) {
     c.diags.error(node.loc, fmt::format("'{}' needs 'url' or 'file'", c.key));
-  } else if (checksum_required && node.find("sha256") == nullptr &&
-             node.find("sha256sums") == nullptr) {
-    c.diags.error(node.loc, fmt::format("'{}' needs 'sha256' or 'sha256sums' to verify '{}'",
-                                        c.key, has_url ? a.url.value : a.file.value.string()));
+  } else if (checksum_required && node.find("sha256") == nullptr && node.find("sha256sums") == nullptr) {
+    c.diags.error(node.loc, fmt::format("'{}' needs 'sha256' or 'sha256sums' to verify '{}'", c.key,
+                                        has_url ? a.url.value : a.file.value.string()));
   }
 }
 
@@ -81,20 +78,21 @@ void finish_base(const Node* n, ParseCtx& c) {
   if (kinds.size() > 1) {
     c.diags.error(kinds[1]->key_loc,
                   fmt::format("'base' takes exactly one of 'image', 'url', 'file' or 'rootfs'; "
-                              "got '{}' and '{}'", kinds[0]->key, kinds[1]->key),
+                              "got '{}' and '{}'",
+                              kinds[0]->key, kinds[1]->key),
                   std::nullopt, static_cast<int>(kinds[1]->key.size()));
     return;
   }
   const std::string& kind = kinds[0]->key;
-  b.kind = {static_cast<BaseKind>(std::find(k_kinds.begin(), k_kinds.end(), kind) -
-                                  k_kinds.begin()),
+  b.kind = {static_cast<BaseKind>(std::find(k_kinds.begin(), k_kinds.end(), kind) - k_kinds.begin()),
             kinds[0]->key_loc};
   bool has_sum = n->find("sha256") != nullptr || n->find("sha256sums") != nullptr;
   if (kind == "rootfs") {
     for (const char* k : {"sha256", "sha256sums"}) {
       if (const Node* s = n->find(k)) {
         c.diags.error(s->loc, fmt::format("'base.{}' applies to 'url', 'file' and 'image'; "
-                                          "use 'base.rootfs.sha256' for a rootfs tarball", k));
+                                          "use 'base.rootfs.sha256' for a rootfs tarball",
+                                          k));
       }
     }
   } else if (kind == "image") {
@@ -144,115 +142,205 @@ void add_general_settings(std::vector<SettingSpec>& out) {
   for (const auto& e : base_catalog()) {
     catalog.push_back(e.name);
   }
-  out.insert(out.end(), {
-    {"name", ValueKind::string, "",
-     "Name of the image: the default stem of output files and the `profile` in "
-     "`/etc/binder-image/build.json`. Letters, digits, `.`, `_` and `-`.",
-     LayerKind::final, {}, true, false, parse_name,
-     [](const Profile& p, RenderCtx& r) { r(p.name.value, p.name.loc); }},
-    {"description", ValueKind::string, "", "One line saying what the profile is for.",
-     LayerKind::final, {}, false, false,
-     [](const Node* n, ParseCtx& c) { c.get(*n, c.p.description); },
-     [](const Profile& p, RenderCtx& r) { render_if(r, p.description); }},
-    {"extends", ValueKind::extends, "",
-     "Profile file(s) this one builds on, relative to this file. Parents load first (in list "
-     "order); this file's keys override theirs key by key, while lists and the one-of mappings "
-     "`base`, `k3s.binary` and `k3s.airgap_images` are replaced whole. Cycles are errors.",
-     LayerKind::none, {}, false, false, [](const Node*, ParseCtx&) {}, nullptr},
-    {"base", ValueKind::section, "",
-     "Where the image starts: exactly one of `image`, `url`, `file` or `rootfs`.",
-     LayerKind::base, {}, true, true, finish_base, nullptr},
-    {"base.image", ValueKind::enumeration, "",
-     "A catalog image; its URL and SHA256SUMS URL are built in (`sha256`/`sha256sums` here "
-     "override the catalog's checksum file).",
-     LayerKind::base, catalog, false, false,
-     [](const Node* n, ParseCtx& c) {
-       Located<std::size_t> i;
-       if (c.get_choice(*n, i)) {
-         c.p.base.image = {std::string(c.spec->choices[i.value]), i.loc};
-       }
-     },
-     [](const Profile& p, RenderCtx& r) { render_if(r, p.base.image); }},
-    {"base.url", ValueKind::url, "",
-     "A cloud image (qcow2 or raw) to download over HTTP(S); needs `sha256` or `sha256sums`.",
-     LayerKind::base, {}, false, false,
-     [](const Node* n, ParseCtx& c) { c.get_url(*n, c.p.base.artifact.url); },
-     [](const Profile& p, RenderCtx& r) { render_if(r, p.base.artifact.url); }},
-    {"base.file", ValueKind::path, "",
-     "A local cloud image (qcow2 or raw); needs `sha256` or `sha256sums`.", LayerKind::base,
-     {}, false, false, [](const Node* n, ParseCtx& c) { c.get_path(*n, c.p.base.artifact.file); },
-     [](const Profile& p, RenderCtx& r) {
-       if (p.base.kind.value == BaseKind::file) {
-         render_if(r, p.base.artifact.file);
-       }
-     }},
-    {"base.sha256", ValueKind::string, "", "SHA-256 of the `url`/`file` image (64 hex digits).",
-     LayerKind::base, {}, false, false,
-     [](const Node* n, ParseCtx& c) { c.get_sha256(*n, c.p.base.artifact.checksum.sha256); },
-     [](const Profile& p, RenderCtx& r) {
-       if (p.base.kind.value != BaseKind::rootfs) {
-         render_if(r, p.base.artifact.checksum.sha256);
-       }
-     }},
-    {"base.sha256sums", ValueKind::url_or_path, "",
-     "A SHA256SUMS file (URL or path) listing the image by its file name.", LayerKind::base, {},
-     false, false,
-     [](const Node* n, ParseCtx& c) {
-       c.get_url_or_path(*n, c.p.base.artifact.checksum.sha256sums);
-     },
-     [](const Profile& p, RenderCtx& r) { render_if(r, p.base.artifact.checksum.sha256sums); }},
-    {"base.signature", ValueKind::url_or_path, "",
-     "A detached OpenPGP signature of `sha256sums` (URL or path, e.g. `SHA256SUMS.gpg`). `gpgv` "
-     "must accept it with `keyring` before any checksum in the list is trusted; a bad signature, "
-     "an unknown signer or an altered list stops the build (exit 1) before anything is "
-     "downloaded. Catalog images set it (with the Ubuntu cloud image key) unless `sha256`, "
-     "`sha256sums`, `signature` or `keyring` is given here.",
-     LayerKind::base, {}, false, false,
-     [](const Node* n, ParseCtx& c) { c.get_url_or_path(*n, c.p.base.artifact.checksum.signature); },
-     [](const Profile& p, RenderCtx& r) { render_if(r, p.base.artifact.checksum.signature); }},
-    {"base.keyring", ValueKind::url_or_path, "",
-     "The OpenPGP public keys (URL or path; a binary keyring or an ASCII-armored export) that "
-     "`signature` is checked with, or `builtin:ubuntu-cloudimage`: the Ubuntu cloud image "
-     "keyring compiled into binder-image.",
-     LayerKind::base, {}, false, false,
-     [](const Node* n, ParseCtx& c) {
-       if (n->text.starts_with("builtin:")) {
-         c.get(*n, c.p.base.artifact.checksum.keyring);
-       } else {
-         c.get_url_or_path(*n, c.p.base.artifact.checksum.keyring);
-       }
-     },
-     [](const Profile& p, RenderCtx& r) { render_if(r, p.base.artifact.checksum.keyring); }},
-    {"base.rootfs", ValueKind::section, "",
-     "A root file system tarball (e.g. from mmdebstrap) that the builder assembles into a "
-     "bootable GPT disk (ext4 root, BIOS and UEFI GRUB).",
-     LayerKind::base, {}, false, false, [](const Node*, ParseCtx&) {}, nullptr},
-    {"base.rootfs.tarball", ValueKind::path, "", "The tarball (tar, tar.gz, tar.zst, ...).",
-     LayerKind::base, {}, true, false,
-     [](const Node* n, ParseCtx& c) { c.get_path(*n, c.p.base.artifact.file); },
-     [](const Profile& p, RenderCtx& r) {
-       if (p.base.kind.value == BaseKind::rootfs) {
-         render_if(r, p.base.artifact.file);
-       }
-     }},
-    {"base.rootfs.sha256", ValueKind::string, "", "Optional SHA-256 of the tarball.",
-     LayerKind::base, {}, false, false,
-     [](const Node* n, ParseCtx& c) { c.get_sha256(*n, c.p.base.artifact.checksum.sha256); },
-     [](const Profile& p, RenderCtx& r) {
-       if (p.base.kind.value == BaseKind::rootfs) {
-         render_if(r, p.base.artifact.checksum.sha256);
-       }
-     }},
-    {"disk", ValueKind::section, "", "The image's disk.", LayerKind::base, {}, false, false,
-     [](const Node*, ParseCtx&) {}, nullptr},
-    {"disk.size", ValueKind::size, "20G",
-     "Virtual disk size: bytes, or a whole number with a K, M, G or T suffix (powers of 1024). "
-     "The root partition and file system grow to fill it. Some formats need a whole MiB (vhd) "
-     "or GiB (gcp-tar).",
-     LayerKind::base, {}, false, false,
-     [](const Node* n, ParseCtx& c) { c.get_size(*n, c.p.disk.size); },
-     [](const Profile& p, RenderCtx& r) { r(format_size(p.disk.size.value), p.disk.size.loc); }},
-  });
+  out.insert(
+      out.end(),
+      {
+          {"name",
+           ValueKind::string,
+           "",
+           "Name of the image: the default stem of output files and the `profile` in "
+           "`/etc/binder-image/build.json`. Letters, digits, `.`, `_` and `-`.",
+           LayerKind::final,
+           {},
+           true,
+           false,
+           parse_name,
+           [](const Profile& p, RenderCtx& r) { r(p.name.value, p.name.loc); }},
+          {"description",
+           ValueKind::string,
+           "",
+           "One line saying what the profile is for.",
+           LayerKind::final,
+           {},
+           false,
+           false,
+           [](const Node* n, ParseCtx& c) { c.get(*n, c.p.description); },
+           [](const Profile& p, RenderCtx& r) { render_if(r, p.description); }},
+          {"extends",
+           ValueKind::extends,
+           "",
+           "Profile file(s) this one builds on, relative to this file. Parents load first (in list "
+           "order); this file's keys override theirs key by key, while lists and the one-of mappings "
+           "`base`, `k3s.binary` and `k3s.airgap_images` are replaced whole. Cycles are errors.",
+           LayerKind::none,
+           {},
+           false,
+           false,
+           [](const Node*, ParseCtx&) {},
+           nullptr},
+          {"base",
+           ValueKind::section,
+           "",
+           "Where the image starts: exactly one of `image`, `url`, `file` or `rootfs`.",
+           LayerKind::base,
+           {},
+           true,
+           true,
+           finish_base,
+           nullptr},
+          {"base.image", ValueKind::enumeration, "",
+           "A catalog image; its URL and SHA256SUMS URL are built in (`sha256`/`sha256sums` here "
+           "override the catalog's checksum file).",
+           LayerKind::base, catalog, false, false,
+           [](const Node* n, ParseCtx& c) {
+             Located<std::size_t> i;
+             if (c.get_choice(*n, i)) {
+               c.p.base.image = {std::string(c.spec->choices[i.value]), i.loc};
+             }
+           },
+           [](const Profile& p, RenderCtx& r) { render_if(r, p.base.image); }},
+          {"base.url",
+           ValueKind::url,
+           "",
+           "A cloud image (qcow2 or raw) to download over HTTP(S); needs `sha256` or `sha256sums`.",
+           LayerKind::base,
+           {},
+           false,
+           false,
+           [](const Node* n, ParseCtx& c) { c.get_url(*n, c.p.base.artifact.url); },
+           [](const Profile& p, RenderCtx& r) { render_if(r, p.base.artifact.url); }},
+          {"base.file",
+           ValueKind::path,
+           "",
+           "A local cloud image (qcow2 or raw); needs `sha256` or `sha256sums`.",
+           LayerKind::base,
+           {},
+           false,
+           false,
+           [](const Node* n, ParseCtx& c) { c.get_path(*n, c.p.base.artifact.file); },
+           [](const Profile& p, RenderCtx& r) {
+             if (p.base.kind.value == BaseKind::file) {
+               render_if(r, p.base.artifact.file);
+             }
+           }},
+          {"base.sha256",
+           ValueKind::string,
+           "",
+           "SHA-256 of the `url`/`file` image (64 hex digits).",
+           LayerKind::base,
+           {},
+           false,
+           false,
+           [](const Node* n, ParseCtx& c) { c.get_sha256(*n, c.p.base.artifact.checksum.sha256); },
+           [](const Profile& p, RenderCtx& r) {
+             if (p.base.kind.value != BaseKind::rootfs) {
+               render_if(r, p.base.artifact.checksum.sha256);
+             }
+           }},
+          {"base.sha256sums",
+           ValueKind::url_or_path,
+           "",
+           "A SHA256SUMS file (URL or path) listing the image by its file name.",
+           LayerKind::base,
+           {},
+           false,
+           false,
+           [](const Node* n, ParseCtx& c) { c.get_url_or_path(*n, c.p.base.artifact.checksum.sha256sums); },
+           [](const Profile& p, RenderCtx& r) { render_if(r, p.base.artifact.checksum.sha256sums); }},
+          {"base.signature",
+           ValueKind::url_or_path,
+           "",
+           "A detached OpenPGP signature of `sha256sums` (URL or path, e.g. `SHA256SUMS.gpg`). `gpgv` "
+           "must accept it with `keyring` before any checksum in the list is trusted; a bad signature, "
+           "an unknown signer or an altered list stops the build (exit 1) before anything is "
+           "downloaded. Catalog images set it (with the Ubuntu cloud image key) unless `sha256`, "
+           "`sha256sums`, `signature` or `keyring` is given here.",
+           LayerKind::base,
+           {},
+           false,
+           false,
+           [](const Node* n, ParseCtx& c) { c.get_url_or_path(*n, c.p.base.artifact.checksum.signature); },
+           [](const Profile& p, RenderCtx& r) { render_if(r, p.base.artifact.checksum.signature); }},
+          {"base.keyring",
+           ValueKind::url_or_path,
+           "",
+           "The OpenPGP public keys (URL or path; a binary keyring or an ASCII-armored export) that "
+           "`signature` is checked with, or `builtin:ubuntu-cloudimage`: the Ubuntu cloud image "
+           "keyring compiled into binder-image.",
+           LayerKind::base,
+           {},
+           false,
+           false,
+           [](const Node* n, ParseCtx& c) {
+             if (n->text.starts_with("builtin:")) {
+               c.get(*n, c.p.base.artifact.checksum.keyring);
+             } else {
+               c.get_url_or_path(*n, c.p.base.artifact.checksum.keyring);
+             }
+           },
+           [](const Profile& p, RenderCtx& r) { render_if(r, p.base.artifact.checksum.keyring); }},
+          {"base.rootfs",
+           ValueKind::section,
+           "",
+           "A root file system tarball (e.g. from mmdebstrap) that the builder assembles into a "
+           "bootable GPT disk (ext4 root, BIOS and UEFI GRUB).",
+           LayerKind::base,
+           {},
+           false,
+           false,
+           [](const Node*, ParseCtx&) {},
+           nullptr},
+          {"base.rootfs.tarball",
+           ValueKind::path,
+           "",
+           "The tarball (tar, tar.gz, tar.zst, ...).",
+           LayerKind::base,
+           {},
+           true,
+           false,
+           [](const Node* n, ParseCtx& c) { c.get_path(*n, c.p.base.artifact.file); },
+           [](const Profile& p, RenderCtx& r) {
+             if (p.base.kind.value == BaseKind::rootfs) {
+               render_if(r, p.base.artifact.file);
+             }
+           }},
+          {"base.rootfs.sha256",
+           ValueKind::string,
+           "",
+           "Optional SHA-256 of the tarball.",
+           LayerKind::base,
+           {},
+           false,
+           false,
+           [](const Node* n, ParseCtx& c) { c.get_sha256(*n, c.p.base.artifact.checksum.sha256); },
+           [](const Profile& p, RenderCtx& r) {
+             if (p.base.kind.value == BaseKind::rootfs) {
+               render_if(r, p.base.artifact.checksum.sha256);
+             }
+           }},
+          {"disk",
+           ValueKind::section,
+           "",
+           "The image's disk.",
+           LayerKind::base,
+           {},
+           false,
+           false,
+           [](const Node*, ParseCtx&) {},
+           nullptr},
+          {"disk.size",
+           ValueKind::size,
+           "20G",
+           "Virtual disk size: bytes, or a whole number with a K, M, G or T suffix (powers of 1024). "
+           "The root partition and file system grow to fill it. Some formats need a whole MiB (vhd) "
+           "or GiB (gcp-tar).",
+           LayerKind::base,
+           {},
+           false,
+           false,
+           [](const Node* n, ParseCtx& c) { c.get_size(*n, c.p.disk.size); },
+           [](const Profile& p, RenderCtx& r) { r(format_size(p.disk.size.value), p.disk.size.loc); }},
+      });
 }
 
 }  // namespace detail

@@ -9,12 +9,12 @@
 
 namespace binder::config::detail {
 
-void add_general_settings(std::vector<SettingSpec>& out);  // name, description, extends, base, disk
-void add_k3s_settings(std::vector<SettingSpec>& out);      // k3s.*
+void add_general_settings(std::vector<SettingSpec>& out);      // name, description, extends, base, disk
+void add_k3s_settings(std::vector<SettingSpec>& out);          // k3s.*
 void add_k3s_upgrade_settings(std::vector<SettingSpec>& out);  // k3s.upgrade.*
-void add_system_settings(std::vector<SettingSpec>& out);   // sysctls, kubelet, cloud_init, ntp
-void add_charts_settings(std::vector<SettingSpec>& out);   // charts.*
-void add_final_settings(std::vector<SettingSpec>& out);    // overlays .. outputs
+void add_system_settings(std::vector<SettingSpec>& out);       // sysctls, kubelet, cloud_init, ntp
+void add_charts_settings(std::vector<SettingSpec>& out);       // charts.*
+void add_final_settings(std::vector<SettingSpec>& out);        // overlays .. outputs
 
 // Checks a url/file + checksum mapping (`node` present): exactly one of url and file, and
 // (when `checksum_required`) sha256 or sha256sums; errors at the mapping.

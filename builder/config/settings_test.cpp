@@ -1,15 +1,16 @@
 // The settings table: generated docs stay current, every setting is wired, and canonical
 // settings (layer cache keys) ignore YAML layout but change with every real value.
-#include "binder_paths.h"
+#include "config/settings.hpp"
+
 #include <cstdlib>
 #include <filesystem>
 #include <set>
 
 #include <catch2/catch.hpp>
 
+#include "binder_paths.h"
 #include "common/fs.hpp"
 #include "config/load.hpp"
-#include "config/settings.hpp"
 
 using namespace binder::config;
 namespace stdfs = std::filesystem;
@@ -17,8 +18,8 @@ namespace stdfs = std::filesystem;
 namespace {
 
 const stdfs::path k_src = BINDER_SOURCE_DIR;
-const LayerKind k_layers[] = {LayerKind::base, LayerKind::system, LayerKind::charts,
-                              LayerKind::final, LayerKind::export_};
+const LayerKind k_layers[] = {LayerKind::base, LayerKind::system, LayerKind::charts, LayerKind::final,
+                              LayerKind::export_};
 
 Profile load_ok(const stdfs::path& p, const std::vector<std::string>& overrides = {}) {
   setenv("BINDER_TEST_ROOTFS", "/tmp/binder-test/rootfs.tar.zst", 1);
@@ -49,8 +50,8 @@ TEST_CASE("settings: every entry is unique, documented and wired", "[config]") {
     CHECK(keys.insert(s.key).second);
     CHECK_FALSE(s.help.empty());
     CHECK(s.parse != nullptr);
-    bool container = s.kind == ValueKind::section || s.kind == ValueKind::list ||
-                     s.kind == ValueKind::extends;
+    bool container =
+        s.kind == ValueKind::section || s.kind == ValueKind::list || s.kind == ValueKind::extends;
     // A value either feeds a layer's cache key (it renders) or says it affects none.
     if (!container && s.affects != LayerKind::none) {
       CHECK(s.render != nullptr);
@@ -64,8 +65,7 @@ TEST_CASE("settings: every entry is unique, documented and wired", "[config]") {
   CHECK(setting_keys().size() == settings().size());
 }
 
-TEST_CASE("settings: canonical text ignores comments, key order and spelling of values",
-          "[config]") {
+TEST_CASE("settings: canonical text ignores comments, key order and spelling of values", "[config]") {
   Profile a = load_ok(k_src / "tests/fixtures/profiles/good/order-a.yaml");
   Profile b = load_ok(k_src / "tests/fixtures/profiles/good/order-b.yaml");
   CHECK(a.disk.size.loc.line != b.disk.size.loc.line);
@@ -75,8 +75,7 @@ TEST_CASE("settings: canonical text ignores comments, key order and spelling of 
   }
 }
 
-TEST_CASE("settings: canonical text changes with every real value, in its layer only",
-          "[config]") {
+TEST_CASE("settings: canonical text changes with every real value, in its layer only", "[config]") {
   const stdfs::path profile = k_src / "profiles/base.yaml";
   Profile ref = load_ok(profile);
   const std::string sha(64, 'a');

@@ -76,8 +76,7 @@ Node convert(const YAML::Node& y, const std::string& path, Diagnostics& diags) {
         if (auto first = std::find_if(n.entries.begin(), n.entries.end(),
                                       [&](const Entry& e) { return e.key == key; });
             first != n.entries.end()) {
-          diags.error(kloc,
-                      fmt::format("duplicate key '{}' (first at line {})", key, first->key_loc.line),
+          diags.error(kloc, fmt::format("duplicate key '{}' (first at line {})", key, first->key_loc.line),
                       std::nullopt, static_cast<int>(key.size()));
           continue;
         }
@@ -120,8 +119,7 @@ std::optional<Node> parse_yaml(std::string_view text, const std::string& path, D
     }
     return convert(root, path, diags);
   } catch (const YAML::Exception& e) {
-    SourceLoc loc{path, e.mark.is_null() ? 1 : e.mark.line + 1,
-                  e.mark.is_null() ? 1 : e.mark.column + 1};
+    SourceLoc loc{path, e.mark.is_null() ? 1 : e.mark.line + 1, e.mark.is_null() ? 1 : e.mark.column + 1};
     diags.error(loc, fmt::format("invalid YAML: {}", e.msg));
     return std::nullopt;
   } catch (const std::exception& e) {

@@ -1,9 +1,9 @@
 // Hostile YAML in the profile parser: duplicate keys, alias bombs, deep nesting, binary input.
-#include <catch2/catch.hpp>
+#include "config/tree.hpp"
 
 #include <chrono>
 
-#include "config/tree.hpp"
+#include <catch2/catch.hpp>
 
 using namespace binder::config;
 

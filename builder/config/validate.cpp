@@ -32,8 +32,8 @@ void check_output_rules(const Profile& p, const Output& o, std::size_t i, Diagno
       const auto& size = p.disk.size;
       d.error(size.loc.line > 0 ? size.loc : o.format.loc,
               fmt::format("'disk.size' {} does not suit 'outputs[{}]' (format '{}' at {}): {}",
-                          format_size(size.value), i, to_string(o.format.value),
-                          o.format.loc.to_string(), problem.message));
+                          format_size(size.value), i, to_string(o.format.value), o.format.loc.to_string(),
+                          problem.message));
     }
   }
 }
@@ -47,8 +47,7 @@ void check_unique_outputs(const Profile& p, Diagnostics& d) {
     if (!seen.insert({stem, o.format.value, o.compression.value}).second) {
       d.error(o.loc, fmt::format("'outputs[{}]' writes the same file as an earlier output "
                                  "('{}', {}, {}); give it a different 'name'",
-                                 i, stem, to_string(o.format.value),
-                                 to_string(o.compression.value)));
+                                 i, stem, to_string(o.format.value), to_string(o.compression.value)));
     }
   }
 }
@@ -61,8 +60,8 @@ void check_member(const Profile& p, Diagnostics& d) {
   }
   auto text = common::fs::read_file(file.value);
   if (!text) {
-    d.error(file.loc, fmt::format("cannot read member file '{}': {}", file.value.string(),
-                                  text.error().message));
+    d.error(file.loc,
+            fmt::format("cannot read member file '{}': {}", file.value.string(), text.error().message));
     return;
   }
   auto root = parse_yaml(*text, file.value.string(), d);
@@ -74,11 +73,10 @@ void check_member(const Profile& p, Diagnostics& d) {
     keys.push_back(fmt::format("'{}' ({})", s.path, s.loc.to_string()));
   }
   if (!keys.empty()) {
-    d.error(file.loc,
-            fmt::format("member file '{}' holds secrets: {}; anyone with the image could read "
-                        "them. Pass secrets in user-data, or set "
-                        "'member.allow_baked_secrets: true'",
-                        file.value.filename().string(), fmt::join(keys, ", ")));
+    d.error(file.loc, fmt::format("member file '{}' holds secrets: {}; anyone with the image could read "
+                                  "them. Pass secrets in user-data, or set "
+                                  "'member.allow_baked_secrets: true'",
+                                  file.value.filename().string(), fmt::join(keys, ", ")));
   }
 }
 
@@ -87,8 +85,8 @@ bool secret_name(std::string_view key) {
   for (char ch : key) {
     lower += static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
   }
-  return lower.find("password") != std::string::npos ||
-         lower.find("token") != std::string::npos || lower.find("secret") != std::string::npos;
+  return lower.find("password") != std::string::npos || lower.find("token") != std::string::npos ||
+         lower.find("secret") != std::string::npos;
 }
 
 void scan(const Node& n, const std::string& prefix, std::vector<SecretKey>& out) {
@@ -98,10 +96,9 @@ void scan(const Node& n, const std::string& prefix, std::vector<SecretKey>& out)
       scan(e.value, path, out);
       continue;
     }
-    bool listed = path == "dns.api_token" || path == "registry.s3.access_key" ||
-                  path == "registry.s3.secret_key";
-    bool has_value = e.value.kind == Node::Kind::seq ? !e.value.items.empty()
-                                                     : !e.value.text.empty();
+    bool listed =
+        path == "dns.api_token" || path == "registry.s3.access_key" || path == "registry.s3.secret_key";
+    bool has_value = e.value.kind == Node::Kind::seq ? !e.value.items.empty() : !e.value.text.empty();
     if ((listed || secret_name(e.key)) && has_value) {
       std::string value = e.value.text;
       for (const Node& i : e.value.items) {

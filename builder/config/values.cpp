@@ -12,8 +12,8 @@ namespace binder::config {
 
 Parsed<std::uint64_t> parse_size(std::string_view text) {
   auto bad = [&] {
-    return std::unexpected(fmt::format(
-        "invalid size '{}': expected a whole number with an optional K, M, G or T suffix", text));
+    return std::unexpected(
+        fmt::format("invalid size '{}': expected a whole number with an optional K, M, G or T suffix", text));
   };
   std::uint64_t n = 0;
   auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);

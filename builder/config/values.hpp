@@ -20,9 +20,9 @@ Parsed<std::uint64_t> parse_size(std::string_view text);
 // "20G" for whole GiB, "512M", ... else plain bytes; the inverse of parse_size for messages.
 std::string format_size(std::uint64_t bytes);
 
-Parsed<bool> parse_bool(std::string_view text);             // true/false (any case), yes/no
-Parsed<std::int64_t> parse_int(std::string_view text);      // decimal, optional sign
-Parsed<double> parse_number(std::string_view text);         // decimal
+Parsed<bool> parse_bool(std::string_view text);         // true/false (any case), yes/no
+Parsed<std::int64_t> parse_int(std::string_view text);  // decimal, optional sign
+Parsed<double> parse_number(std::string_view text);     // decimal
 
 // Expands ${NAME} from the environment. An unset variable is an error naming it; "$$" is "$".
 Parsed<std::string> expand_env(std::string_view text);

@@ -1,9 +1,9 @@
 // Scalar parsers: sizes, booleans, numbers, ${VAR} expansion, sha256, path resolution.
+#include "config/values.hpp"
+
 #include <cstdlib>
 
 #include <catch2/catch.hpp>
-
-#include "config/values.hpp"
 
 using namespace binder::config;
 

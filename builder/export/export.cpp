@@ -39,8 +39,8 @@ bool needs_raw(const OutputSpec& s) {
   return s.format == "gcp-tar" || (s.format == "raw" && effective_compression(s) != "none");
 }
 
-Result<Path> write_one(const OutputSpec& spec, const std::string& file_name,
-                       const detail::Source& src, const ExportOptions& options, const Path& dir) {
+Result<Path> write_one(const OutputSpec& spec, const std::string& file_name, const detail::Source& src,
+                       const ExportOptions& options, const Path& dir) {
   TRY(fs::make_directories(dir));
   const std::string c = effective_compression(spec);
   if (spec.format == "qcow2") {
@@ -113,8 +113,7 @@ void remove_dead_staging(const Path& out_dir) {
 
 }  // namespace
 
-Result<std::vector<ExportedFile>> export_outputs(const Path& top_qcow2,
-                                                 const std::vector<OutputSpec>& specs,
+Result<std::vector<ExportedFile>> export_outputs(const Path& top_qcow2, const std::vector<OutputSpec>& specs,
                                                  const Path& out_dir, const std::string& base_name,
                                                  const ExportOptions& options) {
   TRY_ASSIGN(image::ImageInfo info, image::info(top_qcow2, "qcow2"));
@@ -236,8 +235,12 @@ Result<std::vector<ExportedFile>> export_outputs(const Path& top_qcow2,
     Path p = staging.path() / "extra" / extra.name;
     TRY(fs::make_directories(p.parent_path()));
     TRY(fs::write_file_atomic(p, extra.content, 0644));
-    ExportedFile f{out_dir / extra.name, common::hash::sha256_hex(extra.content), extra.content.size(),
-                   extra.format, "none", 0};
+    ExportedFile f{out_dir / extra.name,
+                   common::hash::sha256_hex(extra.content),
+                   extra.content.size(),
+                   extra.format,
+                   "none",
+                   0};
     files.push_back(std::move(f));
   }
   // Publish: the old SHA256SUMS goes first, so a crash below never leaves it describing a mix.

@@ -1,8 +1,8 @@
 // Export failures: rule violations stop the export before anything is written, and an output
 // that fails mid-export publishes nothing (no half files, no staging left, old SHA256SUMS kept).
-#include <catch2/catch.hpp>
-
 #include <cstdlib>
+
+#include <catch2/catch.hpp>
 
 #include "export/export.hpp"
 #include "support/export/test_disks.hpp"
@@ -30,8 +30,9 @@ TEST_CASE("export: an Azure size violation is rejected before anything is writte
   auto r = export_outputs(top, {{"qcow2", "zstd", ""}, {"vhd", "", ""}}, dir->path() / "out", "x");
   REQUIRE_FALSE(r);
   CHECK(r.error().code == binder::common::Errc::invalid_config);
-  CHECK(r.error().to_string() == "output 2 (vhd): azure: a fixed VHD's virtual size must be a "
-                                 "whole MiB (disk is 1074266112 bytes; 1025 MiB would do)");
+  CHECK(r.error().to_string() ==
+        "output 2 (vhd): azure: a fixed VHD's virtual size must be a "
+        "whole MiB (disk is 1074266112 bytes; 1025 MiB would do)");
   CHECK_FALSE(std::filesystem::exists(dir->path() / "out"));
 }
 

@@ -2,18 +2,19 @@
 // format twice with SOURCE_DATE_EPOCH; each output is checked independently of the export's own
 // verification (qemu-img info/compare, libarchive listings, VHD footer, SHA256SUMS) and the two
 // runs are compared byte for byte.
-#include <catch2/catch.hpp>
+#include "export/export.hpp"
 
 #include <algorithm>
 #include <cstdlib>
 #include <map>
 
+#include <catch2/catch.hpp>
+
 #include "common/hash.hpp"
-#include "export/export.hpp"
 #include "export/formats.hpp"
 #include "export/tar_io.hpp"
-#include "support/export/test_disks.hpp"
 #include "export/vhd.hpp"
+#include "support/export/test_disks.hpp"
 
 using namespace binder::exporter;
 using namespace binder::exporter::testing;
@@ -65,9 +66,8 @@ std::map<std::string, const ExportedFile*> by_name(const std::vector<ExportedFil
 TEST_CASE("export: every format is written, named and listed in SHA256SUMS") {
   auto& f = fixture();
   auto m = by_name(f.a);
-  std::vector<std::string> want{"plain.qcow2", "img.qcow2", "zl.qcow2", "img.raw",
-                                "img.raw.xz",  "img.raw.zst", "img.vmdk", "img.ova",
-                                "img.vhd",     "img.tar.gz"};
+  std::vector<std::string> want{"plain.qcow2", "img.qcow2", "zl.qcow2", "img.raw", "img.raw.xz",
+                                "img.raw.zst", "img.vmdk",  "img.ova",  "img.vhd", "img.tar.gz"};
   REQUIRE(f.a.size() == want.size());
   std::string sums;
   for (const auto& n : want) {
@@ -94,9 +94,12 @@ TEST_CASE("export: every format is written, named and listed in SHA256SUMS") {
 TEST_CASE("export: qcow2, raw, vmdk and vhd open in qemu-img with the disk's exact contents") {
   auto& f = fixture();
   Path a = f.dir.path() / "a";
-  for (auto [name, fmt] : std::vector<std::pair<std::string, std::string>>{
-           {"plain.qcow2", "qcow2"}, {"img.qcow2", "qcow2"}, {"zl.qcow2", "qcow2"},
-           {"img.raw", "raw"}, {"img.vmdk", "vmdk"}, {"img.vhd", "vpc"}}) {
+  for (auto [name, fmt] : std::vector<std::pair<std::string, std::string>>{{"plain.qcow2", "qcow2"},
+                                                                           {"img.qcow2", "qcow2"},
+                                                                           {"zl.qcow2", "qcow2"},
+                                                                           {"img.raw", "raw"},
+                                                                           {"img.vmdk", "vmdk"},
+                                                                           {"img.vhd", "vpc"}}) {
     INFO(name);
     auto info = binder::image::info(a / name, fmt);
     REQUIRE(info);
@@ -111,8 +114,7 @@ TEST_CASE("export: qcow2, raw, vmdk and vhd open in qemu-img with the disk's exa
         std::string::npos);
   CHECK(binder::image::info(a / "img.vmdk")->json.find("streamOptimized") != std::string::npos);
   // Compressed qcow2 is much smaller than the uncompressed one.
-  CHECK(std::filesystem::file_size(a / "img.qcow2") <
-        std::filesystem::file_size(a / "plain.qcow2"));
+  CHECK(std::filesystem::file_size(a / "img.qcow2") < std::filesystem::file_size(a / "plain.qcow2"));
 }
 
 TEST_CASE("export: raw.xz and raw.zst decompress to the raw disk") {
@@ -141,8 +143,8 @@ TEST_CASE("export: the OVA holds .ovf, .vmdk, .mf in order as ustar, manifest ma
   CHECK(l->members[2].name == "img.mf");
   CHECK(l->format_name.find("ustar") != std::string::npos);
   CHECK(l->filters.empty());
-  CHECK(l->members[2].data == "SHA256(img.ovf)= " + l->members[0].sha256 + "\nSHA256(img.vmdk)= " +
-                                  l->members[1].sha256 + "\n");
+  CHECK(l->members[2].data ==
+        "SHA256(img.ovf)= " + l->members[0].sha256 + "\nSHA256(img.vmdk)= " + l->members[1].sha256 + "\n");
   for (const auto& m : l->members) {
     CHECK(m.mtime == 1700000000);
     CHECK(m.uid == 0);
@@ -205,9 +207,9 @@ TEST_CASE("export: two exports with SOURCE_DATE_EPOCH are byte-identical in ever
     REQUIRE(lb);
     for (std::size_t i = 0; i < std::min(la->members.size(), lb->members.size()); ++i) {
       const auto &x = la->members[i], &y = lb->members[i];
-      WARN("OVA member " << x.name << "/" << y.name << ": size " << x.size << "/" << y.size
-                         << " sha " << x.sha256.substr(0, 12) << "/" << y.sha256.substr(0, 12)
-                         << " mtime " << x.mtime << "/" << y.mtime);
+      WARN("OVA member " << x.name << "/" << y.name << ": size " << x.size << "/" << y.size << " sha "
+                         << x.sha256.substr(0, 12) << "/" << y.sha256.substr(0, 12) << " mtime " << x.mtime
+                         << "/" << y.mtime);
       if (x.sha256 != y.sha256 && x.size < (1 << 20)) {
         WARN("a:\n" << x.data << "\nb:\n" << y.data);
       }

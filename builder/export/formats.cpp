@@ -4,21 +4,23 @@
 // happen in order without -W); VMDK CIDs and VHD footers carry random/clock values that we pin;
 // xz is always run multi-threaded (-T2 or more) because its single- and multi-threaded encoders
 // emit different bytes, while every thread count >= 2 gives the same blocks.
+#include "export/formats.hpp"
+
+#include <archive.h>
+#include <archive_entry.h>
 #include <fcntl.h>
 #include <unistd.h>
 
 #include <algorithm>
-#include <archive.h>
-#include <archive_entry.h>
 #include <cerrno>
 #include <cstring>
 #include <memory>
-#include <nlohmann/json.hpp>
 #include <thread>
+
+#include <nlohmann/json.hpp>
 
 #include "common/exec.hpp"
 #include "common/hash.hpp"
-#include "export/formats.hpp"
 #include "export/vhd.hpp"
 #include "image/qemu_img.hpp"
 
@@ -35,8 +37,7 @@ std::string threads_arg() {
 }
 
 // Checks what qemu-img reports about a written image.
-Result<nlohmann::json> check_image(const Path& path, const std::string& format,
-                                   std::uint64_t virtual_size) {
+Result<nlohmann::json> check_image(const Path& path, const std::string& format, std::uint64_t virtual_size) {
   TRY_ASSIGN(image::ImageInfo info, image::info(path, format));
   if (info.virtual_size != virtual_size) {
     return fail(Errc::corrupt_state, "'{}' has virtual size {}, expected {}", path.string(),
@@ -73,8 +74,8 @@ Result<Path> write_qcow2(const Source& src, const std::string& compression, cons
   if (compression != "none") {
     std::string type = data.value("compression-type", "zlib");
     if (type != compression) {
-      return fail(Errc::corrupt_state, "'{}' has compression type '{}', expected '{}'",
-                  out.string(), type, compression);
+      return fail(Errc::corrupt_state, "'{}' has compression type '{}', expected '{}'", out.string(), type,
+                  compression);
     }
   }
   return out;
@@ -104,8 +105,7 @@ Result<Path> write_raw(const Source& src, const std::string& compression, const 
   std::error_code ec;
   std::filesystem::create_hard_link(src.raw, input, ec);
   if (ec) {
-    return fail(Errc::io, "linking '{}' to '{}': {}", src.raw.string(), input.string(),
-                ec.message());
+    return fail(Errc::io, "linking '{}' to '{}': {}", src.raw.string(), input.string(), ec.message());
   }
   std::vector<std::string> argv;
   if (compression == "xz") {
@@ -119,8 +119,8 @@ Result<Path> write_raw(const Source& src, const std::string& compression, const 
   std::filesystem::remove(input, ec);
   TRY_ASSIGN(std::uint64_t size, decompressed_size(out));
   if (size != src.virtual_size) {
-    return fail(Errc::corrupt_state, "'{}' decompresses to {} bytes, expected {}", out.string(),
-                size, src.virtual_size);
+    return fail(Errc::corrupt_state, "'{}' decompresses to {} bytes, expected {}", out.string(), size,
+                src.virtual_size);
   }
   return out;
 }
@@ -132,14 +132,13 @@ Result<Path> write_vmdk(const Source& src, const Path& dir, const std::string& f
   co.options = {"subformat=streamOptimized", "adapter_type=lsilogic"};
   TRY(image::convert(src.top, out, co));
   if (src.epoch) {
-    std::string seed = fmt::format("binder-image vmdk {} {} {}", file_name, *src.epoch,
-                                   src.virtual_size);
+    std::string seed = fmt::format("binder-image vmdk {} {} {}", file_name, *src.epoch, src.virtual_size);
     TRY(pin_vmdk_cid(out, deterministic_hex(seed, 8)));
   }
   TRY_ASSIGN(nlohmann::json data, check_image(out, "vmdk", src.virtual_size));
   if (data.value("create-type", "") != "streamOptimized") {
-    return fail(Errc::corrupt_state, "'{}' has create type '{}', expected streamOptimized",
-                out.string(), data.value("create-type", ""));
+    return fail(Errc::corrupt_state, "'{}' has create type '{}', expected streamOptimized", out.string(),
+                data.value("create-type", ""));
   }
   return out;
 }
@@ -151,8 +150,7 @@ Result<Path> write_vhd(const Source& src, const Path& dir, const std::string& fi
   co.options = {"subformat=fixed", "force_size=on"};
   TRY(image::convert(src.top, out, co));
   if (src.epoch) {
-    std::string seed = fmt::format("binder-image vhd {} {} {}", file_name, *src.epoch,
-                                   src.virtual_size);
+    std::string seed = fmt::format("binder-image vhd {} {} {}", file_name, *src.epoch, src.virtual_size);
     TRY(vhd::pin_footer(out, *src.epoch, seed));
   }
   TRY(vhd::verify_fixed(out, src.virtual_size));
@@ -164,8 +162,7 @@ Result<Path> write_vhd(const Source& src, const Path& dir, const std::string& fi
 }
 
 Result<std::uint64_t> decompressed_size(const Path& path) {
-  std::unique_ptr<struct archive, int (*)(struct archive*)> a(archive_read_new(),
-                                                              archive_read_free);
+  std::unique_ptr<struct archive, int (*)(struct archive*)> a(archive_read_new(), archive_read_free);
   archive_read_support_filter_all(a.get());
   archive_read_support_format_raw(a.get());
   archive_entry* e = nullptr;

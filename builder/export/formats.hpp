@@ -14,7 +14,7 @@
 namespace binder::exporter::detail {
 
 struct Source {
-  std::filesystem::path top;          // the qcow2 to export (backing chain allowed)
+  std::filesystem::path top;  // the qcow2 to export (backing chain allowed)
   std::uint64_t virtual_size = 0;
   std::filesystem::path raw;          // flattened raw copy (when one was made), else empty
   std::optional<std::int64_t> epoch;  // SOURCE_DATE_EPOCH; nullopt: not reproducible

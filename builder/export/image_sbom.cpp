@@ -17,8 +17,9 @@ std::vector<ExtraPackage> chart_packages_unchecked(const json& j) {
   out.push_back({"mybinder.org-deploy", src.at("commit").get<std::string>(), src.at("url").get<std::string>(),
                  src["sha256"].get<std::string>(),
                  "pkg:github/jupyterhub/mybinder.org-deploy@" + src.at("commit").get<std::string>(),
-                 src["sha256_pinned"].get<bool>() ? "source archive, sha256 pinned"
-                                                  : "source archive, verified by its commit id; sha256 as downloaded"});
+                 src["sha256_pinned"].get<bool>()
+                     ? "source archive, sha256 pinned"
+                     : "source archive, verified by its commit id; sha256 as downloaded"});
   std::string excluded;
   for (const auto& e : m.at("excluded_files")) {
     excluded += (excluded.empty() ? "" : ", ") + e.get<std::string>();
@@ -32,8 +33,8 @@ std::vector<ExtraPackage> chart_packages_unchecked(const json& j) {
                  fmt::format("packaged at build time as {}; chartpress images: {}; excluded (git-crypt): {}",
                              m.at("file").get<std::string>(), images, excluded.empty() ? "none" : excluded)});
   for (const auto& d : m.at("dependencies")) {
-    out.push_back({d.at("name").get<std::string>(), d.at("version").get<std::string>(), d.at("url").get<std::string>(),
-                   hex(d.at("digest").get<std::string>()),
+    out.push_back({d.at("name").get<std::string>(), d.at("version").get<std::string>(),
+                   d.at("url").get<std::string>(), hex(d.at("digest").get<std::string>()),
                    fmt::format("pkg:helm/{}@{}?repository_url={}", d.at("name").get<std::string>(),
                                d.at("version").get<std::string>(), d.at("repository").get<std::string>()),
                    "dependency of the mybinder chart"});
@@ -41,11 +42,12 @@ std::vector<ExtraPackage> chart_packages_unchecked(const json& j) {
   const auto& cm = j.at("cert_manager");
   out.push_back({"cert-manager", cm.at("version").get<std::string>(), cm.at("repository").get<std::string>(),
                  cm["sha256"].get<std::string>(),
-                 fmt::format("pkg:helm/cert-manager@{}?repository_url={}", cm.at("version").get<std::string>(),
-                             cm.at("repository").get<std::string>()),
+                 fmt::format("pkg:helm/cert-manager@{}?repository_url={}",
+                             cm.at("version").get<std::string>(), cm.at("repository").get<std::string>()),
                  "Helm chart"});
-  out.push_back({"cert-manager-crds", cm.at("version").get<std::string>(), cm.at("crds_url").get<std::string>(),
-                 cm["crds_sha256"].get<std::string>(), "", "cert-manager.crds.yaml of that release"});
+  out.push_back({"cert-manager-crds", cm.at("version").get<std::string>(),
+                 cm.at("crds_url").get<std::string>(), cm["crds_sha256"].get<std::string>(), "",
+                 "cert-manager.crds.yaml of that release"});
   return out;
 }
 

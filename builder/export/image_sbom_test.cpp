@@ -1,8 +1,9 @@
 // The image's SBOM assembly: os-release naming the distribution, the build date as created
 // time, charts.json as extra packages (a malformed one is an error, not an exception).
+#include "export/image_sbom.hpp"
+
 #include <catch2/catch.hpp>
 
-#include "export/image_sbom.hpp"
 #include "export/os_release.hpp"
 
 using namespace binder::exporter;
@@ -34,15 +35,16 @@ TEST_CASE("image sbom: named after the profile, distro from os-release, created 
   auto doc = nlohmann::json::parse(*text);
   CHECK(doc["name"] == "binder-image-ovh");
   CHECK(doc["creationInfo"]["created"] == "1970-01-01T00:00:00Z");
-  CHECK(doc["packages"][0]["externalRefs"][0]["referenceLocator"].get<std::string>().find("distro=ubuntu-24.04") !=
-        std::string::npos);
+  CHECK(doc["packages"][0]["externalRefs"][0]["referenceLocator"].get<std::string>().find(
+            "distro=ubuntu-24.04") != std::string::npos);
   in.os_release.reset();
   in.created_epoch = 1700000000;
   auto plain = image_sbom(in);
   REQUIRE(plain);
   auto d2 = nlohmann::json::parse(*plain);
   CHECK(d2["creationInfo"]["created"] == "2023-11-14T22:13:20Z");
-  CHECK(d2["packages"][0]["externalRefs"][0]["referenceLocator"].get<std::string>().starts_with("pkg:deb/debian/"));
+  CHECK(d2["packages"][0]["externalRefs"][0]["referenceLocator"].get<std::string>().starts_with(
+      "pkg:deb/debian/"));
 }
 
 TEST_CASE("image sbom: a charts.json without its fields is an error naming it") {

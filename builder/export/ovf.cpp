@@ -22,12 +22,23 @@ std::string xml_escape(const std::string& s) {
   std::string out;
   for (char c : s) {
     switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&apos;"; break;
-      default: out += c;
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&apos;";
+        break;
+      default:
+        out += c;
     }
   }
   return out;
@@ -63,8 +74,8 @@ std::string descriptor(const Params& p) {
   hw += item({{"AddressOnParent", "7"},
               {"AutomaticAllocation", "true"},
               {"Connection", "VM Network"},
-              {"Description", fmt::format("{} ethernet adapter on &quot;VM Network&quot;",
-                                          xml_escape(p.nic_subtype))},
+              {"Description",
+               fmt::format("{} ethernet adapter on &quot;VM Network&quot;", xml_escape(p.nic_subtype))},
               {"ElementName", "Ethernet 1"},
               {"InstanceID", "5"},
               {"ResourceSubType", xml_escape(p.nic_subtype)},
@@ -110,8 +121,8 @@ std::string descriptor(const Params& p) {
 </Envelope>
 )",
       fmt::arg("vmdk", xml_escape(p.vmdk_file)), fmt::arg("vmdk_size", p.vmdk_size),
-      fmt::arg("capacity", p.capacity), fmt::arg("name", name),
-      fmt::arg("product", xml_escape(p.product)), fmt::arg("hw", hw));
+      fmt::arg("capacity", p.capacity), fmt::arg("name", name), fmt::arg("product", xml_escape(p.product)),
+      fmt::arg("hw", hw));
 }
 
 std::string manifest(const std::vector<std::pair<std::string, std::string>>& files) {

@@ -13,11 +13,11 @@
 namespace binder::exporter::ovf {
 
 struct Params {
-  std::string name;                 // virtual system id and name
-  std::string product;              // ProductSection product
-  std::string vmdk_file;            // href of the disk file in the OVA
-  std::uint64_t vmdk_size = 0;      // bytes of the .vmdk file
-  std::uint64_t capacity = 0;       // virtual disk size, bytes
+  std::string name;             // virtual system id and name
+  std::string product;          // ProductSection product
+  std::string vmdk_file;        // href of the disk file in the OVA
+  std::uint64_t vmdk_size = 0;  // bytes of the .vmdk file
+  std::uint64_t capacity = 0;   // virtual disk size, bytes
   int cpus = 2;
   int memory_mib = 4096;
   std::string scsi_subtype = "VirtualSCSI";  // or "lsilogic"

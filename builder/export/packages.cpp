@@ -19,7 +19,10 @@ using common::Errc;
 using common::fail;
 
 constexpr std::uint64_t k_gib = 1024ull * 1024 * 1024;
-const std::string k_ustar_magic("ustar\0" "00", 8);
+const std::string k_ustar_magic(
+    "ustar\0"
+    "00",
+    8);
 const std::string k_gnu_magic("ustar  \0", 8);
 
 std::string stem_of(const std::string& file_name, const std::string& ext) {
@@ -54,16 +57,14 @@ Result<Path> write_ova(const Source& src, const ExportOptions& options, const Pa
   std::string descriptor = ovf::descriptor(p);
   TRY(common::fs::write_file_atomic(work / ovf_name, descriptor));
   TRY_ASSIGN(std::string vmdk_sha, common::hash::sha256_file(vmdk));
-  std::string mf = ovf::manifest(
-      {{ovf_name, common::hash::sha256_hex(descriptor)}, {vmdk_name, vmdk_sha}});
+  std::string mf = ovf::manifest({{ovf_name, common::hash::sha256_hex(descriptor)}, {vmdk_name, vmdk_sha}});
   TRY(common::fs::write_file_atomic(work / mf_name, mf));
 
   Path out = dir / file_name;
   tar::WriteOptions wo;
   wo.format = tar::Format::ustar;
   wo.mtime = src.epoch.value_or(0);
-  TRY(tar::write(out, {{ovf_name, work / ovf_name}, {vmdk_name, vmdk}, {mf_name, work / mf_name}},
-                 wo));
+  TRY(tar::write(out, {{ovf_name, work / ovf_name}, {vmdk_name, vmdk}, {mf_name, work / mf_name}}, wo));
   TRY(verify_ova(out, stem, src.virtual_size));
   return out;
 }
@@ -94,16 +95,14 @@ Result<void> verify_ova(const Path& ova, const std::string& stem, std::uint64_t 
     }
   }
   // The manifest must list the descriptor and the disk with their real digests.
-  std::string expected_mf = ovf::manifest(
-      {{want[0], l.members[0].sha256}, {want[1], l.members[1].sha256}});
+  std::string expected_mf = ovf::manifest({{want[0], l.members[0].sha256}, {want[1], l.members[1].sha256}});
   if (l.members[2].data != expected_mf) {
-    return bad(fmt::format("the manifest does not match the members' SHA-256 digests:\n{}",
-                           l.members[2].data));
+    return bad(
+        fmt::format("the manifest does not match the members' SHA-256 digests:\n{}", l.members[2].data));
   }
   const std::string& desc = l.members[0].data;
   for (const std::string& needle :
-       {fmt::format("ovf:capacity=\"{}\"", virtual_size),
-        fmt::format("ovf:href=\"{}\"", want[1]),
+       {fmt::format("ovf:capacity=\"{}\"", virtual_size), fmt::format("ovf:href=\"{}\"", want[1]),
         fmt::format("ovf:size=\"{}\"", l.members[1].size), std::string("<VirtualHardwareSection>"),
         std::string("http://schemas.dmtf.org/ovf/envelope/1")}) {
     if (desc.find(needle) == std::string::npos) {
@@ -128,8 +127,7 @@ Result<Path> write_gcp_tar(const Source& src, const Path& dir, const std::string
 Result<void> verify_gcp_tar(const Path& tar_gz, std::uint64_t virtual_size) {
   TRY_ASSIGN(tar::Listing l, tar::read(tar_gz, false));
   auto bad = [&](const std::string& what) {
-    return fail(Errc::corrupt_state, "'{}' is not a valid GCP image tarball: {}",
-                tar_gz.string(), what);
+    return fail(Errc::corrupt_state, "'{}' is not a valid GCP image tarball: {}", tar_gz.string(), what);
   };
   if (l.members.size() != 1 || l.members[0].name != "disk.raw" || !l.members[0].regular) {
     std::vector<std::string> names;
@@ -145,8 +143,8 @@ Result<void> verify_gcp_tar(const Path& tar_gz, std::uint64_t virtual_size) {
     return bad(fmt::format("the tar format is '{}', expected GNU tar (oldgnu)", l.format_name));
   }
   if (l.members[0].size != virtual_size || virtual_size % k_gib != 0) {
-    return bad(fmt::format("disk.raw has {} bytes, expected {} (a whole GiB)", l.members[0].size,
-                           virtual_size));
+    return bad(
+        fmt::format("disk.raw has {} bytes, expected {} (a whole GiB)", l.members[0].size, virtual_size));
   }
   return {};
 }

@@ -56,11 +56,10 @@ Result<void> check_output_rules(const OutputSpec& spec, std::uint64_t disk_size)
   if (!problems.empty()) {
     return fail(Errc::invalid_config, "{}", problems.front().message);
   }
-  if (!spec.name.empty() &&
-      (spec.name.find('/') != std::string::npos || spec.name.front() == '.' ||
-       spec.name.find('\n') != std::string::npos)) {
-    return fail(Errc::invalid_config,
-                "output name '{}' must be a plain file name (no '/', no leading '.')", spec.name);
+  if (!spec.name.empty() && (spec.name.find('/') != std::string::npos || spec.name.front() == '.' ||
+                             spec.name.find('\n') != std::string::npos)) {
+    return fail(Errc::invalid_config, "output name '{}' must be a plain file name (no '/', no leading '.')",
+                spec.name);
   }
   return {};
 }
@@ -69,8 +68,7 @@ Result<void> check_outputs(const std::vector<OutputSpec>& specs, std::uint64_t d
                            const std::string& base_name) {
   if (base_name.empty() || base_name.find('/') != std::string::npos || base_name.front() == '.') {
     return fail(Errc::invalid_config,
-                "output base name '{}' must be a plain file name (no '/', no leading '.')",
-                base_name);
+                "output base name '{}' must be a plain file name (no '/', no leading '.')", base_name);
   }
   std::set<std::string> names;
   for (std::size_t i = 0; i < specs.size(); ++i) {
@@ -78,8 +76,8 @@ Result<void> check_outputs(const std::vector<OutputSpec>& specs, std::uint64_t d
     std::string file = output_file_name(specs[i], base_name);
     if (file == "SHA256SUMS" || !names.insert(file).second) {
       return fail(Errc::invalid_config,
-                  "output {} ({}): file name '{}' is used twice (give the outputs distinct names)",
-                  i + 1, specs[i].format, file);
+                  "output {} ({}): file name '{}' is used twice (give the outputs distinct names)", i + 1,
+                  specs[i].format, file);
     }
   }
   return {};

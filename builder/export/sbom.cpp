@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <map>
+
 #include <nlohmann/json.hpp>
 
 #include "common/hash.hpp"
@@ -86,8 +87,8 @@ common::Result<std::vector<DpkgPackage>> parse_dpkg_status(std::string_view text
     // "install ok installed"; half-installed, config-files etc. are not in the image's SBOM.
     std::string status = fields["Status"];
     if (status.size() >= 9 && status.ends_with(" installed")) {
-      DpkgPackage p{fields["Package"], fields["Version"], fields["Architecture"],
-                    fields["Maintainer"], fields["Source"], fields["Homepage"]};
+      DpkgPackage p{fields["Package"],    fields["Version"], fields["Architecture"],
+                    fields["Maintainer"], fields["Source"],  fields["Homepage"]};
       p.source = trim(p.source.substr(0, p.source.find('(')));
       out.push_back(std::move(p));
     }
@@ -135,8 +136,7 @@ std::string deb_purl(const DpkgPackage& pkg, const SbomInfo& info) {
   return q.empty() ? purl : purl + "?" + q;
 }
 
-common::Result<std::string> spdx_sbom_from_dpkg_status(std::string_view status_text,
-                                                       const SbomInfo& info) {
+common::Result<std::string> spdx_sbom_from_dpkg_status(std::string_view status_text, const SbomInfo& info) {
   TRY_ASSIGN(std::vector<DpkgPackage> pkgs, parse_dpkg_status(status_text));
   if (info.distro != "debian" && info.distro != "ubuntu") {
     return fail(Errc::invalid_config, "sbom: distro '{}' is not debian or ubuntu", info.distro);
@@ -213,10 +213,10 @@ common::Result<std::string> spdx_sbom_from_dpkg_status(std::string_view status_t
   doc["dataLicense"] = "CC0-1.0";
   doc["SPDXID"] = "SPDXRef-DOCUMENT";
   doc["name"] = name;
-  doc["documentNamespace"] = fmt::format("{}/{}-{}", info.namespace_prefix, name,
-                                         common::hash::sha256_hex(listing).substr(0, 32));
-  doc["creationInfo"] = json{{"created", iso8601(created)},
-                             {"creators", json::array({"Tool: " + info.creator_tool})}};
+  doc["documentNamespace"] =
+      fmt::format("{}/{}-{}", info.namespace_prefix, name, common::hash::sha256_hex(listing).substr(0, 32));
+  doc["creationInfo"] =
+      json{{"created", iso8601(created)}, {"creators", json::array({"Tool: " + info.creator_tool})}};
   doc["packages"] = std::move(packages);
   doc["relationships"] = std::move(relationships);
   return doc.dump(2) + "\n";

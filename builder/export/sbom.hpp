@@ -26,18 +26,18 @@ struct DpkgPackage {
 
 // A non-dpkg component of the image (a baked Helm chart, its source archive, a CRDs file).
 struct ExtraPackage {
-  std::string name;              // "mybinder", "binderhub", "mybinder.org-deploy"
+  std::string name;  // "mybinder", "binderhub", "mybinder.org-deploy"
   std::string version;
   std::string download_location;  // the URL it came from
-  std::string sha256;            // 64 hex (SPDX checksum SHA256), or ""
-  std::string purl;              // "pkg:helm/...", "pkg:github/...", or ""
-  std::string comment;           // e.g. "packaged with charts/ filled in; excluded: ..."
+  std::string sha256;             // 64 hex (SPDX checksum SHA256), or ""
+  std::string purl;               // "pkg:helm/...", "pkg:github/...", or ""
+  std::string comment;            // e.g. "packaged with charts/ filled in; excluded: ..."
 };
 
 struct SbomInfo {
-  std::string document_name;        // e.g. "binder-image-ovh"; "" = "binder-image"
-  std::string distro = "debian";    // purl namespace: debian | ubuntu
-  std::string distro_version;       // purl qualifier distro=debian-12 when set ("12")
+  std::string document_name;      // e.g. "binder-image-ovh"; "" = "binder-image"
+  std::string distro = "debian";  // purl namespace: debian | ubuntu
+  std::string distro_version;     // purl qualifier distro=debian-12 when set ("12")
   // "Tool: <creator_tool>": the SPDX form "name-version", e.g. "binder-image-0.1.0".
   std::string creator_tool = std::string("binder-image-") + BINDER_VERSION;
   // Namespace prefix; the document's namespace is "<prefix>/<name>-<sha256 of the package list>".
@@ -60,7 +60,6 @@ std::string deb_purl(const DpkgPackage& pkg, const SbomInfo& info);
 // name, versionInfo, supplier ("Organization: <maintainer>"), downloadLocation NOASSERTION,
 // filesAnalyzed false, licenseConcluded/licenseDeclared NOASSERTION, copyrightText NOASSERTION,
 // externalRefs [purl]; the document DESCRIBES every package.
-common::Result<std::string> spdx_sbom_from_dpkg_status(std::string_view status_text,
-                                                       const SbomInfo& info);
+common::Result<std::string> spdx_sbom_from_dpkg_status(std::string_view status_text, const SbomInfo& info);
 
 }  // namespace binder::exporter

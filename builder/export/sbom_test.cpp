@@ -1,13 +1,14 @@
 // SBOM from dpkg status: real stanzas (copied from a Debian 12 system's /var/lib/dpkg/status),
 // the live status file of this machine when present, determinism and SPDX shape.
-#include <catch2/catch.hpp>
+#include "export/sbom.hpp"
 
 #include <cstdlib>
 #include <set>
+
+#include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
 #include "common/fs.hpp"
-#include "export/sbom.hpp"
 #include "support/skip.hpp"
 
 using namespace binder::exporter;
@@ -156,8 +157,7 @@ TEST_CASE("sbom: the creator names the tool with its version") {
 }
 
 TEST_CASE("sbom: a stanza without Package is an error naming its line") {
-  auto r = spdx_sbom_from_dpkg_status("Package: a\nStatus: install ok installed\n\nVersion: 1\n",
-                                      {});
+  auto r = spdx_sbom_from_dpkg_status("Package: a\nStatus: install ok installed\n\nVersion: 1\n", {});
   REQUIRE_FALSE(r);
   CHECK(r.error().message == "dpkg status: the stanza at line 4 has no Package field");
 }

@@ -140,11 +140,10 @@ Result<void> write(const std::filesystem::path& dst, const std::vector<Member>& 
     archive_entry_set_uid(e.get(), 0);
     archive_entry_set_gid(e.get(), 0);
     if (archive_write_header(a.get(), e.get()) != ARCHIVE_OK) {
-      return fail(Errc::io, "writing the tar header of '{}' to '{}': {}", m.name, dst.string(),
-                  why(a.get()));
+      return fail(Errc::io, "writing the tar header of '{}' to '{}': {}", m.name, dst.string(), why(a.get()));
     }
-    TRY_CTX(copy_data(a.get(), fd.fd, static_cast<std::uint64_t>(st.st_size), m.name),
-            "writing tar '{}'", dst.string());
+    TRY_CTX(copy_data(a.get(), fd.fd, static_cast<std::uint64_t>(st.st_size), m.name), "writing tar '{}'",
+            dst.string());
   }
   if (archive_write_close(a.get()) != ARCHIVE_OK) {
     return fail(Errc::io, "finishing tar '{}': {}", dst.string(), why(a.get()));

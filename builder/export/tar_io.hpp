@@ -19,8 +19,8 @@ using common::Result;
 enum class Format { ustar, oldgnu };
 
 struct Member {
-  std::string name;                 // stored name, e.g. "disk.raw"
-  std::filesystem::path source;     // regular file on the host
+  std::string name;              // stored name, e.g. "disk.raw"
+  std::filesystem::path source;  // regular file on the host
 };
 
 struct WriteOptions {
@@ -40,17 +40,17 @@ struct MemberInfo {
   bool regular = false;
   std::int64_t mtime = 0;
   std::int64_t uid = -1, gid = -1;
-  std::string sha256;      // of the member's data (when hashing was asked for)
-  std::string data;        // the member's data if at most `keep_data` bytes
+  std::string sha256;  // of the member's data (when hashing was asked for)
+  std::string data;    // the member's data if at most `keep_data` bytes
 };
 
 struct Listing {
-  std::vector<MemberInfo> members;  // in archive order
-  std::string format_name;          // libarchive's name of the first header, e.g. "GNU tar format"
-  int format_code = 0;              // archive_format() of the first header
-  std::vector<std::string> filters; // e.g. {"gzip"}; empty for a plain tar
-  std::string magic;                // bytes 257..264 of the first header block ("ustar\0" "00" or
-                                    // "ustar  \0" for GNU/oldgnu)
+  std::vector<MemberInfo> members;   // in archive order
+  std::string format_name;           // libarchive's name of the first header, e.g. "GNU tar format"
+  int format_code = 0;               // archive_format() of the first header
+  std::vector<std::string> filters;  // e.g. {"gzip"}; empty for a plain tar
+  std::string magic;                 // bytes 257..264 of the first header block ("ustar\0" "00" or
+                                     // "ustar  \0" for GNU/oldgnu)
 };
 
 // Reads `path` back (any filter libarchive knows), hashing every member (SHA-256) if `hash`.

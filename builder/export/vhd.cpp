@@ -97,8 +97,8 @@ Result<void> verify_fixed(const std::filesystem::path& path, std::uint64_t virtu
   std::error_code ec;
   std::uint64_t file_size = std::filesystem::file_size(path, ec);
   auto bad = [&](std::string_view what, auto expected, auto found) {
-    return fail(Errc::corrupt_state, "'{}' is not a valid fixed VHD: {} is {}, expected {}",
-                path.string(), what, found, expected);
+    return fail(Errc::corrupt_state, "'{}' is not a valid fixed VHD: {} is {}, expected {}", path.string(),
+                what, found, expected);
   };
   if (f.cookie != "conectix") {
     return bad("the footer cookie", "'conectix'", "'" + f.cookie + "'");
@@ -119,8 +119,7 @@ Result<void> verify_fixed(const std::filesystem::path& path, std::uint64_t virtu
   return {};
 }
 
-Result<void> pin_footer(const std::filesystem::path& path, std::int64_t epoch,
-                        const std::string& seed) {
+Result<void> pin_footer(const std::filesystem::path& path, std::int64_t epoch, const std::string& seed) {
   TRY_ASSIGN(auto fd_at, open_footer(path, O_RDWR));
   auto [fd, at] = fd_at;
   auto block = read_block(fd, at, path);
@@ -138,8 +137,7 @@ Result<void> pin_footer(const std::filesystem::path& path, std::int64_t epoch,
   b[68 + 6] = static_cast<unsigned char>((b[68 + 6] & 0x0f) | 0x40);  // version 4
   b[68 + 8] = static_cast<unsigned char>((b[68 + 8] & 0x3f) | 0x80);  // RFC 4122 variant
   put_be32(b.data() + 64, footer_checksum(b.data()));
-  bool ok = ::pwrite(fd, b.data(), b.size(), at) == static_cast<ssize_t>(b.size()) &&
-            ::fsync(fd) == 0;
+  bool ok = ::pwrite(fd, b.data(), b.size(), at) == static_cast<ssize_t>(b.size()) && ::fsync(fd) == 0;
   int err = errno;
   ::close(fd);
   if (!ok) {

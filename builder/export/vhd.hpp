@@ -52,7 +52,6 @@ Result<void> verify_fixed(const std::filesystem::path& path, std::uint64_t virtu
 // Rewrites the footer's timestamp (from `epoch`, clamped to the VHD epoch) and unique id (the
 // first 16 bytes of sha256(`seed`), as an RFC 4122 version-4-shaped id), then the checksum.
 // Fixed VHDs only carry the footer at the end (dynamic ones also at the start; not handled).
-Result<void> pin_footer(const std::filesystem::path& path, std::int64_t epoch,
-                        const std::string& seed);
+Result<void> pin_footer(const std::filesystem::path& path, std::int64_t epoch, const std::string& seed);
 
 }  // namespace binder::exporter::vhd

@@ -1,7 +1,7 @@
 // The VHD footer checks and the OVF descriptor, without writing disks.
-#include <catch2/catch.hpp>
-
 #include <cstring>
+
+#include <catch2/catch.hpp>
 
 #include "common/exec.hpp"
 #include "common/fs.hpp"
@@ -64,12 +64,9 @@ TEST_CASE("vhd: a well-formed fixed footer verifies, pinning keeps it valid and 
 TEST_CASE("vhd: wrong cookie, type, checksum or size are each named") {
   auto dir = fs::TempDir::create("vhd-test");
   REQUIRE(dir);
-  CHECK(verify_error(make_vhd(dir->path(), 4096, 2, "cxsparse"), 4096).find("cookie") !=
-        std::string::npos);
-  CHECK(verify_error(make_vhd(dir->path(), 4096, 3), 4096).find("disk type is 3") !=
-        std::string::npos);
-  CHECK(verify_error(make_vhd(dir->path(), 4096), 8192).find("current size is 4096") !=
-        std::string::npos);
+  CHECK(verify_error(make_vhd(dir->path(), 4096, 2, "cxsparse"), 4096).find("cookie") != std::string::npos);
+  CHECK(verify_error(make_vhd(dir->path(), 4096, 3), 4096).find("disk type is 3") != std::string::npos);
+  CHECK(verify_error(make_vhd(dir->path(), 4096), 8192).find("current size is 4096") != std::string::npos);
   auto p = make_vhd(dir->path(), 4096);
   std::string data = *fs::read_file(p);
   data[4096 + 30] ^= 1;  // creator version byte: checksum no longer matches
@@ -88,8 +85,7 @@ TEST_CASE("ovf: the descriptor is well-formed XML with disk, hardware and networ
   p.memory_mib = 8192;
   std::string d = ovf::descriptor(p);
   CHECK(d.find("ovf:capacity=\"3221225472\"") != std::string::npos);
-  CHECK(d.find("<File ovf:href=\"x.vmdk\" ovf:id=\"file1\" ovf:size=\"12345\"/>") !=
-        std::string::npos);
+  CHECK(d.find("<File ovf:href=\"x.vmdk\" ovf:id=\"file1\" ovf:size=\"12345\"/>") != std::string::npos);
   CHECK(d.find("<rasd:VirtualQuantity>4</rasd:VirtualQuantity>") != std::string::npos);
   CHECK(d.find("<rasd:VirtualQuantity>8192</rasd:VirtualQuantity>") != std::string::npos);
   CHECK(d.find("<rasd:ResourceType>10</rasd:ResourceType>") != std::string::npos);

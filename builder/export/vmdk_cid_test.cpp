@@ -1,9 +1,9 @@
 // pin_vmdk_cid on real qemu-made streamOptimized VMDKs, including the one-in-16 case where qemu
 // printed a CID shorter than 8 hex digits (it uses %x): the descriptor must stay valid.
-#include <catch2/catch.hpp>
-
 #include <algorithm>
 #include <fstream>
+
+#include <catch2/catch.hpp>
 
 #include "common/exec.hpp"
 #include "common/fs.hpp"

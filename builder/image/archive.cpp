@@ -61,8 +61,7 @@ Result<void> write_host_data(archive* a, const TarEntry& e) {
                return {};
              }));
   if (total != e.size) {
-    return fail(Errc::io, "archiving '{}': file changed size while being archived",
-                e.host_path.string());
+    return fail(Errc::io, "archiving '{}': file changed size while being archived", e.host_path.string());
   }
   return {};
 }
@@ -80,8 +79,8 @@ void TarBuilder::add_file(std::string path, std::string data, mode_t mode, uid_t
   m_entries[e.path] = std::move(e);
 }
 
-Result<void> TarBuilder::add_host_file(std::string path, const std::filesystem::path& host,
-                                       mode_t mode, uid_t uid, gid_t gid) {
+Result<void> TarBuilder::add_host_file(std::string path, const std::filesystem::path& host, mode_t mode,
+                                       uid_t uid, gid_t gid) {
   struct stat st {};
   if (::stat(host.c_str(), &st) != 0) {
     return fail(errno == ENOENT ? Errc::not_found : Errc::io, "'{}': {}", host.string(),
@@ -127,8 +126,7 @@ Result<void> TarBuilder::add_tree(const std::filesystem::path& host_dir, const s
     return fail(Errc::not_found, "overlay directory '{}' does not exist", host_dir.string());
   }
   std::vector<stdfs::path> paths;
-  for (stdfs::recursive_directory_iterator it(host_dir, ec), end; !ec && it != end;
-       it.increment(ec)) {
+  for (stdfs::recursive_directory_iterator it(host_dir, ec), end; !ec && it != end; it.increment(ec)) {
     paths.push_back(it->path());
   }
   if (ec) {
@@ -151,8 +149,7 @@ Result<void> TarBuilder::add_tree(const std::filesystem::path& host_dir, const s
         add_dir(dest, st.st_mode & 07777);
       }
     } else {
-      return fail(Errc::invalid_config, "'{}' is not a regular file, directory or symlink",
-                  p.string());
+      return fail(Errc::invalid_config, "'{}' is not a regular file, directory or symlink", p.string());
     }
   }
   return {};
@@ -195,14 +192,12 @@ Result<void> TarBuilder::write(const std::filesystem::path& out, std::int64_t mt
     }
     archive_entry_set_perm(ae.get(), e.mode);
     if (archive_write_header(a.get(), ae.get()) < ARCHIVE_OK) {
-      return fail(Errc::io, "writing '{}' entry '{}': {}", out.string(), path,
-                  why(a.get()));
+      return fail(Errc::io, "writing '{}' entry '{}': {}", out.string(), path, why(a.get()));
     }
     if (e.type == TarEntry::Type::file) {
       if (!e.host_path.empty()) {
         TRY(write_host_data(a.get(), e));
-      } else if (!e.data.empty() &&
-                 archive_write_data(a.get(), e.data.data(), e.data.size()) < 0) {
+      } else if (!e.data.empty() && archive_write_data(a.get(), e.data.data(), e.data.size()) < 0) {
         return fail(Errc::io, "writing '{}': {}", out.string(), why(a.get()));
       }
     }

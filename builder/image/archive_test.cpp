@@ -1,14 +1,15 @@
-#include <catch2/catch.hpp>
+#include "image/archive.hpp"
 
 #include <sys/stat.h>
 #include <utime.h>
 
 #include <fstream>
 
+#include <catch2/catch.hpp>
+
 #include "binder_paths.h"
 #include "common/fs.hpp"
 #include "common/hash.hpp"
-#include "image/archive.hpp"
 
 using namespace binder;
 using image::TarBuilder;
@@ -86,9 +87,11 @@ TEST_CASE("archive: read_tar survives entries without a name or link target", "[
   CHECK((*entries)[1].type == TarEntry::Type::dir);
 }
 
-TEST_CASE("archive: read_tar of a gzip stream cut after the first entry is an error, not an abort", "[archive]") {
+TEST_CASE("archive: read_tar of a gzip stream cut after the first entry is an error, not an abort",
+          "[archive]") {
   // The fuzz_tar input of tests/fuzz/regressions/tar/: libarchive's error string is NULL there.
-  auto r = image::read_tar(std::filesystem::path(BINDER_SOURCE_DIR) / "tests/fuzz/regressions/tar/truncated-gzip-null-error.tgz");
+  auto r = image::read_tar(std::filesystem::path(BINDER_SOURCE_DIR) /
+                           "tests/fuzz/regressions/tar/truncated-gzip-null-error.tgz");
   REQUIRE_FALSE(r);
   CHECK_THAT(r.error().to_string(), Catch::Contains("unknown libarchive error"));
 }

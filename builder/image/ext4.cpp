@@ -38,7 +38,8 @@ Result<Ext4Stat> Ext4Fs::Impl::stat_of(ext2_ino_t ino, const std::string& path) 
   return st;
 }
 
-Result<std::vector<std::pair<std::string, ext2_ino_t>>> Ext4Fs::Impl::list_dir(ext2_ino_t dir, const std::string& path) const {
+Result<std::vector<std::pair<std::string, ext2_ino_t>>> Ext4Fs::Impl::list_dir(
+    ext2_ino_t dir, const std::string& path) const {
   std::vector<std::pair<std::string, ext2_ino_t>> out;
   auto cb = [](ext2_ino_t, int, struct ext2_dir_entry* d, int, int, char*, void* priv) -> int {
     auto* v = static_cast<std::vector<std::pair<std::string, ext2_ino_t>>*>(priv);
@@ -54,7 +55,8 @@ Result<std::vector<std::pair<std::string, ext2_ino_t>>> Ext4Fs::Impl::list_dir(e
   return out;
 }
 
-Result<std::string> Ext4Fs::Impl::symlink_target(ext2_ino_t ino, ext2_inode_large& inode, const std::string& path) const {
+Result<std::string> Ext4Fs::Impl::symlink_target(ext2_ino_t ino, ext2_inode_large& inode,
+                                                 const std::string& path) const {
   auto* small = reinterpret_cast<ext2_inode*>(&inode);
   if (ext2fs_is_fast_symlink(small)) {
     const char* p = reinterpret_cast<const char*>(inode.i_block);
@@ -87,8 +89,9 @@ Result<std::string> Ext4Fs::Impl::read_ino(ext2_ino_t ino, const std::string& pa
   std::size_t done = 0;
   while (done < size) {
     unsigned int got = 0;
-    errcode_t e = ext2fs_file_read(file, out.data() + done,
-                                   static_cast<unsigned int>(std::min<std::uint64_t>(size - done, 1u << 20)), &got);
+    errcode_t e =
+        ext2fs_file_read(file, out.data() + done,
+                         static_cast<unsigned int>(std::min<std::uint64_t>(size - done, 1u << 20)), &got);
     if (e || got == 0) {
       ext2fs_file_close(file);
       return e ? err(e, "reading", path) : fail(Errc::io, "reading '/{}': short read", path);
@@ -182,7 +185,8 @@ Result<void> Ext4Fs::stamp_times() {
   for (;;) {
     ext2_ino_t ino = 0;
     ext2_inode_large inode{};
-    errcode_t e = ext2fs_get_next_inode_full(scan, &ino, reinterpret_cast<ext2_inode*>(&inode), sizeof(inode));
+    errcode_t e =
+        ext2fs_get_next_inode_full(scan, &ino, reinterpret_cast<ext2_inode*>(&inode), sizeof(inode));
     if (e == EXT2_ET_BAD_BLOCK_IN_INODE_TABLE) {
       continue;
     }

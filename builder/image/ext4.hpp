@@ -87,7 +87,7 @@ class Ext4Fs {
   Result<std::string> read_file(const std::string& path, std::uint64_t max_bytes = 256u << 20) const;
 
   struct TreeEntry {
-    std::string path;    // "/etc/motd" ("/" for the root)
+    std::string path;  // "/etc/motd" ("/" for the root)
     Ext4Stat stat;
     std::string sha256;  // regular files: of the content
   };

@@ -3,6 +3,7 @@
 // (kill_file_by_inode). Internal to builder/image (ext4.cpp).
 #pragma once
 
+#include <ext2fs/ext2fs.h>
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -12,8 +13,6 @@
 #include <string>
 #include <utility>
 #include <vector>
-
-#include <ext2fs/ext2fs.h>
 
 #include "common/fs.hpp"
 #include "image/ext4.hpp"
@@ -72,7 +71,8 @@ struct Ext4Fs::Impl {
   }
 
   Result<void> write_inode(ext2_ino_t ino, ext2_inode_large& inode, const std::string& path) {
-    if (errcode_t e = ext2fs_write_inode_full(fs, ino, reinterpret_cast<ext2_inode*>(&inode), sizeof(inode))) {
+    if (errcode_t e =
+            ext2fs_write_inode_full(fs, ino, reinterpret_cast<ext2_inode*>(&inode), sizeof(inode))) {
       return err(e, "writing the inode of", path);
     }
     return {};
@@ -80,8 +80,8 @@ struct Ext4Fs::Impl {
 
   bool has_crtime(const ext2_inode_large& inode) const {
     return EXT2_INODE_SIZE(fs->super) > EXT2_GOOD_OLD_INODE_SIZE &&
-           inode.i_extra_isize >= offsetof(ext2_inode_large, i_crtime) + sizeof(inode.i_crtime) -
-                                      EXT2_GOOD_OLD_INODE_SIZE;
+           inode.i_extra_isize >=
+               offsetof(ext2_inode_large, i_crtime) + sizeof(inode.i_crtime) - EXT2_GOOD_OLD_INODE_SIZE;
   }
 
   void set_times(ext2_inode_large& inode, std::int64_t t) const {
@@ -168,8 +168,8 @@ struct Ext4Fs::Impl {
     return e;
   }
 
-  Result<ext2_ino_t> make_dir(ext2_ino_t parent, const std::string& name, mode_t mode, uid_t uid,
-                              gid_t gid, std::int64_t t, const std::string& path) {
+  Result<ext2_ino_t> make_dir(ext2_ino_t parent, const std::string& name, mode_t mode, uid_t uid, gid_t gid,
+                              std::int64_t t, const std::string& path) {
     if (errcode_t e = with_room(parent, [&] { return ext2fs_mkdir(fs, parent, 0, name.c_str()); })) {
       return err(e, "creating directory", path);
     }
@@ -217,7 +217,8 @@ struct Ext4Fs::Impl {
   }
 
   // Any entry; a directory with everything in it (its ".." link leaves the parent).
-  Result<void> remove_any(ext2_ino_t parent, const std::string& name, ext2_ino_t ino, const std::string& path) {
+  Result<void> remove_any(ext2_ino_t parent, const std::string& name, ext2_ino_t ino,
+                          const std::string& path) {
     TRY_ASSIGN(ext2_inode_large inode, read_inode(ino, path));
     if (!LINUX_S_ISDIR(inode.i_mode)) {
       return remove(parent, name, ino, path);
@@ -239,16 +240,14 @@ struct Ext4Fs::Impl {
     return {};
   }
 
-  Result<void> write_file(ext2_ino_t parent, const std::string& name, const TarEntry& entry,
-                          std::int64_t t) {
+  Result<void> write_file(ext2_ino_t parent, const std::string& name, const TarEntry& entry, std::int64_t t) {
     const std::string& path = entry.path;
     ext2_ino_t ino = 0;
     if (errcode_t e = ext2fs_new_inode(fs, parent, LINUX_S_IFREG | 0644, nullptr, &ino)) {
       return err(e, "allocating an inode for", path);
     }
-    if (errcode_t e = with_room(parent, [&] {
-          return ext2fs_link(fs, parent, name.c_str(), ino, EXT2_FT_REG_FILE);
-        })) {
+    if (errcode_t e =
+            with_room(parent, [&] { return ext2fs_link(fs, parent, name.c_str(), ino, EXT2_FT_REG_FILE); })) {
       return err(e, "linking", path);
     }
     ext2fs_inode_alloc_stats2(fs, ino, +1, 0);
@@ -383,7 +382,8 @@ struct Ext4Fs::Impl {
   // Reading (ext4.cpp).
   Result<Ext4Stat> stat_of(ext2_ino_t ino, const std::string& path) const;
   // Entries of directory `dir` other than "." and "..": (name, inode).
-  Result<std::vector<std::pair<std::string, ext2_ino_t>>> list_dir(ext2_ino_t dir, const std::string& path) const;
+  Result<std::vector<std::pair<std::string, ext2_ino_t>>> list_dir(ext2_ino_t dir,
+                                                                   const std::string& path) const;
   Result<std::string> symlink_target(ext2_ino_t ino, ext2_inode_large& inode, const std::string& path) const;
   Result<std::string> read_ino(ext2_ino_t ino, const std::string& path, std::uint64_t max) const;
 };

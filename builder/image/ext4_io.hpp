@@ -3,11 +3,11 @@
 // copy exactly those ranges into a qcow2 overlay. Internal to builder/image.
 #pragma once
 
+#include <ext2fs/ext2fs.h>
+
 #include <cstdint>
 #include <string>
 #include <vector>
-
-#include <ext2fs/ext2fs.h>
 
 #include "image/ext4.hpp"
 

@@ -1,14 +1,15 @@
 // Ext4Fs against real filesystems made by mke2fs -d (at an offset, like a root partition in a
 // disk), checked afterwards by e2fsck and debugfs (independent of libext2fs' writer paths).
-#include <catch2/catch.hpp>
+#include "image/ext4.hpp"
 
 #include <algorithm>
 #include <fstream>
 #include <random>
 
+#include <catch2/catch.hpp>
+
 #include "common/exec.hpp"
 #include "common/fs.hpp"
-#include "image/ext4.hpp"
 
 using namespace binder;
 namespace stdfs = std::filesystem;
@@ -40,14 +41,12 @@ void make_disk(const stdfs::path& dir, const stdfs::path& disk) {
   stdfs::create_directories(src / "etc/systemd/system");
   stdfs::create_symlink("usr/lib", src / "lib");
   stdfs::create_directories(src / "etc/adir");
-  {
-    std::ofstream f(disk, std::ios::binary);
-  }
+  { std::ofstream f(disk, std::ios::binary); }
   stdfs::resize_file(disk, k_offset + (64u << 20));
-  auto r = common::exec::run_checked({"mke2fs", "-q", "-F", "-t", "ext4", "-L", "root", "-E",
-                                      fmt::format("offset={}", k_offset), "-d", src.string(),
-                                      disk.string(), "64M"},
-                                     common::exec::Options{.env = {{"E2FSPROGS_FAKE_TIME", "1600000000"}}});
+  auto r = common::exec::run_checked(
+      {"mke2fs", "-q", "-F", "-t", "ext4", "-L", "root", "-E", fmt::format("offset={}", k_offset), "-d",
+       src.string(), disk.string(), "64M"},
+      common::exec::Options{.env = {{"E2FSPROGS_FAKE_TIME", "1600000000"}}});
   REQUIRE(r);
 }
 

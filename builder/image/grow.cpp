@@ -41,7 +41,8 @@ struct Table {
 // The number at the end of a node name ("disk.raw14" -> 14).
 int node_number(const std::string& node) {
   std::size_t i = node.size();
-  while (i > 0 && node[i - 1] >= '0' && node[i - 1] <= '9') --i;
+  while (i > 0 && node[i - 1] >= '0' && node[i - 1] <= '9')
+    --i;
   return i == node.size() ? 0 : std::stoi(node.substr(i));
 }
 
@@ -76,8 +77,10 @@ Result<void> copy_range(const stdfs::path& from, std::uint64_t from_off, const s
   struct Closer {
     int a, b;
     ~Closer() {
-      if (a >= 0) ::close(a);
-      if (b >= 0) ::close(b);
+      if (a >= 0)
+        ::close(a);
+      if (b >= 0)
+        ::close(b);
     }
   } closer{in, out};
   if (in < 0 || out < 0) {
@@ -86,7 +89,8 @@ Result<void> copy_range(const stdfs::path& from, std::uint64_t from_off, const s
   }
   if (punch && ::fallocate(out, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, static_cast<off_t>(to_off),
                            static_cast<off_t>(len)) != 0) {
-    return fail(Errc::io, "clearing {} bytes at {} of '{}': {}", len, to_off, to.string(), std::strerror(errno));
+    return fail(Errc::io, "clearing {} bytes at {} of '{}': {}", len, to_off, to.string(),
+                std::strerror(errno));
   }
   std::vector<char> buf(1 << 20);
   std::uint64_t end = from_off + len;
@@ -119,8 +123,8 @@ Result<void> copy_range(const stdfs::path& from, std::uint64_t from_off, const s
   return {};
 }
 
-Result<exec::Output> run_tool(std::vector<std::string> argv, std::int64_t mtime,
-                              std::chrono::seconds timeout, const std::string& stdin_data = {}) {
+Result<exec::Output> run_tool(std::vector<std::string> argv, std::int64_t mtime, std::chrono::seconds timeout,
+                              const std::string& stdin_data = {}) {
   return exec::run(argv, {.timeout = timeout,
                           .stdin_data = stdin_data,
                           .env = {{"E2FSPROGS_FAKE_TIME", std::to_string(mtime)}}});
@@ -198,8 +202,8 @@ Result<GrowReport> grow_root_partition(const stdfs::path& raw, std::int64_t mtim
                      const std::string& in = {}) -> Result<exec::Output> {
     TRY_ASSIGN(exec::Output out, run_tool(argv, mtime, timeout, in));
     if (out.exit_code != 0) {
-      return fail(Errc::external_tool, "{} of '{}' failed (exit {}): {}{}", what, raw.string(),
-                  out.exit_code, out.out, out.err);
+      return fail(Errc::external_tool, "{} of '{}' failed (exit {}): {}{}", what, raw.string(), out.exit_code,
+                  out.out, out.err);
     }
     return out;
   };
@@ -210,9 +214,9 @@ Result<GrowReport> grow_root_partition(const stdfs::path& raw, std::int64_t mtim
           "partition {}", root->number);
 
   // 1. The backup GPT to the end of the enlarged disk, 2. the root partition to the rest.
-  TRY(checked({"sfdisk", "--quiet", "--no-reread", "--no-tell-kernel", "--relocate", "gpt-bak-std",
-               raw.string()},
-              "moving the backup GPT header (sfdisk --relocate gpt-bak-std)"));
+  TRY(checked(
+      {"sfdisk", "--quiet", "--no-reread", "--no-tell-kernel", "--relocate", "gpt-bak-std", raw.string()},
+      "moving the backup GPT header (sfdisk --relocate gpt-bak-std)"));
   TRY(checked({"sfdisk", "--quiet", "--no-reread", "--no-tell-kernel", "-N", std::to_string(root->number),
                raw.string()},
               fmt::format("growing partition {} (sfdisk -N {})", root->number, root->number), ", +\n"));

@@ -23,11 +23,11 @@ namespace binder::image {
 using common::Result;
 
 struct GrowReport {
-  int partition = 0;             // the root partition's number
-  std::string label;             // its filesystem label
-  std::uint64_t offset = 0;      // bytes from the start of the disk
-  std::uint64_t old_bytes = 0;   // filesystem size before
-  std::uint64_t new_bytes = 0;   // and after
+  int partition = 0;            // the root partition's number
+  std::string label;            // its filesystem label
+  std::uint64_t offset = 0;     // bytes from the start of the disk
+  std::uint64_t old_bytes = 0;  // filesystem size before
+  std::uint64_t new_bytes = 0;  // and after
   bool grown() const { return new_bytes > old_bytes; }
 };
 

@@ -3,7 +3,6 @@
 #include "image/grow.hpp"
 
 #include <catch2/catch.hpp>
-
 #include <nlohmann/json.hpp>
 
 #include "common/exec.hpp"
@@ -21,7 +20,8 @@ namespace {
 constexpr std::uint64_t k_mib = 1 << 20;
 
 void run(std::vector<std::string> argv, const std::string& in = {}) {
-  auto r = exec::run(argv, {.timeout = std::chrono::seconds(120), .stdin_data = in,
+  auto r = exec::run(argv, {.timeout = std::chrono::seconds(120),
+                            .stdin_data = in,
                             .env = {{"E2FSPROGS_FAKE_TIME", "1700000000"}}});
   REQUIRE(r);
   INFO(argv[0] << ": " << r->out << r->err);
@@ -38,14 +38,16 @@ stdfs::path make_disk(const stdfs::path& dir, const std::string& root_label, boo
   auto disk = dir / "disk.raw";
   REQUIRE(common::fs::write_file_atomic(disk, ""));
   stdfs::resize_file(disk, 48 * k_mib);
-  std::string table = root_last ? "label: gpt\nlabel-id: 11111111-2222-4333-8444-555555555555\n"
-                                  "disk.raw1 : start=40960, type=0FC63DAF-8483-4772-8E79-3D69D8477DE4, uuid=11111111-2222-4333-8444-000000000001\n"
-                                  "disk.raw14 : start=2048, size=8192, type=21686148-6449-6E6F-744E-656564454649, uuid=11111111-2222-4333-8444-000000000014\n"
-                                  "disk.raw15 : start=10240, size=10240, type=C12A7328-F81F-11D2-BA4B-00A0C93EC93B, uuid=11111111-2222-4333-8444-000000000015\n"
-                                  "disk.raw16 : start=20480, size=20480, type=BC13C2FF-59E6-4262-A352-B275FD6F7172, uuid=11111111-2222-4333-8444-000000000016\n"
-                                : "label: gpt\n"
-                                  "disk.raw1 : start=20480, size=40960, type=0FC63DAF-8483-4772-8E79-3D69D8477DE4\n"
-                                  "disk.raw16 : start=61440, type=BC13C2FF-59E6-4262-A352-B275FD6F7172\n";
+  std::string table =
+      root_last
+          ? "label: gpt\nlabel-id: 11111111-2222-4333-8444-555555555555\n"
+            "disk.raw1 : start=40960, type=0FC63DAF-8483-4772-8E79-3D69D8477DE4, uuid=11111111-2222-4333-8444-000000000001\n"
+            "disk.raw14 : start=2048, size=8192, type=21686148-6449-6E6F-744E-656564454649, uuid=11111111-2222-4333-8444-000000000014\n"
+            "disk.raw15 : start=10240, size=10240, type=C12A7328-F81F-11D2-BA4B-00A0C93EC93B, uuid=11111111-2222-4333-8444-000000000015\n"
+            "disk.raw16 : start=20480, size=20480, type=BC13C2FF-59E6-4262-A352-B275FD6F7172, uuid=11111111-2222-4333-8444-000000000016\n"
+          : "label: gpt\n"
+            "disk.raw1 : start=20480, size=40960, type=0FC63DAF-8483-4772-8E79-3D69D8477DE4\n"
+            "disk.raw16 : start=61440, type=BC13C2FF-59E6-4262-A352-B275FD6F7172\n";
   run({"sfdisk", "--quiet", "--no-reread", "--no-tell-kernel", disk.string()}, table);
   std::uint64_t root_start = root_last ? 40960 : 20480;
   std::uint64_t root_blocks = root_last ? (48 * k_mib - 40960 * 512 - 34 * 512) / 4096 : 40960 / 8;
@@ -64,7 +66,8 @@ stdfs::path make_disk(const stdfs::path& dir, const std::string& root_label, boo
 
 bool have_tools() {
   for (const char* t : {"sfdisk", "mke2fs", "resize2fs", "e2fsck"}) {
-    if (!exec::find_program(t)) return false;
+    if (!exec::find_program(t))
+      return false;
   }
   return true;
 }

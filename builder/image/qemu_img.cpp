@@ -20,8 +20,7 @@ Result<exec::Output> qemu_img(const std::vector<std::string>& args) {
 
 }  // namespace
 
-Result<void> create_overlay(const std::filesystem::path& overlay,
-                            const std::filesystem::path& parent,
+Result<void> create_overlay(const std::filesystem::path& overlay, const std::filesystem::path& parent,
                             std::optional<std::uint64_t> size) {
   // qemu-img resolves a relative backing name against the overlay's directory.
   std::error_code ec;
@@ -30,8 +29,8 @@ Result<void> create_overlay(const std::filesystem::path& overlay,
   if (ec || rel.empty()) {
     rel = std::filesystem::absolute(parent, ec);
   }
-  std::vector<std::string> args{"create", "-q", "-f", "qcow2", "-b", rel.string(), "-F", "qcow2",
-                                overlay.string()};
+  std::vector<std::string> args{"create",     "-q", "-f",    "qcow2",         "-b",
+                                rel.string(), "-F", "qcow2", overlay.string()};
   if (size) {
     args.push_back(std::to_string(*size));
   }
@@ -41,8 +40,7 @@ Result<void> create_overlay(const std::filesystem::path& overlay,
 
 Result<void> convert(const std::filesystem::path& src, const std::filesystem::path& dst,
                      const ConvertOptions& options) {
-  std::vector<std::string> args{"convert", "-f", options.input_format, "-O",
-                                options.output_format};
+  std::vector<std::string> args{"convert", "-f", options.input_format, "-O", options.output_format};
   std::vector<std::string> opts = options.options;
   if (options.compression != Compression::none) {
     if (options.output_format != "qcow2") {
@@ -119,10 +117,9 @@ Result<void> check(const std::filesystem::path& path, const std::string& format)
               "'{}' failed qemu-img check (exit {}): {}", path.string(), out.exit_code, why);
 }
 
-Result<void> resize(const std::filesystem::path& path, const std::string& format,
-                    std::uint64_t size) {
-  TRY_CTX(qemu_img({"resize", "-q", "-f", format, path.string(), std::to_string(size)}),
-          "resizing '{}'", path.string());
+Result<void> resize(const std::filesystem::path& path, const std::string& format, std::uint64_t size) {
+  TRY_CTX(qemu_img({"resize", "-q", "-f", format, path.string(), std::to_string(size)}), "resizing '{}'",
+          path.string());
   return {};
 }
 

@@ -1,8 +1,9 @@
+#include "image/qemu_img.hpp"
+
 #include <catch2/catch.hpp>
 
 #include "common/exec.hpp"
 #include "common/fs.hpp"
-#include "image/qemu_img.hpp"
 
 using namespace binder;
 

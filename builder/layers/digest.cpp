@@ -93,15 +93,13 @@ std::vector<std::pair<std::string, std::string>> parse_transcript(std::string_vi
     if (ec != std::errc{} || p != text.data() + colon || colon + 1 + len > text.size()) {
       break;
     }
-    out.emplace_back(std::string(text.substr(pos, eq - pos)),
-                     std::string(text.substr(colon + 1, len)));
+    out.emplace_back(std::string(text.substr(pos, eq - pos)), std::string(text.substr(colon + 1, len)));
     pos = colon + 1 + len + 1;  // value, then '\n'
   }
   return out;
 }
 
-std::vector<std::string> explain_difference(std::string_view before, std::string_view now,
-                                            std::size_t max) {
+std::vector<std::string> explain_difference(std::string_view before, std::string_view now, std::size_t max) {
   std::map<std::string, std::string> a, b;
   std::vector<std::string> order;
   for (auto& [k, v] : parse_transcript(before)) {
@@ -129,8 +127,10 @@ std::vector<std::string> explain_difference(std::string_view before, std::string
     } else if (name == "settings") {
       auto sa = settings_lines(a[name]), sb = settings_lines(b[name]);
       std::set<std::string> keys;
-      for (auto& [k, v] : sa) keys.insert(k);
-      for (auto& [k, v] : sb) keys.insert(k);
+      for (auto& [k, v] : sa)
+        keys.insert(k);
+      for (auto& [k, v] : sb)
+        keys.insert(k);
       for (const auto& k : keys) {
         if (!sb.contains(k)) {
           out.push_back(fmt::format("setting '{}' removed (was '{}')", k, sa[k]));

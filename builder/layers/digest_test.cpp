@@ -1,6 +1,6 @@
-#include <catch2/catch.hpp>
-
 #include "layers/digest.hpp"
+
+#include <catch2/catch.hpp>
 
 using namespace binder::layers;
 
@@ -22,8 +22,7 @@ TEST_CASE("digest: differences are explained per setting and file", "[digest]") 
   b.add("file:etc/x", "2");
   b.add("file:etc/new", "1");
   auto why = explain_difference(a.text(), b.text());
-  CHECK(why == std::vector<std::string>{"parent layer changed",
-                                        "setting 'k3s.version': 'v1' -> 'v2'",
+  CHECK(why == std::vector<std::string>{"parent layer changed", "setting 'k3s.version': 'v1' -> 'v2'",
                                         "file 'etc/x' changed", "file 'etc/new' added",
                                         "file 'etc/gone' removed"});
   CHECK(explain_difference(a.text(), a.text()).empty());

@@ -194,8 +194,8 @@ Result<LayerMeta> LayerCache::publish(PendingLayer& pending, LayerMeta meta,
   if (meta.created == 0) {
     meta.created = static_cast<std::int64_t>(std::time(nullptr));
   }
-  json j{{"format", k_layer_format}, {"digest", meta.digest},   {"kind", meta.kind},
-         {"parent", meta.parent},    {"abi", meta.abi},         {"builder_version", meta.builder_version},
+  json j{{"format", k_layer_format}, {"digest", meta.digest}, {"kind", meta.kind},
+         {"parent", meta.parent},    {"abi", meta.abi},       {"builder_version", meta.builder_version},
          {"created", meta.created},  {"size", meta.size}};
   TRY(fs::write_file_atomic(meta_path(meta.digest), j.dump(2) + "\n", 0644));
   return meta;
@@ -203,8 +203,7 @@ Result<LayerMeta> LayerCache::publish(PendingLayer& pending, LayerMeta meta,
 
 Result<void> LayerCache::record_build(const std::string& profile,
                                       const std::vector<std::string>& layers) const {
-  json j{{"time", static_cast<std::int64_t>(std::time(nullptr))}, {"profile", profile},
-         {"layers", layers}};
+  json j{{"time", static_cast<std::int64_t>(std::time(nullptr))}, {"profile", profile}, {"layers", layers}};
   return fs::append_file_synced(m_dir / "builds.jsonl", j.dump() + "\n", 0644);
 }
 

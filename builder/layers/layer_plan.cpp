@@ -71,15 +71,14 @@ std::vector<std::unique_ptr<LayerStep>> plan_layers(const config::Profile& profi
 }
 
 Result<LayerPlan> resolve_digests(const config::Profile& profile,
-                                  std::vector<std::unique_ptr<LayerStep>> steps,
-                                  const LayerCache& cache, UseCache use) {
+                                  std::vector<std::unique_ptr<LayerStep>> steps, const LayerCache& cache,
+                                  UseCache use) {
   LayerPlan plan;
   std::string parent;
   bool parent_missing = false;
   for (auto& step : steps) {
     std::string kind(step->kind());
-    auto t = begin_transcript(kind, parent,
-                              config::canonical_settings(profile, layer_kind(kind)),
+    auto t = begin_transcript(kind, parent, config::canonical_settings(profile, layer_kind(kind)),
                               step->version());
     TRY_CTX(step->hash_inputs(t), "hashing the inputs of layer '{}'", kind);
     PlannedLayer l;
@@ -108,8 +107,8 @@ Result<void> build_missing_layers(LayerPlan& plan, const LayerCache& cache, cons
   for (std::size_t i = 0; i < plan.layers.size(); ++i) {
     PlannedLayer& l = plan.layers[i];
     std::string kind(l.step->kind());
-    std::string title = fmt::format("layer '{}' ({}/{}): {}", kind, i + 1, plan.layers.size(),
-                                    l.step->describe());
+    std::string title =
+        fmt::format("layer '{}' ({}/{}): {}", kind, i + 1, plan.layers.size(), l.step->describe());
     if (l.hit) {
       auto s = progress.step("layer:" + kind, title);
       s.finish("cached", {{"digest", l.digest}});
@@ -141,8 +140,8 @@ Result<void> build_missing_layers(LayerPlan& plan, const LayerCache& cache, cons
 std::string format_plan(const LayerPlan& plan) {
   std::string out;
   for (const auto& l : plan.layers) {
-    out += fmt::format("{:<7} {:<4} {}  {}\n", l.step->kind(), l.hit ? "hit" : "miss",
-                       l.digest.substr(0, 16), l.step->describe());
+    out += fmt::format("{:<7} {:<4} {}  {}\n", l.step->kind(), l.hit ? "hit" : "miss", l.digest.substr(0, 16),
+                       l.step->describe());
     for (const auto& r : l.reasons) {
       out += fmt::format("               - {}\n", r);
     }

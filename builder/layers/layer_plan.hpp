@@ -25,7 +25,7 @@ struct PlannedLayer {
 struct LayerPlan {
   std::vector<PlannedLayer> layers;  // root first
   const PlannedLayer& top() const { return layers.back(); }
-  int launches_needed() const;       // appliance launches of the misses
+  int launches_needed() const;  // appliance launches of the misses
 };
 
 // The steps of `profile`: base, system, final. `inputs` must outlive the plan.
@@ -38,8 +38,8 @@ enum class UseCache { yes, no };
 // up. A miss's reasons compare its transcript with the newest cached layer of the same kind
 // (same parent preferred). With UseCache::no every layer is a miss ("--no-cache").
 Result<LayerPlan> resolve_digests(const config::Profile& profile,
-                                  std::vector<std::unique_ptr<LayerStep>> steps,
-                                  const LayerCache& cache, UseCache use = UseCache::yes);
+                                  std::vector<std::unique_ptr<LayerStep>> steps, const LayerCache& cache,
+                                  UseCache use = UseCache::yes);
 
 // Builds every missing layer in order into `cache`, publishing each (partial file, fsync,
 // rename, metadata last). On failure the failed layer leaves nothing in the cache; the layers

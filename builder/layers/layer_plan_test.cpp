@@ -1,12 +1,13 @@
 // Layer digests and the cache without a VM: the steps are hashed for real (profile loaded from
 // YAML, input files in a temp dir); builds use a fake step that writes bytes.
+#include "layers/layer_plan.hpp"
+
 #include <cstdlib>
 
 #include <catch2/catch.hpp>
 
 #include "common/fs.hpp"
 #include "config/load.hpp"
-#include "layers/layer_plan.hpp"
 
 using namespace binder;
 using namespace binder::layers;

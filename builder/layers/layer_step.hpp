@@ -32,7 +32,7 @@ struct InputFile {
 
 // Every external input of a build, resolved (downloaded and verified) before any layer is hashed.
 struct ResolvedInputs {
-  InputFile base;               // the cloud image, or the rootfs tarball
+  InputFile base;  // the cloud image, or the rootfs tarball
   bool base_is_rootfs = false;
   std::optional<InputFile> k3s_binary;     // nullopt: k3s.install is false
   std::optional<InputFile> airgap_images;  // nullopt: none baked
@@ -41,8 +41,8 @@ struct ResolvedInputs {
   std::optional<InputFile> upgrade_controller;
   std::optional<InputFile> upgrade_crd;
   InputFile firstboot_binary;
-  stdfs::path firstboot_unit;              // firstboot/units/binder-firstboot.service
-  std::optional<InputFile> member;         // baked member metadata
+  stdfs::path firstboot_unit;       // firstboot/units/binder-firstboot.service
+  std::optional<InputFile> member;  // baked member metadata
   // The packaged charts and charts.json (charts/bake.hpp); nullopt: charts.mybinder.enable false.
   std::optional<charts::BakedCharts> charts;
   // The build date (common::BuildDate::file_time()): the time of every file the layers write,
@@ -78,8 +78,7 @@ class LayerStep {
   virtual Result<void> hash_inputs(common::hash::Transcript& t) = 0;
   // Makes the layer image at `out` (a qcow2; a file that does not exist yet) on top of `parent`
   // (empty for a root layer). On failure `out` may hold garbage: the caller deletes it.
-  virtual Result<void> build(const stdfs::path& parent, const stdfs::path& out,
-                             const BuildEnv& env) = 0;
+  virtual Result<void> build(const stdfs::path& parent, const stdfs::path& out, const BuildEnv& env) = 0;
 };
 
 }  // namespace binder::layers

@@ -67,12 +67,17 @@ Progress::~Progress() {
 }
 
 Progress::Step::Step(Progress* owner, std::string id, std::string title)
-    : m_owner(owner), m_id(std::move(id)), m_title(std::move(title)),
+    : m_owner(owner),
+      m_id(std::move(id)),
+      m_title(std::move(title)),
       m_start(std::chrono::steady_clock::now()) {}
 
 Progress::Step::Step(Step&& o) noexcept
-    : m_owner(o.m_owner), m_id(std::move(o.m_id)), m_title(std::move(o.m_title)),
-      m_start(o.m_start), m_done(o.m_done) {
+    : m_owner(o.m_owner),
+      m_id(std::move(o.m_id)),
+      m_title(std::move(o.m_title)),
+      m_start(o.m_start),
+      m_done(o.m_done) {
   o.m_done = true;
 }
 
@@ -122,8 +127,7 @@ Progress::Step Progress::step(std::string id, std::string title, std::optional<d
 
 void Progress::end(const Step& s, const std::string& outcome, double seconds, nlohmann::json extra) {
   if (m_mode == Mode::json) {
-    nlohmann::json j{{"event", "step_end"}, {"step", s.m_id}, {"outcome", outcome},
-                     {"seconds", seconds}};
+    nlohmann::json j{{"event", "step_end"}, {"step", s.m_id}, {"outcome", outcome}, {"seconds", seconds}};
     if (extra.is_object()) {
       j.update(extra);
     }

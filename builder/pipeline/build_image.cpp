@@ -26,8 +26,7 @@ std::vector<exporter::OutputSpec> output_specs(const config::Profile& p) {
   std::vector<exporter::OutputSpec> specs;
   for (const auto& o : p.outputs) {
     specs.push_back(exporter::OutputSpec{std::string(config::to_string(o.format.value)),
-                                         std::string(config::to_string(o.compression.value)),
-                                         o.name.value});
+                                         std::string(config::to_string(o.compression.value)), o.name.value});
   }
   return specs;
 }
@@ -71,7 +70,7 @@ struct Prepared {
   layers::ResolvedInputs inputs;
   std::optional<common::fs::TempDir> private_cache;  // --no-cache builds
   layers::LayerCache cache{std::filesystem::path()};
-  std::optional<layers::CacheLock> lock;             // builds hold the cache shared
+  std::optional<layers::CacheLock> lock;  // builds hold the cache shared
   layers::LayerPlan plan;
 };
 
@@ -80,7 +79,8 @@ enum class Purpose { plan, build };
 // Profile (config errors first), output rules, the build date (the CLI's SOURCE_DATE_EPOCH, or
 // the profile's reproducible.source_date_epoch, which wins), verified inputs (a plan downloads
 // nothing) and the layer plan: every layer's digest looked up in the cache.
-Result<std::unique_ptr<Prepared>> prepare(const BuildOptions& o, layers::Progress& progress, Purpose purpose) {
+Result<std::unique_ptr<Prepared>> prepare(const BuildOptions& o, layers::Progress& progress,
+                                          Purpose purpose) {
   auto b = std::make_unique<Prepared>();
   TRY_ASSIGN(b->profile, config::load_profile(o.profile, o.overrides));
   TRY(config::check_inputs_exist(b->profile));
@@ -100,8 +100,9 @@ Result<std::unique_ptr<Prepared>> prepare(const BuildOptions& o, layers::Progres
     TRY_ASSIGN(auto lock, layers::CacheLock::acquire(b->cache.dir(), layers::CacheLock::Mode::shared));
     b->lock.emplace(std::move(lock));
   }
-  TRY_ASSIGN(b->plan, layers::resolve_digests(b->profile, layers::plan_layers(b->profile, b->inputs), b->cache,
-                                              o.no_cache ? layers::UseCache::no : layers::UseCache::yes));
+  TRY_ASSIGN(b->plan,
+             layers::resolve_digests(b->profile, layers::plan_layers(b->profile, b->inputs), b->cache,
+                                     o.no_cache ? layers::UseCache::no : layers::UseCache::yes));
   return b;
 }
 
@@ -195,8 +196,9 @@ void record_build(const Prepared& b, const BuildOptions& o) {
   }
 }
 
-BuildSummary summarize(const Prepared& b, const BuildOptions& o, const std::vector<exporter::ExportedFile>& exported,
-                       int cached, int launches, std::chrono::steady_clock::time_point started) {
+BuildSummary summarize(const Prepared& b, const BuildOptions& o,
+                       const std::vector<exporter::ExportedFile>& exported, int cached, int launches,
+                       std::chrono::steady_clock::time_point started) {
   BuildSummary summary;
   summary.output_dir = o.output_dir;
   for (const auto& f : exported) {
@@ -238,7 +240,8 @@ Result<BuildSummary> build_image(const BuildOptions& o) {
 Result<std::string> plan_image(const BuildOptions& o) {
   layers::Progress progress(layers::Progress::Mode::human);
   TRY_ASSIGN(auto b, prepare(o, progress, Purpose::plan));
-  return fmt::format("profile '{}' ({})\n", b->profile.name.value, o.profile.string()) + layers::format_plan(b->plan);
+  return fmt::format("profile '{}' ({})\n", b->profile.name.value, o.profile.string()) +
+         layers::format_plan(b->plan);
 }
 
 }  // namespace binder::pipeline

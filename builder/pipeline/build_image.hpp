@@ -14,7 +14,7 @@ using common::Result;
 struct BuildSummary {
   std::filesystem::path output_dir;
   std::vector<std::filesystem::path> outputs;
-  int launches = 0;      // libguestfs appliance launches of this build
+  int launches = 0;  // libguestfs appliance launches of this build
   double seconds = 0;
   int layers_built = 0;
   int layers_cached = 0;

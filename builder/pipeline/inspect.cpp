@@ -27,7 +27,8 @@ namespace {
 Result<void> inspect_charts(image::Guest& g, InspectReport& r) {
   r.charts = json();
   TRY_ASSIGN(bool has, g.is_file("/etc/binder-image/charts.json"));
-  if (!has) return {};
+  if (!has)
+    return {};
   TRY_ASSIGN(std::string text, g.read("/etc/binder-image/charts.json"));
   r.charts = json::parse(text, nullptr, false);
   std::string missing;
@@ -37,10 +38,12 @@ Result<void> inspect_charts(image::Guest& g, InspectReport& r) {
     for (const char* part : {"mybinder", "cert_manager"}) {
       const json& c = r.charts.value(part, json::object());
       for (const char* key : {"file", "crds_file"}) {
-        if (!c.contains(key)) continue;
+        if (!c.contains(key))
+          continue;
         std::string f = c[key].is_string() ? c[key].get<std::string>() : "";
         TRY_ASSIGN(bool present, g.is_file(f));
-        if (!present) missing += (missing.empty() ? "" : ", ") + f;
+        if (!present)
+          missing += (missing.empty() ? "" : ", ") + f;
       }
     }
   }
@@ -64,9 +67,11 @@ Result<void> inspect_k3s_upgrade(image::Guest& g, InspectReport& r) {
       why = "missing";
     } else {
       TRY_ASSIGN(std::string data, g.read(path));
-      if (common::hash::sha256_hex(data) != f.value("sha256", "")) why = "sha256 differs from build.json";
+      if (common::hash::sha256_hex(data) != f.value("sha256", ""))
+        why = "sha256 differs from build.json";
     }
-    if (!why.empty()) bad += fmt::format("{}{} {}", bad.empty() ? "" : ", ", path, why);
+    if (!why.empty())
+      bad += fmt::format("{}{} {}", bad.empty() ? "" : ", ", path, why);
   }
   r.checks.push_back(layers::steps::CheckResult{"k3s upgrade files present", bad.empty(), bad});
   return {};
@@ -110,8 +115,8 @@ Result<InspectReport> inspect_image(const std::filesystem::path& path, base::Acc
   r.enabled_units.assign(units.begin(), units.end());
   TRY_ASSIGN(auto hygiene, layers::steps::image_checks(g));
   r.checks.insert(r.checks.end(), hygiene.begin(), hygiene.end());
-  r.checks.push_back(layers::steps::CheckResult{
-      "build.json present", has_build && r.build.is_object(), has_build ? "" : "missing"});
+  r.checks.push_back(layers::steps::CheckResult{"build.json present", has_build && r.build.is_object(),
+                                                has_build ? "" : "missing"});
   if (!r.k3s_version.empty()) {
     r.checks.push_back(layers::steps::CheckResult{"k3s binary present", r.k3s_binary,
                                                   r.k3s_binary ? "" : "/usr/local/bin/k3s missing"});
@@ -139,10 +144,9 @@ std::string format_report(const InspectReport& r) {
   }
   if (r.k3s_upgrade.is_object()) {
     const json& u = r.k3s_upgrade;
-    out += fmt::format("k3s upgrade:  system-upgrade-controller {}, Plan follows {}\n",
-                       u.value("controller_version", "?"),
-                       u.contains("version") ? "version " + u.value("version", "")
-                                             : "channel " + u.value("channel", ""));
+    out += fmt::format(
+        "k3s upgrade:  system-upgrade-controller {}, Plan follows {}\n", u.value("controller_version", "?"),
+        u.contains("version") ? "version " + u.value("version", "") : "channel " + u.value("channel", ""));
     for (const auto& f : u.value("files", json::array())) {
       out += fmt::format("  {} ({})\n", f.value("path", ""), f.value("source", ""));
     }
@@ -169,9 +173,16 @@ json report_json(const InspectReport& r) {
   for (const auto& c : r.checks) {
     checks.push_back(json{{"name", c.name}, {"ok", c.ok}, {"detail", c.detail}});
   }
-  return json{{"image", r.image.string()}, {"format", r.format},     {"build", r.build},
-              {"k3s_version", r.k3s_version}, {"k3s_binary", r.k3s_binary}, {"charts", r.charts},
-              {"k3s_upgrade", r.k3s_upgrade}, {"enabled_units", r.enabled_units}, {"checks", checks}, {"ok", r.ok()}};
+  return json{{"image", r.image.string()},
+              {"format", r.format},
+              {"build", r.build},
+              {"k3s_version", r.k3s_version},
+              {"k3s_binary", r.k3s_binary},
+              {"charts", r.charts},
+              {"k3s_upgrade", r.k3s_upgrade},
+              {"enabled_units", r.enabled_units},
+              {"checks", checks},
+              {"ok", r.ok()}};
 }
 
 }  // namespace binder::pipeline

@@ -9,8 +9,7 @@
 namespace binder::pipeline {
 
 std::string manifest_json(const config::Profile& profile, const layers::ResolvedInputs& in,
-                          const layers::LayerPlan& plan,
-                          const std::vector<exporter::ExportedFile>& outputs) {
+                          const layers::LayerPlan& plan, const std::vector<exporter::ExportedFile>& outputs) {
   using nlohmann::json;
   json inputs = json::array();
   auto put = [&](const char* role, const layers::InputFile& f) {
@@ -36,19 +35,23 @@ std::string manifest_json(const config::Profile& profile, const layers::Resolved
   if (in.charts) {
     const auto& c = in.charts->charts_json;
     auto hex = [](std::string d) { return d.starts_with("sha256:") ? d.substr(7) : d; };
-    inputs.push_back(json{{"role", "chart-source"}, {"name", c["mybinder"]["source"]["url"]},
+    inputs.push_back(json{{"role", "chart-source"},
+                          {"name", c["mybinder"]["source"]["url"]},
                           {"commit", c["mybinder"]["source"]["commit"]},
                           {"sha256", c["mybinder"]["source"]["sha256"]}});
     for (const auto& d : c["mybinder"]["dependencies"]) {
-      inputs.push_back(json{{"role", "chart-dependency"},
-                            {"name", d["name"].get<std::string>() + "-" + d["version"].get<std::string>() + ".tgz"},
-                            {"url", d["url"]},
-                            {"sha256", hex(d["digest"].get<std::string>())}});
+      inputs.push_back(
+          json{{"role", "chart-dependency"},
+               {"name", d["name"].get<std::string>() + "-" + d["version"].get<std::string>() + ".tgz"},
+               {"url", d["url"]},
+               {"sha256", hex(d["digest"].get<std::string>())}});
     }
-    inputs.push_back(json{{"role", "chart-cert-manager"},
-                          {"name", "cert-manager-" + c["cert_manager"]["version"].get<std::string>() + ".tgz"},
-                          {"sha256", c["cert_manager"]["sha256"]}});
-    inputs.push_back(json{{"role", "chart-cert-manager-crds"}, {"name", c["cert_manager"]["crds_url"]},
+    inputs.push_back(
+        json{{"role", "chart-cert-manager"},
+             {"name", "cert-manager-" + c["cert_manager"]["version"].get<std::string>() + ".tgz"},
+             {"sha256", c["cert_manager"]["sha256"]}});
+    inputs.push_back(json{{"role", "chart-cert-manager-crds"},
+                          {"name", c["cert_manager"]["crds_url"]},
                           {"sha256", c["cert_manager"]["crds_sha256"]}});
   }
   json layers = json::array();

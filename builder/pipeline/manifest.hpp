@@ -17,8 +17,7 @@ namespace binder::pipeline {
 using common::Result;
 
 std::string manifest_json(const config::Profile& profile, const layers::ResolvedInputs& inputs,
-                          const layers::LayerPlan& plan,
-                          const std::vector<exporter::ExportedFile>& outputs);
+                          const layers::LayerPlan& plan, const std::vector<exporter::ExportedFile>& outputs);
 
 Result<void> write_manifest(const std::filesystem::path& out_dir, const std::string& text);
 

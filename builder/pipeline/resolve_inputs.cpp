@@ -6,8 +6,8 @@
 #include "base/fetch.hpp"
 #include "charts/bake.hpp"
 #include "common/hash.hpp"
-#include "config/k3s_upgrade.hpp"
 #include "common/log.hpp"
+#include "config/k3s_upgrade.hpp"
 #include "image/archive.hpp"
 
 namespace binder::pipeline {
@@ -33,15 +33,13 @@ base::ArtifactSource to_source(const config::Artifact& a) {
 // Where an artifact was set, for error context: "profiles/x.yaml:12:5: k3s.binary".
 std::string where(const config::Artifact& a, std::string_view key) {
   const auto& loc = a.is_url() ? a.url.loc : a.file.loc;
-  return fmt::format("{}: {} '{}'", loc.to_string(), key,
-                     a.is_url() ? a.url.value : a.file.value.string());
+  return fmt::format("{}: {} '{}'", loc.to_string(), key, a.is_url() ? a.url.value : a.file.value.string());
 }
 
 // One download through the cache as `key` ("k3s.binary"); `at` says where it was set, for errors.
 // plan (fetch_remote false) downloads nothing: a file already in the download cache is used as is.
-Result<layers::InputFile> fetch_source(const base::ArtifactSource& src, bool is_url,
-                                       std::string_view key, const std::string& at,
-                                       layers::Progress& progress, bool fetch_remote) {
+Result<layers::InputFile> fetch_source(const base::ArtifactSource& src, bool is_url, std::string_view key,
+                                       const std::string& at, layers::Progress& progress, bool fetch_remote) {
   layers::InputFile f;
   f.name = src.effective_name();
   if (!fetch_remote && is_url) {
@@ -68,17 +66,16 @@ Result<layers::InputFile> fetch_source(const base::ArtifactSource& src, bool is_
   return f;
 }
 
-Result<layers::InputFile> fetch(const config::Artifact& a, std::string_view key,
-                                layers::Progress& progress, bool fetch_remote,
-                                bool require_checksum = true) {
+Result<layers::InputFile> fetch(const config::Artifact& a, std::string_view key, layers::Progress& progress,
+                                bool fetch_remote, bool require_checksum = true) {
   base::ArtifactSource src = to_source(a);
   src.require_checksum = require_checksum;
   return fetch_source(src, a.is_url(), key, where(a, key), progress, fetch_remote);
 }
 
 // A k3s.upgrade release file: verified against its pinned sha256 through the download cache.
-Result<layers::InputFile> fetch_upgrade_file(const config::Profile& p, bool crd,
-                                             layers::Progress& progress, bool fetch_remote) {
+Result<layers::InputFile> fetch_upgrade_file(const config::Profile& p, bool crd, layers::Progress& progress,
+                                             bool fetch_remote) {
   const auto& u = p.k3s.upgrade;
   auto d = crd ? config::upgrade_crd_download(u) : config::upgrade_controller_download(u);
   TRY(d);
@@ -89,8 +86,7 @@ Result<layers::InputFile> fetch_upgrade_file(const config::Profile& p, bool crd,
   src.url = d->url;
   src.sha256 = d->sha256;
   src.name = d->name;
-  return fetch_source(src, true, key, fmt::format("{}: {} '{}'", loc, key, d->url), progress,
-                      fetch_remote);
+  return fetch_source(src, true, key, fmt::format("{}: {} '{}'", loc, key, d->url), progress, fetch_remote);
 }
 
 Result<layers::InputFile> local_file(const stdfs::path& path, std::string name) {
@@ -124,9 +120,11 @@ charts::ChartsOptions charts_options(const config::Profile& p, std::int64_t file
 // The charts layer's content: resolved, downloaded (cached) and packaged before any hashing.
 // Plan mode bakes too (the digest depends on the resolved dependencies); cached archives are
 // reused, index.yaml and manifests are fetched.
-Result<charts::BakedCharts> bake(const config::Profile& p, std::int64_t file_time, layers::Progress& progress) {
-  auto step = progress.step("charts", fmt::format("charts: mybinder {} at {}", p.charts.mybinder.version.value,
-                                                  p.charts.mybinder.commit.value.substr(0, 12)));
+Result<charts::BakedCharts> bake(const config::Profile& p, std::int64_t file_time,
+                                 layers::Progress& progress) {
+  auto step =
+      progress.step("charts", fmt::format("charts: mybinder {} at {}", p.charts.mybinder.version.value,
+                                          p.charts.mybinder.commit.value.substr(0, 12)));
   charts::Downloader dl(base::CacheDir::from_env());
   auto baked = charts::bake_charts(charts_options(p, file_time), dl);
   const auto& commit = p.charts.mybinder.commit;
@@ -172,8 +170,7 @@ Result<layers::ResolvedInputs> resolve_inputs(const config::Profile& p, const co
   if (p.k3s.install.value) {
     TRY_ASSIGN(in.k3s_binary, fetch(p.k3s.binary, "k3s.binary", progress, fetch_remote));
     if (p.k3s.airgap_images) {
-      TRY_ASSIGN(in.airgap_images,
-                 fetch(*p.k3s.airgap_images, "k3s.airgap_images", progress, fetch_remote));
+      TRY_ASSIGN(in.airgap_images, fetch(*p.k3s.airgap_images, "k3s.airgap_images", progress, fetch_remote));
     }
     if (p.k3s.upgrade.enable.value) {
       TRY_ASSIGN(in.upgrade_crd, fetch_upgrade_file(p, true, progress, fetch_remote));

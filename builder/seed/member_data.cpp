@@ -2,9 +2,9 @@
 // text (re-indented under `binder_member:`), not re-emitted from a parsed tree: yaml-cpp loses
 // the quoting of scalars, and `quota_gb: '10000'` must stay what the donor wrote. The result is
 // parsed back and compared with the input so a copying mistake can never ship.
-#include <yaml-cpp/yaml.h>
-
 #include <sstream>
+
+#include <yaml-cpp/yaml.h>
 
 #include "common/fs.hpp"
 #include "seed/seed.hpp"
@@ -83,9 +83,8 @@ std::string yaml_quoted(std::string_view s);
 // A literal block when the text survives one unchanged (one trailing newline, no leading space,
 // no CR), else a double-quoted scalar: either way the value round-trips exactly.
 std::string block_or_quoted(std::string_view key_indent, std::string_view text) {
-  bool literal_ok = !text.empty() && text.back() == '\n' && !text.ends_with("\n\n") &&
-                    text.front() != ' ' && text.front() != '\n' &&
-                    text.find('\r') == std::string_view::npos &&
+  bool literal_ok = !text.empty() && text.back() == '\n' && !text.ends_with("\n\n") && text.front() != ' ' &&
+                    text.front() != '\n' && text.find('\r') == std::string_view::npos &&
                     text.find('\t') == std::string_view::npos;
   if (!literal_ok) {
     return yaml_quoted(text) + "\n";
@@ -159,8 +158,7 @@ Result<std::string> member_data_from_text(std::string_view yaml, std::string_vie
 
   // Self-check: the packaged document must parse to exactly the member tree we were given.
   auto back = parse(out, "<member-data>");
-  if (!back || !(*back)["binder_member"] ||
-      canonical((*back)["binder_member"]) != canonical(member)) {
+  if (!back || !(*back)["binder_member"] || canonical((*back)["binder_member"]) != canonical(member)) {
     return fail(Errc::invalid_config,
                 "{}: error: the member document cannot be embedded as-is (flow-style top "
                 "level or tabs?); write it as a block mapping",
@@ -169,8 +167,7 @@ Result<std::string> member_data_from_text(std::string_view yaml, std::string_vie
   return out;
 }
 
-Result<std::string> member_data(const std::filesystem::path& member_yaml,
-                                const MemberDataOptions& options) {
+Result<std::string> member_data(const std::filesystem::path& member_yaml, const MemberDataOptions& options) {
   TRY_ASSIGN(std::string text, common::fs::read_file(member_yaml));
   return member_data_from_text(text, member_yaml.string(), options);
 }

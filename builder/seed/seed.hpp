@@ -39,7 +39,7 @@ Result<SeedContent> read_seed_iso(const std::filesystem::path& iso);
 
 // A file cloud-init writes early (`write_files`), e.g. the smoke boot's fake endpoints file.
 struct WriteFile {
-  std::string path;                 // absolute path in the guest
+  std::string path;  // absolute path in the guest
   std::string content;
   std::string permissions = "0644";  // octal string, as cloud-init expects
   bool append = false;               // append to an existing file instead of replacing it

@@ -46,14 +46,16 @@ std::string kib(std::size_t n) { return fmt::format("{:.1f} KiB", static_cast<do
 Result<WriteFile> parse_write_file(std::string_view spec) {
   auto eq = spec.find('=');
   if (eq == std::string_view::npos || eq == 0 || spec[0] != '/') {
-    return fail(Errc::usage, "--write-file '{}': expected GUEST_PATH=HOST_FILE[:MODE] with an "
-                "absolute guest path", spec);
+    return fail(Errc::usage,
+                "--write-file '{}': expected GUEST_PATH=HOST_FILE[:MODE] with an "
+                "absolute guest path",
+                spec);
   }
   WriteFile f;
   f.path = std::string(spec.substr(0, eq));
   std::string_view host = spec.substr(eq + 1);
-  if (auto colon = host.rfind(':'); colon != std::string_view::npos &&
-                                    is_octal_mode(host.substr(colon + 1))) {
+  if (auto colon = host.rfind(':');
+      colon != std::string_view::npos && is_octal_mode(host.substr(colon + 1))) {
     f.permissions = std::string(host.substr(colon + 1));
     if (f.permissions.size() == 3) {
       f.permissions = std::string("0") + f.permissions;
@@ -88,8 +90,7 @@ Result<std::string> run_seed(const SeedCommand& cmd) {
   }
   TRY(write_seed_iso(content, cmd.output, cmd.source_date_epoch));
   return fmt::format("wrote '{}' (cidata: user-data {}, meta-data{})", cmd.output.string(),
-                     kib(content.user_data.size()),
-                     content.network_config ? ", network-config" : "");
+                     kib(content.user_data.size()), content.network_config ? ", network-config" : "");
 }
 
 }  // namespace binder::seed

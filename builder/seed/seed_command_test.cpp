@@ -1,10 +1,11 @@
 // The seed verbs without a process: --write-file parsing, a whole seed from files on disk, and
 // the errors a user gets for bad flags.
+#include "seed/seed_command.hpp"
+
 #include <catch2/catch.hpp>
 #include <yaml-cpp/yaml.h>
 
 #include "common/fs.hpp"
-#include "seed/seed_command.hpp"
 
 namespace fs = binder::common::fs;
 using binder::seed::SeedCommand;
@@ -22,8 +23,9 @@ Inputs inputs() {
   Inputs in{std::move(*d), {}};
   auto p = in.dir.path();
   REQUIRE(fs::write_file_atomic(p / "member.yaml", "name: smoke\ndomain: example.test\n", 0600));
-  REQUIRE(fs::write_file_atomic(p / "ca.pem", "-----BEGIN CERTIFICATE-----\nAA==\n"
-                                              "-----END CERTIFICATE-----\n"));
+  REQUIRE(fs::write_file_atomic(p / "ca.pem",
+                                "-----BEGIN CERTIFICATE-----\nAA==\n"
+                                "-----END CERTIFICATE-----\n"));
   REQUIRE(fs::write_file_atomic(p / "kube.yaml", "apiVersion: v1\nkind: Config\n"));
   in.cmd.member = p / "member.yaml";
   in.cmd.output = p / "seed.iso";

@@ -65,8 +65,7 @@ Result<void> write_iso_to(const SeedContent& content, const std::filesystem::pat
   // Rock Ridge and Joliet keep the lowercase, hyphenated names cloud-init looks for; the plain
   // ISO9660 names would be upper-cased 8.3 forms.
   if (archive_write_set_format_iso9660(a.get()) != ARCHIVE_OK ||
-      archive_write_set_options(a.get(),
-                                "iso9660:volume-id=cidata,iso9660:rockridge,iso9660:joliet") !=
+      archive_write_set_options(a.get(), "iso9660:volume-id=cidata,iso9660:rockridge,iso9660:joliet") !=
           ARCHIVE_OK) {
     return fail(Errc::internal, "configuring the iso9660 writer: {}", archive_message(a.get()));
   }
@@ -89,7 +88,7 @@ Result<void> write_iso_to(const SeedContent& content, const std::filesystem::pat
 }  // namespace
 
 Result<void> write_seed_iso(const SeedContent& content, const std::filesystem::path& out,
-                           std::optional<std::int64_t> source_date_epoch) {
+                            std::optional<std::int64_t> source_date_epoch) {
   common::fs::AtomicFile file(out);
   TRY_CTX(write_iso_to(content, file.temp_path(), source_date_epoch), "writing seed ISO '{}'", out.string());
   // A crash here (test hook) must leave the old seed: the rename is the only visible change.
@@ -117,8 +116,7 @@ Result<SeedContent> read_seed_iso(const std::filesystem::path& iso) {
       break;
     }
     if (r != ARCHIVE_OK && r != ARCHIVE_WARN) {
-      return fail(Errc::corrupt_state, "reading seed ISO '{}': {}", iso.string(),
-                  archive_message(a.get()));
+      return fail(Errc::corrupt_state, "reading seed ISO '{}': {}", iso.string(), archive_message(a.get()));
     }
     std::string name = archive_entry_pathname(e) != nullptr ? archive_entry_pathname(e) : "";
     std::string data;

@@ -1,11 +1,12 @@
 // Seed ISO tests: the ISO round-trips through libarchive's reader, bsdtar sees the real names,
 // blkid (what cloud-init uses to find the seed) reports the `cidata` label, and a failed write
 // leaves nothing behind.
+#include "seed/seed.hpp"
+
 #include <catch2/catch.hpp>
 
 #include "common/exec.hpp"
 #include "common/fs.hpp"
-#include "seed/seed.hpp"
 #include "support/skip.hpp"
 
 namespace fs = binder::common::fs;

@@ -10,8 +10,8 @@
 #include "firstboot/app/reporter.hpp"
 #include "firstboot/app/timeline.hpp"
 #include "firstboot/facts.hpp"
-#include "firstboot/image_defaults.hpp"
 #include "firstboot/federation/handover.hpp"
+#include "firstboot/image_defaults.hpp"
 #include "firstboot/journal.hpp"
 #include "firstboot/metadata/load.hpp"
 #include "firstboot/runner.hpp"
@@ -54,8 +54,7 @@ Result<Member> metadata_step(const AgentOptions& o, CommandRunner& runner, Journ
     TRY(save_member_json(o.root, loaded->member));
     TRY(journal.append(k_metadata_step, fp, JournalEvent::done, "changed"));
     log::info("member '{}' ({}, {}) loaded from {} source(s)", loaded->member.fqdn(),
-              to_string(loaded->member.mode), to_string(loaded->member.node.role),
-              loaded->sources.size());
+              to_string(loaded->member.mode), to_string(loaded->member.node.role), loaded->sources.size());
   }
   log::set_prefix("");
   return loaded->member;
@@ -85,8 +84,9 @@ int run(const AgentOptions& o, CommandRunner& runner, Clock& clock, Reporter& re
     Error e = member.error();
     if (e.code == Errc::invalid_config && e.hint.empty()) {
       // Exit 2 is not retried by systemd (binder-firstboot.service).
-      e.hint = "fix the member metadata (user-data or /etc/binder-image/member.d/), then "
-               "systemctl restart binder-firstboot";
+      e.hint =
+          "fix the member metadata (user-data or /etc/binder-image/member.d/), then "
+          "systemctl restart binder-firstboot";
     }
     return own_step_failed(*journal, k_metadata_step, e);
   }
@@ -96,7 +96,8 @@ int run(const AgentOptions& o, CommandRunner& runner, Clock& clock, Reporter& re
   log::set_prefix(fmt::format("step '{}': ", k_facts_step));
   auto facts = discover_facts(o.root, *member, runner);
   if (!facts) {
-    return own_step_failed(*journal, k_facts_step, facts.error());  // a refused private address names its source
+    return own_step_failed(*journal, k_facts_step,
+                           facts.error());  // a refused private address names its source
   }
   // The image's kubelet defaults (profile kubelet.*, baked into build.json) feed the sizing.
   auto image_kubelet = read_image_kubelet(o.root);
@@ -104,11 +105,12 @@ int run(const AgentOptions& o, CommandRunner& runner, Clock& clock, Reporter& re
     return own_step_failed(*journal, k_facts_step, image_kubelet.error());
   }
   facts->kubelet = *image_kubelet;
-  log::info("machine: {:.1f} GiB RAM, {} CPUs, public IP {} (from {})", facts->ram_gib(),
-            facts->cpus, facts->public_ip, facts->public_ip_source);
+  log::info("machine: {:.1f} GiB RAM, {} CPUs, public IP {} (from {})", facts->ram_gib(), facts->cpus,
+            facts->public_ip, facts->public_ip_source);
   std::string ip_line = fmt::format("{} (from {})", facts->public_ip, facts->public_ip_source);
   if (auto last = journal->last_state(k_facts_step); last && last->event == JournalEvent::failed) {
-    if (auto r = journal->append(k_facts_step, "", JournalEvent::done, "resolved"); !r) {  // clears `status`'s last error
+    if (auto r = journal->append(k_facts_step, "", JournalEvent::done, "resolved");
+        !r) {  // clears `status`'s last error
       return fail_with(r.error());
     }
   }
@@ -141,9 +143,8 @@ int run(const AgentOptions& o, CommandRunner& runner, Clock& clock, Reporter& re
     return fail_with(summary.error());
   }
   log::set_prefix("agent: ");
-  log::notice("complete: {} steps ({} changed, {} unchanged, {} adopted, {} already done)",
-              summary->total, summary->changed, summary->unchanged, summary->adopted,
-              summary->skipped);
+  log::notice("complete: {} steps ({} changed, {} unchanged, {} adopted, {} already done)", summary->total,
+              summary->changed, summary->unchanged, summary->adopted, summary->skipped);
   if (auto s = journal->get("export.summary")) {
     log::notice("{}", *s);
   }

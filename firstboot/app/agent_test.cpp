@@ -1,9 +1,10 @@
 // The agent end to end against a temp root (host + k3s steps; the federation join is H6's and
 // tested there): exit codes, journal, status, plan, crash/resume at every write.
+#include "firstboot/app/agent.hpp"
+
 #include <catch2/catch.hpp>
 
 #include "common/fs.hpp"
-#include "firstboot/app/agent.hpp"
 #include "firstboot/app/status.hpp"
 #include "firstboot/journal.hpp"
 #include "firstboot/runner.hpp"
@@ -35,11 +36,12 @@ struct Agent {
   }
   std::string state() {
     std::string s;
-    for (const char* f : {"etc/hostname", "root/.ssh/authorized_keys", "etc/systemd/timesyncd.conf.d/70-binder-member.conf",
-                          "etc/sysctl.d/60-binder.conf", "etc/rancher/k3s/config.yaml",
-                          "var/lib/rancher/k3s/agent/etc/kubelet.conf.d/99-binder.conf",
-                          "var/lib/rancher/k3s/server/manifests/k3s-upgrade-plan.yaml",
-                          "var/lib/binder-firstboot/member.json", "var/lib/binder-firstboot/complete"}) {
+    for (const char* f :
+         {"etc/hostname", "root/.ssh/authorized_keys", "etc/systemd/timesyncd.conf.d/70-binder-member.conf",
+          "etc/sysctl.d/60-binder.conf", "etc/rancher/k3s/config.yaml",
+          "var/lib/rancher/k3s/agent/etc/kubelet.conf.d/99-binder.conf",
+          "var/lib/rancher/k3s/server/manifests/k3s-upgrade-plan.yaml",
+          "var/lib/binder-firstboot/member.json", "var/lib/binder-firstboot/complete"}) {
       s += std::string(f) + ":\n" + read(f);
     }
     return s;
@@ -98,8 +100,10 @@ TEST_CASE("agent: no public IP yet is a temporary failure (exit 75)", "[agent]")
   };
   CHECK(a.run() == 75);
   a.runner.handler = [](const std::vector<std::string>& argv, const auto&) {
-    return argv[0] == "ip" ? testing::ok_output(R"([{"dst":"1.1.1.1","gateway":"198.51.100.1","dev":"eth0","prefsrc":"198.51.100.15"}])")
-                           : testing::ok_output();
+    return argv[0] == "ip"
+               ? testing::ok_output(
+                     R"([{"dst":"1.1.1.1","gateway":"198.51.100.1","dev":"eth0","prefsrc":"198.51.100.15"}])")
+               : testing::ok_output();
   };
   CHECK(a.run() == 0);
   CHECK(a.read("etc/rancher/k3s/config.yaml").find("\"198.51.100.15\"") != std::string::npos);
@@ -111,21 +115,25 @@ TEST_CASE("agent: a private default-route address is never published (exit 2)", 
   Agent a;
   (void)fs::write_file_atomic(a.dir.path() / "etc/binder-image/member.d/10.yaml", "public_ip: auto\n");
   a.runner.handler = [](const std::vector<std::string>& argv, const auto&) {
-    return argv[0] == "ip" ? testing::ok_output(R"([{"dst":"1.1.1.1","gateway":"10.0.2.2","dev":"eth0","prefsrc":"10.0.2.15"}])")
-                           : testing::ok_output();
+    return argv[0] == "ip"
+               ? testing::ok_output(
+                     R"([{"dst":"1.1.1.1","gateway":"10.0.2.2","dev":"eth0","prefsrc":"10.0.2.15"}])")
+               : testing::ok_output();
   };
   CHECK(a.run() == 2);
   CHECK(!std::filesystem::exists(a.dir.path() / "etc/rancher/k3s/config.yaml"));
   auto status = app::collect_status(a.dir.path());
   REQUIRE(status);
-  CHECK_THAT((*status)["last_error"].dump(), Catch::Contains("default route") && Catch::Contains("10.0.2.15"));
+  CHECK_THAT((*status)["last_error"].dump(),
+             Catch::Contains("default route") && Catch::Contains("10.0.2.15"));
 }
 
 TEST_CASE("agent: a changed metadata value re-applies only the affected steps", "[agent]") {
   Agent a;
   REQUIRE(a.run() == 0);
   (void)fs::remove_tree(a.dir.path() / "var/lib/binder-firstboot/complete");
-  (void)fs::write_file_atomic(a.dir.path() / "etc/binder-image/member.d/10.yaml", "node: {ntp: [other.ntp]}\n");
+  (void)fs::write_file_atomic(a.dir.path() / "etc/binder-image/member.d/10.yaml",
+                              "node: {ntp: [other.ntp]}\n");
   REQUIRE(a.run() == 0);
   auto j = Journal::read(a.dir.path() / "var/lib/binder-firstboot/journal");
   std::map<std::string, int> begins;
@@ -134,7 +142,8 @@ TEST_CASE("agent: a changed metadata value re-applies only the affected steps", 
   }
   CHECK(begins["host:ntp"] == 2);
   CHECK(begins["host:hostname"] == 1);
-  CHECK(a.read("etc/systemd/timesyncd.conf.d/70-binder-member.conf").find("NTP=other.ntp") != std::string::npos);
+  CHECK(a.read("etc/systemd/timesyncd.conf.d/70-binder-member.conf").find("NTP=other.ntp") !=
+        std::string::npos);
 }
 
 TEST_CASE("agent: crash at every write, rerun converges to the same state", "[agent][crash]") {

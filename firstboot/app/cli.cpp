@@ -49,8 +49,8 @@ struct Options {
 };
 
 // Parses common options; nullopt after printing a usage error.
-std::optional<Options> parse(const std::vector<std::string>& args, std::string_view verb,
-                             bool allow_metadata, bool allow_json) {
+std::optional<Options> parse(const std::vector<std::string>& args, std::string_view verb, bool allow_metadata,
+                             bool allow_json) {
   Options o;
   for (std::size_t i = 0; i < args.size(); ++i) {
     const std::string& a = args[i];
@@ -101,9 +101,10 @@ void configure_logs(bool verbose) {
 
 int verb_run(const std::vector<std::string>& args) {
   if (wants_help(args)) {
-    fmt::print("usage: binder-firstboot run [--root DIR] [--metadata FILE] [-v]\n\n"
-               "Runs every step not yet done (metadata, host, k3s, federation join), resuming\n"
-               "after the last completed one. Writes /var/lib/binder-firstboot/complete when done.\n");
+    fmt::print(
+        "usage: binder-firstboot run [--root DIR] [--metadata FILE] [-v]\n\n"
+        "Runs every step not yet done (metadata, host, k3s, federation join), resuming\n"
+        "after the last completed one. Writes /var/lib/binder-firstboot/complete when done.\n");
     return 0;
   }
   auto o = parse(args, "run", true, false);
@@ -128,11 +129,12 @@ int verb_run(const std::vector<std::string>& args) {
 
 int verb_status(const std::vector<std::string>& args) {
   if (wants_help(args)) {
-    fmt::print("usage: binder-firstboot status [--root DIR] [--timeline] [--json]\n\n"
-               "Shows each step's state from the journal, the current step and the last error;\n"
-               "once k3s runs, also any HelmChart whose install or upgrade failed.\n"
-               "--timeline: when each stage happened, from power-on (network, metadata, each\n"
-               "step, k3s ready, charts ready, HTTPS healthy, in rotation), with durations.\n");
+    fmt::print(
+        "usage: binder-firstboot status [--root DIR] [--timeline] [--json]\n\n"
+        "Shows each step's state from the journal, the current step and the last error;\n"
+        "once k3s runs, also any HelmChart whose install or upgrade failed.\n"
+        "--timeline: when each stage happened, from power-on (network, metadata, each\n"
+        "step, k3s ready, charts ready, HTTPS healthy, in rotation), with durations.\n");
     return 0;
   }
   auto o = parse(args, "status", false, true);
@@ -161,9 +163,10 @@ int verb_status(const std::vector<std::string>& args) {
 
 int verb_plan(const std::vector<std::string>& args) {
   if (wants_help(args)) {
-    fmt::print("usage: binder-firstboot plan [--root DIR] [--metadata FILE] [--json]\n\n"
-               "Loads the metadata and machine facts and lists every step with what it would do;\n"
-               "changes nothing (secrets are redacted).\n");
+    fmt::print(
+        "usage: binder-firstboot plan [--root DIR] [--metadata FILE] [--json]\n\n"
+        "Loads the metadata and machine facts and lists every step with what it would do;\n"
+        "changes nothing (secrets are redacted).\n");
     return 0;
   }
   auto o = parse(args, "plan", true, true);

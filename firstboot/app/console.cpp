@@ -24,9 +24,11 @@ namespace {
 // Fits `text` into `width` columns, cutting with "..." (bytes: the block is ASCII but for
 // what an error quotes; a cut never splits a UTF-8 sequence).
 std::string fit(std::string text, std::size_t width) {
-  if (text.size() <= width) return text;
+  if (text.size() <= width)
+    return text;
   std::size_t cut = width - 3;
-  while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;
+  while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80)
+    --cut;
   return text.substr(0, cut) + "...";
 }
 
@@ -40,10 +42,12 @@ std::vector<std::string> wrap(const std::string& text, std::size_t width, std::s
       break;
     }
     std::size_t cut = rest.rfind(' ', width);
-    if (cut == std::string::npos || cut < width / 2) cut = width;
+    if (cut == std::string::npos || cut < width / 2)
+      cut = width;
     out.push_back(rest.substr(0, cut));
     rest = rest.substr(cut);
-    while (!rest.empty() && rest.front() == ' ') rest.erase(0, 1);
+    while (!rest.empty() && rest.front() == ' ')
+      rest.erase(0, 1);
   }
   return out;
 }
@@ -52,7 +56,8 @@ std::vector<std::string> wrap(const std::string& text, std::size_t width, std::s
 
 std::string without_secrets(std::string text, const std::vector<std::string>& secrets) {
   for (const auto& s : secrets) {
-    if (s.size() < 4) continue;
+    if (s.size() < 4)
+      continue;
     for (std::size_t pos = 0; (pos = text.find(s, pos)) != std::string::npos;) {
       text.replace(pos, s.size(), "<redacted>");
       pos += 10;
@@ -60,7 +65,8 @@ std::string without_secrets(std::string text, const std::vector<std::string>& se
   }
   text = common::log::redact(text);
   for (char& c : text) {
-    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = ' ';
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f)
+      c = ' ';
   }
   return text;
 }
@@ -68,11 +74,13 @@ std::string without_secrets(std::string text, const std::vector<std::string>& se
 std::vector<std::string> known_secrets(const Member* member, const Journal& journal) {
   std::vector<std::string> out;
   if (member != nullptr) {
-    for (const auto& [key, value] : member->secrets()) out.push_back(value);
+    for (const auto& [key, value] : member->secrets())
+      out.push_back(value);
   }
   for (const auto& r : journal.records()) {
     for (const auto& [key, value] : r.outputs) {
-      if (key.starts_with("secrets.")) out.push_back(value);
+      if (key.starts_with("secrets."))
+        out.push_back(value);
     }
   }
   return out;
@@ -92,12 +100,14 @@ ConsoleView console_view(const json& status, const Member* member, const std::ve
   } else if (status.contains("member") && status["member"].is_object()) {
     v.fqdn = status["member"].value("fqdn", "");
     v.mode = status["member"].value("mode", "");
-    if (!v.fqdn.empty()) v.urls.emplace_back("binder", "https://" + v.fqdn);
+    if (!v.fqdn.empty())
+      v.urls.emplace_back("binder", "https://" + v.fqdn);
   }
   for (const auto& e : status.value("steps", json::array())) {
     ++v.total;
     std::string st = e.value("state", "");
-    if (st == "done" || st == "adopted") ++v.done;
+    if (st == "done" || st == "adopted")
+      ++v.done;
   }
   bool complete = status.value("complete", false);
   const json& err = status.contains("last_error") ? status["last_error"] : json();
@@ -110,15 +120,18 @@ ConsoleView console_view(const json& status, const Member* member, const std::ve
     v.hint = without_secrets(err.value("hint", ""), secrets);
     // The runner's context repeats the step: "step 'dns:records': Cloudflare ..." -> "Cloudflare ...".
     std::string prefix = "step '" + v.step + "': ";
-    if (v.cause.starts_with(prefix)) v.cause.erase(0, prefix.size());
+    if (v.cause.starts_with(prefix))
+      v.cause.erase(0, prefix.size());
   } else if (status.contains("current_step") && status["current_step"].is_string()) {
     v.state = "running";
     v.step = status["current_step"].get<std::string>();
     for (const auto& e : status.value("steps", json::array())) {
-      if (e.value("id", "") != v.step) continue;
+      if (e.value("id", "") != v.step)
+        continue;
       if (auto t = parse_utc(e.value("time", ""))) {
         v.elapsed_s = std::chrono::duration<double>(now - *t).count();
-        if (*v.elapsed_s < 0) v.elapsed_s = 0.0;
+        if (*v.elapsed_s < 0)
+          v.elapsed_s = 0.0;
       }
     }
   } else {
@@ -130,9 +143,10 @@ ConsoleView console_view(const json& status, const Member* member, const std::ve
 std::vector<std::string> render_console_block(const ConsoleView& v) {
   const std::size_t w = k_console_width - k_console_marker.size();
   std::vector<std::string> body;
-  body.push_back(fit(v.fqdn.empty() ? std::string("== BinderHub member (metadata not loaded yet) ==")
-                                    : "== BinderHub member " + v.fqdn + (v.mode.empty() ? "" : " (" + v.mode + ")") + " ==",
-                     w));
+  body.push_back(fit(
+      v.fqdn.empty() ? std::string("== BinderHub member (metadata not loaded yet) ==")
+                     : "== BinderHub member " + v.fqdn + (v.mode.empty() ? "" : " (" + v.mode + ")") + " ==",
+      w));
   for (const auto& [label, url] : v.urls) {
     body.push_back(fit(fmt::format("{:<8} {}", label, url), w));
   }
@@ -159,11 +173,14 @@ std::vector<std::string> render_console_block(const ConsoleView& v) {
   } else {
     body.push_back(fit(fmt::format("{:<8} starting{}", "state", progress), w));
   }
-  body.push_back(fit(fmt::format("{:<8} binder-firstboot status; journalctl -u binder-firstboot", "details"), w));
+  body.push_back(
+      fit(fmt::format("{:<8} binder-firstboot status; journalctl -u binder-firstboot", "details"), w));
   std::vector<std::string> out;
   for (auto& l : body) {
-    if (out.size() == k_console_max_lines) break;
-    while (!l.empty() && l.back() == ' ') l.pop_back();
+    if (out.size() == k_console_max_lines)
+      break;
+    while (!l.empty() && l.back() == ' ')
+      l.pop_back();
     out.push_back(std::string(k_console_marker) + l);
   }
   return out;
@@ -171,13 +188,16 @@ std::vector<std::string> render_console_block(const ConsoleView& v) {
 
 common::Result<void> write_console_block(const std::vector<std::string>& lines, const ConsoleTargets& t) {
   std::string text;
-  for (const auto& l : lines) text += l + "\n";
+  for (const auto& l : lines)
+    text += l + "\n";
   std::optional<common::Error> first;
   auto note = [&](common::Result<void> r) {
-    if (!r && !first) first = r.error();
+    if (!r && !first)
+      first = r.error();
   };
   for (const auto& term : t.terminals) {
-    if (!std::filesystem::exists(term)) continue;
+    if (!std::filesystem::exists(term))
+      continue;
     // Non-blocking: a serial line nobody reads must not stall the agent.
     int fd = ::open(term.c_str(), O_WRONLY | O_NOCTTY | O_NONBLOCK | O_CLOEXEC | O_APPEND);
     if (fd < 0) {
@@ -205,7 +225,8 @@ common::Result<void> write_console_block(const std::vector<std::string>& lines, 
   // agetty expands backslash escapes in issue files: keep ours literal.
   std::string issue_text;
   for (char c : text) {
-    if (c == '\\') issue_text += '\\';
+    if (c == '\\')
+      issue_text += '\\';
     issue_text += c;
   }
   std::error_code ec;
@@ -225,18 +246,21 @@ common::Result<void> write_console_block(const std::vector<std::string>& lines, 
         std::size_t end = nl == std::string::npos ? old.size() : nl + 1;
         std::string_view line(old.data() + pos, end - pos);
         if (line.starts_with(k_console_marker)) {
-          if (!at) at = kept.size();
+          if (!at)
+            at = kept.size();
         } else {
           kept += line;
         }
         pos = end;
       }
-      if (!kept.empty() && !kept.ends_with('\n')) kept += '\n';
+      if (!kept.empty() && !kept.ends_with('\n'))
+        kept += '\n';
       std::size_t where = at.value_or(kept.size());
       note(fs::write_file_atomic(t.issue, kept.substr(0, where) + issue_text + kept.substr(where), 0644));
     }
   }
-  if (first) return std::unexpected(*first);
+  if (first)
+    return std::unexpected(*first);
   return {};
 }
 

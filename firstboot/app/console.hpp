@@ -45,23 +45,22 @@ std::vector<std::string> known_secrets(const Member* member, const Journal& jour
 
 // The non-secret facts the block shows.
 struct ConsoleView {
-  std::string fqdn;                // empty: metadata not loaded yet
-  std::string mode;                // "federation" | "standalone"
+  std::string fqdn;                                       // empty: metadata not loaded yet
+  std::string mode;                                       // "federation" | "standalone"
   std::vector<std::pair<std::string, std::string>> urls;  // ("binder", "https://...")
-  std::string state;               // "running" | "complete" | "failed" | "starting"
-  std::string step;                // current (running) or failed step
-  std::optional<double> elapsed_s; // of the current step
+  std::string state;                                      // "running" | "complete" | "failed" | "starting"
+  std::string step;                                       // current (running) or failed step
+  std::optional<double> elapsed_s;                        // of the current step
   int done = 0;
   int total = 0;
-  std::string cause;               // failed: the error, one line (scrubbed)
-  std::string hint;                // failed: what to do (scrubbed; may be empty)
+  std::string cause;  // failed: the error, one line (scrubbed)
+  std::string hint;   // failed: what to do (scrubbed; may be empty)
 };
 
 // From the status document (status.hpp collect_status) and, when loaded, the member (URLs).
 // `secrets`: values that must not appear (member.secrets(), journaled secrets).
 ConsoleView console_view(const nlohmann::json& status, const Member* member,
-                         const std::vector<std::string>& secrets,
-                         std::chrono::system_clock::time_point now);
+                         const std::vector<std::string>& secrets, std::chrono::system_clock::time_point now);
 
 // The block's lines (no newlines), each <= k_console_width columns, at most k_console_max_lines.
 std::vector<std::string> render_console_block(const ConsoleView& view);
@@ -80,6 +79,7 @@ struct ConsoleTargets {
 
 // Writes the block to every target; returns the first error after trying them all (callers log
 // it and go on: the console never fails the boot).
-common::Result<void> write_console_block(const std::vector<std::string>& lines, const ConsoleTargets& targets);
+common::Result<void> write_console_block(const std::vector<std::string>& lines,
+                                         const ConsoleTargets& targets);
 
 }  // namespace binder::firstboot::app

@@ -1,14 +1,15 @@
 // The console status block: width and line bounds, no secret ever, failure with its hint, the
 // targets (terminals, /etc/issue.d drop-in, marked region of /etc/issue), and the agent writing
 // it at each step change.
+#include "firstboot/app/console.hpp"
+
 #include <catch2/catch.hpp>
 
 #include "common/fs.hpp"
 #include "firstboot/app/agent.hpp"
-#include "firstboot/app/console.hpp"
 #include "firstboot/app/status.hpp"
-#include "support/firstboot/test_member.hpp"
 #include "firstboot/journal.hpp"
+#include "support/firstboot/test_member.hpp"
 #include "support/firstboot/test_seams.hpp"
 
 using namespace binder::firstboot;
@@ -49,7 +50,8 @@ void check_block(const std::vector<std::string>& lines) {
 
 std::string joined(const std::vector<std::string>& lines) {
   std::string s;
-  for (const auto& l : lines) s += l + "\n";
+  for (const auto& l : lines)
+    s += l + "\n";
   return s;
 }
 
@@ -62,23 +64,28 @@ TEST_CASE("console: a failure shows step, cause and hint, never a secret, within
   REQUIRE(journal.put("secrets:generate", "secrets.harbor-admin-password", k_harbor_pw));
   Member m = member_with_secrets();
   // An error that quotes every secret (the worst case: a server echoing what it was sent).
-  binder::common::Error e{binder::common::Errc::precondition,
-                          fmt::format("Cloudflare: the API token lacks the permission Zone:DNS:Edit ({} {} {} {} "
-                                      "AKIDSECRET12345) and then a very long tail that goes on and on well past "
-                                      "the width of any console",
-                                      k_cf_token, k_s3_secret, k_github, k_harbor_pw),
-                          std::nullopt,
-                          {"step 'dns:records'"}};
+  binder::common::Error e{
+      binder::common::Errc::precondition,
+      fmt::format("Cloudflare: the API token lacks the permission Zone:DNS:Edit ({} {} {} {} "
+                  "AKIDSECRET12345) and then a very long tail that goes on and on well past "
+                  "the width of any console",
+                  k_cf_token, k_s3_secret, k_github, k_harbor_pw),
+      std::nullopt,
+      {"step 'dns:records'"}};
   e.hint = fmt::format("the token needs Zone:DNS:Edit on zone 'mybinder.org' (not {})", k_cf_token);
   REQUIRE(journal.append("dns:records", "fp", JournalEvent::begin));
   REQUIRE(journal.append_failure("dns:records", "fp", e));
-  json status = {{"complete", false},
-                 {"member", {{"name", "example"}, {"fqdn", "example.mybinder.org"}, {"mode", "federation"}}},
-                 {"current_step", nullptr},
-                 {"last_error", {{"step", "dns:records"}, {"message", journal.records().back().detail},
-                                 {"hint", journal.records().back().hint}, {"time", journal.records().back().time}}},
-                 {"steps", json::array({{{"id", "metadata"}, {"state", "done"}, {"detail", ""}, {"time", ""}},
-                                        {{"id", "dns:records"}, {"state", "failed"}, {"detail", ""}, {"time", ""}}})}};
+  json status = {
+      {"complete", false},
+      {"member", {{"name", "example"}, {"fqdn", "example.mybinder.org"}, {"mode", "federation"}}},
+      {"current_step", nullptr},
+      {"last_error",
+       {{"step", "dns:records"},
+        {"message", journal.records().back().detail},
+        {"hint", journal.records().back().hint},
+        {"time", journal.records().back().time}}},
+      {"steps", json::array({{{"id", "metadata"}, {"state", "done"}, {"detail", ""}, {"time", ""}},
+                             {{"id", "dns:records"}, {"state", "failed"}, {"detail", ""}, {"time", ""}}})}};
   auto view = app::console_view(status, &m, app::known_secrets(&m, journal), clock.now());
   auto lines = app::render_console_block(view);
   check_block(lines);
@@ -87,13 +94,16 @@ TEST_CASE("console: a failure shows step, cause and hint, never a secret, within
   for (const char* secret : {k_cf_token, k_s3_secret, k_github, k_harbor_pw, "AKIDSECRET12345"}) {
     CHECK(text.find(secret) == std::string::npos);
   }
-  CHECK(text.find("binder-firstboot: == BinderHub member example.mybinder.org (federation) ==") != std::string::npos);
+  CHECK(text.find("binder-firstboot: == BinderHub member example.mybinder.org (federation) ==") !=
+        std::string::npos);
   CHECK(text.find("binder   https://example.mybinder.org\n") != std::string::npos);
   CHECK(text.find("hub      https://hub.example.mybinder.org\n") != std::string::npos);
   CHECK(text.find("registry https://registry.example.mybinder.org\n") != std::string::npos);
   CHECK(text.find("state    failed at dns:records, 1/2 steps done") != std::string::npos);
-  CHECK(text.find("cause    Cloudflare: the API token lacks the permission\nbinder-firstboot:          Zone:DNS:Edit") !=
-        std::string::npos);
+  CHECK(
+      text.find(
+          "cause    Cloudflare: the API token lacks the permission\nbinder-firstboot:          Zone:DNS:Edit") !=
+      std::string::npos);
   CHECK(text.find("to fix   the token needs Zone:DNS:Edit on zone 'mybinder.org'") != std::string::npos);
   CHECK(text.find("<redacted>") != std::string::npos);
 }
@@ -110,7 +120,8 @@ TEST_CASE("console: long names are cut to 80 columns, a running step shows its e
   v.total = 18;
   auto lines = app::render_console_block(v);
   check_block(lines);
-  CHECK(joined(lines).find("state    running mybinder:chart for 2m13.0s, 13/18 steps done") != std::string::npos);
+  CHECK(joined(lines).find("state    running mybinder:chart for 2m13.0s, 13/18 steps done") !=
+        std::string::npos);
   CHECK(lines[0].ends_with("..."));
 
   app::ConsoleView none;  // before the metadata was read
@@ -156,7 +167,8 @@ TEST_CASE("console: terminals, the issue.d drop-in, or the marked lines of /etc/
 TEST_CASE("console: the agent writes the block at each step change and when it ends", "[console][agent]") {
   auto dir = *fs::TempDir::create("console-agent");
   REQUIRE(fs::write_file_atomic(dir.path() / "etc/binder-image/member.yaml", testing::k_standalone_member));
-  REQUIRE(fs::write_file_atomic(dir.path() / "etc/binder-image/member.d/50-typo.yaml", "node: {ntpp: [x]}\n"));
+  REQUIRE(
+      fs::write_file_atomic(dir.path() / "etc/binder-image/member.d/50-typo.yaml", "node: {ntpp: [x]}\n"));
   REQUIRE(fs::write_file_atomic(dir.path() / "dev/console", ""));
   std::filesystem::create_directories(dir.path() / "etc/issue.d");
   testing::FakeRunner runner;
@@ -175,7 +187,8 @@ TEST_CASE("console: the agent writes the block at each step change and when it e
   CHECK(app::run_agent(o, runner, clock) == 2);
   std::string issue = *fs::read_file(t.issue_dir / "50-binder-firstboot.issue");
   INFO(issue);
-  CHECK(issue.find("binder-firstboot: == BinderHub member (metadata not loaded yet) ==") != std::string::npos);
+  CHECK(issue.find("binder-firstboot: == BinderHub member (metadata not loaded yet) ==") !=
+        std::string::npos);
   CHECK(issue.find("state    failed at metadata") != std::string::npos);
   CHECK(issue.find("cause    ") != std::string::npos);
   CHECK(issue.find("unknown key 'ntpp'") != std::string::npos);
@@ -185,12 +198,14 @@ TEST_CASE("console: the agent writes the block at each step change and when it e
   REQUIRE(fs::write_file_atomic(dir.path() / "etc/binder-image/member.d/50-typo.yaml", "node: {ntp: [x]}\n"));
   CHECK(app::run_agent(o, runner, clock) == 0);
   issue = *fs::read_file(t.issue_dir / "50-binder-firstboot.issue");
-  CHECK(issue.find("binder-firstboot: == BinderHub member example.mybinder.org (standalone) ==") != std::string::npos);
+  CHECK(issue.find("binder-firstboot: == BinderHub member example.mybinder.org (standalone) ==") !=
+        std::string::npos);
   CHECK(issue.find("binder   https://example.mybinder.org") != std::string::npos);
   CHECK(issue.find("state    complete, ") != std::string::npos);
   std::string console = *fs::read_file(dir.path() / "dev/console");
   std::size_t blocks = 0;
-  for (std::size_t p = 0; (p = console.find("== BinderHub member", p)) != std::string::npos; ++p) ++blocks;
+  for (std::size_t p = 0; (p = console.find("== BinderHub member", p)) != std::string::npos; ++p)
+    ++blocks;
   CHECK(blocks >= 2 * 11);  // begin + done of the 11 steps, at least
   CHECK(console.find("state    running host:hostname") != std::string::npos);
 }

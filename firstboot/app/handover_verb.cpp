@@ -68,7 +68,8 @@ int verb_handover(const std::vector<std::string>& args) {
   }
   std::string out;
   std::string names;
-  for (const auto& c : report->charts) names += (names.empty() ? "" : ", ") + c.name;
+  for (const auto& c : report->charts)
+    names += (names.empty() ? "" : ", ") + c.name;
   if (report->already) {
     out = fmt::format("already handed over at {} (HelmCharts {}); nothing to do\n", report->time, names);
   } else {
@@ -81,7 +82,8 @@ int verb_handover(const std::vector<std::string>& args) {
     }
     out += fmt::format("bundle in {}{}:\n", report->bundle_dir.string(),
                        report->bundle_written ? "" : " (unchanged)");
-    for (const auto& f : report->bundle_files) out += "  " + f + "\n";
+    for (const auto& f : report->bundle_files)
+      out += "  " + f + "\n";
     out += "next: give the bundle to the mybinder.org operators (read its README.md)\n";
   }
   fmt::print("{}", log::redact(out));

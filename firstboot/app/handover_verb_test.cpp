@@ -1,8 +1,8 @@
 // The agent after `binder-firstboot handover`: the federation steps (which would re-create the
 // HelmCharts) are skipped; before it they run (and fail here, with no cluster).
-#include <catch2/catch.hpp>
-
 #include <algorithm>
+
+#include <catch2/catch.hpp>
 
 #include "common/fs.hpp"
 #include "firstboot/app/agent.hpp"
@@ -45,14 +45,16 @@ TEST_CASE("agent: after a handover the federation steps are not run again", "[ag
     REQUIRE(j);
     REQUIRE(j->append(federation::k_handover_step, "", JournalEvent::begin, {},
                       {{std::string(federation::k_handover_charts_key), "cert-manager,example"}}));
-    REQUIRE(j->append(federation::k_handover_step, "", JournalEvent::done, "handed over: cert-manager,example"));
+    REQUIRE(
+        j->append(federation::k_handover_step, "", JournalEvent::done, "handed over: cert-manager,example"));
     CHECK(federation::handed_over(*j));
     CHECK(!federation::handover_time(*j).empty());
   }
   std::vector<std::string> join_ids;  // the steps after k3s:ready
   for (const auto& id : app::firstboot_step_ids(NodeRole::server, Mode::standalone)) {
     auto host_k3s = app::firstboot_step_ids(NodeRole::server, Mode::standalone, false);
-    if (std::find(host_k3s.begin(), host_k3s.end(), id) == host_k3s.end()) join_ids.push_back(id);
+    if (std::find(host_k3s.begin(), host_k3s.end(), id) == host_k3s.end())
+      join_ids.push_back(id);
   }
   REQUIRE(join_ids.front() == "dns:records");
   auto federation_begins = [&] {
@@ -60,7 +62,8 @@ TEST_CASE("agent: after a handover the federation steps are not run again", "[ag
     REQUIRE(j);
     int n = 0;
     for (const auto& r : j->records()) {
-      for (const auto& id : join_ids) n += r.step == id && r.event == JournalEvent::begin;
+      for (const auto& id : join_ids)
+        n += r.step == id && r.event == JournalEvent::begin;
     }
     return n;
   };

@@ -22,7 +22,8 @@ http::Options default_phone_home_http() {
 }
 
 json scrub_document(const json& doc, const std::vector<std::string>& secrets) {
-  if (doc.is_string()) return without_secrets(doc.get<std::string>(), secrets);
+  if (doc.is_string())
+    return without_secrets(doc.get<std::string>(), secrets);
   if (doc.is_object()) {
     json out = json::object();
     for (auto it = doc.begin(); it != doc.end(); ++it) {
@@ -32,7 +33,8 @@ json scrub_document(const json& doc, const std::vector<std::string>& secrets) {
   }
   if (doc.is_array()) {
     json out = json::array();
-    for (const auto& v : doc) out.push_back(scrub_document(v, secrets));
+    for (const auto& v : doc)
+      out.push_back(scrub_document(v, secrets));
     return out;
   }
   return doc;
@@ -55,7 +57,8 @@ void PhoneHome::post(json doc) {
   std::string body = doc.dump(-1, ' ', false, json::error_handler_t::replace);
   {
     std::lock_guard lock(m_mutex);
-    if (m_pending) ++m_counts.replaced;
+    if (m_pending)
+      ++m_counts.replaced;
     m_pending = std::move(body);
   }
   m_cv.notify_all();
@@ -78,7 +81,8 @@ void PhoneHome::run(std::stop_token stop) {
     {
       std::unique_lock lock(m_mutex);
       m_cv.wait(lock, stop, [&] { return m_pending.has_value(); });
-      if (!m_pending) return;  // stop requested with nothing left to send
+      if (!m_pending)
+        return;  // stop requested with nothing left to send
       body = std::move(*m_pending);
       m_pending.reset();
       m_busy = true;

@@ -1,15 +1,16 @@
 // Phone home against the fake receiver (tests/support/fakes/status_receiver.py, which validates
 // each document against firstboot/status.schema.json): documents valid, retries after 500s, a
 // timeout, post() never blocking, no secret in any document, a dead receiver never failing the run.
+#include "firstboot/app/phone_home.hpp"
+
 #include <catch2/catch.hpp>
 
 #include "common/fs.hpp"
 #include "firstboot/app/agent.hpp"
-#include "firstboot/app/phone_home.hpp"
 #include "firstboot/app/status.hpp"
+#include "support/fake_server.hpp"
 #include "support/firstboot/test_member.hpp"
 #include "support/firstboot/test_seams.hpp"
-#include "support/fake_server.hpp"
 
 using namespace binder::firstboot;
 namespace fs = binder::common::fs;
@@ -60,7 +61,8 @@ TEST_CASE("phone home: retries after 500s, then the document arrives valid", "[p
   CHECK(docs[0]["user_agent"] == "binder-firstboot");
 }
 
-TEST_CASE("phone home: a receiver that never answers in time is given up, post() never waits", "[phone-home]") {
+TEST_CASE("phone home: a receiver that never answers in time is given up, post() never waits",
+          "[phone-home]") {
   auto pki = test::TestPki::create();
   test::FakeServer receiver(test::FakeKind::status, pki);
   receiver.inject_fault({{"path", "."}, {"delay_ms", 3000}, {"count", -1}});
@@ -81,16 +83,18 @@ TEST_CASE("phone home: a receiver that never answers in time is given up, post()
   CHECK(std::chrono::steady_clock::now() - t0 < 20s);
 }
 
-TEST_CASE("phone home: the agent posts valid documents at each step change, never a secret", "[phone-home][agent]") {
+TEST_CASE("phone home: the agent posts valid documents at each step change, never a secret",
+          "[phone-home][agent]") {
   auto pki = test::TestPki::create();
   test::FakeServer receiver(test::FakeKind::status, pki);
   auto dir = *fs::TempDir::create("phone-home-agent");
   REQUIRE(fs::write_file_atomic(dir.path() / "etc/binder-image/member.yaml", testing::k_standalone_member));
   REQUIRE(fs::write_file_atomic(
       dir.path() / "etc/binder-image/member.d/20-secrets.yaml",
-      fmt::format("public_ip: auto\nstatus_url: \"{}\"\ndns: {{provider: cloudflare, zone: mybinder.org, api_token: {}}}\n"
-                  "binderhub: {{github_token: {}}}\n",
-                  receiver.api_base(), k_token, k_github)));
+      fmt::format(
+          "public_ip: auto\nstatus_url: \"{}\"\ndns: {{provider: cloudflare, zone: mybinder.org, api_token: {}}}\n"
+          "binderhub: {{github_token: {}}}\n",
+          receiver.api_base(), k_token, k_github)));
   testing::FakeRunner runner;
   testing::FakeClock clock;
   // No public IP yet: the first run fails in 'facts' (exit 75), the second completes.
@@ -103,8 +107,10 @@ TEST_CASE("phone home: the agent posts valid documents at each step change, neve
   o.report.phone_home_http = fast_http(pki);
   CHECK(app::run_agent(o, runner, clock) == 75);
   runner.handler = [](const std::vector<std::string>& argv, const auto&) {
-    return argv[0] == "ip" ? testing::ok_output(R"([{"dst":"1.1.1.1","gateway":"198.51.100.1","dev":"eth0","prefsrc":"198.51.100.15"}])")
-                           : testing::ok_output();
+    return argv[0] == "ip"
+               ? testing::ok_output(
+                     R"([{"dst":"1.1.1.1","gateway":"198.51.100.1","dev":"eth0","prefsrc":"198.51.100.15"}])")
+               : testing::ok_output();
   };
   CHECK(app::run_agent(o, runner, clock) == 0);
 
@@ -128,8 +134,9 @@ TEST_CASE("phone home: the agent posts valid documents at each step change, neve
 }
 
 TEST_CASE("phone home: every string of a document is scrubbed of the secrets", "[phone-home]") {
-  json doc = {{"last_error", {{"message", std::string("Cloudflare said no to ") + k_token + " and " + k_github},
-                              {"hint", std::string("token ") + k_token}}},
+  json doc = {{"last_error",
+               {{"message", std::string("Cloudflare said no to ") + k_token + " and " + k_github},
+                {"hint", std::string("token ") + k_token}}},
               {"steps", json::array({{{"detail", std::string("x") + k_github + "y"}}})},
               {std::string("key-") + k_token, 1},
               {"n", 7}};

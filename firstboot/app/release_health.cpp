@@ -21,11 +21,12 @@ constexpr std::string_view k_selector = "app.kubernetes.io/managed-by=binder-fir
 // The condition of `type` with status "True", or nullptr.
 const json* true_condition(const json& object, std::string_view type) {
   const json* conds = nullptr;
-  if (object.contains("status") && object["status"].is_object() &&
-      object["status"].contains("conditions") && object["status"]["conditions"].is_array()) {
+  if (object.contains("status") && object["status"].is_object() && object["status"].contains("conditions") &&
+      object["status"]["conditions"].is_array()) {
     conds = &object["status"]["conditions"];
   }
-  if (conds == nullptr) return nullptr;
+  if (conds == nullptr)
+    return nullptr;
   for (const auto& c : *conds) {
     if (c.is_object() && c.value("type", "") == type && c.value("status", "") == "True") {
       return &c;
@@ -37,7 +38,8 @@ const json* true_condition(const json& object, std::string_view type) {
 std::string condition_text(const json& c) {
   std::string msg = c.value("message", "");
   std::string reason = c.value("reason", "");
-  if (!msg.empty()) return reason.empty() ? msg : reason + ": " + msg;
+  if (!msg.empty())
+    return reason.empty() ? msg : reason + ": " + msg;
   return reason.empty() ? "failed" : reason;
 }
 
@@ -50,23 +52,28 @@ std::string name_of(const json& o) {
 std::vector<ReleaseProblem> release_problems(const std::vector<json>& helmcharts,
                                              const std::vector<json>& jobs) {
   std::map<std::string, const json*> job_by_name;
-  for (const auto& j : jobs) job_by_name[name_of(j)] = &j;
+  for (const auto& j : jobs)
+    job_by_name[name_of(j)] = &j;
   std::vector<ReleaseProblem> out;
   for (const auto& hc : helmcharts) {
     ReleaseProblem p;
     p.helmchart = name_of(hc);
-    if (p.helmchart.empty()) continue;
+    if (p.helmchart.empty())
+      continue;
     std::string job_name;
-    if (hc.contains("status") && hc["status"].is_object()) job_name = hc["status"].value("jobName", "");
+    if (hc.contains("status") && hc["status"].is_object())
+      job_name = hc["status"].value("jobName", "");
     bool named = !job_name.empty();  // the controller's status.jobName
-    if (!named) job_name = "helm-install-" + p.helmchart;
+    if (!named)
+      job_name = "helm-install-" + p.helmchart;
     const json* job = job_by_name.contains(job_name) ? job_by_name[job_name] : nullptr;
     p.job = job != nullptr || named ? job_name : "";
     if (const json* c = true_condition(hc, "Failed")) {
       p.state = "failed";
       p.message = condition_text(*c);
     } else if (job != nullptr) {
-      const json& st = job->contains("status") && (*job)["status"].is_object() ? (*job)["status"] : json::object();
+      const json& st =
+          job->contains("status") && (*job)["status"].is_object() ? (*job)["status"] : json::object();
       int failed = st.value("failed", 0);
       int succeeded = st.value("succeeded", 0);
       if (const json* jc = true_condition(*job, "Failed")) {
@@ -77,7 +84,8 @@ std::vector<ReleaseProblem> release_problems(const std::vector<json>& helmcharts
         p.message = fmt::format("{} failed attempt{}, retrying", failed, failed == 1 ? "" : "s");
       }
     }
-    if (!p.state.empty()) out.push_back(std::move(p));
+    if (!p.state.empty())
+      out.push_back(std::move(p));
   }
   std::sort(out.begin(), out.end(),
             [](const ReleaseProblem& a, const ReleaseProblem& b) { return a.helmchart < b.helmchart; });
@@ -85,7 +93,8 @@ std::vector<ReleaseProblem> release_problems(const std::vector<json>& helmcharts
 }
 
 common::Result<std::vector<ReleaseProblem>> query_release_problems(KubeClient& kube) {
-  TRY_ASSIGN(auto charts, kube.list("helm.cattle.io/v1", "HelmChart", render::k_helmchart_namespace, k_selector));
+  TRY_ASSIGN(auto charts,
+             kube.list("helm.cattle.io/v1", "HelmChart", render::k_helmchart_namespace, k_selector));
   TRY_ASSIGN(auto jobs, kube.list("batch/v1", "Job", render::k_helmchart_namespace));
   return release_problems(charts, jobs);
 }
@@ -104,9 +113,11 @@ json releases_json(const common::Result<std::vector<ReleaseProblem>>& problems) 
 json collect_release_health(const std::filesystem::path& root) {
   std::filesystem::path kc = root / std::filesystem::path(k3s::k_kubeconfig_path.substr(1));
   std::error_code ec;
-  if (!std::filesystem::exists(kc, ec)) return nullptr;
+  if (!std::filesystem::exists(kc, ec))
+    return nullptr;
   auto config = load_kubeconfig(kc);
-  if (!config) return releases_json(std::unexpected(config.error()));
+  if (!config)
+    return releases_json(std::unexpected(config.error()));
   common::http::Options o;
   o.connect_timeout = std::chrono::milliseconds(3000);
   o.request_timeout = std::chrono::milliseconds(10000);

@@ -21,7 +21,8 @@ Reporter::Reporter(std::filesystem::path root, ReporterOptions options, Clock& c
 
 Reporter::~Reporter() {
   m_ticker.request_stop();
-  if (m_ticker.joinable()) m_ticker.join();
+  if (m_ticker.joinable())
+    m_ticker.join();
 }
 
 void Reporter::set_member(const Member& member) {
@@ -38,7 +39,8 @@ std::vector<std::string> Reporter::secrets() const {
   if (!journal) {
     std::vector<std::string> out;
     if (member != nullptr) {
-      for (const auto& [k, v] : member->secrets()) out.push_back(v);
+      for (const auto& [k, v] : member->secrets())
+        out.push_back(v);
     }
     return out;
   }
@@ -46,8 +48,10 @@ std::vector<std::string> Reporter::secrets() const {
 }
 
 void Reporter::write_console(const json& status, bool quiet) {
-  if (!m_options.console) return;
-  auto lines = render_console_block(console_view(status, m_member ? &*m_member : nullptr, secrets(), m_clock.now()));
+  if (!m_options.console)
+    return;
+  auto lines =
+      render_console_block(console_view(status, m_member ? &*m_member : nullptr, secrets(), m_clock.now()));
   m_last = lines;
   if (auto r = write_console_block(lines, *m_options.console); !r && !m_warned && !quiet) {
     m_warned = true;  // once: a missing tty stays missing
@@ -56,7 +60,8 @@ void Reporter::write_console(const json& status, bool quiet) {
 }
 
 void Reporter::step_changed() {
-  if (!m_options.console && !m_phone_home) return;  // nothing to tell
+  if (!m_options.console && !m_phone_home)
+    return;  // nothing to tell
   auto status = collect_status(m_root);
   if (!status) {
     log::warn("reading the status for the console: {}, ignoring", status.error().to_string());
@@ -89,13 +94,16 @@ void Reporter::tick(std::stop_token stop) {
   for (;;) {
     {
       std::unique_lock lock(m);
-      if (cv.wait_for(lock, stop, m_options.refresh, [] { return false; })) return;
-      if (stop.stop_requested()) return;
+      if (cv.wait_for(lock, stop, m_options.refresh, [] { return false; }))
+        return;
+      if (stop.stop_requested())
+        return;
     }
     // Only the elapsed time of a running step changes between step changes. A failure's text
     // is left to step_changed(): scrubbing it uses the log's redactor, which is not thread-safe.
     auto status = collect_status(m_root);
-    if (!status || !(*status)["last_error"].is_null() || (*status)["current_step"].is_null()) continue;
+    if (!status || !(*status)["last_error"].is_null() || (*status)["current_step"].is_null())
+      continue;
     std::lock_guard lock(m_mutex);
     write_console(*status, true);
   }

@@ -40,7 +40,8 @@ common::Result<json> collect_status(const std::filesystem::path& root) {
       if (m.contains("node") && m["node"].value("role", "") == "agent") {
         role = NodeRole::agent;
       }
-      if (m.value("mode", "") == "standalone") mode = Mode::standalone;
+      if (m.value("mode", "") == "standalone")
+        mode = Mode::standalone;
     }
   }
   std::vector<std::string> ids = {std::string(k_metadata_step)};
@@ -68,7 +69,8 @@ common::Result<json> collect_status(const std::filesystem::path& root) {
     if (it->event == JournalEvent::failed) {
       auto last = j.last_state(it->step);
       if (last && last->event == JournalEvent::failed) {
-        out["last_error"] = {{"step", it->step}, {"message", it->detail}, {"hint", it->hint}, {"time", it->time}};
+        out["last_error"] = {
+            {"step", it->step}, {"message", it->detail}, {"hint", it->hint}, {"time", it->time}};
       }
       break;
     }
@@ -82,7 +84,7 @@ common::Result<json> collect_status(const std::filesystem::path& root) {
   // last state of an unfinished one ("running", "failed").
   out["handover"] = nullptr;
   if (auto h = j.last_state(federation::k_handover_step)) {
-    out["handover"] = {{"state", h->event == JournalEvent::done     ? "handed over"
+    out["handover"] = {{"state", h->event == JournalEvent::done    ? "handed over"
                                  : h->event == JournalEvent::begin ? "running"
                                                                    : to_string(h->event)},
                        {"time", h->time},
@@ -101,7 +103,7 @@ std::string format_status(const json& s) {
   if (!s["public_ip"].get<std::string>().empty()) {
     out += fmt::format("public IP: {}\n", s["public_ip"].get<std::string>());
   }
-  out += fmt::format("state: {}\n", s["complete"].get<bool>() ? "complete"
+  out += fmt::format("state: {}\n", s["complete"].get<bool>()   ? "complete"
                                     : s["last_error"].is_null() ? "in progress"
                                                                 : "failed (will retry)");
   if (!s["current_step"].is_null()) {
@@ -179,17 +181,19 @@ int plan_main(const AgentOptions& o, CommandRunner& runner, bool json_output) {
   if (json_output) {
     json doc = {{"member", loaded->member.to_json(Redact::yes)},
                 {"sources", loaded->sources},
-                {"facts", {{"ram_bytes", facts->ram_bytes}, {"cpus", facts->cpus},
-                           {"public_ip", facts->public_ip}, {"public_ip_source", facts->public_ip_source}}},
+                {"facts",
+                 {{"ram_bytes", facts->ram_bytes},
+                  {"cpus", facts->cpus},
+                  {"public_ip", facts->public_ip},
+                  {"public_ip_source", facts->public_ip_source}}},
                 {"steps", steps}};
     fmt::print("{}\n", common::log::redact(doc.dump(2)));
     return 0;
   }
-  std::string out = fmt::format("member '{}' ({}), public IP {} (from {}), {:.1f} GiB RAM, {} CPUs\n",
-                                loaded->member.fqdn(), to_string(loaded->member.mode),
-                                facts->public_ip.empty() ? "unknown" : facts->public_ip,
-                                facts->public_ip_source.empty() ? "-" : facts->public_ip_source,
-                                facts->ram_gib(), facts->cpus);
+  std::string out = fmt::format(
+      "member '{}' ({}), public IP {} (from {}), {:.1f} GiB RAM, {} CPUs\n", loaded->member.fqdn(),
+      to_string(loaded->member.mode), facts->public_ip.empty() ? "unknown" : facts->public_ip,
+      facts->public_ip_source.empty() ? "-" : facts->public_ip_source, facts->ram_gib(), facts->cpus);
   for (const auto& s : steps) {
     out += fmt::format("  {} {:<22} {}\n", s["done"].get<bool>() ? "done" : "  ->",
                        s["id"].get<std::string>(), s["action"].get<std::string>());

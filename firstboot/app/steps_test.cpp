@@ -1,16 +1,15 @@
 // The firstboot order (steps.hpp): every step in the documented order, per role and mode.
-#include <catch2/catch.hpp>
-
 #include "firstboot/app/steps.hpp"
+
+#include <catch2/catch.hpp>
 
 using namespace binder::firstboot;
 
 namespace {
 
 const std::vector<std::string> k_host_k3s = {
-    "host:hostname", "host:ssh-keys",    "host:ntp",        "host:sysctl",
-    "host:extra-disk", "k3s:config",     "k3s:kubelet",     "k3s:registries",
-    "k3s:upgrade-plan", "k3s:service",   "k3s:ready"};
+    "host:hostname", "host:ssh-keys",  "host:ntp",         "host:sysctl", "host:extra-disk", "k3s:config",
+    "k3s:kubelet",   "k3s:registries", "k3s:upgrade-plan", "k3s:service", "k3s:ready"};
 
 std::vector<std::string> with(std::vector<std::string> tail) {
   std::vector<std::string> out = k_host_k3s;
@@ -39,11 +38,13 @@ TEST_CASE("steps: after handover a federation server only follows itself into ro
   o.federation = false;
   o.handed_over = true;
   std::vector<std::string> ids;
-  for (const auto& s : app::firstboot_steps(m, o)) ids.emplace_back(s->id());
+  for (const auto& s : app::firstboot_steps(m, o))
+    ids.emplace_back(s->id());
   CHECK(ids == with({"in-rotation"}));
   m.mode = Mode::standalone;  // standalone members are in no rotation
   ids.clear();
-  for (const auto& s : app::firstboot_steps(m, o)) ids.emplace_back(s->id());
+  for (const auto& s : app::firstboot_steps(m, o))
+    ids.emplace_back(s->id());
   CHECK(ids == k_host_k3s);
 }
 
@@ -52,6 +53,7 @@ TEST_CASE("steps: the list the agent runs is the list status shows", "[steps]") 
   m.mode = Mode::standalone;
   app::AgentOptions o;
   std::vector<std::string> ids;
-  for (const auto& s : app::firstboot_steps(m, o)) ids.emplace_back(s->id());
+  for (const auto& s : app::firstboot_steps(m, o))
+    ids.emplace_back(s->id());
   CHECK(ids == app::firstboot_step_ids(NodeRole::server, Mode::standalone));
 }

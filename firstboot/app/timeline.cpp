@@ -49,7 +49,8 @@ class Clocks {
     for (const auto& r : j.records()) {
       Point p{parse_utc(r.time), r.boot_ms, -1};
       if (r.boot_ms) {
-        if (boot < 0 || (prev && *r.boot_ms < *prev)) ++boot;  // boot_ms restarts at each boot
+        if (boot < 0 || (prev && *r.boot_ms < *prev))
+          ++boot;  // boot_ms restarts at each boot
         prev = r.boot_ms;
         p.boot = boot;
         if (!m_power_on && p.wall) {
@@ -63,15 +64,18 @@ class Clocks {
   std::optional<TimePoint> power_on() const { return m_power_on; }
   // Seconds from power-on of the first boot.
   std::optional<double> offset(const Point& p) const {
-    if (p.boot == 0 && p.boot_ms) return static_cast<double>(*p.boot_ms) / 1000.0;
-    if (p.wall && m_power_on) return seconds(*p.wall - *m_power_on);
+    if (p.boot == 0 && p.boot_ms)
+      return static_cast<double>(*p.boot_ms) / 1000.0;
+    if (p.wall && m_power_on)
+      return seconds(*p.wall - *m_power_on);
     return std::nullopt;
   }
   static std::optional<double> between(const Point& a, const Point& b) {
     if (a.boot >= 0 && a.boot == b.boot && a.boot_ms && b.boot_ms) {
       return static_cast<double>(*b.boot_ms - *a.boot_ms) / 1000.0;
     }
-    if (a.wall && b.wall) return seconds(*b.wall - *a.wall);
+    if (a.wall && b.wall)
+      return seconds(*b.wall - *a.wall);
     return std::nullopt;
   }
 
@@ -89,13 +93,15 @@ json or_null(const std::optional<double>& v) {
 
 json step_entry(const Journal& j, const Clocks& clocks, const std::string& id) {
   const auto& recs = j.records();
-  json e = {{"name", id}, {"kind", "step"}, {"state", "pending"}, {"start", nullptr},
+  json e = {{"name", id},     {"kind", "step"},  {"state", "pending"},   {"start", nullptr},
             {"end", nullptr}, {"at_s", nullptr}, {"duration_s", nullptr}};
   std::optional<std::size_t> last;
   for (std::size_t i = 0; i < recs.size(); ++i) {
-    if (recs[i].step == id && recs[i].event != JournalEvent::output) last = i;
+    if (recs[i].step == id && recs[i].event != JournalEvent::output)
+      last = i;
   }
-  if (!last) return e;
+  if (!last)
+    return e;
   const JournalRecord& r = recs[*last];
   e["at_s"] = or_null(clocks.offset(clocks.at(*last)));
   if (r.event == JournalEvent::begin) {  // running (or interrupted: resumed by the next run)
@@ -107,7 +113,8 @@ json step_entry(const Journal& j, const Clocks& clocks, const std::string& id) {
   e["end"] = r.time;
   // The begin this record closes (none for a failure journaled without one, e.g. facts).
   for (std::size_t i = *last; i-- > 0;) {
-    if (recs[i].step != id || recs[i].event == JournalEvent::output) continue;
+    if (recs[i].step != id || recs[i].event == JournalEvent::output)
+      continue;
     if (recs[i].event == JournalEvent::begin) {
       e["start"] = recs[i].time;
       e["duration_s"] = or_null(Clocks::between(clocks.at(i), clocks.at(*last)));
@@ -123,14 +130,20 @@ json collect_timeline(const Journal& j, const std::vector<std::string>& step_ids
   Clocks clocks(j);
   json entries = json::array();
   if (auto p = clocks.power_on()) {
-    entries.push_back({{"name", "power-on"}, {"kind", "event"}, {"state", "done"}, {"start", nullptr},
-                       {"end", format_utc(*p)}, {"at_s", 0.0}, {"duration_s", nullptr}});
+    entries.push_back({{"name", "power-on"},
+                       {"kind", "event"},
+                       {"state", "done"},
+                       {"start", nullptr},
+                       {"end", format_utc(*p)},
+                       {"at_s", 0.0},
+                       {"duration_s", nullptr}});
   }
   // Network online: the first boot's, as the agent recorded it.
   for (std::size_t i = 0; i < j.records().size(); ++i) {
     const auto& r = j.records()[i];
     auto f = r.outputs.find(std::string(k_network_key));
-    if (f == r.outputs.end()) continue;
+    if (f == r.outputs.end())
+      continue;
     std::int64_t ms = std::strtoll(f->second.c_str(), nullptr, 10);
     Point p = clocks.at(i);
     if (p.wall && p.boot_ms) {
@@ -139,9 +152,13 @@ json collect_timeline(const Journal& j, const std::vector<std::string>& step_ids
     } else {
       p = Point{};
     }
-    entries.push_back({{"name", "network online"}, {"kind", "event"}, {"state", "done"}, {"start", nullptr},
+    entries.push_back({{"name", "network online"},
+                       {"kind", "event"},
+                       {"state", "done"},
+                       {"start", nullptr},
                        {"end", p.wall ? json(format_utc(*p.wall)) : json(nullptr)},
-                       {"at_s", or_null(clocks.offset(p))}, {"duration_s", nullptr}});
+                       {"at_s", or_null(clocks.offset(p))},
+                       {"duration_s", nullptr}});
     break;
   }
   // The listed steps, then any other step the journal holds, in order of appearance.
@@ -174,10 +191,15 @@ json collect_timeline(const Journal& j, const std::vector<std::string>& step_ids
         end = e["end"].get<std::string>();
       }
     }
-    if (!pos) continue;
-    json ms = {{"name", m.name}, {"kind", "milestone"}, {"state", reached ? "done" : "pending"},
-               {"start", nullptr}, {"end", reached && !end.empty() ? json(end) : json(nullptr)},
-               {"at_s", reached ? or_null(at) : json(nullptr)}, {"duration_s", nullptr}};
+    if (!pos)
+      continue;
+    json ms = {{"name", m.name},
+               {"kind", "milestone"},
+               {"state", reached ? "done" : "pending"},
+               {"start", nullptr},
+               {"end", reached && !end.empty() ? json(end) : json(nullptr)},
+               {"at_s", reached ? or_null(at) : json(nullptr)},
+               {"duration_s", nullptr}};
     entries.insert(entries.begin() + static_cast<std::ptrdiff_t>(*pos + 1), ms);
   }
   json out;
@@ -203,18 +225,19 @@ std::string format_seconds(double s) {
 }
 
 std::string format_timeline(const json& t) {
-  std::string out = t["power_on"].is_null()
-                        ? std::string("power-on: unknown (journal without boot times)\n")
-                        : fmt::format("power-on: {}\n", t["power_on"].get<std::string>());
+  std::string out = t["power_on"].is_null() ? std::string("power-on: unknown (journal without boot times)\n")
+                                            : fmt::format("power-on: {}\n", t["power_on"].get<std::string>());
   out += fmt::format("  {:>10}  {:<24} {:>9}  {}\n", "at", "stage", "took", "state");
   for (const auto& e : t["entries"]) {
     std::string at = e["at_s"].is_null() ? "-" : "+" + format_seconds(e["at_s"].get<double>());
     std::string took = e["duration_s"].is_null() ? "" : format_seconds(e["duration_s"].get<double>());
     std::string name = e["name"].get<std::string>();
-    if (e["kind"] == "milestone") name = "== " + name;
+    if (e["kind"] == "milestone")
+      name = "== " + name;
     std::string state = e["kind"] == "step" || e["state"] != "done" ? e["state"].get<std::string>() : "";
     out += fmt::format("  {:>10}  {:<24} {:>9}  {}", at, name, took, state);
-    while (out.ends_with(' ')) out.pop_back();
+    while (out.ends_with(' '))
+      out.pop_back();
     out += "\n";
   }
   return out;
@@ -224,13 +247,15 @@ BootInfo read_boot_info(CommandRunner& runner) {
   BootInfo b;
   if (auto id = common::fs::read_file("/proc/sys/kernel/random/boot_id")) {
     b.id = *id;
-    while (!b.id.empty() && (b.id.back() == '\n' || b.id.back() == ' ')) b.id.pop_back();
+    while (!b.id.empty() && (b.id.back() == '\n' || b.id.back() == ' '))
+      b.id.pop_back();
   }
-  auto r = runner.run({"systemctl", "show", "--property=ActiveEnterTimestampMonotonic", "--value",
-                       "network-online.target"});
+  auto r = runner.run(
+      {"systemctl", "show", "--property=ActiveEnterTimestampMonotonic", "--value", "network-online.target"});
   if (r && r->exit_code == 0) {
     long long us = std::strtoll(r->out.c_str(), nullptr, 10);
-    if (us > 0) b.network_online_ms = us / 1000;
+    if (us > 0)
+      b.network_online_ms = us / 1000;
   }
   return b;
 }

@@ -1,15 +1,16 @@
 // The timeline from journals the agent and the journal code wrote: power-on from boot_ms,
 // network online, per-step durations, milestones, reboots, v1 journals.
-#include <catch2/catch.hpp>
+#include "firstboot/app/timeline.hpp"
 
 #include <algorithm>
+
+#include <catch2/catch.hpp>
 
 #include "common/fs.hpp"
 #include "firstboot/app/agent.hpp"
 #include "firstboot/app/status.hpp"
-#include "support/firstboot/test_member.hpp"
-#include "firstboot/app/timeline.hpp"
 #include "firstboot/journal.hpp"
+#include "support/firstboot/test_member.hpp"
 #include "support/firstboot/test_seams.hpp"
 
 using namespace binder::firstboot;
@@ -32,7 +33,8 @@ struct BootClock : testing::FakeClock {
 
 const json* entry(const json& t, std::string_view name) {
   for (const auto& e : t["entries"]) {
-    if (e["name"] == name) return &e;
+    if (e["name"] == name)
+      return &e;
   }
   return nullptr;
 }
@@ -132,7 +134,8 @@ TEST_CASE("timeline: across a reboot offsets use wall time, durations stay withi
   REQUIRE(ready);
   CHECK((*ready)["state"] == "done");
   CHECK((*ready)["duration_s"] == 30.1);  // boot_ms within the second boot
-  double wall = std::chrono::duration<double>(*parse_utc((*ready)["end"].get<std::string>()) - power_on).count();
+  double wall =
+      std::chrono::duration<double>(*parse_utc((*ready)["end"].get<std::string>()) - power_on).count();
   CHECK((*ready)["at_s"] == Approx(wall));
   CHECK((*ready)["at_s"].get<double>() > 600);
   // A step the journal holds but the list does not: listed after, with its milestone.
@@ -152,9 +155,14 @@ TEST_CASE("timeline: across a reboot offsets use wall time, durations stay withi
 TEST_CASE("timeline: a v1 journal has no power-on but keeps wall-clock durations", "[timeline]") {
   fs::TempDir dir = *fs::TempDir::create("timeline");
   auto path = dir.path() / "journal";
-  REQUIRE(fs::write_file_atomic(path, "# binder-firstboot journal v1\n"
-      R"({"detail":"","event":"begin","fingerprint":"f","seq":1,"step":"metadata","time":"2026-09-21T14:13:20Z"})" "\n"
-      R"({"detail":"changed","event":"done","fingerprint":"f","seq":2,"step":"metadata","time":"2026-09-21T14:13:23Z"})" "\n", 0600));
+  REQUIRE(fs::write_file_atomic(
+      path,
+      "# binder-firstboot journal v1\n"
+      R"({"detail":"","event":"begin","fingerprint":"f","seq":1,"step":"metadata","time":"2026-09-21T14:13:20Z"})"
+      "\n"
+      R"({"detail":"changed","event":"done","fingerprint":"f","seq":2,"step":"metadata","time":"2026-09-21T14:13:23Z"})"
+      "\n",
+      0600));
   auto j = *Journal::read(path);
   json t = app::collect_timeline(j, {"metadata"});
   CHECK(t["power_on"].is_null());

@@ -29,8 +29,8 @@ DnsRecord from_json(const Json& j) {
 }
 
 Json to_json(const DnsRecord& r) {
-  Json j = {{"type", r.type}, {"name", r.name}, {"content", r.content},
-            {"proxied", r.proxied}, {"ttl", r.ttl}};
+  Json j = {
+      {"type", r.type}, {"name", r.name}, {"content", r.content}, {"proxied", r.proxied}, {"ttl", r.ttl}};
   if (!r.comment.empty()) {
     j["comment"] = r.comment;
   }
@@ -65,7 +65,8 @@ std::string required_permission(const std::string& method, const std::string& pa
   if (p.find("/dns_records") != std::string::npos) {
     return method == "GET" ? "Zone:DNS:Read (#dns_records:read)" : "Zone:DNS:Edit (#dns_records:edit)";
   }
-  if (p.starts_with("/zones/")) return "Zone:Zone:Read (#zone:read)";
+  if (p.starts_with("/zones/"))
+    return "Zone:Zone:Read (#zone:read)";
   return "";
 }
 
@@ -79,8 +80,7 @@ Cloudflare::Cloudflare(std::string api_base, std::string token, http::Options op
   common::log::add_secret(m_token);
 }
 
-Result<Json> Cloudflare::call(const std::string& method, const std::string& path,
-                              const Json* body) {
+Result<Json> Cloudflare::call(const std::string& method, const std::string& path, const Json* body) {
   TRY(http::require_secure(m_base));
   http::Request req{method, m_base + path, {{"Authorization", "Bearer " + m_token}}, ""};
   if (body != nullptr) {
@@ -110,19 +110,21 @@ Error Cloudflare::explain_denied(const std::string& method, const std::string& p
   if (status != "active") {
     denied.message = fmt::format("Cloudflare: the API token is not valid{} ({})",
                                  status.empty() ? "" : fmt::format(" (status '{}')", status), denied.message);
-    denied.hint = "create a Cloudflare API token with Zone:DNS:Edit and Zone:Zone:Read on the zone "
-                  "and put it in dns.api_token";
+    denied.hint =
+        "create a Cloudflare API token with Zone:DNS:Edit and Zone:Zone:Read on the zone "
+        "and put it in dns.api_token";
     return denied;
   }
   std::string perm = required_permission(method, path);
   if (!perm.empty()) {
-    denied.message = fmt::format("Cloudflare: the API token lacks the permission {} on this zone ({})",
-                                 perm, denied.message);
+    denied.message = fmt::format("Cloudflare: the API token lacks the permission {} on this zone ({})", perm,
+                                 denied.message);
     // "/zones/<id>/dns_records": name the zone when zone_id() looked it up.
     std::string zone = "dns.zone";
     if (path.starts_with("/zones/")) {
       std::string id = path.substr(7, path.find_first_of("/?", 7) - 7);
-      if (auto it = m_zone_names.find(id); it != m_zone_names.end()) zone = "'" + it->second + "'";
+      if (auto it = m_zone_names.find(id); it != m_zone_names.end())
+        zone = "'" + it->second + "'";
     }
     denied.hint = fmt::format("the token needs {} on zone {}", perm.substr(0, perm.find(' ')), zone);
   }
@@ -130,8 +132,7 @@ Error Cloudflare::explain_denied(const std::string& method, const std::string& p
 }
 
 Result<std::string> Cloudflare::zone_id(const std::string& zone) {
-  TRY_ASSIGN(Json env, call("GET", "/zones?name=" + http::percent_encode(zone) + "&status=active",
-                            nullptr));
+  TRY_ASSIGN(Json env, call("GET", "/zones?name=" + http::percent_encode(zone) + "&status=active", nullptr));
   const Json& result = env["result"];
   for (const auto& z : result) {
     if (z.value("name", "") == zone) {
@@ -148,14 +149,13 @@ Result<std::string> Cloudflare::zone_id(const std::string& zone) {
   return e;
 }
 
-Result<std::vector<DnsRecord>> Cloudflare::find_records(const std::string& zone_id,
-                                                        const std::string& type,
+Result<std::vector<DnsRecord>> Cloudflare::find_records(const std::string& zone_id, const std::string& type,
                                                         const std::string& name) {
   std::vector<DnsRecord> out;
   constexpr int k_per_page = 100;
   for (int page = 1;; ++page) {
-    std::string path = fmt::format("/zones/{}/dns_records?type={}&name={}&page={}&per_page={}",
-                                   zone_id, type, http::percent_encode(name), page, k_per_page);
+    std::string path = fmt::format("/zones/{}/dns_records?type={}&name={}&page={}&per_page={}", zone_id, type,
+                                   http::percent_encode(name), page, k_per_page);
     TRY_ASSIGN(Json env, call("GET", path, nullptr));
     int count = 0;
     for (const auto& r : env["result"]) {
@@ -230,8 +230,7 @@ Result<Change> Cloudflare::ensure_record(const std::string& zone_id, const DnsRe
   }
   if (!same(*keep, want)) {
     TRY(replace_record(zone_id, keep->id, want));
-    common::log::info("DNS: updated {} {}: {} -> {}", want.type, want.name, keep->content,
-                      want.content);
+    common::log::info("DNS: updated {} {}: {} -> {}", want.type, want.name, keep->content, want.content);
     change = Change::updated;
   }
   return change;

@@ -20,7 +20,7 @@ struct DnsRecord {
   std::string name;     // FQDN, "*.x.mybinder.org" for the wildcard
   std::string content;  // "203.0.113.7"
   bool proxied = false;
-  int ttl = 1;          // 1 = automatic
+  int ttl = 1;  // 1 = automatic
   std::string comment;
 };
 

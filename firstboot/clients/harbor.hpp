@@ -25,7 +25,7 @@ struct HarborProject {
 };
 
 struct RobotSpec {
-  std::string name;                  // short name: "builder"
+  std::string name;  // short name: "builder"
   std::string description;
   std::vector<std::string> actions;  // on resource "repository": {"push", "pull"}
 };
@@ -45,8 +45,7 @@ Json retention_policy(int project_id, int days);
 class Harbor {
  public:
   // api_base: "https://registry.x.mybinder.org/api/v2.0".
-  Harbor(std::string api_base, std::string user, std::string password,
-         common::http::Options http = {});
+  Harbor(std::string api_base, std::string user, std::string password, common::http::Options http = {});
 
   // GET /health (anonymous): true when the overall status is "healthy".
   Result<bool> healthy();
@@ -55,8 +54,7 @@ class Harbor {
   Result<std::optional<HarborProject>> find_project(const std::string& name);
   // Creates the project if missing with storage_limit = quota_gb GiB (<0: unlimited), then
   // makes its quota match; `change` reports what happened.
-  Result<HarborProject> ensure_project(const std::string& name, std::int64_t quota_gb,
-                                       Change& change);
+  Result<HarborProject> ensure_project(const std::string& name, std::int64_t quota_gb, Change& change);
   Result<Change> ensure_quota(int project_id, std::int64_t bytes);
   // Creates or updates the project's retention policy to `policy` (compared as a subset of what
   // Harbor returns).
@@ -79,9 +77,8 @@ class Harbor {
   // id our secret was last set on (from the journal): when the robot found has another id (new,
   // or recreated by someone) the secret is set again. Returns the robot; `change` says what
   // happened.
-  Result<Robot> ensure_robot(const HarborProject& project, const RobotSpec& spec,
-                             const std::string& secret, std::optional<int> secret_applied_to,
-                             Change& change);
+  Result<Robot> ensure_robot(const HarborProject& project, const RobotSpec& spec, const std::string& secret,
+                             std::optional<int> secret_applied_to, Change& change);
 
   struct Answer {
     int status = 0;

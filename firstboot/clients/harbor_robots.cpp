@@ -19,7 +19,8 @@ Robot robot_from(const Json& j) {
   r.id = j.value("id", 0);
   r.name = j.value("name", "");
   r.disabled = j.value("disable", false);
-  if (j.contains("permissions")) r.permissions = j["permissions"];
+  if (j.contains("permissions"))
+    r.permissions = j["permissions"];
   return r;
 }
 
@@ -33,10 +34,12 @@ Json permissions_for(const std::string& project, const RobotSpec& spec) {
 
 std::set<std::string> access_set(const Json& perms) {
   std::set<std::string> out;
-  if (!perms.is_array()) return out;
+  if (!perms.is_array())
+    return out;
   for (const auto& p : perms) {
     std::string ns = p.value("kind", "") + ":" + p.value("namespace", "");
-    if (!p.contains("access")) continue;
+    if (!p.contains("access"))
+      continue;
     for (const auto& a : p["access"]) {
       out.insert(ns + ":" + a.value("resource", "") + ":" + a.value("action", ""));
     }
@@ -53,35 +56,36 @@ std::string make_robot_secret() {
     bool upper = std::any_of(s.begin(), s.end(), [](char c) { return c >= 'A' && c <= 'Z'; });
     bool lower = std::any_of(s.begin(), s.end(), [](char c) { return c >= 'a' && c <= 'z'; });
     bool digit = std::any_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
-    if (upper && lower && digit) return s;
+    if (upper && lower && digit)
+      return s;
   }
 }
 
-Result<std::optional<Robot>> Harbor::find_robot(const HarborProject& project,
-                                                const std::string& name) {
+Result<std::optional<Robot>> Harbor::find_robot(const HarborProject& project, const std::string& name) {
   std::string full = robot_full_name(project.name, name);
   for (int page = 1; page < 1000; ++page) {
-    TRY_ASSIGN(Answer a, call("GET", fmt::format("/robots?q=Level%3Dproject%2CProjectID%3D{}"
-                                                 "&page={}&page_size=100",
-                                                 project.id, page),
+    TRY_ASSIGN(Answer a, call("GET",
+                              fmt::format("/robots?q=Level%3Dproject%2CProjectID%3D{}"
+                                          "&page={}&page_size=100",
+                                          project.id, page),
                               nullptr));
-    if (!a.body.is_array()) break;
+    if (!a.body.is_array())
+      break;
     for (const auto& r : a.body) {
-      if (r.value("name", "") == full) return std::optional<Robot>(robot_from(r));
+      if (r.value("name", "") == full)
+        return std::optional<Robot>(robot_from(r));
     }
     auto link = a.raw.header("Link");
-    if (a.body.size() < 100 && !(link && link->find("rel=\"next\"") != std::string::npos)) break;
+    if (a.body.size() < 100 && !(link && link->find("rel=\"next\"") != std::string::npos))
+      break;
   }
   return std::optional<Robot>{};
 }
 
 Result<Robot> Harbor::create_robot(const HarborProject& project, const RobotSpec& spec) {
-  Json body = {{"name", spec.name},
-               {"description", spec.description},
-               {"duration", -1},
-               {"level", "project"},
-               {"disable", false},
-               {"permissions", permissions_for(project.name, spec)}};
+  Json body = {{"name", spec.name}, {"description", spec.description},
+               {"duration", -1},    {"level", "project"},
+               {"disable", false},  {"permissions", permissions_for(project.name, spec)}};
   TRY_ASSIGN(Answer a, call("POST", "/robots", &body));
   Robot r;
   r.id = a.body.value("id", 0);
@@ -119,8 +123,8 @@ Result<Change> Harbor::ensure_robot_permissions(const HarborProject& project, co
 }
 
 Result<Robot> Harbor::ensure_robot(const HarborProject& project, const RobotSpec& spec,
-                                   const std::string& secret,
-                                   std::optional<int> secret_applied_to, Change& change) {
+                                   const std::string& secret, std::optional<int> secret_applied_to,
+                                   Change& change) {
   change = Change::unchanged;
   TRY_ASSIGN(auto found, find_robot(project, spec.name));
   Robot robot;
@@ -132,7 +136,8 @@ Result<Robot> Harbor::ensure_robot(const HarborProject& project, const RobotSpec
     if (!created) {
       // 409: created concurrently (or a list that lagged); look again.
       TRY_ASSIGN(auto again, find_robot(project, spec.name));
-      if (!again) return std::unexpected(created.error());
+      if (!again)
+        return std::unexpected(created.error());
       robot = *again;
     } else {
       robot = *created;
@@ -141,7 +146,8 @@ Result<Robot> Harbor::ensure_robot(const HarborProject& project, const RobotSpec
   }
   if (secret_applied_to != robot.id) {
     TRY(set_robot_secret(robot.id, secret));
-    if (change == Change::unchanged) change = Change::updated;
+    if (change == Change::unchanged)
+      change = Change::updated;
   }
   return robot;
 }

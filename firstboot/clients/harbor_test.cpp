@@ -2,11 +2,12 @@
 // with quota, retention policy and robots are created once and left alone on the next converge
 // (no write requests), quota and permission drift is repaired, a robot whose secret we lost gets
 // ours again, and no cookie is ever sent back (Harbor's CSRF trap).
-#include <catch2/catch.hpp>
+#include "firstboot/clients/harbor.hpp"
 
 #include <algorithm>
 
-#include "firstboot/clients/harbor.hpp"
+#include <catch2/catch.hpp>
+
 #include "support/fake_server.hpp"
 
 using namespace binder::firstboot::clients;
@@ -28,7 +29,8 @@ int count_writes(const nlohmann::json& log) {
   int n = 0;
   for (const auto& r : log) {
     std::string m = r.value("method", "");
-    if (m != "GET" && m != "HEAD") ++n;
+    if (m != "GET" && m != "HEAD")
+      ++n;
   }
   return n;
 }

@@ -22,16 +22,20 @@ struct TlsCause {
 constexpr std::array k_tls_causes{
     TlsCause{"hostname mismatch", "certificate not valid for {} (hostname mismatch)"},
     TlsCause{"IP address mismatch", "certificate not valid for {} (IP address mismatch)"},
-    TlsCause{"self-signed certificate", "certificate not trusted (self-signed certificate; the ACME certificate is not issued yet?)"},
-    TlsCause{"self signed certificate", "certificate not trusted (self-signed certificate; the ACME certificate is not issued yet?)"},
-    TlsCause{"unable to get local issuer certificate", "certificate not trusted (unknown issuer; a staging ACME issuer?)"},
+    TlsCause{"self-signed certificate",
+             "certificate not trusted (self-signed certificate; the ACME certificate is not issued yet?)"},
+    TlsCause{"self signed certificate",
+             "certificate not trusted (self-signed certificate; the ACME certificate is not issued yet?)"},
+    TlsCause{"unable to get local issuer certificate",
+             "certificate not trusted (unknown issuer; a staging ACME issuer?)"},
     TlsCause{"certificate has expired", "certificate expired"},
     TlsCause{"certificate is not yet valid", "certificate not yet valid (clock skew?)"},
 };
 
 std::string fill(std::string_view pattern, const std::string& host) {
   std::string out(pattern);
-  if (auto at = out.find("{}"); at != std::string::npos) out.replace(at, 2, host);
+  if (auto at = out.find("{}"); at != std::string::npos)
+    out.replace(at, 2, host);
   return out;
 }
 
@@ -39,28 +43,33 @@ std::string fill(std::string_view pattern, const std::string& host) {
 
 std::string describe_transport_error(const common::Error& e, const std::string& host, bool* tls) {
   const std::string& m = e.message;
-  if (tls != nullptr) *tls = false;
+  if (tls != nullptr)
+    *tls = false;
   if (m.starts_with("TLS certificate verification failed")) {
-    if (tls != nullptr) *tls = true;
+    if (tls != nullptr)
+      *tls = true;
     for (const auto& c : k_tls_causes) {
-      if (m.find(c.openssl) != std::string::npos) return fill(c.cause, host);
+      if (m.find(c.openssl) != std::string::npos)
+        return fill(c.cause, host);
     }
     auto colon = m.rfind(": ");
     return "certificate not accepted (" + (colon == std::string::npos ? m : m.substr(colon + 2)) + ")";
   }
   if (m.starts_with("TLS handshake")) {
-    if (tls != nullptr) *tls = true;
+    if (tls != nullptr)
+      *tls = true;
     return "TLS handshake failed (" + m + ")";
   }
-  if (m.starts_with("resolving")) return "cannot resolve " + host + " (DNS not propagated yet?)";
-  if (m.find("Connection refused") != std::string::npos) return "connection refused (" + m + ")";
-  if (m.find("timed out") != std::string::npos) return "timed out (" + m + ")";
+  if (m.starts_with("resolving"))
+    return "cannot resolve " + host + " (DNS not propagated yet?)";
+  if (m.find("Connection refused") != std::string::npos)
+    return "connection refused (" + m + ")";
+  if (m.find("timed out") != std::string::npos)
+    return "timed out (" + m + ")";
   return m;
 }
 
-HttpsProbe::HttpsProbe(http::Options options) : m_options(std::move(options)) {
-  m_options.max_attempts = 1;
-}
+HttpsProbe::HttpsProbe(http::Options options) : m_options(std::move(options)) { m_options.max_attempts = 1; }
 
 ProbeAnswer HttpsProbe::get(const std::string& url, const std::string& accept,
                             std::chrono::milliseconds timeout) {
@@ -76,11 +85,13 @@ ProbeAnswer HttpsProbe::get(const std::string& url, const std::string& accept,
     return a;
   }
   http::Options o = m_options;
-  if (timeout.count() > 0) o.request_timeout = timeout;
+  if (timeout.count() > 0)
+    o.request_timeout = timeout;
   http::Client client(o);
   http::Request req;
   req.url = url;
-  if (!accept.empty()) req.headers.push_back({"Accept", accept});
+  if (!accept.empty())
+    req.headers.push_back({"Accept", accept});
   auto r = client.send_once(req);
   if (!r) {
     a.cause = url + ": " + describe_transport_error(r.error(), parsed->host, &a.tls_failure);
@@ -88,7 +99,8 @@ ProbeAnswer HttpsProbe::get(const std::string& url, const std::string& accept,
   }
   a.status = r->status;
   a.body = std::move(r->body);
-  if (a.status != 200) a.cause = fmt::format("{}: HTTP {}", url, a.status);
+  if (a.status != 200)
+    a.cause = fmt::format("{}: HTTP {}", url, a.status);
   return a;
 }
 
@@ -99,10 +111,13 @@ std::vector<nlohmann::json> parse_event_stream(const std::string& body) {
     auto nl = rest.find('\n');
     std::string_view line = rest.substr(0, nl);
     rest = nl == std::string_view::npos ? std::string_view{} : rest.substr(nl + 1);
-    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-    if (!line.starts_with("data:")) continue;
+    if (!line.empty() && line.back() == '\r')
+      line.remove_suffix(1);
+    if (!line.starts_with("data:"))
+      continue;
     line.remove_prefix(5);
-    if (line.starts_with(" ")) line.remove_prefix(1);
+    if (line.starts_with(" "))
+      line.remove_prefix(1);
     auto j = nlohmann::json::parse(line, nullptr, false);
     if (j.is_discarded() || !j.is_object()) {
       j = {{"phase", "unknown"}, {"message", std::string(line)}};

@@ -24,9 +24,9 @@ namespace binder::firstboot::clients {
 // A GET's answer, or why there was none.
 struct ProbeAnswer {
   std::string url;
-  int status = 0;        // 0: no HTTP answer (transport or TLS failure)
+  int status = 0;  // 0: no HTTP answer (transport or TLS failure)
   std::string body;
-  std::string cause;     // one line, empty when status == 200
+  std::string cause;  // one line, empty when status == 200
   bool tls_failure = false;
   bool ok() const { return status == 200; }
 };

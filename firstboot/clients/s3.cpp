@@ -33,8 +33,7 @@ std::string strip_ws(const std::string& s) {
 std::string xml_error_code(const std::string& body) {
   auto b = body.find("<Code>");
   auto e = body.find("</Code>");
-  return b != std::string::npos && e != std::string::npos && e > b ? body.substr(b + 6, e - b - 6)
-                                                                   : "";
+  return b != std::string::npos && e != std::string::npos && e > b ? body.substr(b + 6, e - b - 6) : "";
 }
 
 }  // namespace
@@ -58,13 +57,14 @@ bool lifecycle_has_abort_rule(const std::string& xml, int days) {
   size_t pos = 0;
   while ((pos = s.find("<Rule>", pos)) != std::string::npos) {
     size_t end = s.find("</Rule>", pos);
-    if (end == std::string::npos) break;
+    if (end == std::string::npos)
+      break;
     std::string rule = s.substr(pos, end - pos);
     bool whole_bucket = rule.find("<Prefix>") == std::string::npos ||
                         rule.find("<Prefix></Prefix>") != std::string::npos ||
                         rule.find("<Prefix/>") != std::string::npos;
-    if (rule.find(abort) != std::string::npos &&
-        rule.find("<Status>Enabled</Status>") != std::string::npos && whole_bucket) {
+    if (rule.find(abort) != std::string::npos && rule.find("<Status>Enabled</Status>") != std::string::npos &&
+        whole_bucket) {
       return true;
     }
     pos = end;
@@ -74,18 +74,20 @@ bool lifecycle_has_abort_rule(const std::string& xml, int days) {
 
 S3::S3(S3Config config, http::Options options, Now now)
     : m_config(std::move(config)), m_http(std::move(options)), m_now(std::move(now)) {
-  if (!m_now) m_now = [] { return std::chrono::system_clock::now(); };
-  while (!m_config.endpoint.empty() && m_config.endpoint.back() == '/') m_config.endpoint.pop_back();
-  if (m_config.region.empty()) m_config.region = "us-east-1";
+  if (!m_now)
+    m_now = [] { return std::chrono::system_clock::now(); };
+  while (!m_config.endpoint.empty() && m_config.endpoint.back() == '/')
+    m_config.endpoint.pop_back();
+  if (m_config.region.empty())
+    m_config.region = "us-east-1";
   common::log::add_secret(m_config.secret_key);
 }
 
-http::Request S3::signed_request(const std::string& method, const std::string& query,
-                                 const std::string& body, std::vector<http::Header> extra) {
+http::Request S3::signed_request(const std::string& method, const std::string& query, const std::string& body,
+                                 std::vector<http::Header> extra) {
   auto url = http::parse_url(m_config.endpoint + "/").value_or(http::Url{"https", "", 443, "/"});
-  bool virtual_host =
-      m_config.addressing == S3Addressing::virtual_host ||
-      (m_config.addressing == S3Addressing::automatic && url.host.ends_with("amazonaws.com"));
+  bool virtual_host = m_config.addressing == S3Addressing::virtual_host ||
+                      (m_config.addressing == S3Addressing::automatic && url.host.ends_with("amazonaws.com"));
   std::string host = http::host_header(url);
   std::string path = "/" + m_config.bucket;
   if (virtual_host) {
@@ -97,13 +99,14 @@ http::Request S3::signed_request(const std::string& method, const std::string& q
   in.path = path;
   in.query = query;
   in.headers = {{"Host", host}};
-  for (auto& h : extra) in.headers.push_back(std::move(h));
+  for (auto& h : extra)
+    in.headers.push_back(std::move(h));
   in.payload_hash = common::hash::sha256_hex(body);
   sigv4::Options opts;
   opts.normalize_path = false;
   opts.sign_body_header = true;
-  sigv4::sign_headers(in, {m_config.access_key, m_config.secret_key, ""},
-                      {m_config.region, "s3"}, sigv4::amz_date(m_now()), opts);
+  sigv4::sign_headers(in, {m_config.access_key, m_config.secret_key, ""}, {m_config.region, "s3"},
+                      sigv4::amz_date(m_now()), opts);
   std::string base = virtual_host ? fmt::format("{}://{}", url.scheme, host) : m_config.endpoint;
   std::string target = http::percent_encode(path, true) + (query.empty() ? "" : "?" + query);
   return http::Request{method, base + target, std::move(in.headers), body};
@@ -123,8 +126,10 @@ Error S3::with_hint(Error e, const std::string& code) const {
     e.hint = fmt::format("registry.s3.secret_key does not match the access key (or region '{}' is wrong)",
                          c.region);
   } else if (code == "AccessDenied") {
-    e.hint = fmt::format("the S3 key needs s3:GetLifecycleConfiguration and s3:PutLifecycleConfiguration "
-                         "on bucket '{}'", c.bucket);
+    e.hint = fmt::format(
+        "the S3 key needs s3:GetLifecycleConfiguration and s3:PutLifecycleConfiguration "
+        "on bucket '{}'",
+        c.bucket);
   } else if (code == "NoSuchBucket") {
     e.hint = fmt::format("create bucket '{}' at '{}' or fix registry.s3.bucket", c.bucket, c.endpoint);
   }
@@ -133,7 +138,8 @@ Error S3::with_hint(Error e, const std::string& code) const {
 
 Result<http::Response> S3::send(const http::Request& request) {
   auto resp = m_http.send(request);
-  if (!resp) return std::unexpected(with_hint(resp.error(), ""));
+  if (!resp)
+    return std::unexpected(with_hint(resp.error(), ""));
   return resp;
 }
 
@@ -147,9 +153,9 @@ Result<std::optional<std::string>> S3::get_lifecycle() {
   if (resp.status == 404 && code == "NoSuchLifecycleConfiguration") {
     return std::optional<std::string>{};
   }
-  Error e = http_error(resp.status, fmt::format("S3 GET bucket '{}' lifecycle", m_config.bucket),
-                       code);
-  if (code == "NoSuchBucket") e.code = Errc::precondition;
+  Error e = http_error(resp.status, fmt::format("S3 GET bucket '{}' lifecycle", m_config.bucket), code);
+  if (code == "NoSuchBucket")
+    e.code = Errc::precondition;
   return std::unexpected(with_hint(std::move(e), code));
 }
 
@@ -172,8 +178,8 @@ Result<Change> S3::ensure_abort_multipart(int days) {
     return Change::unchanged;
   }
   TRY(put_lifecycle(lifecycle_xml(days)));
-  common::log::info("S3: bucket '{}' aborts incomplete multipart uploads after {} day(s)",
-                    m_config.bucket, days);
+  common::log::info("S3: bucket '{}' aborts incomplete multipart uploads after {} day(s)", m_config.bucket,
+                    days);
   return current ? Change::updated : Change::created;
 }
 

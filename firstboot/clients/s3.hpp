@@ -49,8 +49,7 @@ class S3 {
 
   // The signed request (exposed for tests): method on the bucket with `query`, `body`.
   common::http::Request signed_request(const std::string& method, const std::string& query,
-                                       const std::string& body,
-                                       std::vector<common::http::Header> extra = {});
+                                       const std::string& body, std::vector<common::http::Header> extra = {});
 
  private:
   Error with_hint(Error e, const std::string& code) const;

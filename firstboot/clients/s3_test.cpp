@@ -1,14 +1,16 @@
 // The S3 lifecycle client against s3_fake.py, which checks each SigV4 signature with its own
 // (Python) implementation, the payload hash and Content-MD5: the rule is put once, a second
 // converge only reads, a wrong secret or bucket is a clear error.
+#include "firstboot/clients/s3.hpp"
+
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <catch2/catch.hpp>
 #include <cstdio>
 
-#include "firstboot/clients/s3.hpp"
+#include <catch2/catch.hpp>
+
 #include "support/fake_s3.hpp"
 
 using namespace binder::firstboot::clients;
@@ -87,5 +89,6 @@ TEST_CASE("s3: lifecycle XML matches mybinder's rule") {
   CHECK_FALSE(lifecycle_has_abort_rule(
       "<LifecycleConfiguration><Rule><Status>Disabled</Status><AbortIncompleteMultipartUpload>"
       "<DaysAfterInitiation>1</DaysAfterInitiation></AbortIncompleteMultipartUpload></Rule>"
-      "</LifecycleConfiguration>", 1));
+      "</LifecycleConfiguration>",
+      1));
 }

@@ -28,9 +28,12 @@ std::string lower(std::string s) {
 }
 
 int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  if (c >= '0' && c <= '9')
+    return c - '0';
+  if (c >= 'a' && c <= 'f')
+    return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F')
+    return c - 'A' + 10;
   return -1;
 }
 
@@ -69,10 +72,8 @@ std::string credential_scope(const std::string& amz_date, const Scope& scope) {
   return amz_date.substr(0, 8) + "/" + scope.region + "/" + scope.service + "/aws4_request";
 }
 
-void finish(Signature& sig, const Credentials& creds, const Scope& scope,
-            const std::string& amz_date) {
-  sig.string_to_sign = "AWS4-HMAC-SHA256\n" + amz_date + "\n" +
-                       credential_scope(amz_date, scope) + "\n" +
+void finish(Signature& sig, const Credentials& creds, const Scope& scope, const std::string& amz_date) {
+  sig.string_to_sign = "AWS4-HMAC-SHA256\n" + amz_date + "\n" + credential_scope(amz_date, scope) + "\n" +
                        hash::sha256_hex(sig.canonical_request);
   std::string key = signing_key(creds.secret_access_key, amz_date.substr(0, 8), scope);
   sig.signature = hash::to_hex(hmac_sha256(key, sig.string_to_sign));
@@ -96,18 +97,22 @@ std::string canonical_uri(const std::string& path, bool normalize) {
     size_t start = 0;
     while (start <= p.size()) {
       size_t end = p.find('/', start);
-      if (end == std::string::npos) end = p.size();
+      if (end == std::string::npos)
+        end = p.size();
       std::string seg = p.substr(start, end - start);
       if (seg == "..") {
-        if (!segs.empty()) segs.pop_back();
+        if (!segs.empty())
+          segs.pop_back();
       } else if (!seg.empty() && seg != ".") {
         segs.push_back(seg);
       }
       start = end + 1;
     }
     std::string out;
-    for (const auto& s : segs) out += "/" + s;
-    if (out.empty() || (p.back() == '/' && !segs.empty())) out += "/";
+    for (const auto& s : segs)
+      out += "/" + s;
+    if (out.empty() || (p.back() == '/' && !segs.empty()))
+      out += "/";
     p = out;
   }
   return percent_encode(p, true);
@@ -118,7 +123,8 @@ std::string canonical_query(const std::string& query) {
   size_t start = 0;
   while (start < query.size()) {
     size_t end = query.find('&', start);
-    if (end == std::string::npos) end = query.size();
+    if (end == std::string::npos)
+      end = query.size();
     std::string_view item(query.data() + start, end - start);
     if (!item.empty()) {
       size_t eq = item.find('=');
@@ -131,7 +137,8 @@ std::string canonical_query(const std::string& query) {
   std::sort(params.begin(), params.end());
   std::string out;
   for (const auto& [k, v] : params) {
-    if (!out.empty()) out += '&';
+    if (!out.empty())
+      out += '&';
     out += k + "=" + v;
   }
   return out;
@@ -177,8 +184,7 @@ Signature sign_prepared(const Input& in, const Credentials& creds, const Scope& 
   auto [headers, names] = canonical_headers(in.headers);
   sig.signed_headers = names;
   sig.canonical_request = in.method + "\n" + canonical_uri(in.path, normalize_path) + "\n" +
-                          canonical_query(in.query) + "\n" + headers + "\n" + names + "\n" +
-                          in.payload_hash;
+                          canonical_query(in.query) + "\n" + headers + "\n" + names + "\n" + in.payload_hash;
   finish(sig, creds, scope, date);
   sig.authorization = "AWS4-HMAC-SHA256 Credential=" + creds.access_key_id + "/" +
                       credential_scope(date, scope) + ", SignedHeaders=" + names +
@@ -186,8 +192,8 @@ Signature sign_prepared(const Input& in, const Credentials& creds, const Scope& 
   return sig;
 }
 
-Signature sign_headers(Input& in, const Credentials& creds, const Scope& scope,
-                       const std::string& date, const Options& options) {
+Signature sign_headers(Input& in, const Credentials& creds, const Scope& scope, const std::string& date,
+                       const Options& options) {
   in.headers.push_back({"X-Amz-Date", date});
   if (options.sign_body_header) {
     in.headers.push_back({"x-amz-content-sha256", in.payload_hash});
@@ -204,8 +210,8 @@ Signature sign_headers(Input& in, const Credentials& creds, const Scope& scope,
   return sig;
 }
 
-Signature presign(Input& in, const Credentials& creds, const Scope& scope,
-                  const std::string& date, int expires_seconds, const Options& options) {
+Signature presign(Input& in, const Credentials& creds, const Scope& scope, const std::string& date,
+                  int expires_seconds, const Options& options) {
   auto [headers, names] = canonical_headers(in.headers);
   std::string add = "X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=" +
                     percent_encode(creds.access_key_id + "/" + credential_scope(date, scope)) +
@@ -219,9 +225,8 @@ Signature presign(Input& in, const Credentials& creds, const Scope& scope,
   in.query = in.query.empty() ? add : in.query + "&" + add;
   Signature sig;
   sig.signed_headers = names;
-  sig.canonical_request = in.method + "\n" + canonical_uri(in.path, options.normalize_path) +
-                          "\n" + canonical_query(in.query) + "\n" + headers + "\n" + names +
-                          "\n" + in.payload_hash;
+  sig.canonical_request = in.method + "\n" + canonical_uri(in.path, options.normalize_path) + "\n" +
+                          canonical_query(in.query) + "\n" + headers + "\n" + names + "\n" + in.payload_hash;
   finish(sig, creds, scope, date);
   if (token && options.omit_session_token) {
     in.query += "&" + token_param;

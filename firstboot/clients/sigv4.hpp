@@ -43,10 +43,10 @@ struct Options {
 struct Signature {
   std::string canonical_request;
   std::string string_to_sign;
-  std::string signed_headers;  // "host;x-amz-date"
-  std::string signature;       // lower-case hex
-  std::string authorization;   // header mode: the Authorization value
-  std::string presigned_query; // query mode: the full query to send (original + X-Amz-*)
+  std::string signed_headers;   // "host;x-amz-date"
+  std::string signature;        // lower-case hex
+  std::string authorization;    // header mode: the Authorization value
+  std::string presigned_query;  // query mode: the full query to send (original + X-Amz-*)
 };
 
 // "20150830T123600Z" for a point in time (UTC).
@@ -63,13 +63,13 @@ Signature sign_prepared(const Input& in, const Credentials& creds, const Scope& 
 
 // Header signing: adds X-Amz-Date, x-amz-content-sha256 (sign_body_header) and
 // X-Amz-Security-Token to in.headers, signs, and appends the Authorization header.
-Signature sign_headers(Input& in, const Credentials& creds, const Scope& scope,
-                       const std::string& amz_date, const Options& options = {});
+Signature sign_headers(Input& in, const Credentials& creds, const Scope& scope, const std::string& amz_date,
+                       const Options& options = {});
 
 // Query signing (presigned URL): adds the X-Amz-* parameters to in.query, signs, and returns
 // Signature::presigned_query = in.query + "&X-Amz-Signature=...".
-Signature presign(Input& in, const Credentials& creds, const Scope& scope,
-                  const std::string& amz_date, int expires_seconds, const Options& options = {});
+Signature presign(Input& in, const Credentials& creds, const Scope& scope, const std::string& amz_date,
+                  int expires_seconds, const Options& options = {});
 
 // HMAC-SHA256 (raw bytes) and the derived signing key (raw), exposed for tests.
 std::string hmac_sha256(const std::string& key, const std::string& data);

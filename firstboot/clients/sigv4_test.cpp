@@ -1,15 +1,17 @@
 // The SigV4 signer against every vector in shared/reference/sigv4: aws-c-auth's
 // aws-signing-test-suite/v4 (header and presigned-query signing), botocore's classic
 // aws4_testsuite, and the S3 API reference examples (s3-examples.json).
-#include "binder_paths.h"
-#include <catch2/catch.hpp>
+#include "firstboot/clients/sigv4.hpp"
+
 #include <algorithm>
 #include <filesystem>
+
+#include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
+#include "binder_paths.h"
 #include "common/fs.hpp"
 #include "common/hash.hpp"
-#include "firstboot/clients/sigv4.hpp"
 
 using namespace binder::firstboot::clients;
 namespace fs = binder::common::fs;
@@ -22,7 +24,8 @@ const stdfs::path k_dir = stdfs::path(BINDER_SHARED_DIR) / "reference" / "sigv4"
 std::string read(const stdfs::path& p) { return fs::read_file(p).value(); }
 
 std::string chomp(std::string s) {
-  while (!s.empty() && (s.back() == '\n' || s.back() == '\r')) s.pop_back();
+  while (!s.empty() && (s.back() == '\n' || s.back() == '\r'))
+    s.pop_back();
   return s;
 }
 
@@ -42,7 +45,8 @@ sigv4::Input parse_request(const std::string& text) {
   std::string body;
   while (pos < text.size()) {
     size_t end = text.find('\n', pos);
-    if (end == std::string::npos) end = text.size();
+    if (end == std::string::npos)
+      end = text.size();
     std::string l = text.substr(pos, end - pos);
     pos = end + 1;
     if (l.empty()) {
@@ -63,7 +67,8 @@ sigv4::Input parse_request(const std::string& text) {
 std::string amz_date_of(const std::string& iso) {  // 2015-08-30T12:36:00Z -> 20150830T123600Z
   std::string out;
   for (char c : iso) {
-    if (c != '-' && c != ':') out += c;
+    if (c != '-' && c != ':')
+      out += c;
   }
   return out;
 }
@@ -71,9 +76,8 @@ std::string amz_date_of(const std::string& iso) {  // 2015-08-30T12:36:00Z -> 20
 std::vector<stdfs::path> case_dirs(const stdfs::path& root, const std::string& marker) {
   std::vector<stdfs::path> out;
   for (const auto& e : stdfs::recursive_directory_iterator(root)) {
-    if (e.is_directory() &&
-        (stdfs::exists(e.path() / marker) ||
-         stdfs::exists(e.path() / (e.path().filename().string() + marker)))) {
+    if (e.is_directory() && (stdfs::exists(e.path() / marker) ||
+                             stdfs::exists(e.path() / (e.path().filename().string() + marker)))) {
       out.push_back(e.path());
     }
   }
@@ -89,8 +93,7 @@ TEST_CASE("sigv4: every aws-signing-test-suite/v4 case, header and query signing
   for (const auto& dir : dirs) {
     INFO("case " << dir.filename().string());
     auto ctx = nlohmann::json::parse(read(dir / "context.json"));
-    sigv4::Credentials creds{ctx["credentials"]["access_key_id"],
-                             ctx["credentials"]["secret_access_key"],
+    sigv4::Credentials creds{ctx["credentials"]["access_key_id"], ctx["credentials"]["secret_access_key"],
                              ctx["credentials"].value("token", "")};
     sigv4::Scope scope{ctx["region"], ctx["service"]};
     sigv4::Options opts{ctx["normalize"].get<bool>(), ctx["sign_body"].get<bool>(),
@@ -143,12 +146,11 @@ TEST_CASE("sigv4: every classic aws4_testsuite case") {
 
 TEST_CASE("sigv4: the S3 API reference examples (unnormalized paths, UNSIGNED-PAYLOAD)") {
   auto doc = nlohmann::json::parse(read(k_dir / "s3-examples.json"));
-  sigv4::Credentials creds{doc["credentials"]["access_key_id"],
-                           doc["credentials"]["secret_access_key"], ""};
+  sigv4::Credentials creds{doc["credentials"]["access_key_id"], doc["credentials"]["secret_access_key"], ""};
   sigv4::Scope scope{doc["region"], doc["service"]};
   std::string date = doc["timestamp"];
-  CHECK(binder::common::hash::to_hex(sigv4::signing_key(creds.secret_access_key, date.substr(0, 8),
-                                                        scope)) == doc["signing_key_hex"]);
+  CHECK(binder::common::hash::to_hex(sigv4::signing_key(creds.secret_access_key, date.substr(0, 8), scope)) ==
+        doc["signing_key_hex"]);
   REQUIRE(doc["examples"].size() == 5);
   for (const auto& ex : doc["examples"]) {
     INFO("example " << ex["name"].get<std::string>());

@@ -22,10 +22,14 @@ enum class ChartKind { cert_manager, traefik, harbor, binderhub };
 
 render::ChartRef chart_of(ChartKind k, const Member& m) {
   switch (k) {
-    case ChartKind::cert_manager: return render::cert_manager_chart();
-    case ChartKind::traefik: return render::traefik_chart();
-    case ChartKind::harbor: return render::harbor_chart(m);
-    case ChartKind::binderhub: return render::binderhub_chart(m);
+    case ChartKind::cert_manager:
+      return render::cert_manager_chart();
+    case ChartKind::traefik:
+      return render::traefik_chart();
+    case ChartKind::harbor:
+      return render::harbor_chart(m);
+    case ChartKind::binderhub:
+      return render::binderhub_chart(m);
   }
   return {};
 }
@@ -33,10 +37,14 @@ render::ChartRef chart_of(ChartKind k, const Member& m) {
 render::ChartValues values_of(ChartKind k, const Env& env) {
   auto size = render::size_machine(env.facts, env.member);
   switch (k) {
-    case ChartKind::cert_manager: return render::cert_manager_values(env.member);
-    case ChartKind::traefik: return render::traefik_values(env.member, size);
-    case ChartKind::harbor: return render::harbor_values(env.member, size, secrets_view(env));
-    case ChartKind::binderhub: return render::binderhub_values(env.member, size, secrets_view(env));
+    case ChartKind::cert_manager:
+      return render::cert_manager_values(env.member);
+    case ChartKind::traefik:
+      return render::traefik_values(env.member, size);
+    case ChartKind::harbor:
+      return render::harbor_values(env.member, size, secrets_view(env));
+    case ChartKind::binderhub:
+      return render::binderhub_values(env.member, size, secrets_view(env));
   }
   return {};
 }
@@ -46,7 +54,8 @@ render::ChartValues values_of(ChartKind k, const Env& env) {
 Result<void> check_no_placeholder(const nlohmann::json& doc, const std::string& chart) {
   std::string text = doc.dump();
   auto p = text.find("<secret:");
-  if (p == std::string::npos) return {};
+  if (p == std::string::npos)
+    return {};
   return common::fail(common::Errc::precondition, "values of chart '{}' still need {}", chart,
                       text.substr(p, text.find('>', p) - p + 1));
 }
@@ -57,18 +66,20 @@ class ChartStep : public Step {
       : m_options(std::move(o)), m_kind(kind), m_id(std::move(id)) {}
   std::string_view id() const override { return m_id; }
   std::string describe(const Env& env) const override {
-    if (skipped(env)) return "registry.kind external: no Harbor release";
+    if (skipped(env))
+      return "registry.kind external: no Harbor release";
     auto c = chart_of(m_kind, env.member);
-    return fmt::format("HelmChart {}/{}: chart '{}' {} into namespace '{}'{}",
-                       render::k_helmchart_namespace, c.name, c.chart, c.version,
-                       c.target_namespace, wait_names(env).empty() ? "" : ", wait until ready");
+    return fmt::format("HelmChart {}/{}: chart '{}' {} into namespace '{}'{}", render::k_helmchart_namespace,
+                       c.name, c.chart, c.version, c.target_namespace,
+                       wait_names(env).empty() ? "" : ", wait until ready");
   }
   std::string fingerprint(const Env& env) const override {
-    if (skipped(env)) return fingerprint_of({"v1", "external"});
+    if (skipped(env))
+      return fingerprint_of({"v1", "external"});
     auto c = chart_of(m_kind, env.member);
     auto v = values_of(m_kind, env);
-    return fingerprint_of({"v1", c.name, c.chart, c.repo, c.version, c.target_namespace,
-                           v.values.dump(), common::hash::sha256_hex(v.secret_values.dump())});
+    return fingerprint_of({"v1", c.name, c.chart, c.repo, c.version, c.target_namespace, v.values.dump(),
+                           common::hash::sha256_hex(v.secret_values.dump())});
   }
   Result<Outcome> apply(Env& env) override {
     if (skipped(env)) {
@@ -104,7 +115,8 @@ class ChartStep : public Step {
     if (m_kind == ChartKind::cert_manager) {
       return {"cert-manager", "cert-manager-cainjector", "cert-manager-webhook"};
     }
-    if (m_kind == ChartKind::binderhub) return {"binder", "hub", "proxy"};
+    if (m_kind == ChartKind::binderhub)
+      return {"binder", "hub", "proxy"};
     return {};
   }
   FederationOptions m_options;

@@ -19,8 +19,8 @@ std::string secret_output_key(std::string_view name) { return "secrets." + std::
 const std::vector<std::string_view>& generated_secret_names() {
   namespace s = render::secret;
   static const std::vector<std::string_view> names = {
-      s::harbor_admin_password, s::harbor_secret_key,       s::harbor_core_secret,
-      s::harbor_xsrf_key,       s::harbor_token_key,        s::harbor_token_cert,
+      s::harbor_admin_password,    s::harbor_secret_key,      s::harbor_core_secret,
+      s::harbor_xsrf_key,          s::harbor_token_key,       s::harbor_token_cert,
       s::harbor_jobservice_secret, s::harbor_registry_secret, s::harbor_registry_password,
       s::harbor_registry_htpasswd, s::grafana_admin_password};
   return names;
@@ -60,7 +60,8 @@ Result<KubeClient> kube_client(Env& env, const FederationOptions& options) {
 }
 
 std::string harbor_api(const Env& env, const FederationOptions& options) {
-  if (!options.harbor_api.empty()) return options.harbor_api;
+  if (!options.harbor_api.empty())
+    return options.harbor_api;
   return "https://" + render::registry_host(env.member) + "/api/v2.0";
 }
 
@@ -80,21 +81,26 @@ Result<void> wait_deployments(Env& env, KubeClient& kube, const FederationOption
     std::vector<std::string> waiting;
     for (const auto& name : names) {
       bool found = std::any_of(all.begin(), all.end(), [&](const auto& d) { return d.name == name; });
-      if (!found) waiting.push_back(name + " (missing)");
+      if (!found)
+        waiting.push_back(name + " (missing)");
     }
     for (const auto& d : all) {
-      if (!d.ready) waiting.push_back(d.name + " (" + d.reason + ")");
+      if (!d.ready)
+        waiting.push_back(d.name + " (" + d.reason + ")");
     }
-    if (all.empty() && names.empty()) waiting.push_back("no deployment yet");
+    if (all.empty() && names.empty())
+      waiting.push_back("no deployment yet");
     last.clear();
-    for (const auto& w : waiting) last += (last.empty() ? "" : ", ") + w;
+    for (const auto& w : waiting)
+      last += (last.empty() ? "" : ", ") + w;
     return waiting.empty();
   };
   auto r = KubeClient::wait_until(env.clock, fmt::format("deployments in namespace '{}'", ns),
                                   options.deploy_timeout, options.poll_interval, probe);
   if (!r) {
     Error e = r.error();
-    if (!last.empty()) e.message += ": waiting for " + last;
+    if (!last.empty())
+      e.message += ": waiting for " + last;
     return std::unexpected(e);
   }
   return {};
@@ -167,8 +173,10 @@ Result<void> wait_for(Env& env, const FederationOptions& options, std::string_vi
   auto r = KubeClient::wait_until(env.clock, what, timeout, options.poll_interval, wrapped);
   if (!r) {
     Error e = r.error();
-    if (!last_error.empty()) e.message += fmt::format(" (last error: {})", last_error);
-    if (e.hint.empty()) e.hint = last_hint;  // what to do about the last error (console block)
+    if (!last_error.empty())
+      e.message += fmt::format(" (last error: {})", last_error);
+    if (e.hint.empty())
+      e.hint = last_hint;  // what to do about the last error (console block)
     return std::unexpected(e);
   }
   return {};

@@ -21,9 +21,10 @@ class DnsStep : public Step {
   explicit DnsStep(FederationOptions o) : m_options(std::move(o)) {}
   std::string_view id() const override { return "dns:records"; }
   std::string describe(const Env& env) const override {
-    if (!env.member.dns) return "no dns section: DNS records are left to the operator";
-    return fmt::format("A records '{}' and '*.{}' -> {} in Cloudflare zone '{}'{}",
-                       env.member.fqdn(), env.member.fqdn(), render::public_ip_of(env.member, env.facts),
+    if (!env.member.dns)
+      return "no dns section: DNS records are left to the operator";
+    return fmt::format("A records '{}' and '*.{}' -> {} in Cloudflare zone '{}'{}", env.member.fqdn(),
+                       env.member.fqdn(), render::public_ip_of(env.member, env.facts),
                        render::dns_zone(env.member),
                        env.member.dns->zone_id.empty() ? "" : " (id " + env.member.dns->zone_id + ")");
   }
@@ -39,8 +40,7 @@ class DnsStep : public Step {
   }
   Result<Outcome> apply(Env& env) override {
     if (!env.member.dns) {
-      log::info("no dns section in the metadata: create the A records for '{}' yourself",
-                env.member.fqdn());
+      log::info("no dns section in the metadata: create the A records for '{}' yourself", env.member.fqdn());
       return Outcome::unchanged;
     }
     TRY_ASSIGN(std::string ip, public_ip(env));
@@ -52,12 +52,17 @@ class DnsStep : public Step {
     }
     Outcome outcome = Outcome::unchanged;
     for (const auto& body : render::dns_records(env.member, ip)) {
-      clients::DnsRecord want{"", body.value("type", "A"), body.value("name", ""),
-                              body.value("content", ip), body.value("proxied", false),
-                              body.value("ttl", 1), body.value("comment", "")};
+      clients::DnsRecord want{"",
+                              body.value("type", "A"),
+                              body.value("name", ""),
+                              body.value("content", ip),
+                              body.value("proxied", false),
+                              body.value("ttl", 1),
+                              body.value("comment", "")};
       TRY_ASSIGN(clients::Change c, cf.ensure_record(zone_id, want));
       log::info("DNS {} {} -> {}: {}", want.type, want.name, want.content, clients::to_string(c));
-      if (c != clients::Change::unchanged) outcome = Outcome::changed;
+      if (c != clients::Change::unchanged)
+        outcome = Outcome::changed;
     }
     return outcome;
   }
@@ -71,15 +76,17 @@ class S3Step : public Step {
   explicit S3Step(FederationOptions o) : m_options(std::move(o)) {}
   std::string_view id() const override { return "s3:lifecycle"; }
   std::string describe(const Env& env) const override {
-    if (!has_s3(env)) return "no S3 storage: nothing to do";
+    if (!has_s3(env))
+      return "no S3 storage: nothing to do";
     return fmt::format("bucket '{}': abort incomplete multipart uploads after 1 day",
                        env.member.registry->s3->bucket);
   }
   std::string fingerprint(const Env& env) const override {
-    if (!has_s3(env)) return fingerprint_of({"v1", "none"});
+    if (!has_s3(env))
+      return fingerprint_of({"v1", "none"});
     const auto& s3 = *env.member.registry->s3;
-    return fingerprint_of({"v1", endpoint(env), s3.region, s3.bucket,
-                           common::hash::sha256_hex(s3.access_key)});
+    return fingerprint_of(
+        {"v1", endpoint(env), s3.region, s3.bucket, common::hash::sha256_hex(s3.access_key)});
   }
   Result<Outcome> apply(Env& env) override {
     if (!has_s3(env)) {
@@ -87,8 +94,8 @@ class S3Step : public Step {
       return Outcome::unchanged;
     }
     const auto& s3 = *env.member.registry->s3;
-    clients::S3Config config{endpoint(env), s3.region, s3.bucket, s3.access_key, s3.secret_key,
-                             clients::S3Addressing::automatic};
+    clients::S3Config config{endpoint(env), s3.region,     s3.bucket,
+                             s3.access_key, s3.secret_key, clients::S3Addressing::automatic};
     clients::S3 client(config, m_options.http, [&env] { return env.clock.now(); });
     TRY_ASSIGN(clients::Change c, client.ensure_abort_multipart(1));
     return c == clients::Change::unchanged ? Outcome::unchanged : Outcome::changed;

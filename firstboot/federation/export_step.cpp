@@ -25,7 +25,8 @@ namespace {
 // Writes `text` 0600 unless the file already holds exactly it; true when written.
 Result<bool> write_if_changed(const std::filesystem::path& path, const std::string& text) {
   TRY_ASSIGN(auto old, fs::read_file_if_exists(path));
-  if (old && *old == text) return false;
+  if (old && *old == text)
+    return false;
   TRY(fs::write_file_atomic(path, text, 0600));
   return true;
 }
@@ -73,11 +74,12 @@ class ExportStep : public Step {
     // registry.kind external: the operator's registry and user, no Harbor robots.
     std::string registry_lines =
         runs_harbor(m)
-            ? fmt::format("  registry:   https://{} (project '{}', {})\n  robots:     {} (push+pull), {} (pull)\n",
-                          render::registry_host(m), render::registry_project(m),
-                          m.registry ? to_string(m.registry->kind) : "harbor",
-                          render::robot_full_name(m, render::builder_robot_name(m)),
-                          render::robot_full_name(m, render::puller_robot_name(m)))
+            ? fmt::format(
+                  "  registry:   https://{} (project '{}', {})\n  robots:     {} (push+pull), {} (pull)\n",
+                  render::registry_host(m), render::registry_project(m),
+                  m.registry ? to_string(m.registry->kind) : "harbor",
+                  render::robot_full_name(m, render::builder_robot_name(m)),
+                  render::robot_full_name(m, render::puller_robot_name(m)))
             : fmt::format("  registry:   {} (external, user '{}', images {}*)\n", m.registry->url,
                           m.registry->username, render::image_prefix(m));
     std::string summary = fmt::format(
@@ -86,7 +88,8 @@ class ExportStep : public Step {
         "  public IP:  {}\n  files in {}:\n",
         m.name, to_string(m.mode), render::binder_host(m), render::hub_host(m), registry_lines, ip,
         k_export_dir);
-    for (const auto& f : files) summary += "    " + f + "\n";
+    for (const auto& f : files)
+      summary += "    " + f + "\n";
     TRY_ASSIGN(bool s, write_if_changed(dir / "summary.txt", summary));
     changed |= s;
     if (env.output("export.summary") != summary) {
@@ -105,8 +108,6 @@ class ExportStep : public Step {
 
 }  // namespace
 
-std::unique_ptr<Step> make_export_step(const FederationOptions& o) {
-  return std::make_unique<ExportStep>(o);
-}
+std::unique_ptr<Step> make_export_step(const FederationOptions& o) { return std::make_unique<ExportStep>(o); }
 
 }  // namespace binder::firstboot::federation

@@ -41,7 +41,8 @@ Result<std::string> htpasswd_line(const std::string& user, const std::string& pa
 
 bool htpasswd_matches(const std::string& line, const std::string& password) {
   auto colon = line.find(':');
-  if (colon == std::string::npos) return false;
+  if (colon == std::string::npos)
+    return false;
   std::string hash = line.substr(colon + 1);
   auto data = std::make_unique<crypt_data>();
   std::memset(data.get(), 0, sizeof(crypt_data));
@@ -68,7 +69,8 @@ bool add_ext(X509* cert, int nid, const char* value) {
   X509V3_set_ctx_nodb(&ctx);
   X509V3_set_ctx(&ctx, cert, cert, nullptr, nullptr, 0);
   X509_EXTENSION* ext = X509V3_EXT_conf_nid(nullptr, &ctx, nid, value);
-  if (ext == nullptr) return false;
+  if (ext == nullptr)
+    return false;
   bool ok = X509_add_ext(cert, ext, -1) == 1;
   X509_EXTENSION_free(ext);
   return ok;
@@ -78,7 +80,8 @@ bool add_ext(X509* cert, int nid, const char* value) {
 
 Result<TokenKeyPair> token_keypair(const std::string& cn, int bits, int days) {
   std::unique_ptr<EVP_PKEY, Freer> key(EVP_RSA_gen(static_cast<unsigned>(bits)));
-  if (!key) return fail(Errc::internal, "generating an RSA key failed");
+  if (!key)
+    return fail(Errc::internal, "generating an RSA key failed");
   std::unique_ptr<X509, Freer> cert(X509_new());
   X509_set_version(cert.get(), 2);
   unsigned char serial[16];
@@ -90,8 +93,8 @@ Result<TokenKeyPair> token_keypair(const std::string& cn, int bits, int days) {
   X509_gmtime_adj(X509_getm_notBefore(cert.get()), -3600);
   X509_gmtime_adj(X509_getm_notAfter(cert.get()), static_cast<long>(days) * 86400);
   X509_NAME* name = X509_get_subject_name(cert.get());
-  X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
-                             reinterpret_cast<const unsigned char*>(cn.c_str()), -1, -1, 0);
+  X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, reinterpret_cast<const unsigned char*>(cn.c_str()), -1,
+                             -1, 0);
   X509_set_issuer_name(cert.get(), name);
   X509_set_pubkey(cert.get(), key.get());
   if (!add_ext(cert.get(), NID_basic_constraints, "critical,CA:TRUE") ||
@@ -104,8 +107,7 @@ Result<TokenKeyPair> token_keypair(const std::string& cn, int bits, int days) {
   }
   std::unique_ptr<BIO, Freer> kb(BIO_new(BIO_s_mem()));
   std::unique_ptr<BIO, Freer> cb(BIO_new(BIO_s_mem()));
-  if (PEM_write_bio_PrivateKey_traditional(kb.get(), key.get(), nullptr, nullptr, 0, nullptr,
-                                           nullptr) != 1 ||
+  if (PEM_write_bio_PrivateKey_traditional(kb.get(), key.get(), nullptr, nullptr, 0, nullptr, nullptr) != 1 ||
       PEM_write_bio_X509(cb.get(), cert.get()) != 1) {
     return fail(Errc::internal, "writing PEM failed");
   }
@@ -114,7 +116,8 @@ Result<TokenKeyPair> token_keypair(const std::string& cn, int bits, int days) {
 
 bool keypair_matches(const TokenKeyPair& pair) {
   std::unique_ptr<BIO, Freer> kb(BIO_new_mem_buf(pair.key_pem.data(), static_cast<int>(pair.key_pem.size())));
-  std::unique_ptr<BIO, Freer> cb(BIO_new_mem_buf(pair.cert_pem.data(), static_cast<int>(pair.cert_pem.size())));
+  std::unique_ptr<BIO, Freer> cb(
+      BIO_new_mem_buf(pair.cert_pem.data(), static_cast<int>(pair.cert_pem.size())));
   std::unique_ptr<EVP_PKEY, Freer> key(PEM_read_bio_PrivateKey(kb.get(), nullptr, nullptr, nullptr));
   std::unique_ptr<X509, Freer> cert(PEM_read_bio_X509(cb.get(), nullptr, nullptr, nullptr));
   return key && cert && X509_check_private_key(cert.get(), key.get()) == 1 &&

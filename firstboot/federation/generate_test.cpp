@@ -1,10 +1,11 @@
 // Unit tests of the federation module's pure parts: secret generators, the step order and the
 // environment overrides.
+#include "firstboot/federation/generate.hpp"
+
 #include <stdlib.h>
 
 #include <catch2/catch.hpp>
 
-#include "firstboot/federation/generate.hpp"
 #include "firstboot/federation/steps.hpp"
 
 namespace fed = binder::firstboot::federation;

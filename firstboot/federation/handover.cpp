@@ -3,17 +3,16 @@
 
 #include <algorithm>
 
-#include "firstboot/federation/steps.hpp"
-
 #include "common/fs.hpp"
 #include "common/log.hpp"
+#include "firstboot/federation/steps.hpp"
 #include "firstboot/k3s/kube_client.hpp"
 #include "firstboot/metadata/load.hpp"
 #include "firstboot/metadata/validate.hpp"
 #include "firstboot/render/charts.hpp"
 #include "firstboot/render/handover_bundle.hpp"
-#include "firstboot/render/member_overrides.hpp"
 #include "firstboot/render/helmchart.hpp"
+#include "firstboot/render/member_overrides.hpp"
 #include "firstboot/render/mybinder_files.hpp"
 #include "firstboot/runner.hpp"
 
@@ -63,7 +62,8 @@ Result<bool> write_bundle(const std::filesystem::path& dir, const std::vector<re
     auto path = dir / f.path;
     TRY(fs::make_directories(path.parent_path(), 0700));
     TRY_ASSIGN(auto old, fs::read_file_if_exists(path));
-    if (old && *old == f.text) continue;
+    if (old && *old == f.text)
+      continue;
     TRY(fs::write_file_atomic(path, f.text, 0600));
     changed = true;
   }
@@ -74,7 +74,8 @@ std::vector<std::string> split_names(const std::string& s) {
   std::vector<std::string> out;
   for (std::size_t b = 0; b <= s.size();) {
     std::size_t e = std::min(s.find(',', b), s.size());
-    if (e > b) out.push_back(s.substr(b, e - b));
+    if (e > b)
+      out.push_back(s.substr(b, e - b));
     b = e + 1;
   }
   return out;
@@ -82,15 +83,19 @@ std::vector<std::string> split_names(const std::string& s) {
 
 Result<bool> annotate(KubeClient& kube, json chart) {
   auto& ann = chart["metadata"]["annotations"];
-  if (ann.is_object() && ann.contains(std::string(k_unmanaged_annotation))) return false;
+  if (ann.is_object() && ann.contains(std::string(k_unmanaged_annotation)))
+    return false;
   for (int attempt = 0;; ++attempt) {
     chart["metadata"]["annotations"][std::string(k_unmanaged_annotation)] = "true";
     auto r = kube.replace(chart);  // PUT with the listed resourceVersion
-    if (r) return true;
-    if (r.error().code != Errc::temporary || attempt > 0) return std::unexpected(r.error());
+    if (r)
+      return true;
+    if (r.error().code != Errc::temporary || attempt > 0)
+      return std::unexpected(r.error());
     // 409 Conflict: changed meanwhile (the controller's status update); re-read and retry once.
     TRY_ASSIGN(auto live, kube.get(ObjectRef::of(chart)));
-    if (!live) return false;  // gone meanwhile
+    if (!live)
+      return false;  // gone meanwhile
     chart = *live;
   }
 }
@@ -109,8 +114,10 @@ std::string handover_time(const Journal& journal) {
 json HandoverReport::to_json() const {
   json charts_doc = json::array();
   for (const auto& c : charts) {
-    charts_doc.push_back({{"name", c.name}, {"namespace", std::string(render::k_helmchart_namespace)},
-                          {"target_namespace", c.target_namespace}, {"annotated", c.annotated},
+    charts_doc.push_back({{"name", c.name},
+                          {"namespace", std::string(render::k_helmchart_namespace)},
+                          {"target_namespace", c.target_namespace},
+                          {"annotated", c.annotated},
                           {"deleted", c.deleted}});
   }
   return {{"result", already ? "already handed over" : "handed over"},
@@ -169,7 +176,8 @@ Result<HandoverReport> run_handover(const std::filesystem::path& root, const Fed
   std::vector<json>& charts = listed->second;
 
   bool begun = seen.get(k_handover_charts_key).has_value();
-  if (charts.empty() && handed_over(seen)) return already();
+  if (charts.empty() && handed_over(seen))
+    return already();
   if (charts.empty() && !begun) {
     return common::fail(Errc::precondition,
                         "nothing to hand over: no HelmChart in namespace {} is labelled {} (the "
@@ -185,9 +193,11 @@ Result<HandoverReport> run_handover(const std::filesystem::path& root, const Fed
   // goes (the Job is owned by it): wait for it instead.
   for (std::size_t i = 0; i < charts.size(); ++i) {
     std::string job = charts[i].contains("status") ? charts[i]["status"].value("jobName", "") : "";
-    if (job.empty()) continue;
+    if (job.empty())
+      continue;
     auto live = kube.get(ObjectRef{"batch/v1", "Job", std::string(render::k_helmchart_namespace), job});
-    if (!live) return std::unexpected(live.error());
+    if (!live)
+      return std::unexpected(live.error());
     if (*live && (**live).contains("status") && (**live)["status"].value("active", 0) > 0) {
       return common::fail(Errc::temporary,
                           "HelmChart {}: its helm Job '{}' is still running; rerun the handover when it "
@@ -209,24 +219,29 @@ Result<HandoverReport> run_handover(const std::filesystem::path& root, const Fed
   TRY_ASSIGN(in.config_text, read_export(root, render::mybinder_config_path(member)));
   TRY_ASSIGN(in.secrets_text, read_export(root, render::mybinder_secrets_path(member)));
   auto kc = read_export(root, cluster + "-kubeconfig.yaml");
-  if (!kc && cluster != member.name) kc = read_export(root, member.name + "-kubeconfig.yaml");
-  if (!kc) return std::unexpected(kc.error());
+  if (!kc && cluster != member.name)
+    kc = read_export(root, member.name + "-kubeconfig.yaml");
+  if (!kc)
+    return std::unexpected(kc.error());
   in.kubeconfig_text = *kc;
   auto files = render::handover_bundle(in);
   TRY_ASSIGN(report.bundle_written, write_bundle(report.bundle_dir, files));
-  for (const auto& f : files) report.bundle_files.push_back(f.path);
+  for (const auto& f : files)
+    report.bundle_files.push_back(f.path);
 
   TRY_ASSIGN(Journal journal, Journal::open(journal_path, clock));
   std::string names;
   for (const auto& c : charts) {
     std::string n = c["metadata"].value("name", "");
     names += (names.empty() ? "" : ",") + n;
-    report.charts.push_back({n, c.contains("spec") ? c["spec"].value("targetNamespace", "") : "", false, false});
+    report.charts.push_back(
+        {n, c.contains("spec") ? c["spec"].value("targetNamespace", "") : "", false, false});
   }
   if (begun && !handed_over(seen)) {
     // A handover that stopped half-way: keep the names of the charts it already deleted.
     for (const auto& n : split_names(*seen.get(k_handover_charts_key))) {
-      if (("," + names + ",").find("," + n + ",") == std::string::npos) names += (names.empty() ? "" : ",") + n;
+      if (("," + names + ",").find("," + n + ",") == std::string::npos)
+        names += (names.empty() ? "" : ",") + n;
     }
   }
   auto fail = [&](const Error& e) -> Result<HandoverReport> {
@@ -241,14 +256,17 @@ Result<HandoverReport> run_handover(const std::filesystem::path& root, const Fed
   // All annotated before any is deleted: from then on no deletion can start an uninstall.
   for (std::size_t i = 0; i < charts.size(); ++i) {
     auto a = annotate(kube, charts[i]);
-    if (!a) return fail(a.error().with_context("annotating HelmChart " + report.charts[i].name));
+    if (!a)
+      return fail(a.error().with_context("annotating HelmChart " + report.charts[i].name));
     report.charts[i].annotated = *a;
-    if (*a) log::info("HelmChart {}/{}: annotated {}", render::k_helmchart_namespace, report.charts[i].name,
-                      k_unmanaged_annotation);
+    if (*a)
+      log::info("HelmChart {}/{}: annotated {}", render::k_helmchart_namespace, report.charts[i].name,
+                k_unmanaged_annotation);
   }
   for (std::size_t i = 0; i < charts.size(); ++i) {
     auto d = kube.remove(ObjectRef::of(charts[i]));
-    if (!d) return fail(d.error().with_context("deleting HelmChart " + report.charts[i].name));
+    if (!d)
+      return fail(d.error().with_context("deleting HelmChart " + report.charts[i].name));
     report.charts[i].deleted = *d;
     log::info("HelmChart {}/{}: deleted; release '{}' in namespace '{}' stays", render::k_helmchart_namespace,
               report.charts[i].name, report.charts[i].name, report.charts[i].target_namespace);

@@ -35,21 +35,25 @@ class HarborApiStep : public Step {
   explicit HarborApiStep(FederationOptions o) : m_options(std::move(o)) {}
   std::string_view id() const override { return "harbor:api"; }
   std::string describe(const Env& env) const override {
-    if (!env.member.registry) return "no registry section: nothing to do";
-    if (!env.member.registry->harbor()) return "registry.kind external: no Harbor to configure";
-    return fmt::format("wait for {}/health; project '{}' (quota {} GB), retention 30 days, robots "
-                       "'{}' and '{}', GC schedule",
-                       harbor_api(env, m_options), render::registry_project(env.member),
-                       env.member.registry->quota_gb, render::builder_robot_name(env.member),
-                       render::puller_robot_name(env.member));
+    if (!env.member.registry)
+      return "no registry section: nothing to do";
+    if (!env.member.registry->harbor())
+      return "registry.kind external: no Harbor to configure";
+    return fmt::format(
+        "wait for {}/health; project '{}' (quota {} GB), retention 30 days, robots "
+        "'{}' and '{}', GC schedule",
+        harbor_api(env, m_options), render::registry_project(env.member), env.member.registry->quota_gb,
+        render::builder_robot_name(env.member), render::puller_robot_name(env.member));
   }
   std::string fingerprint(const Env& env) const override {
-    if (!env.member.registry) return fingerprint_of({"v1", "none"});
-    if (!env.member.registry->harbor()) return fingerprint_of({"v1", "external"});
-    return fingerprint_of({"v2", harbor_api(env, m_options), to_string(env.member.mode), render::registry_project(env.member),
+    if (!env.member.registry)
+      return fingerprint_of({"v1", "none"});
+    if (!env.member.registry->harbor())
+      return fingerprint_of({"v1", "external"});
+    return fingerprint_of({"v2", harbor_api(env, m_options), to_string(env.member.mode),
+                           render::registry_project(env.member),
                            std::to_string(env.member.registry->quota_gb),
-                           render::builder_robot_name(env.member),
-                           render::puller_robot_name(env.member)});
+                           render::builder_robot_name(env.member), render::puller_robot_name(env.member)});
   }
 
   Result<Outcome> apply(Env& env) override {
@@ -68,13 +72,13 @@ class HarborApiStep : public Step {
     }
     std::string api = harbor_api(env, m_options);
     clients::Harbor harbor(api, "admin", *admin, m_options.http);
-    TRY(wait_for(env, m_options, fmt::format("Harbor at {} to report healthy", api),
-                 m_options.harbor_timeout, [&] { return harbor.healthy(); }));
+    TRY(wait_for(env, m_options, fmt::format("Harbor at {} to report healthy", api), m_options.harbor_timeout,
+                 [&] { return harbor.healthy(); }));
 
     bool changed = false;
     clients::Change c{};
-    TRY_ASSIGN(auto project, harbor.ensure_project(render::registry_project(env.member),
-                                                   env.member.registry->quota_gb, c));
+    TRY_ASSIGN(auto project,
+               harbor.ensure_project(render::registry_project(env.member), env.member.registry->quota_gb, c));
     changed |= c != clients::Change::unchanged;
     TRY_ASSIGN(c, harbor.ensure_retention(project, render::harbor_retention_request(project.id)));
     changed |= c != clients::Change::unchanged;
@@ -94,15 +98,15 @@ class HarborApiStep : public Step {
 
  private:
   Result<bool> robot(Env& env, clients::Harbor& harbor, const clients::HarborProject& project,
-                     const nlohmann::json& request, std::string_view secret_name,
-                     const std::string& role) {
+                     const nlohmann::json& request, std::string_view secret_name, const std::string& role) {
     auto spec = spec_of(request);
     TRY_ASSIGN(std::string secret, ensure_secret(env, secret_name, [] {
                  return Result<std::string>(clients::make_robot_secret());
                }));
     std::string id_key = "harbor.robot." + role + ".id";
     std::optional<int> applied;
-    if (auto v = env.output(id_key)) applied = std::atoi(v->c_str());
+    if (auto v = env.output(id_key))
+      applied = std::atoi(v->c_str());
     clients::Change c{};
     TRY_ASSIGN(auto robot, harbor.ensure_robot(project, spec, secret, applied, c));
     if (applied != robot.id) {

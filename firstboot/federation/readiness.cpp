@@ -17,7 +17,8 @@ std::string text_of(const json& v) { return v.is_string() ? v.get<std::string>()
 // BinderHub's /health body: {"ok": bool, "checks": [{"service", "ok"}...]}; the services not ok.
 std::string unhealthy_services(const std::string& body) {
   auto j = json::parse(body, nullptr, false);
-  if (j.is_discarded() || !j.is_object() || !j.contains("ok") || j["ok"] != false) return {};
+  if (j.is_discarded() || !j.is_object() || !j.contains("ok") || j["ok"] != false)
+    return {};
   std::string out;
   for (const auto& c : j.value("checks", json::array())) {
     if (c.is_object() && c.value("ok", true) == false) {
@@ -35,9 +36,11 @@ std::vector<ReadinessCheck> readiness_checks(const Member& m) {
   checks.push_back({"hub", "https://" + render::hub_host(m) + "/hub/health"});
   if (m.registry && !m.registry->harbor()) {
     std::string url = m.registry->url;
-    while (!url.empty() && url.back() == '/') url.pop_back();
+    while (!url.empty() && url.back() == '/')
+      url.pop_back();
     // Docker Hub's documented registry URL is index.docker.io/v1/; the registry API is /v2/.
-    if (url.ends_with("/v1")) url.resize(url.size() - 3);
+    if (url.ends_with("/v1"))
+      url.resize(url.size() - 3);
     checks.push_back({"registry", url + "/v2/"});
   } else {
     checks.push_back({"registry", "https://" + render::registry_host(m) + "/api/v2.0/ping"});
@@ -49,7 +52,8 @@ std::vector<ReadinessCheck> readiness_checks(const Member& m) {
 }
 
 std::string versions_difference(const json& ours, const json& prime, const std::string& prime_url) {
-  if (ours == prime) return {};
+  if (ours == prime)
+    return {};
   std::string diff;
   if (ours.is_object() && prime.is_object()) {
     for (const auto& [k, v] : prime.items()) {
@@ -60,7 +64,8 @@ std::string versions_difference(const json& ours, const json& prime, const std::
       }
     }
     for (const auto& [k, v] : ours.items()) {
-      if (!prime.contains(k)) diff += fmt::format("{}{} {} != missing", diff.empty() ? "" : ", ", k, text_of(v));
+      if (!prime.contains(k))
+        diff += fmt::format("{}{} {} != missing", diff.empty() ? "" : ", ", k, text_of(v));
     }
   } else {
     diff = fmt::format("{} != {}", ours.dump(), prime.dump());
@@ -74,7 +79,8 @@ std::optional<ReadinessFailure> readiness_round(const Member& m, clients::HttpsP
     if (c.name == "registry" && m.registry && !m.registry->harbor() && a.status == 401) {
       continue;  // a registry that wants credentials answers
     }
-    if (!a.ok()) return ReadinessFailure{a.cause, false};
+    if (!a.ok())
+      return ReadinessFailure{a.cause, false};
     if (c.name == "binder") {
       if (auto bad = unhealthy_services(a.body); !bad.empty()) {
         return ReadinessFailure{fmt::format("{}: BinderHub unhealthy ({})", c.url, bad), false};
@@ -82,11 +88,14 @@ std::optional<ReadinessFailure> readiness_round(const Member& m, clients::HttpsP
     }
     if (c.name == "versions") {
       auto ours = json::parse(a.body, nullptr, false);
-      if (ours.is_discarded()) return ReadinessFailure{c.url + ": not JSON", false};
+      if (ours.is_discarded())
+        return ReadinessFailure{c.url + ": not JSON", false};
       clients::ProbeAnswer p = probe.get(m.readiness.prime_versions_url, "application/json");
-      if (!p.ok()) return ReadinessFailure{"the prime's versions: " + p.cause, false};
+      if (!p.ok())
+        return ReadinessFailure{"the prime's versions: " + p.cause, false};
       auto prime = json::parse(p.body, nullptr, false);
-      if (prime.is_discarded()) return ReadinessFailure{m.readiness.prime_versions_url + ": not JSON", false};
+      if (prime.is_discarded())
+        return ReadinessFailure{m.readiness.prime_versions_url + ": not JSON", false};
       if (auto d = versions_difference(ours, prime, m.readiness.prime_versions_url); !d.empty()) {
         return ReadinessFailure{d, true};
       }
@@ -99,42 +108,55 @@ std::optional<ReadinessFailure> test_launch(const Member& m, clients::HttpsProbe
                                             std::chrono::milliseconds timeout) {
   std::string url = "https://" + render::binder_host(m) + "/build/" + m.readiness.test_launch;
   clients::ProbeAnswer a = probe.get(url, "text/event-stream", timeout);
-  if (!a.ok()) return ReadinessFailure{"test launch: " + a.cause, false};
+  if (!a.ok())
+    return ReadinessFailure{"test launch: " + a.cause, false};
   std::string last;
   for (const auto& e : clients::parse_event_stream(a.body)) {
     std::string phase = e.value("phase", "");
-    if (phase == "ready") return std::nullopt;
+    if (phase == "ready")
+      return std::nullopt;
     if (phase == "failed") {
       std::string msg = e.value("message", "");
-      while (!msg.empty() && (msg.back() == '\n' || msg.back() == '\r')) msg.pop_back();
-      return ReadinessFailure{fmt::format("test launch of '{}' failed: {}", m.readiness.test_launch, msg), true};
+      while (!msg.empty() && (msg.back() == '\n' || msg.back() == '\r'))
+        msg.pop_back();
+      return ReadinessFailure{fmt::format("test launch of '{}' failed: {}", m.readiness.test_launch, msg),
+                              true};
     }
-    if (!phase.empty()) last = phase;
+    if (!phase.empty())
+      last = phase;
   }
-  return ReadinessFailure{fmt::format("test launch of '{}': the event stream ended in phase '{}', not 'ready'",
-                                      m.readiness.test_launch, last.empty() ? "none" : last),
-                          false};
+  return ReadinessFailure{
+      fmt::format("test launch of '{}': the event stream ended in phase '{}', not 'ready'",
+                  m.readiness.test_launch, last.empty() ? "none" : last),
+      false};
 }
 
 bool listed_in_active_hosts(const json& doc, const Member& m) {
-  if (!doc.is_object() || !doc.contains("active_hosts")) return false;
+  if (!doc.is_object() || !doc.contains("active_hosts"))
+    return false;
   const json& hosts = doc["active_hosts"];
   std::string url = "https://" + render::binder_host(m);
   auto matches = [&](const std::string& key, const json& h) {
-    if (key == m.cluster()) return true;
-    if (!h.is_object()) return false;
+    if (key == m.cluster())
+      return true;
+    if (!h.is_object())
+      return false;
     std::string u = h.value("url", "");
-    while (!u.empty() && u.back() == '/') u.pop_back();
+    while (!u.empty() && u.back() == '/')
+      u.pop_back();
     return u == url;
   };
   if (hosts.is_object()) {
     for (const auto& [k, h] : hosts.items()) {
-      if (matches(k, h)) return true;
+      if (matches(k, h))
+        return true;
     }
   } else if (hosts.is_array()) {  // a list of names or URLs
     for (const auto& h : hosts) {
-      if (h.is_string() && (h.get<std::string>() == m.cluster() || h.get<std::string>() == url)) return true;
-      if (h.is_object() && matches("", h)) return true;
+      if (h.is_string() && (h.get<std::string>() == m.cluster() || h.get<std::string>() == url))
+        return true;
+      if (h.is_object() && matches("", h))
+        return true;
     }
   }
   return false;

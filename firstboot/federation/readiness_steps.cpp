@@ -35,13 +35,18 @@ class ReadinessStep : public Step {
   std::string_view id() const override { return k_readiness_step; }
   std::string describe(const Env& env) const override {
     std::string out;
-    for (const auto& c : readiness_checks(env.member)) out += (out.empty() ? "" : ", ") + c.url;
-    if (!env.member.readiness.test_launch.empty()) out += ", test launch of '" + env.member.readiness.test_launch + "'";
-    return fmt::format("HTTPS through the public names within {} min: {}", env.member.readiness.timeout_minutes, out);
+    for (const auto& c : readiness_checks(env.member))
+      out += (out.empty() ? "" : ", ") + c.url;
+    if (!env.member.readiness.test_launch.empty())
+      out += ", test launch of '" + env.member.readiness.test_launch + "'";
+    return fmt::format("HTTPS through the public names within {} min: {}",
+                       env.member.readiness.timeout_minutes, out);
   }
   std::string fingerprint(const Env& env) const override {
-    std::vector<std::string> f{"v1", env.member.readiness.prime_versions_url, env.member.readiness.test_launch};
-    for (const auto& c : readiness_checks(env.member)) f.push_back(c.url);
+    std::vector<std::string> f{"v1", env.member.readiness.prime_versions_url,
+                               env.member.readiness.test_launch};
+    for (const auto& c : readiness_checks(env.member))
+      f.push_back(c.url);
     return fingerprint_of(f);
   }
 
@@ -92,8 +97,9 @@ class InRotationStep : public Step {
   explicit InRotationStep(FederationOptions o) : m_options(std::move(o)) {}
   std::string_view id() const override { return k_in_rotation_step; }
   std::string describe(const Env& env) const override {
-    return fmt::format("wait up to {} min for '{}' in {} (read-only)", env.member.readiness.rotation_timeout_minutes,
-                       env.member.cluster(), env.member.readiness.active_hosts_url);
+    return fmt::format("wait up to {} min for '{}' in {} (read-only)",
+                       env.member.readiness.rotation_timeout_minutes, env.member.cluster(),
+                       env.member.readiness.active_hosts_url);
   }
   std::string fingerprint(const Env& env) const override {
     return fingerprint_of({"v1", env.member.readiness.active_hosts_url, env.member.cluster()});
@@ -114,21 +120,26 @@ class InRotationStep : public Step {
       if (a.ok()) {
         auto doc = nlohmann::json::parse(a.body, nullptr, false);
         if (!doc.is_discarded() && listed_in_active_hosts(doc, env.member)) {
-          std::string status = fmt::format("in rotation: listed by {} at {}", rc.active_hosts_url, utc(env.clock.now()));
+          std::string status =
+              fmt::format("in rotation: listed by {} at {}", rc.active_hosts_url, utc(env.clock.now()));
           log::notice("{}", status);
           TRY(env.put_output(k_rotation_status_key, status));
           return Outcome::unchanged;
         }
-        last = doc.is_discarded() ? rc.active_hosts_url + ": not JSON"
-                                  : fmt::format("'{}' not listed by {}", env.member.cluster(), rc.active_hosts_url);
+        last = doc.is_discarded()
+                   ? rc.active_hosts_url + ": not JSON"
+                   : fmt::format("'{}' not listed by {}", env.member.cluster(), rc.active_hosts_url);
       } else {
         last = a.cause;
       }
-      if (env.clock.now() + interval > deadline) break;
+      if (env.clock.now() + interval > deadline)
+        break;
       env.clock.sleep(interval);
     }
-    std::string status = fmt::format("not in rotation after {} min ({}); the federation operators add "
-                                     "members to the redirector", rc.rotation_timeout_minutes, last);
+    std::string status = fmt::format(
+        "not in rotation after {} min ({}); the federation operators add "
+        "members to the redirector",
+        rc.rotation_timeout_minutes, last);
     log::warn("{}, ignoring", status);
     TRY(env.put_output(k_rotation_status_key, status));
     return Outcome::unchanged;

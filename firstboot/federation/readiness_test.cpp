@@ -3,13 +3,14 @@
 // names with connect_to rules and the test CA: the good path, a certificate for another name, a
 // self-signed one, 503, versions that differ from the prime's, a test launch, and /active_hosts
 // with and without the member.
+#include "firstboot/federation/readiness.hpp"
+
 #include <catch2/catch.hpp>
 
 #include "common/fs.hpp"
 #include "common/http.hpp"
-#include "firstboot/federation/readiness.hpp"
-#include "support/firstboot/test_seams.hpp"
 #include "support/fake_server.hpp"
+#include "support/firstboot/test_seams.hpp"
 
 using namespace binder::firstboot;
 using namespace std::chrono_literals;
@@ -47,7 +48,8 @@ struct World {
     fed::FederationOptions o;
     o.http.ca_file = ca;
     o.poll_interval = 5s;  // FakeClock: no real waiting
-    for (const char* host : {"example.mybinder.org", "hub.example.mybinder.org", "2i2c.mybinder.org", "mybinder.org"}) {
+    for (const char* host :
+         {"example.mybinder.org", "hub.example.mybinder.org", "2i2c.mybinder.org", "mybinder.org"}) {
       o.http.connect_to.push_back({host, 443, "127.0.0.1", web.port()});
     }
     o.http.connect_to.push_back({"registry.example.mybinder.org", 443, "127.0.0.1", harbor.port()});
@@ -64,11 +66,12 @@ Result<Outcome> run_step(std::unique_ptr<Step> step, testing::TestRoot& root) {
 // Replaces the PKI's server certificate by a self-signed one for the member's names.
 void make_self_signed(const test::TestPki& pki) {
   std::string out, err;
-  int rc = test::run_capture({"openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
-                              "-nodes", "-days", "2", "-subj", "/CN=example.mybinder.org", "-addext",
-                              "subjectAltName=DNS:example.mybinder.org,DNS:*.example.mybinder.org,DNS:2i2c.mybinder.org",
-                              "-keyout", pki.server_key().string(), "-out", pki.server_cert().string()},
-                             &out, &err);
+  int rc = test::run_capture(
+      {"openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-days",
+       "2", "-subj", "/CN=example.mybinder.org", "-addext",
+       "subjectAltName=DNS:example.mybinder.org,DNS:*.example.mybinder.org,DNS:2i2c.mybinder.org", "-keyout",
+       pki.server_key().string(), "-out", pki.server_cert().string()},
+      &out, &err);
   REQUIRE(rc == 0);
 }
 
@@ -86,7 +89,8 @@ TEST_CASE("readiness: every check passes through the public names with a valid c
   // The sites were asked under their own names (the fake routes by Host and records strays).
   CHECK(w.web.violations().empty());
   std::vector<std::string> paths;
-  for (const auto& q : w.web.requests()) paths.push_back(q["path"].get<std::string>());
+  for (const auto& q : w.web.requests())
+    paths.push_back(q["path"].get<std::string>());
   CHECK(paths == std::vector<std::string>{"/health", "/hub/health", "/versions", "/versions"});
   CHECK(w.harbor.requests()[0]["path"] == "/api/v2.0/ping");
 }
@@ -111,11 +115,13 @@ TEST_CASE("readiness: a self-signed certificate is not trusted") {
   testing::TestRoot root(member());
   auto o = w.options();
   for (auto& rule : o.http.connect_to) {
-    if (rule.to_port == w.web.port()) rule.to_port = web.port();
+    if (rule.to_port == w.web.port())
+      rule.to_port = web.port();
   }
   auto r = run_step(fed::make_readiness_step(o), root);
   REQUIRE(!r);
-  CHECK_THAT(r.error().message, Catch::StartsWith("https://example.mybinder.org/health: certificate not trusted (self-signed"));
+  CHECK_THAT(r.error().message,
+             Catch::StartsWith("https://example.mybinder.org/health: certificate not trusted (self-signed"));
 }
 
 TEST_CASE("readiness: 503 from BinderHub's health until the deadline") {
@@ -140,7 +146,9 @@ TEST_CASE("readiness: a 503 that heals within the deadline is ready") {
 
 TEST_CASE("readiness: versions that differ from the prime's are a failure naming the difference") {
   World w(test::TestPki::create(k_names));
-  w.web.configure({{"versions", json{{"builder", "repo2docker 2025.10.0"}, {"binderhub", "1.0.0-0.dev.git.1.old"}}.dump()}});
+  w.web.configure(
+      {{"versions",
+        json{{"builder", "repo2docker 2025.10.0"}, {"binderhub", "1.0.0-0.dev.git.1.old"}}.dump()}});
   testing::TestRoot root(member());
   auto r = run_step(fed::make_readiness_step(w.options()), root);
   REQUIRE(!r);
@@ -158,7 +166,8 @@ TEST_CASE("readiness: a standalone member compares no versions") {
   testing::TestRoot root(m);
   auto r = run_step(fed::make_readiness_step(w.options()), root);
   REQUIRE(r);
-  for (const auto& q : w.web.requests()) CHECK(q["path"] != "/versions");
+  for (const auto& q : w.web.requests())
+    CHECK(q["path"] != "/versions");
 }
 
 TEST_CASE("readiness: the optional test launch reads BinderHub's event stream") {
@@ -177,7 +186,8 @@ TEST_CASE("readiness: the optional test launch reads BinderHub's event stream") 
   auto r = run_step(fed::make_readiness_step(w.options()), root);
   REQUIRE(!r);
   CHECK(r.error().code == Errc::precondition);
-  CHECK(r.error().message == "test launch of 'gh/binder-examples/requirements/HEAD' failed: Error: build failed");
+  CHECK(r.error().message ==
+        "test launch of 'gh/binder-examples/requirements/HEAD' failed: Error: build failed");
 }
 
 TEST_CASE("in-rotation: listed by /active_hosts, and not listed within the bound is a warning") {
@@ -200,16 +210,20 @@ TEST_CASE("in-rotation: listed by /active_hosts, and not listed within the bound
         "federation operators add members to the redirector");
   CHECK(root.clock.t - testing::FakeClock{}.t <= 2min);
   int gets = 0;
-  for (const auto& q : w.web.requests()) gets += q["path"] == "/active_hosts";
+  for (const auto& q : w.web.requests())
+    gets += q["path"] == "/active_hosts";
   CHECK(gets > 1);
 }
 
 TEST_CASE("readiness: active_hosts matches by cluster name or by the member's URL") {
   Member m = member();
   m.cluster_name = "example-ovh";
-  CHECK(fed::listed_in_active_hosts(json::parse(R"({"active_hosts": {"example-ovh": {"url": "https://x"}}})"), m));
-  CHECK(fed::listed_in_active_hosts(json::parse(R"({"active_hosts": {"ovh": {"url": "https://example.mybinder.org/"}}})"), m));
-  CHECK(!fed::listed_in_active_hosts(json::parse(R"({"active_hosts": {"example": {"url": "https://other.org"}}})"), m));
+  CHECK(fed::listed_in_active_hosts(json::parse(R"({"active_hosts": {"example-ovh": {"url": "https://x"}}})"),
+                                    m));
+  CHECK(fed::listed_in_active_hosts(
+      json::parse(R"({"active_hosts": {"ovh": {"url": "https://example.mybinder.org/"}}})"), m));
+  CHECK(!fed::listed_in_active_hosts(
+      json::parse(R"({"active_hosts": {"example": {"url": "https://other.org"}}})"), m));
   CHECK(!fed::listed_in_active_hosts(json::parse(R"({"hosts": {}})"), m));
 }
 

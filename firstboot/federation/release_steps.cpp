@@ -36,7 +36,8 @@ Result<bool> apply_release_values(Env& env, KubeClient& kube) {
   TRY_ASSIGN(auto release, mybinder_release(env));
   auto p = release.secrets_text.find("<secret:");
   if (p != std::string::npos) {
-    return common::fail(common::Errc::precondition, "the values of release '{}' still need {}", release.chart.name,
+    return common::fail(common::Errc::precondition, "the values of release '{}' still need {}",
+                        release.chart.name,
                         release.secrets_text.substr(p, release.secrets_text.find('>', p) - p + 1));
   }
   return apply_logged(kube, render::mybinder_values_secret(release));
@@ -46,7 +47,8 @@ namespace {
 
 std::string charts_fingerprint(const Env& env) {
   auto charts = image_charts(env);
-  if (!charts) return "unreadable: " + charts.error().message;
+  if (!charts)
+    return "unreadable: " + charts.error().message;
   const auto& m = charts->manifest;
   return m.mybinder.file + m.mybinder.sha256 + m.cert_manager.file + m.cert_manager.sha256 +
          m.cert_manager_crds_sha256 + common::hash::sha256_hex(charts->cert_manager_values_text);
@@ -58,25 +60,28 @@ class CertManagerStep : public Step {
   std::string_view id() const override { return "ingress:cert-manager"; }
   std::string describe(const Env& env) const override {
     auto charts = image_charts(env);
-    if (!charts) return "cert-manager from the image (" + charts.error().message + ")";
-    return fmt::format("CRDs from {}, then HelmChart {}/cert-manager: {} {} into namespace 'cert-manager', "
-                       "wait until ready",
-                       charts->manifest.cert_manager_crds_file, render::k_helmchart_namespace,
-                       render::static_chart_url(charts->manifest.cert_manager), charts->manifest.cert_manager.version);
+    if (!charts)
+      return "cert-manager from the image (" + charts.error().message + ")";
+    return fmt::format(
+        "CRDs from {}, then HelmChart {}/cert-manager: {} {} into namespace 'cert-manager', "
+        "wait until ready",
+        charts->manifest.cert_manager_crds_file, render::k_helmchart_namespace,
+        render::static_chart_url(charts->manifest.cert_manager), charts->manifest.cert_manager.version);
   }
   std::string fingerprint(const Env& env) const override {
     return fingerprint_of({"v2", charts_fingerprint(env)});
   }
   Result<Outcome> apply(Env& env) override {
     TRY_ASSIGN(auto charts, image_charts(env));
-    TRY_ASSIGN(auto crds, render::yaml_documents(charts.cert_manager_crds, charts.manifest.cert_manager_crds_file));
+    TRY_ASSIGN(auto crds,
+               render::yaml_documents(charts.cert_manager_crds, charts.manifest.cert_manager_crds_file));
     TRY_ASSIGN(KubeClient kube, kube_client(env, m_options));
     bool changed = false;
     for (const auto& crd : crds) {
       if (crd.value("kind", "") != "CustomResourceDefinition") {
-        return common::fail(common::Errc::invalid_config, "{}: expected only CustomResourceDefinitions, found {} '{}'",
-                            charts.manifest.cert_manager_crds_file, crd.value("kind", "?"),
-                            ObjectRef::of(crd).name);
+        return common::fail(
+            common::Errc::invalid_config, "{}: expected only CustomResourceDefinitions, found {} '{}'",
+            charts.manifest.cert_manager_crds_file, crd.value("kind", "?"), ObjectRef::of(crd).name);
       }
       TRY_ASSIGN(bool c, apply_logged(kube, crd));
       changed |= c;
@@ -98,17 +103,20 @@ class MybinderStep : public Step {
   std::string_view id() const override { return "mybinder:chart"; }
   std::string describe(const Env& env) const override {
     auto charts = image_charts(env);
-    if (!charts) return "the mybinder chart from the image (" + charts.error().message + ")";
-    return fmt::format("HelmChart {}/{}: {} {} as release '{}' into namespace '{}' (values = {} + {} + {} member "
-                       "overrides), wait until ready",
-                       render::k_helmchart_namespace, env.member.cluster(),
-                       render::static_chart_url(charts->manifest.mybinder), charts->manifest.mybinder.version,
-                       env.member.cluster(), env.member.cluster(), render::mybinder_config_path(env.member),
-                       render::mybinder_secrets_path(env.member), render::member_overrides().size());
+    if (!charts)
+      return "the mybinder chart from the image (" + charts.error().message + ")";
+    return fmt::format(
+        "HelmChart {}/{}: {} {} as release '{}' into namespace '{}' (values = {} + {} + {} member "
+        "overrides), wait until ready",
+        render::k_helmchart_namespace, env.member.cluster(),
+        render::static_chart_url(charts->manifest.mybinder), charts->manifest.mybinder.version,
+        env.member.cluster(), env.member.cluster(), render::mybinder_config_path(env.member),
+        render::mybinder_secrets_path(env.member), render::member_overrides().size());
   }
   std::string fingerprint(const Env& env) const override {
     auto r = mybinder_release(env);
-    if (!r) return fingerprint_of({"v1", "unreadable", r.error().message});
+    if (!r)
+      return fingerprint_of({"v1", "unreadable", r.error().message});
     return fingerprint_of({"v1", charts_fingerprint(env), r->chart.name, r->config_text,
                            common::hash::sha256_hex(r->secrets_text), r->set.dump(),
                            common::hash::sha256_hex(r->member_values.dump())});
@@ -127,7 +135,8 @@ class MybinderStep : public Step {
       s |= d;
     }
     TRY_ASSIGN(bool h, apply_logged(kube, render::mybinder_helmchart(release)));
-    TRY(wait_deployments(env, kube, m_options, env.member.cluster(), render::mybinder_deployments(env.member)));
+    TRY(wait_deployments(env, kube, m_options, env.member.cluster(),
+                         render::mybinder_deployments(env.member)));
     log::notice("BinderHub is ready at https://{}", render::binder_host(env.member));
     return s || h ? Outcome::changed : Outcome::unchanged;
   }
@@ -141,6 +150,8 @@ class MybinderStep : public Step {
 std::unique_ptr<Step> make_image_cert_manager_step(const FederationOptions& o) {
   return std::make_unique<CertManagerStep>(o);
 }
-std::unique_ptr<Step> make_mybinder_step(const FederationOptions& o) { return std::make_unique<MybinderStep>(o); }
+std::unique_ptr<Step> make_mybinder_step(const FederationOptions& o) {
+  return std::make_unique<MybinderStep>(o);
+}
 
 }  // namespace binder::firstboot::federation

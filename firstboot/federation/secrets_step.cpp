@@ -33,7 +33,8 @@ class SecretsStep : public Step {
   Result<Outcome> apply(Env& env) override {
     size_t before = known(env);
     TRY(ensure_secret(env, s::harbor_admin_password, [this]() -> Result<std::string> {
-      if (!m_options.harbor_admin_password.empty()) return m_options.harbor_admin_password;
+      if (!m_options.harbor_admin_password.empty())
+        return m_options.harbor_admin_password;
       return password();
     }));
     TRY(ensure_secret(env, s::harbor_secret_key, [] { return alnum(16); }));
@@ -72,8 +73,10 @@ class SecretsStep : public Step {
  private:
   static size_t known(const Env& env) {
     size_t n = 0;
-    for (auto name : generated_secret_names()) n += env.output(secret_output_key(name)) ? 1 : 0;
-    for (auto name : {s::builder_robot_secret, s::puller_robot_secret}) n += env.output(secret_output_key(name)) ? 1 : 0;
+    for (auto name : generated_secret_names())
+      n += env.output(secret_output_key(name)) ? 1 : 0;
+    for (auto name : {s::builder_robot_secret, s::puller_robot_secret})
+      n += env.output(secret_output_key(name)) ? 1 : 0;
     return n;
   }
   // Key and certificate belong together, so the pair is generated and journaled as ONE output

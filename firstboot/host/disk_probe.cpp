@@ -128,8 +128,7 @@ DiskVerdict classify(const BlockDevice& d) {
 }
 
 std::string sfdisk_script() {
-  return fmt::format("label: gpt\ntype=0FC63DAF-8483-4772-8E79-3D69D8477DE4, name=\"{}\"\n",
-                     k_data_label);
+  return fmt::format("label: gpt\ntype=0FC63DAF-8483-4772-8E79-3D69D8477DE4, name=\"{}\"\n", k_data_label);
 }
 
 Result<bool> probe_signatures(Env& env, const std::string& device) {
@@ -140,8 +139,7 @@ Result<bool> probe_signatures(Env& env, const std::string& device) {
     std::size_t start = 0;
     while (start < b.out.size()) {
       std::size_t end = b.out.find('\n', start);
-      std::string_view line(b.out.data() + start,
-                            (end == std::string::npos ? b.out.size() : end) - start);
+      std::string_view line(b.out.data() + start, (end == std::string::npos ? b.out.size() : end) - start);
       if (line.starts_with("TYPE=") || line.starts_with("PTTYPE=") || line.starts_with("USAGE=")) {
         return true;
       }

@@ -46,8 +46,8 @@ enum class DiskState {
 
 struct DiskVerdict {
   DiskState state = DiskState::has_data;
-  std::string reason;       // why it has data / is unsuitable
-  std::string partition;    // our partition's path when ours_*
+  std::string reason;     // why it has data / is unsuitable
+  std::string partition;  // our partition's path when ours_*
 };
 
 // Classifies from lsblk data only (signature probes come on top, see probe_signatures).

@@ -1,6 +1,7 @@
+#include "firstboot/host/disk_probe.hpp"
+
 #include <catch2/catch.hpp>
 
-#include "firstboot/host/disk_probe.hpp"
 #include "support/firstboot/test_seams.hpp"
 
 using binder::firstboot::testing::TestRoot;

@@ -63,7 +63,8 @@ Result<void> ensure_fstab(Env& env, const std::string& uuid, Outcome& out) {
     std::string t = trim(l);
     // Fields: source mountpoint ...; replace any other entry for our mount point.
     auto sp = t.find_first_of(" \t");
-    std::string mp = sp == std::string::npos ? "" : trim(t.substr(sp)).substr(0, trim(t.substr(sp)).find_first_of(" \t"));
+    std::string mp =
+        sp == std::string::npos ? "" : trim(t.substr(sp)).substr(0, trim(t.substr(sp)).find_first_of(" \t"));
     if (!t.empty() && t[0] != '#' && mp == k_mountpoint) {
       if (t == want && !found) {
         found = true;
@@ -115,8 +116,7 @@ class ExtraDiskStep : public Step {
     if (v.state == DiskState::empty) {
       TRY_ASSIGN(bool sig, probe_signatures(env, device));
       if (sig) {
-        return common::fail(Errc::precondition, "refusing to use '{}': it carries data signatures",
-                            device);
+        return common::fail(Errc::precondition, "refusing to use '{}': it carries data signatures", device);
       }
       common::log::info("partitioning '{}' (GPT, one partition '{}')", device, k_data_label);
       TRY(env.runner.run_checked({"sfdisk", "--quiet", "--wipe", "always", device},
@@ -137,8 +137,7 @@ class ExtraDiskStep : public Step {
       (void)env.runner.run({"udevadm", "settle"});
       out = Outcome::changed;
     } else if (v.state != DiskState::ours_complete) {
-      return common::fail(Errc::precondition, "refusing to use '{}' as the extra disk: {}", device,
-                          v.reason);
+      return common::fail(Errc::precondition, "refusing to use '{}' as the extra disk: {}", device, v.reason);
     }
     TRY_ASSIGN(auto uuid_out, env.runner.run_checked({"blkid", "-s", "UUID", "-o", "value", v.partition}));
     std::string uuid = trim(uuid_out.out);
@@ -167,8 +166,7 @@ class ExtraDiskStep : public Step {
   }
 
  private:
-  static Result<DiskVerdict> verdict(Env& env, std::vector<BlockDevice>& devs,
-                                     const std::string& device) {
+  static Result<DiskVerdict> verdict(Env& env, std::vector<BlockDevice>& devs, const std::string& device) {
     const BlockDevice* d = find(devs, device);
     if (!d) {
       TRY_ASSIGN(devs, probe_devices(env, device));

@@ -15,8 +15,7 @@
 namespace binder::firstboot::host {
 
 // Writes `content` atomically (mode) unless the file already has exactly that content and mode.
-Result<Outcome> ensure_file(Env& env, std::string_view path, std::string_view content,
-                            mode_t mode = 0644);
+Result<Outcome> ensure_file(Env& env, std::string_view path, std::string_view content, mode_t mode = 0644);
 // True when the file exists with exactly `content`.
 Result<bool> file_has(const Env& env, std::string_view path, std::string_view content);
 

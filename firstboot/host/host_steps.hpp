@@ -1,7 +1,7 @@
 // The host steps (DESIGN.md §6 step 2): hostname, operators' SSH keys, NTP, sysctls, extra
 // disk (run order: firstboot/app/steps.cpp). Each works under env.root(); commands go through
-// env.runner and run only when env.live() (hostnamectl, systemctl, sysctl), except the disk tools, which the disk step
-// always runs through the runner (tests fake them or use a loop device).
+// env.runner and run only when env.live() (hostnamectl, systemctl, sysctl), except the disk tools, which the
+// disk step always runs through the runner (tests fake them or use a loop device).
 #pragma once
 
 #include <memory>

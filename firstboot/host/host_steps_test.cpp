@@ -1,12 +1,13 @@
 // Host steps against a temp root: applied twice (second run unchanged), merging with existing
 // content, the extra-disk rules, and crash/resume through a whole host run.
+#include "firstboot/host/host_steps.hpp"
+
 #include <catch2/catch.hpp>
 
 #include "common/fs.hpp"
 #include "firstboot/host/disk_probe.hpp"
-#include "support/firstboot/fake_disk_test_support.hpp"
-#include "firstboot/host/host_steps.hpp"
 #include "firstboot/runner.hpp"
+#include "support/firstboot/fake_disk_test_support.hpp"
 #include "support/firstboot/test_seams.hpp"
 
 using namespace binder::firstboot;
@@ -73,7 +74,8 @@ TEST_CASE("host: ssh keys for a configured user go to their home", "[host]") {
   CHECK(apply(*s, *t.env) == Outcome::unchanged);
 }
 
-TEST_CASE("host: ntp drop-in applied twice, removed when the list is empty, the image's servers survive", "[host]") {
+TEST_CASE("host: ntp drop-in applied twice, removed when the list is empty, the image's servers survive",
+          "[host]") {
   TestRoot t(member());
   const std::string baked = "# Written by binder-image.\n[Time]\nNTP=ntp.ovh.net\n";
   t.write(host::k_image_ntp_dropin, baked);
@@ -114,7 +116,8 @@ TEST_CASE("host: ntp_mode replace resets the list before the member's servers", 
 
 TEST_CASE("host: sysctls merged into the image's file, applied twice", "[host]") {
   TestRoot t(member());
-  t.write("/etc/sysctl.d/60-binder.conf", "# from the image\nvm.swappiness = 10\nfs.inotify.max_user_watches=1000\n");
+  t.write("/etc/sysctl.d/60-binder.conf",
+          "# from the image\nvm.swappiness = 10\nfs.inotify.max_user_watches=1000\n");
   auto s = host::make_sysctl_step();
   CHECK(apply(*s, *t.env) == Outcome::changed);
   CHECK(t.read("/etc/sysctl.d/60-binder.conf") ==
@@ -124,7 +127,8 @@ TEST_CASE("host: sysctls merged into the image's file, applied twice", "[host]")
 }
 
 TEST_CASE("host: lsblk JSON of old and new util-linux", "[host][disk]") {
-  auto devs = host::parse_lsblk(R"({"blockdevices":[{"name":"sdb","type":"disk","size":"2147483648","ro":"0","rm":"0",
+  auto devs =
+      host::parse_lsblk(R"({"blockdevices":[{"name":"sdb","type":"disk","size":"2147483648","ro":"0","rm":"0",
     "fstype":null,"mountpoint":null,"pttype":null}]})");
   REQUIRE(devs);
   CHECK((*devs)[0].path == "/dev/sdb");
@@ -213,8 +217,7 @@ TEST_CASE("host: crash at every write of a host run, then rerun converges", "[ho
   // Reference state from an uninterrupted run.
   auto final_state = [](TestRoot& t) {
     return t.read("/etc/hostname") + t.read("/root/.ssh/authorized_keys") +
-           t.read(host::k_member_ntp_dropin) + t.read("/etc/sysctl.d/60-binder.conf") +
-           t.read("/etc/fstab");
+           t.read(host::k_member_ntp_dropin) + t.read("/etc/sysctl.d/60-binder.conf") + t.read("/etc/fstab");
   };
   auto run = [](TestRoot& t, Journal*& jp) -> binder::common::Result<RunSummary> {
     auto j = Journal::open(t.path(k_journal_path), t.clock);

@@ -13,9 +13,7 @@ class HostnameStep : public Step {
   std::string describe(const Env& env) const override {
     return fmt::format("set the hostname to '{}'", env.member.name);
   }
-  std::string fingerprint(const Env& env) const override {
-    return fingerprint_of({env.member.name});
-  }
+  std::string fingerprint(const Env& env) const override { return fingerprint_of({env.member.name}); }
   Result<Outcome> apply(Env& env) override {
     TRY_ASSIGN(Outcome out, ensure_file(env, "/etc/hostname", env.member.name + "\n", 0644));
     if (env.live()) {

@@ -19,13 +19,17 @@ std::string render(const NodeConfig& node) {
     list += (list.empty() ? "" : " ") + s;
   }
   if (node.ntp_mode == NtpMode::replace) {
-    return fmt::format("# Written by binder-firstboot from the member metadata (node.ntp, ntp_mode: "
-                       "replace): the empty NTP= drops the image's servers ({}).\n"
-                       "[Time]\nNTP=\nNTP={}\n", k_image_ntp_dropin, list);
+    return fmt::format(
+        "# Written by binder-firstboot from the member metadata (node.ntp, ntp_mode: "
+        "replace): the empty NTP= drops the image's servers ({}).\n"
+        "[Time]\nNTP=\nNTP={}\n",
+        k_image_ntp_dropin, list);
   }
-  return fmt::format("# Written by binder-firstboot from the member metadata (node.ntp, ntp_mode: "
-                     "add): in addition to the image's servers ({}).\n"
-                     "[Time]\nNTP={}\n", k_image_ntp_dropin, list);
+  return fmt::format(
+      "# Written by binder-firstboot from the member metadata (node.ntp, ntp_mode: "
+      "add): in addition to the image's servers ({}).\n"
+      "[Time]\nNTP={}\n",
+      k_image_ntp_dropin, list);
 }
 
 class NtpStep : public Step {
@@ -33,7 +37,8 @@ class NtpStep : public Step {
   std::string_view id() const override { return "host:ntp"; }
   std::string describe(const Env& env) const override {
     const NodeConfig& n = env.member.node;
-    if (n.ntp.empty()) return "keep the image's NTP servers";
+    if (n.ntp.empty())
+      return "keep the image's NTP servers";
     return fmt::format("{} NTP servers {}", n.ntp_mode == NtpMode::replace ? "use only" : "add",
                        fmt::join(n.ntp, ", "));
   }

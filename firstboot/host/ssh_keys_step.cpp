@@ -2,9 +2,9 @@
 // to the user's authorized_keys. Existing lines are kept as they are; a key counts as present
 // when its type and key material match, whatever its comment.
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
-#include <unistd.h>
 
 #include "common/fs.hpp"
 #include "firstboot/host/files.hpp"
@@ -116,8 +116,7 @@ class SshKeysStep : public Step {
     }
     // Ownership and modes (sshd's StrictModes): the user's, 0700/0600.
     struct stat st {};
-    if (::stat(dpath.c_str(), &st) == 0 &&
-        (st.st_uid != acct.uid || (st.st_mode & 07777) != 0700)) {
+    if (::stat(dpath.c_str(), &st) == 0 && (st.st_uid != acct.uid || (st.st_mode & 07777) != 0700)) {
       if (::chown(dpath.c_str(), acct.uid, acct.gid) != 0 || ::chmod(dpath.c_str(), 0700) != 0) {
         return common::fail(Errc::io, "setting owner of '{}'", dpath.string());
       }

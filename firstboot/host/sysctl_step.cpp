@@ -55,8 +55,9 @@ class SysctlStep : public Step {
   }
   Result<Outcome> apply(Env& env) override {
     TRY_ASSIGN(auto cur, common::fs::read_file_if_exists(env.path(k_conf)));
-    std::vector<std::string> lines = cur ? split_lines(*cur) : std::vector<std::string>{
-        "# Kernel settings for a BinderHub member (binder-image)."};
+    std::vector<std::string> lines =
+        cur ? split_lines(*cur)
+            : std::vector<std::string>{"# Kernel settings for a BinderHub member (binder-image)."};
     std::map<std::string, bool> seen;
     for (auto& line : lines) {
       auto [k, v] = parse_line(line);

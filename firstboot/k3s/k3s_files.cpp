@@ -29,9 +29,8 @@ std::string render_kubelet_conf(const Sizing& s) {
       "imageGCLowThresholdPercent: {}\n"
       "kubeReserved:\n  cpu: {}m\n  memory: {}Mi\n"
       "systemReserved:\n  cpu: {}m\n  memory: {}Mi\n",
-      s.in.ram_gib, s.in.cpus, s.max_pods, s.image_gc_high, s.image_gc_low, s.image_gc_high,
-      s.image_gc_low, s.kube_reserved_cpu_m, s.kube_reserved_memory_mi, s.system_reserved_cpu_m,
-      s.system_reserved_memory_mi);
+      s.in.ram_gib, s.in.cpus, s.max_pods, s.image_gc_high, s.image_gc_low, s.image_gc_high, s.image_gc_low,
+      s.kube_reserved_cpu_m, s.kube_reserved_memory_mi, s.system_reserved_cpu_m, s.system_reserved_memory_mi);
 }
 
 std::string node_name(const Env& env) {
@@ -51,8 +50,10 @@ std::string node_name(const Env& env) {
 }
 
 std::string render_k3s_config(const Env& env) {
-  std::string out = fmt::format("# Written by binder-firstboot for member '{}'. k3s reads it at start.\n"
-                                "node-name: {}\n", env.member.name, q(node_name(env)));
+  std::string out = fmt::format(
+      "# Written by binder-firstboot for member '{}'. k3s reads it at start.\n"
+      "node-name: {}\n",
+      env.member.name, q(node_name(env)));
   if (env.member.node.role == NodeRole::agent) {
     out += fmt::format("server: {}\ntoken: {}\n", q(env.member.node.server_url), q(env.member.node.token));
     return out;
@@ -72,14 +73,15 @@ std::string render_k3s_config(const Env& env) {
     // maxPods above a /24's 250 addresses: each node gets a larger pod CIDR (before first start).
     out += fmt::format("kube-controller-manager-arg:\n  - \"node-cidr-mask-size={}\"\n", mask);
   }
-  if (env.member.mode == Mode::standalone && env.member.registry &&
-      env.member.registry->local_storage() && !env.facts.extra_disk.empty()) {
+  if (env.member.mode == Mode::standalone && env.member.registry && env.member.registry->local_storage() &&
+      !env.facts.extra_disk.empty()) {
     // registry.kind harbor-local: Harbor's volumes (images, database) go on the extra disk.
     // (Federation members keep k3s's default: their Harbor keeps images in S3.)
     out += fmt::format("default-local-storage-path: {}\n", q(std::string(k_local_storage_on_disk)));
   }
-  out += "# The member deploys its own ingress; ServiceLB and local-storage stay on.\n"
-         "disable:\n  - traefik\n";
+  out +=
+      "# The member deploys its own ingress; ServiceLB and local-storage stay on.\n"
+      "disable:\n  - traefik\n";
   return out;
 }
 

@@ -38,8 +38,7 @@ inline constexpr std::string_view k_config_path = "/etc/rancher/k3s/config.yaml"
 inline constexpr std::string_view k_kubelet_path =
     "/var/lib/rancher/k3s/agent/etc/kubelet.conf.d/99-binder.conf";
 inline constexpr std::string_view k_registries_path = "/etc/rancher/k3s/registries.yaml";
-inline constexpr std::string_view k_plan_path =
-    "/var/lib/rancher/k3s/server/manifests/k3s-upgrade-plan.yaml";
+inline constexpr std::string_view k_plan_path = "/var/lib/rancher/k3s/server/manifests/k3s-upgrade-plan.yaml";
 inline constexpr std::string_view k_local_storage_on_disk = "/mnt/disk/local-path";
 inline constexpr std::string_view k_kubeconfig_path = "/etc/rancher/k3s/k3s.yaml";
 // The Plan binder-image bakes with the system-upgrade-controller (builder config/k3s_upgrade.hpp,

@@ -100,12 +100,11 @@ class ReadyStep : public Step {
     auto kubeconfig = env.path(k_kubeconfig_path);
     if (env.member.node.role == NodeRole::agent) {
       if (env.live()) {
-        TRY(KubeClient::wait_until(env.clock, unit(env) + " active", m_options.timeout,
-                                   m_options.interval, [&]() -> Result<bool> {
-                                     TRY_ASSIGN(auto r, env.runner.run({"systemctl", "is-active",
-                                                                        "--quiet", unit(env)}));
-                                     return r.exit_code == 0;
-                                   }));
+        TRY(KubeClient::wait_until(
+            env.clock, unit(env) + " active", m_options.timeout, m_options.interval, [&]() -> Result<bool> {
+              TRY_ASSIGN(auto r, env.runner.run({"systemctl", "is-active", "--quiet", unit(env)}));
+              return r.exit_code == 0;
+            }));
       }
       return Outcome::unchanged;
     }
@@ -113,8 +112,7 @@ class ReadyStep : public Step {
       common::log::info("not live and no '{}': skipping the readiness wait", kubeconfig.string());
       return Outcome::unchanged;
     }
-    TRY(KubeClient::wait_until(env.clock, "the k3s admin kubeconfig", m_options.timeout,
-                               m_options.interval,
+    TRY(KubeClient::wait_until(env.clock, "the k3s admin kubeconfig", m_options.timeout, m_options.interval,
                                [&]() -> Result<bool> { return std::filesystem::exists(kubeconfig); }));
     TRY_ASSIGN(KubeConfig cfg, load_kubeconfig(kubeconfig));
     common::log::add_secret(cfg.client_key_pem);
@@ -139,8 +137,6 @@ class ReadyStep : public Step {
 }  // namespace
 
 std::unique_ptr<Step> make_service_step() { return std::make_unique<ServiceStep>(); }
-std::unique_ptr<Step> make_ready_step(ReadyOptions options) {
-  return std::make_unique<ReadyStep>(options);
-}
+std::unique_ptr<Step> make_ready_step(ReadyOptions options) { return std::make_unique<ReadyStep>(options); }
 
 }  // namespace binder::firstboot::k3s

@@ -52,9 +52,7 @@ class FileStep : public Step {
 };
 
 std::string config(const Env& env) { return render_k3s_config(env); }
-std::string kubelet(const Env& env) {
-  return render_kubelet_conf(size_machine(env.facts, env.member));
-}
+std::string kubelet(const Env& env) { return render_kubelet_conf(size_machine(env.facts, env.member)); }
 std::string registries(const Env& env) { return render_registries(env.member); }
 std::string plan(const Env& env) {
   // An image built with k3s.upgrade (the default) brings the controller, its CRD and the Plan;
@@ -72,16 +70,14 @@ std::unique_ptr<Step> make_config_step() {
   return std::make_unique<FileStep>("k3s:config", k_config_path, 0600, &config, "the k3s config");
 }
 std::unique_ptr<Step> make_kubelet_step() {
-  return std::make_unique<FileStep>("k3s:kubelet", k_kubelet_path, 0644, &kubelet,
-                                    "the kubelet drop-in");
+  return std::make_unique<FileStep>("k3s:kubelet", k_kubelet_path, 0644, &kubelet, "the kubelet drop-in");
 }
 std::unique_ptr<Step> make_registries_step() {
   return std::make_unique<FileStep>("k3s:registries", k_registries_path, 0600, &registries,
                                     "registry mirrors");
 }
 std::unique_ptr<Step> make_upgrade_plan_step() {
-  return std::make_unique<FileStep>("k3s:upgrade-plan", k_plan_path, 0644, &plan,
-                                    "the k3s upgrade plan");
+  return std::make_unique<FileStep>("k3s:upgrade-plan", k_plan_path, 0644, &plan, "the k3s upgrade plan");
 }
 
 }  // namespace binder::firstboot::k3s

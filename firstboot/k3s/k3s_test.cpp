@@ -1,8 +1,8 @@
 // k3s files and steps against a temp root; the kubelet math; kube client logic over a fake
 // transport (the real fake API server is exercised in tests/integration/firstboot).
-#include "binder_paths.h"
 #include <catch2/catch.hpp>
 
+#include "binder_paths.h"
 #include "common/fs.hpp"
 #include "firstboot/k3s/base64.hpp"
 #include "firstboot/k3s/k3s_files.hpp"
@@ -65,12 +65,12 @@ TEST_CASE("k3s: kubelet sizing for several RAM sizes", "[k3s][kubelet]") {
   };
   // kube memory: 25% of 4 + 20% of 4 + 10% of 8 + 6% of 112 + 2% above (GKE tiers)
   for (const Row& r : std::vector<Row>{
-           {1, 1, 20, 60, 256, 100, 128},        // floor(1.75) = 1 -> minimum 20
+           {1, 1, 20, 60, 256, 100, 128},  // floor(1.75) = 1 -> minimum 20
            {2, 1, 20, 60, 512, 100, 128},
-           {3.5, 2, 20, 70, 896, 100, 180},      // floor(6.125) = 6 -> 20
-           {8, 2, 20, 70, 1844, 100, 410},       // 14 -> 20; 1024 + 819.2
-           {16, 4, 28, 80, 2663, 200, 820},      // 1.75 x 16 = 28
-           {64, 16, 112, 110, 5612, 800, 2048},  // 2662.4 + 6% of 48 GiB
+           {3.5, 2, 20, 70, 896, 100, 180},         // floor(6.125) = 6 -> 20
+           {8, 2, 20, 70, 1844, 100, 410},          // 14 -> 20; 1024 + 819.2
+           {16, 4, 28, 80, 2663, 200, 820},         // 1.75 x 16 = 28
+           {64, 16, 112, 110, 5612, 800, 2048},     // 2662.4 + 6% of 48 GiB
            {256, 48, 448, 190, 12166, 1000, 2048},  // 448: above a /24's 250, so a /23 node CIDR
        }) {
     INFO(r.gib << " GiB, " << r.cpus << " CPUs");
@@ -117,12 +117,14 @@ TEST_CASE("k3s: config.yaml for a server and an agent", "[k3s]") {
   t.env->member.node.server_url = "https://10.0.0.1:6443";
   t.env->member.node.token = "K10abc::server:xyz";
   t.write("/etc/machine-id", "0123456789abcdef0123456789abcdef\n");
-  CHECK(k3s::render_k3s_config(*t.env) ==
-        "# Written by binder-firstboot for member 'example'. k3s reads it at start.\n"
-        "node-name: \"example-01234567\"\nserver: \"https://10.0.0.1:6443\"\ntoken: \"K10abc::server:xyz\"\n");
+  CHECK(
+      k3s::render_k3s_config(*t.env) ==
+      "# Written by binder-firstboot for member 'example'. k3s reads it at start.\n"
+      "node-name: \"example-01234567\"\nserver: \"https://10.0.0.1:6443\"\ntoken: \"K10abc::server:xyz\"\n");
 }
 
-TEST_CASE("k3s: a large server gets a /23 node CIDR matching its maxPods, agents never set it", "[k3s][kubelet]") {
+TEST_CASE("k3s: a large server gets a /23 node CIDR matching its maxPods, agents never set it",
+          "[k3s][kubelet]") {
   TestRoot t(member(), facts(192, 48));
   std::string conf = k3s::render_k3s_config(*t.env);
   CHECK(conf.find("kube-controller-manager-arg:\n  - \"node-cidr-mask-size=23\"\n") != std::string::npos);
@@ -133,7 +135,8 @@ TEST_CASE("k3s: a large server gets a /23 node CIDR matching its maxPods, agents
   t.env->member.node.server_url = "https://10.0.0.1:6443";
   CHECK(k3s::render_k3s_config(*t.env).find("node-cidr-mask-size") == std::string::npos);
   apply(*kubelet_step, *t.env);
-  CHECK(t.read(k3s::k_kubelet_path).find("\nmaxPods: 250\n") != std::string::npos);  // the server picks the CIDR
+  CHECK(t.read(k3s::k_kubelet_path).find("\nmaxPods: 250\n") !=
+        std::string::npos);  // the server picks the CIDR
 }
 
 TEST_CASE("k3s: the kubelet drop-in uses the image's kubelet defaults, metadata max_pods_per_gib wins",
@@ -171,9 +174,11 @@ TEST_CASE("k3s: file steps applied twice, optional files come and go", "[k3s]") 
   }
   CHECK((std::filesystem::status(t.path(k3s::k_config_path)).permissions() & std::filesystem::perms::all) ==
         (std::filesystem::perms::owner_read | std::filesystem::perms::owner_write));
-  CHECK(t.read(k3s::k_registries_path).find("\"docker.io\":\n    endpoint:\n      - \"https://mirror.example.org\"\n") !=
+  CHECK(t.read(k3s::k_registries_path)
+            .find("\"docker.io\":\n    endpoint:\n      - \"https://mirror.example.org\"\n") !=
         std::string::npos);
-  CHECK(t.read(k3s::k_plan_path) == *binder::common::fs::read_file(BINDER_SOURCE_DIR "/firstboot/assets/k3s-upgrade-plan.yaml"));
+  CHECK(t.read(k3s::k_plan_path) ==
+        *binder::common::fs::read_file(BINDER_SOURCE_DIR "/firstboot/assets/k3s-upgrade-plan.yaml"));
   CHECK(t.runner.calls.empty());  // not live: no systemctl
 
   t.env->member.k3s.auto_upgrade = false;
@@ -231,11 +236,12 @@ TEST_CASE("k3s: service step enables once and restarts on changed files (live ru
 
 TEST_CASE("k3s: kubeconfig parsing", "[k3s][kube]") {
   std::string ca = "-----BEGIN CERTIFICATE-----\nCA\n-----END CERTIFICATE-----\n";
-  std::string y = "apiVersion: v1\nclusters:\n- cluster:\n    certificate-authority-data: " + base64_encode(ca) +
-                  "\n    server: https://127.0.0.1:6443\n  name: default\ncontexts:\n- context:\n    cluster: default\n"
-                  "    user: default\n  name: default\ncurrent-context: default\nkind: Config\nusers:\n- name: default\n"
-                  "  user:\n    client-certificate-data: " + base64_encode("CERT") +
-                  "\n    client-key-data: " + base64_encode("KEY") + "\n";
+  std::string y =
+      "apiVersion: v1\nclusters:\n- cluster:\n    certificate-authority-data: " + base64_encode(ca) +
+      "\n    server: https://127.0.0.1:6443\n  name: default\ncontexts:\n- context:\n    cluster: default\n"
+      "    user: default\n  name: default\ncurrent-context: default\nkind: Config\nusers:\n- name: default\n"
+      "  user:\n    client-certificate-data: " +
+      base64_encode("CERT") + "\n    client-key-data: " + base64_encode("KEY") + "\n";
   auto c = parse_kubeconfig(y, "k3s.yaml");
   REQUIRE(c);
   CHECK(c->server == "https://127.0.0.1:6443");
@@ -254,12 +260,19 @@ TEST_CASE("k3s: resource paths and readiness rules", "[k3s][kube]") {
   CHECK(object_path({"helm.cattle.io/v1", "HelmChart", "kube-system", "harbor"}) ==
         "/apis/helm.cattle.io/v1/namespaces/kube-system/helmcharts/harbor");
   CHECK(object_path({"v1", "Namespace", "", "binder"}) == "/api/v1/namespaces/binder");
-  CHECK(collection_path("cert-manager.io/v1", "ClusterIssuer", "") == "/apis/cert-manager.io/v1/clusterissuers");
-  CHECK(collection_path("networking.k8s.io/v1", "IngressClass", "") == "/apis/networking.k8s.io/v1/ingressclasses");
+  CHECK(collection_path("cert-manager.io/v1", "ClusterIssuer", "") ==
+        "/apis/cert-manager.io/v1/clusterissuers");
+  CHECK(collection_path("networking.k8s.io/v1", "IngressClass", "") ==
+        "/apis/networking.k8s.io/v1/ingressclasses");
   CHECK(collection_path("v1", "Policy", "") == "/api/v1/policies");
-  json d = {{"metadata", {{"generation", 2}}}, {"spec", {{"replicas", 2}}},
-            {"status", {{"observedGeneration", 2}, {"updatedReplicas", 2}, {"readyReplicas", 2},
-                        {"availableReplicas", 1}, {"conditions", {{{"type", "Available"}, {"status", "True"}}}}}}};
+  json d = {{"metadata", {{"generation", 2}}},
+            {"spec", {{"replicas", 2}}},
+            {"status",
+             {{"observedGeneration", 2},
+              {"updatedReplicas", 2},
+              {"readyReplicas", 2},
+              {"availableReplicas", 1},
+              {"conditions", {{{"type", "Available"}, {"status", "True"}}}}}}};
   std::string why;
   CHECK(!deployment_ready(d, &why));
   CHECK(why == "1/2 availableReplicas");
@@ -274,7 +287,8 @@ TEST_CASE("k3s: resource paths and readiness rules", "[k3s][kube]") {
 TEST_CASE("k3s: apply creates, leaves alone, then updates with resourceVersion", "[k3s][kube]") {
   json stored;  // one object store
   std::vector<std::string> log;
-  KubeTransport t = [&](const binder::common::http::Request& r) -> binder::common::Result<binder::common::http::Response> {
+  KubeTransport t =
+      [&](const binder::common::http::Request& r) -> binder::common::Result<binder::common::http::Response> {
     log.push_back(r.method + " " + r.url);
     binder::common::http::Response resp;
     if (r.method == "GET") {
@@ -300,7 +314,8 @@ TEST_CASE("k3s: apply creates, leaves alone, then updates with resourceVersion",
     return resp;
   };
   KubeClient kube(KubeConfig{"https://127.0.0.1:6443/", "", "", "", "tok"}, t);
-  json secret = {{"apiVersion", "v1"}, {"kind", "Secret"},
+  json secret = {{"apiVersion", "v1"},
+                 {"kind", "Secret"},
                  {"metadata", {{"name", "s"}, {"namespace", "binder"}}},
                  {"stringData", {{"password", "hunter2"}}}};
   CHECK(kube.apply(secret) == ApplyResult::created);

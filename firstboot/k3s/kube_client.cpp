@@ -76,9 +76,8 @@ std::string ObjectRef::describe() const {
 }
 
 std::string collection_path(std::string_view api_version, std::string_view kind, std::string_view ns) {
-  std::string base = api_version.find('/') == std::string_view::npos
-                         ? fmt::format("/api/{}", api_version)
-                         : fmt::format("/apis/{}", api_version);
+  std::string base = api_version.find('/') == std::string_view::npos ? fmt::format("/api/{}", api_version)
+                                                                     : fmt::format("/apis/{}", api_version);
   if (!ns.empty()) {
     base += fmt::format("/namespaces/{}", ns);
   }
@@ -181,8 +180,8 @@ KubeClient::KubeClient(KubeConfig config, KubeTransport transport)
 KubeClient::~KubeClient() = default;
 KubeClient::KubeClient(KubeClient&&) noexcept = default;
 
-Result<http::Response> KubeClient::send(std::string method, const std::string& path,
-                                        const std::string& body, std::string content_type) {
+Result<http::Response> KubeClient::send(std::string method, const std::string& path, const std::string& body,
+                                        std::string content_type) {
   http::Request req;
   req.method = std::move(method);
   std::string server = m_config.server;
@@ -340,8 +339,7 @@ Result<std::vector<DeploymentStatus>> KubeClient::deployments(std::string_view n
   return out;
 }
 
-Result<void> KubeClient::wait_until(Clock& clock, std::string_view what,
-                                    std::chrono::milliseconds timeout,
+Result<void> KubeClient::wait_until(Clock& clock, std::string_view what, std::chrono::milliseconds timeout,
                                     std::chrono::milliseconds interval,
                                     const std::function<Result<bool>()>& probe) {
   auto deadline = clock.now() + timeout;

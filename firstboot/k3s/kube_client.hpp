@@ -105,8 +105,7 @@ class KubeClient {
 
   // Polls `probe` every `interval` until it returns true or `timeout` passes (then
   // Errc::temporary naming `what`). Probe errors of kind network/temporary count as "not yet".
-  static Result<void> wait_until(Clock& clock, std::string_view what,
-                                 std::chrono::milliseconds timeout,
+  static Result<void> wait_until(Clock& clock, std::string_view what, std::chrono::milliseconds timeout,
                                  std::chrono::milliseconds interval,
                                  const std::function<Result<bool>()>& probe);
 

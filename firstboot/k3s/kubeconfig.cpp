@@ -59,8 +59,7 @@ Result<KubeConfig> parse_kubeconfig(std::string_view yaml, std::string_view orig
       }
     }
     if (c.client_cert_pem.empty() && c.token.empty()) {
-      return common::fail(Errc::invalid_config, "kubeconfig '{}' has no client certificate or token",
-                          origin);
+      return common::fail(Errc::invalid_config, "kubeconfig '{}' has no client certificate or token", origin);
     }
     return c;
   } catch (const YAML::Exception& e) {

@@ -29,8 +29,10 @@ std::string config(std::optional<RegistryConfig> registry, bool extra_disk, Mode
 RegistryConfig kind(RegistryKind k) {
   RegistryConfig r;
   r.kind = k;
-  if (k == RegistryKind::harbor_s3) r.s3 = S3Config{"https://s3.example.org", "eu", "b", "a", "s"};
-  if (k == RegistryKind::external) r.url = "https://ghcr.io";
+  if (k == RegistryKind::harbor_s3)
+    r.s3 = S3Config{"https://s3.example.org", "eu", "b", "a", "s"};
+  if (k == RegistryKind::external)
+    r.url = "https://ghcr.io";
   return r;
 }
 
@@ -39,7 +41,8 @@ RegistryConfig kind(RegistryKind k) {
 TEST_CASE("k3s: harbor-local on an extra disk moves local-path volumes to it", "[k3s][registry]") {
   const std::string line = "default-local-storage-path: \"/mnt/disk/local-path\"\n";
   CHECK(config(kind(RegistryKind::harbor_local), true).find(line) != std::string::npos);
-  CHECK(config(kind(RegistryKind::harbor_local), false).find("default-local-storage-path") == std::string::npos);
+  CHECK(config(kind(RegistryKind::harbor_local), false).find("default-local-storage-path") ==
+        std::string::npos);
   CHECK(config(kind(RegistryKind::harbor_s3), true).find("default-local-storage-path") == std::string::npos);
   CHECK(config(kind(RegistryKind::external), true).find("default-local-storage-path") == std::string::npos);
   CHECK(config(kind(RegistryKind::harbor_local), true, Mode::federation).find("default-local-storage-path") ==

@@ -1,10 +1,10 @@
 // The system-upgrade-controller Plan this agent places for an image built without one: mybinder's
 // config/k3s/k3s-upgrade-plan.yaml on its stable channel, the same text binder-image bakes
 // (common/k3s_upgrade_plan.cpp); a test checks it equals the reference copy.
+#include <fmt/format.h>
+
 #include "common/k3s_upgrade_plan.hpp"
 #include "firstboot/k3s/k3s_files.hpp"
-
-#include <fmt/format.h>
 
 namespace binder::firstboot::k3s {
 

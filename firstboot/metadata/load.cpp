@@ -87,8 +87,7 @@ Result<std::optional<SourceDoc>> from_text_file(const std::filesystem::path& pat
 }
 
 // Mounts the filesystem labelled `label` read-only and reads `file` from it (live only).
-Result<std::optional<SourceDoc>> from_labelled_device(CommandRunner& runner,
-                                                      const std::string& label,
+Result<std::optional<SourceDoc>> from_labelled_device(CommandRunner& runner, const std::string& label,
                                                       const std::string& file) {
   auto dev = runner.run({"blkid", "-t", "LABEL=" + label, "-o", "device"});
   if (!dev || dev->exit_code != 0 || dev->out.empty()) {
@@ -136,23 +135,30 @@ Result<std::optional<SourceDoc>> read_cloud_init_member(const LoadOptions& o, Co
   using Reader = std::function<Result<std::optional<SourceDoc>>()>;
   const auto& root = o.root;
   std::vector<Reader> readers = {
-      [&] { return member_from_json_file(under(root, "/run/cloud-init/combined-cloud-config.json"),
-                                         {"binder_member"}); },
+      [&] {
+        return member_from_json_file(under(root, "/run/cloud-init/combined-cloud-config.json"),
+                                     {"binder_member"});
+      },
       [&] { return from_text_file(under(root, "/var/lib/cloud/instance/cloud-config.txt")); },
-      [&] { return member_from_json_file(under(root, "/run/cloud-init/instance-data-sensitive.json"),
-                                         {"merged_cfg", "binder_member"}); },
-      [&] { return member_from_json_file(under(root, "/run/cloud-init/instance-data.json"),
-                                         {"merged_cfg", "binder_member"}); },
+      [&] {
+        return member_from_json_file(under(root, "/run/cloud-init/instance-data-sensitive.json"),
+                                     {"merged_cfg", "binder_member"});
+      },
+      [&] {
+        return member_from_json_file(under(root, "/run/cloud-init/instance-data.json"),
+                                     {"merged_cfg", "binder_member"});
+      },
       [&] { return from_text_file(under(root, "/var/lib/cloud/instance/user-data.txt")); },
       [&] { return from_text_file(under(root, "/var/lib/cloud/seed/nocloud/user-data")); },
       [&] { return from_text_file(under(root, "/var/lib/cloud/seed/nocloud-net/user-data")); },
-      [&] { return from_text_file(under(root, "/var/lib/cloud/seed/config_drive/openstack/latest/user_data")); },
+      [&] {
+        return from_text_file(under(root, "/var/lib/cloud/seed/config_drive/openstack/latest/user_data"));
+      },
   };
   if (o.live) {
     readers.push_back([&] { return from_labelled_device(runner, "cidata", "user-data"); });
     readers.push_back([&] { return from_labelled_device(runner, "CIDATA", "user-data"); });
-    readers.push_back(
-        [&] { return from_labelled_device(runner, "config-2", "openstack/latest/user_data"); });
+    readers.push_back([&] { return from_labelled_device(runner, "config-2", "openstack/latest/user_data"); });
   }
   for (auto& read : readers) {
     TRY_ASSIGN(auto doc, read());
@@ -183,7 +189,8 @@ Result<LoadedMember> load_member(const LoadOptions& o, CommandRunner& runner) {
     }
     std::vector<std::filesystem::path> overrides;
     std::error_code ec;
-    for (const auto& e : std::filesystem::directory_iterator(under(o.root, "/etc/binder-image/member.d"), ec)) {
+    for (const auto& e :
+         std::filesystem::directory_iterator(under(o.root, "/etc/binder-image/member.d"), ec)) {
       if (e.path().extension() == ".yaml" || e.path().extension() == ".yml") {
         overrides.push_back(e.path());
       }

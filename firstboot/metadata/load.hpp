@@ -46,8 +46,7 @@ struct LoadOptions {
 Result<LoadedMember> load_member(const LoadOptions& options, CommandRunner& runner);
 
 // The cloud-init part alone (nullopt when nothing is found). Exposed for tests.
-Result<std::optional<SourceDoc>> read_cloud_init_member(const LoadOptions& options,
-                                                        CommandRunner& runner);
+Result<std::optional<SourceDoc>> read_cloud_init_member(const LoadOptions& options, CommandRunner& runner);
 
 // Writes member.to_json() to /var/lib/binder-firstboot/member.json under root (0600).
 Result<void> save_member_json(const std::filesystem::path& root, const Member& member);

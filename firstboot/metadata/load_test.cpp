@@ -1,8 +1,9 @@
 // Metadata: sources, merge order, validation messages, secrets.
+#include "firstboot/metadata/load.hpp"
+
 #include <catch2/catch.hpp>
 
 #include "common/log.hpp"
-#include "firstboot/metadata/load.hpp"
 #include "firstboot/metadata/validate.hpp"
 #include "support/firstboot/test_seams.hpp"
 
@@ -55,10 +56,10 @@ TEST_CASE("metadata: later sources win, maps merge, lists are replaced", "[metad
   t.write("/etc/binder-image/member.yaml", k_base);
   t.write("/var/lib/cloud/instance/cloud-config.txt",
           "#cloud-config\npackages: [x]\nbinder_member:\n  name: fromci\n  node: {ntp: [a.ntp, b.ntp]}\n");
-  t.write("/var/lib/cloud/seed/nocloud/user-data",
-          "#cloud-config\nbinder_member:\n  name: fromseed\n");
+  t.write("/var/lib/cloud/seed/nocloud/user-data", "#cloud-config\nbinder_member:\n  name: fromseed\n");
   t.write("/etc/binder-image/member.d/20-b.yaml", "node: {ntp: [z.ntp]}\n");
-  t.write("/etc/binder-image/member.d/10-a.yaml", "binder_member:\n  public_ip: 203.0.113.9\n  node: {ntp: [y.ntp], max_pods_per_gib: 2}\n");
+  t.write("/etc/binder-image/member.d/10-a.yaml",
+          "binder_member:\n  public_ip: 203.0.113.9\n  node: {ntp: [y.ntp], max_pods_per_gib: 2}\n");
   auto r = load_member(opts(t), t.runner);
   REQUIRE(r);
   CHECK(r->member.name == "fromci");  // cloud-init's processed data beats the raw seed
@@ -81,8 +82,9 @@ TEST_CASE("metadata: cloud-init sources are found in each place", "[metadata]") 
   }
   SECTION("instance-data-sensitive merged_cfg") {
     TestRoot t;
-    t.write("/run/cloud-init/instance-data-sensitive.json",
-            R"({"merged_cfg": {"binder_member": {"name": "ci", "domain": "example.org", "mode": "standalone"}}})");
+    t.write(
+        "/run/cloud-init/instance-data-sensitive.json",
+        R"({"merged_cfg": {"binder_member": {"name": "ci", "domain": "example.org", "mode": "standalone"}}})");
     REQUIRE(load_member(opts(t), t.runner));
   }
   SECTION("NoCloud seed") {
@@ -111,8 +113,9 @@ TEST_CASE("metadata: cloud-init sources are found in each place", "[metadata]") 
         return testing::ok_output("/dev/sr0\n");
       }
       if (argv[0] == "mount") {  // "mount" the seed: copy its file into the temp mountpoint
-        (void)binder::common::fs::write_file_atomic(std::string(argv.back()) + "/user-data",
-                                                    *binder::common::fs::read_file(seed.path() / "user-data"));
+        (void)binder::common::fs::write_file_atomic(
+            std::string(argv.back()) + "/user-data",
+            *binder::common::fs::read_file(seed.path() / "user-data"));
         return testing::ok_output();
       }
       return argv[0] == "blkid" ? testing::fail_output(2) : testing::ok_output();
@@ -152,9 +155,10 @@ TEST_CASE("metadata: errors name the file, line, key path and problem", "[metada
     CHECK(e.find("binder_member.tls.email: required") != std::string::npos);
   }
   SECTION("invalid values") {
-    t.write("/etc/binder-image/member.d/10.yaml",
-            "name: Not_A_Label\npublic_ip: 300.1.1.1\nnode: {extra_disk: sdb, max_pods_per_gib: -1, role: agent}\n"
-            "operators: {ssh_authorized_keys: [\"not a key\"]}\nk3s: {auto_upgrade: maybe}\n");
+    t.write(
+        "/etc/binder-image/member.d/10.yaml",
+        "name: Not_A_Label\npublic_ip: 300.1.1.1\nnode: {extra_disk: sdb, max_pods_per_gib: -1, role: agent}\n"
+        "operators: {ssh_authorized_keys: [\"not a key\"]}\nk3s: {auto_upgrade: maybe}\n");
     auto e = load_error(t);
     for (const char* what : {"binder_member.name: 'Not_A_Label' is not a DNS label",
                              "binder_member.public_ip: expected 'auto' or an IP address",
@@ -172,12 +176,14 @@ TEST_CASE("metadata: errors name the file, line, key path and problem", "[metada
     CHECK(load_error(t).find("member.d/10.yaml:1:1: error: binder_member.public_ip: 192.168.1.5 is "
                              "private (RFC 1918) (192.168.0.0/16)") != std::string::npos);
     t.write("/etc/binder-image/member.d/10.yaml", "public_ip: fd00::5\n");
-    CHECK(load_error(t).find("binder_member.public_ip: fd00::5 is unique local (RFC 4193)") != std::string::npos);
+    CHECK(load_error(t).find("binder_member.public_ip: fd00::5 is unique local (RFC 4193)") !=
+          std::string::npos);
     t.write("/etc/binder-image/member.d/10.yaml", "public_ip: auto\npublic_ip_private_ok: true\n");
     CHECK(load_error(t).find("binder_member.public_ip_private_ok: true needs an explicit public_ip") !=
           std::string::npos);
     t.write("/etc/binder-image/member.d/10.yaml", "public_ip: 10.0.2.15\npublic_ip_private_ok: yes please\n");
-    CHECK(load_error(t).find("binder_member.public_ip_private_ok: expected true or false") != std::string::npos);
+    CHECK(load_error(t).find("binder_member.public_ip_private_ok: expected true or false") !=
+          std::string::npos);
     t.write("/etc/binder-image/member.d/10.yaml", "public_ip: 10.0.2.15\npublic_ip_private_ok: true\n");
     auto r = load_member(opts(t), t.runner);
     REQUIRE(r);
@@ -187,9 +193,11 @@ TEST_CASE("metadata: errors name the file, line, key path and problem", "[metada
   }
   SECTION("ntp_mode: add or replace; replace needs servers") {
     t.write("/etc/binder-image/member.d/10.yaml", "node: {ntp_mode: swap}\n");
-    CHECK(load_error(t).find("binder_member.node.ntp_mode: expected one of 'add', 'replace'") != std::string::npos);
+    CHECK(load_error(t).find("binder_member.node.ntp_mode: expected one of 'add', 'replace'") !=
+          std::string::npos);
     t.write("/etc/binder-image/member.d/10.yaml", "node: {ntp_mode: replace, ntp: []}\n");
-    CHECK(load_error(t).find("binder_member.node.ntp_mode: replace needs a node.ntp list") != std::string::npos);
+    CHECK(load_error(t).find("binder_member.node.ntp_mode: replace needs a node.ntp list") !=
+          std::string::npos);
     t.write("/etc/binder-image/member.d/10.yaml", "node: {ntp_mode: replace, ntp: [time.example.org]}\n");
     auto r = load_member(opts(t), t.runner);
     REQUIRE(r);
@@ -237,8 +245,9 @@ TEST_CASE("metadata: normalized member.json is 0600 and round-trips", "[metadata
 TEST_CASE("metadata: endpoint overrides are validated", "[metadata]") {
   TestRoot t;
   t.write("/etc/binder-image/member.yaml", k_base);
-  t.write("/etc/binder-image/member.d/10.yaml",
-          "endpoints: {cloudflare: \"https://10.0.2.2:8443/client/v4\", harbor: \"https://10.0.2.2:9443\", ca_file: /etc/binder-image/test/ca.pem}\n");
+  t.write(
+      "/etc/binder-image/member.d/10.yaml",
+      "endpoints: {cloudflare: \"https://10.0.2.2:8443/client/v4\", harbor: \"https://10.0.2.2:9443\", ca_file: /etc/binder-image/test/ca.pem}\n");
   auto r = load_member(opts(t), t.runner);
   REQUIRE(r);
   CHECK(r->member.endpoints.cloudflare == "https://10.0.2.2:8443/client/v4");

@@ -15,9 +15,12 @@ const char* to_string(NodeRole r) { return r == NodeRole::server ? "server" : "a
 const char* to_string(NtpMode m) { return m == NtpMode::add ? "add" : "replace"; }
 const char* to_string(RegistryKind k) {
   switch (k) {
-    case RegistryKind::harbor_s3: return "harbor-s3";
-    case RegistryKind::harbor_local: return "harbor-local";
-    case RegistryKind::external: return "external";
+    case RegistryKind::harbor_s3:
+      return "harbor-s3";
+    case RegistryKind::harbor_local:
+      return "harbor-local";
+    case RegistryKind::external:
+      return "external";
   }
   return "?";
 }
@@ -29,12 +32,14 @@ std::string url_host(const std::string& url) {
   start = start == std::string::npos ? 0 : start + 3;
   auto end = url.find_first_of("/?#", start);
   std::string host = url.substr(start, end == std::string::npos ? std::string::npos : end - start);
-  if (auto at = host.rfind('@'); at != std::string::npos) host = host.substr(at + 1);
+  if (auto at = host.rfind('@'); at != std::string::npos)
+    host = host.substr(at + 1);
   return host;
 }
 
 std::string external_image_prefix(const RegistryConfig& r) {
-  if (!r.image_prefix.empty()) return r.image_prefix;
+  if (!r.image_prefix.empty())
+    return r.image_prefix;
   std::string host = url_host(r.url);
   if (host == "index.docker.io" || host == "registry-1.docker.io" || host == "registry.hub.docker.com") {
     host = "docker.io";
@@ -84,16 +89,18 @@ nlohmann::json Member::to_json(Redact r) const {
   j["public_ip"] = public_ip ? *public_ip : std::string("auto");
   j["public_ip_private_ok"] = public_ip_private_ok;
   if (dns) {
-    j["dns"] = {{"provider", dns->provider}, {"zone", dns->zone},
-                {"api_token", maybe_redact(dns->api_token, r)}};
-    if (!dns->zone_id.empty()) j["dns"]["zone_id"] = dns->zone_id;
+    j["dns"] = {
+        {"provider", dns->provider}, {"zone", dns->zone}, {"api_token", maybe_redact(dns->api_token, r)}};
+    if (!dns->zone_id.empty())
+      j["dns"]["zone_id"] = dns->zone_id;
   }
   j["tls"] = {{"email", tls.email}, {"issuer", tls.issuer}};
   if (registry) {
     // The s3 field decides for Harbor kinds (members built in code may leave kind at its default),
     // so member.json always loads back.
-    RegistryKind kind = registry->harbor() ? (registry->s3 ? RegistryKind::harbor_s3 : RegistryKind::harbor_local)
-                                           : RegistryKind::external;
+    RegistryKind kind = registry->harbor()
+                            ? (registry->s3 ? RegistryKind::harbor_s3 : RegistryKind::harbor_local)
+                            : RegistryKind::external;
     json reg = {{"kind", to_string(kind)}};
     if (registry->harbor()) {
       reg["host"] = registry->host;
@@ -107,14 +114,17 @@ nlohmann::json Member::to_json(Redact r) const {
     }
     if (registry->s3) {
       const auto& s = *registry->s3;
-      reg["s3"] = {{"endpoint", s.endpoint}, {"region", s.region}, {"bucket", s.bucket},
+      reg["s3"] = {{"endpoint", s.endpoint},
+                   {"region", s.region},
+                   {"bucket", s.bucket},
                    {"access_key", maybe_redact(s.access_key, r)},
                    {"secret_key", maybe_redact(s.secret_key, r)}};
     }
     j["registry"] = reg;
   }
   j["binderhub"] = {{"chart_version", binderhub.chart_version}, {"values", binderhub.values}};
-  if (!binderhub.github_token.empty()) j["binderhub"]["github_token"] = maybe_redact(binderhub.github_token, r);
+  if (!binderhub.github_token.empty())
+    j["binderhub"]["github_token"] = maybe_redact(binderhub.github_token, r);
   std::string disk = node.extra_disk.kind == ExtraDiskSpec::Kind::automatic ? "auto"
                      : node.extra_disk.kind == ExtraDiskSpec::Kind::none    ? "none"
                                                                             : node.extra_disk.device;
@@ -130,11 +140,10 @@ nlohmann::json Member::to_json(Redact r) const {
                {"ntp_mode", to_string(node.ntp_mode)},
                {"max_pods_per_gib", node.max_pods_per_gib ? json(*node.max_pods_per_gib) : json(nullptr)},
                {"registries", {{"mirrors", mirrors}}}};
-  j["operators"] = {{"ssh_authorized_keys", operators.ssh_authorized_keys},
-                    {"user", operators.user}};
+  j["operators"] = {{"ssh_authorized_keys", operators.ssh_authorized_keys}, {"user", operators.user}};
   j["k3s"] = {{"auto_upgrade", k3s.auto_upgrade}};
-  j["endpoints"] = {{"cloudflare", endpoints.cloudflare}, {"harbor", endpoints.harbor},
-                    {"ca_file", endpoints.ca_file}};
+  j["endpoints"] = {
+      {"cloudflare", endpoints.cloudflare}, {"harbor", endpoints.harbor}, {"ca_file", endpoints.ca_file}};
   j["status_url"] = status_url;
   j["readiness"] = {{"timeout_minutes", readiness.timeout_minutes},
                     {"prime_versions_url", readiness.prime_versions_url},

@@ -49,7 +49,7 @@ struct TlsConfig {
 };
 
 struct S3Config {
-  std::string endpoint;    // "https://s3.example.org"
+  std::string endpoint;  // "https://s3.example.org"
   std::string region;
   std::string bucket;
   std::string access_key;  // secret
@@ -60,15 +60,15 @@ struct RegistryConfig {
   // Absent in the metadata: harbor-s3 when registry.s3 is given, else harbor-local.
   RegistryKind kind = RegistryKind::harbor_local;
   // Harbor kinds:
-  std::string host;                       // default "registry.<name>.<domain>"
-  std::optional<S3Config> s3;             // harbor-s3 only (required there)
+  std::string host;            // default "registry.<name>.<domain>"
+  std::optional<S3Config> s3;  // harbor-s3 only (required there)
   std::string project = "mybinder-builds";
-  std::int64_t quota_gb = 10000;          // Harbor project quota; -1 = unlimited
+  std::int64_t quota_gb = 10000;  // Harbor project quota; -1 = unlimited
   // external only:
-  std::string url;                        // "https://ghcr.io" (binderhub registry.url)
+  std::string url;  // "https://ghcr.io" (binderhub registry.url)
   std::string username;
-  std::string password;                   // secret
-  std::string image_prefix;               // "ghcr.io/org/binder-"; default <url host>/<username>/binder-
+  std::string password;      // secret
+  std::string image_prefix;  // "ghcr.io/org/binder-"; default <url host>/<username>/binder-
 
   bool harbor() const { return kind != RegistryKind::external; }
   // Harbor keeping images on its filesystem volume (harbor-local; validation makes s3 present
@@ -77,8 +77,8 @@ struct RegistryConfig {
 };
 
 struct BinderHubConfig {
-  std::string chart_version;                           // empty: the pinned default
-  nlohmann::json values = nlohmann::json::object();    // merged last into binderhub values
+  std::string chart_version;                         // empty: the pinned default
+  nlohmann::json values = nlohmann::json::object();  // merged last into binderhub values
   // Secret, optional: a GitHub API token a donor supplies (federation mode: in place of central's
   // secrets/config/common one until handover; without it GitHub allows 60 requests per hour).
   std::string github_token;
@@ -92,13 +92,13 @@ struct ExtraDiskSpec {
 
 struct NodeConfig {
   NodeRole role = NodeRole::server;
-  std::string server_url;                  // agent only: "https://10.0.0.1:6443"
-  std::string token;                       // agent only; secret
+  std::string server_url;  // agent only: "https://10.0.0.1:6443"
+  std::string token;       // agent only; secret
   ExtraDiskSpec extra_disk;
   // NTP servers in /etc/systemd/timesyncd.conf.d/70-binder-member.conf. Empty: only the image's
   // (60-binder.conf from the profile's `ntp`, else the distribution's).
   std::vector<std::string> ntp;
-  NtpMode ntp_mode = NtpMode::add;         // replace: the image's servers are dropped
+  NtpMode ntp_mode = NtpMode::add;  // replace: the image's servers are dropped
   // kubelet maxPods = floor(factor x RAM GiB); unset: the image profile's kubelet.max_pods_per_gib.
   std::optional<double> max_pods_per_gib;
   // registries.yaml mirrors: registry name ("docker.io", "*") -> endpoint URLs.
@@ -127,7 +127,7 @@ struct EndpointsConfig {
 // the federation's rotation (step `in-rotation`, after handover). Minutes bound the waits: DNS
 // propagation and the ACME certificate take minutes.
 struct ReadinessConfig {
-  int timeout_minutes = 30;           // the whole `readiness` step; then exit 75 (retried)
+  int timeout_minutes = 30;  // the whole `readiness` step; then exit 75 (retried)
   // The federation prime's /versions (mybinder config/prod.yaml, the host with prime: true);
   // federation mode only: the redirector drops members whose /versions differ.
   std::string prime_versions_url = "https://2i2c.mybinder.org/versions";
@@ -139,17 +139,17 @@ struct ReadinessConfig {
 };
 
 struct Member {
-  std::string name;                   // DNS label (RFC 1123 label) of the member's hostnames
+  std::string name;  // DNS label (RFC 1123 label) of the member's hostnames
   // Optional: Helm release, namespace, Harbor robot and kubeconfig names (real members: release
   // "bids-ovh", hosts under "bids."). Empty = `name`; use cluster() to read it.
   std::string cluster_name;
-  std::string domain;                 // "mybinder.org"
+  std::string domain;  // "mybinder.org"
   Mode mode = Mode::federation;
   std::optional<std::string> public_ip;  // nullopt = "auto" (discover)
   // The explicit public_ip may be private/CGNAT/link-local (a lab or the smoke boot's QEMU
   // network); only valid with an explicit public_ip. Default: such addresses are refused.
   bool public_ip_private_ok = false;
-  std::optional<DnsConfig> dns;          // required in federation mode
+  std::optional<DnsConfig> dns;  // required in federation mode
   TlsConfig tls;
   // Required in federation mode (kind harbor-s3); standalone default: harbor-local (filled in by
   // the loader, so a loaded standalone member always has one).

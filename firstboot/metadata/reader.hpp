@@ -27,8 +27,8 @@ class Reader {
   Reader(const SourceDoc& doc, std::vector<Diagnostic>& diags) : m_doc(doc), m_diags(diags) {}
 
   void error(const std::string& path, std::string message) {
-    m_diags.push_back({m_doc.where(path), "binder_member" + (path.empty() ? "" : "." + path),
-                       std::move(message)});
+    m_diags.push_back(
+        {m_doc.where(path), "binder_member" + (path.empty() ? "" : "." + path), std::move(message)});
   }
 
   // The mapping at `path` (nullptr if absent); reports non-mappings and unknown keys.
@@ -57,8 +57,7 @@ class Reader {
     }
   }
 
-  std::optional<std::string> string(const json& obj, const std::string& key,
-                                    const std::string& path) {
+  std::optional<std::string> string(const json& obj, const std::string& key, const std::string& path) {
     if (!obj.contains(key) || obj.at(key).is_null()) {
       return std::nullopt;
     }
@@ -83,8 +82,7 @@ class Reader {
     return v.value_or("");
   }
 
-  std::vector<std::string> strings(const json& obj, const std::string& key,
-                                   const std::string& path) {
+  std::vector<std::string> strings(const json& obj, const std::string& key, const std::string& path) {
     std::vector<std::string> out;
     if (!obj.contains(key) || obj.at(key).is_null()) {
       return out;

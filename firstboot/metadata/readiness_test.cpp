@@ -14,7 +14,8 @@ std::string member_yaml(const std::string& readiness) {
   return "binder_member:\n  name: example\n  domain: mybinder.org\n  dns: {api_token: cf-secret-token-1}"
          "\n  tls: {email: ops@example.org}\n  registry:\n    s3: {endpoint: \"https://s3.example.org\", "
          "region: eu, bucket: b, access_key: AK123456, secret_key: SK-very-secret}\n"
-         "  node: {extra_disk: none}\n" + readiness;
+         "  node: {extra_disk: none}\n" +
+         readiness;
 }
 
 LoadOptions opts(const TestRoot& t) { return LoadOptions{t.dir.path(), std::nullopt, false}; }
@@ -32,8 +33,9 @@ TEST_CASE("metadata: readiness defaults and settings", "[metadata]") {
   CHECK(r->member.readiness.test_launch.empty());
 
   t.write("/etc/binder-image/member.yaml",
-          member_yaml("  readiness: {timeout_minutes: 45, test_launch: gh/binder-examples/requirements/HEAD, "
-                      "prime_versions_url: \"https://gesis.mybinder.org/versions\", rotation_timeout_minutes: 5}\n"));
+          member_yaml(
+              "  readiness: {timeout_minutes: 45, test_launch: gh/binder-examples/requirements/HEAD, "
+              "prime_versions_url: \"https://gesis.mybinder.org/versions\", rotation_timeout_minutes: 5}\n"));
   auto with = load_member(opts(t), t.runner);
   REQUIRE(with);
   CHECK(with->member.readiness.timeout_minutes == 45);
@@ -45,14 +47,21 @@ TEST_CASE("metadata: readiness defaults and settings", "[metadata]") {
 
 TEST_CASE("metadata: bad readiness values are errors naming the key", "[metadata]") {
   TestRoot t;
-  t.write("/etc/binder-image/member.yaml",
-          member_yaml("  readiness: {timeout_minutes: 0, prime_versions_url: \"http://x/versions\", test_launch: \"not a spec\", deadline: 3}\n"));
+  t.write(
+      "/etc/binder-image/member.yaml",
+      member_yaml(
+          "  readiness: {timeout_minutes: 0, prime_versions_url: \"http://x/versions\", test_launch: \"not a spec\", deadline: 3}\n"));
   auto r = load_member(opts(t), t.runner);
   REQUIRE_FALSE(r);
   CHECK(r.error().code == binder::common::Errc::invalid_config);
   std::string e = r.error().to_string();
-  CHECK(e.find("binder_member.readiness.timeout_minutes: expected whole minutes between 1 and 1440, got number 0") != std::string::npos);
-  CHECK(e.find("binder_member.readiness.prime_versions_url: 'http://x/versions' is not an https:// URL") != std::string::npos);
-  CHECK(e.find("binder_member.readiness.test_launch: 'not a spec' is not a BinderHub build spec") != std::string::npos);
+  CHECK(
+      e.find(
+          "binder_member.readiness.timeout_minutes: expected whole minutes between 1 and 1440, got number 0") !=
+      std::string::npos);
+  CHECK(e.find("binder_member.readiness.prime_versions_url: 'http://x/versions' is not an https:// URL") !=
+        std::string::npos);
+  CHECK(e.find("binder_member.readiness.test_launch: 'not a spec' is not a BinderHub build spec") !=
+        std::string::npos);
   CHECK(e.find("binder_member.readiness.deadline: unknown key 'deadline'") != std::string::npos);
 }

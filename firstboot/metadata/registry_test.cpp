@@ -40,7 +40,8 @@ std::string load_error(TestRoot& t, const std::string& doc) {
 
 }  // namespace
 
-TEST_CASE("registry: a standalone member without a registry section gets harbor-local", "[metadata][registry]") {
+TEST_CASE("registry: a standalone member without a registry section gets harbor-local",
+          "[metadata][registry]") {
   TestRoot t;
   auto r = load(t, k_standalone);
   REQUIRE(r);
@@ -55,8 +56,9 @@ TEST_CASE("registry: a standalone member without a registry section gets harbor-
 
 TEST_CASE("registry: the kind follows registry.s3 when not given", "[metadata][registry]") {
   TestRoot t;
-  auto r = load(t, k_standalone + "  registry: {s3: {endpoint: \"https://s3.example.org\", bucket: b, "
-                                  "access_key: AK123456, secret_key: SK-very-secret}}\n");
+  auto r = load(t, k_standalone +
+                       "  registry: {s3: {endpoint: \"https://s3.example.org\", bucket: b, "
+                       "access_key: AK123456, secret_key: SK-very-secret}}\n");
   REQUIRE(r);
   CHECK(r->member.registry->kind == RegistryKind::harbor_s3);
   r = load(t, k_standalone + "  registry: {project: builds, quota_gb: 50}\n");
@@ -80,7 +82,8 @@ TEST_CASE("registry: external with url and credentials, the password is a secret
   CHECK(m.registry_host() == "ghcr.io");
   CHECK(external_image_prefix(*m.registry) == "ghcr.io/binder-bot/binder-");
   bool listed = false;
-  for (const auto& [k, v] : m.secrets()) listed |= k == "registry.password" && v == "ghp-registry-SECRET-77";
+  for (const auto& [k, v] : m.secrets())
+    listed |= k == "registry.password" && v == "ghp-registry-SECRET-77";
   CHECK(listed);
   CHECK(binder::common::log::redact("pw ghp-registry-SECRET-77") == "pw <redacted>");
   auto j = m.to_json(Redact::yes);
@@ -90,12 +93,14 @@ TEST_CASE("registry: external with url and credentials, the password is a secret
   CHECK_FALSE(j["registry"].contains("project"));
 
   SECTION("an explicit image prefix; Docker Hub's hosts become docker.io") {
-    r = load(t, k_standalone + "  registry: {kind: external, url: \"https://quay.io\", username: u, "
-                               "password: p, image_prefix: quay.io/org/binder-}\n");
+    r = load(t, k_standalone +
+                    "  registry: {kind: external, url: \"https://quay.io\", username: u, "
+                    "password: p, image_prefix: quay.io/org/binder-}\n");
     REQUIRE(r);
     CHECK(external_image_prefix(*r->member.registry) == "quay.io/org/binder-");
-    r = load(t, k_standalone + "  registry: {kind: external, url: \"https://index.docker.io/v1/\", "
-                               "username: someone, password: p}\n");
+    r = load(t, k_standalone +
+                    "  registry: {kind: external, url: \"https://index.docker.io/v1/\", "
+                    "username: someone, password: p}\n");
     REQUIRE(r);
     CHECK(external_image_prefix(*r->member.registry) == "docker.io/someone/binder-");
   }
@@ -118,38 +123,45 @@ TEST_CASE("registry: validation errors name file, line and key", "[metadata][reg
     }
   }
   SECTION("external with an empty password and a bad url") {
-    auto e = load_error(t, k_standalone + "  registry:\n    kind: external\n    url: ghcr.io\n"
-                                          "    username: u\n    password: \"\"\n");
+    auto e = load_error(t, k_standalone +
+                               "  registry:\n    kind: external\n    url: ghcr.io\n"
+                               "    username: u\n    password: \"\"\n");
     CHECK(e.find("member.yaml:8:") != std::string::npos);
     CHECK(e.find("binder_member.registry.url: 'ghcr.io' is not an http(s) URL") != std::string::npos);
     CHECK(e.find("member.yaml:10:") != std::string::npos);
     CHECK(e.find("binder_member.registry.password: must not be empty") != std::string::npos);
   }
   SECTION("keys of the other family") {
-    auto e = load_error(t, k_standalone + "  registry:\n    kind: external\n    url: https://ghcr.io\n"
-                                          "    username: u\n    password: p\n    project: x\n");
+    auto e = load_error(t, k_standalone +
+                               "  registry:\n    kind: external\n    url: https://ghcr.io\n"
+                               "    username: u\n    password: p\n    project: x\n");
     CHECK(e.find("member.yaml:11:") != std::string::npos);
-    CHECK(e.find("binder_member.registry.project: not used with registry.kind external") != std::string::npos);
+    CHECK(e.find("binder_member.registry.project: not used with registry.kind external") !=
+          std::string::npos);
     e = load_error(t, k_standalone + "  registry:\n    kind: harbor-local\n    url: https://ghcr.io\n");
-    CHECK(e.find("binder_member.registry.url: not used with registry.kind harbor-local") != std::string::npos);
+    CHECK(e.find("binder_member.registry.url: not used with registry.kind harbor-local") !=
+          std::string::npos);
   }
   SECTION("harbor-s3 without s3, harbor-local with s3") {
     auto e = load_error(t, k_standalone + "  registry: {kind: harbor-s3}\n");
     CHECK(e.find("binder_member.registry.s3: required with registry.kind harbor-s3") != std::string::npos);
-    e = load_error(t, k_standalone + "  registry:\n    kind: harbor-local\n    s3: {endpoint: "
-                                     "\"https://s3.example.org\", bucket: b, access_key: a, secret_key: s}\n");
+    e = load_error(t, k_standalone +
+                          "  registry:\n    kind: harbor-local\n    s3: {endpoint: "
+                          "\"https://s3.example.org\", bucket: b, access_key: a, secret_key: s}\n");
     CHECK(e.find("member.yaml:8:") != std::string::npos);
     CHECK(e.find("binder_member.registry.s3: not used with registry.kind harbor-local") != std::string::npos);
   }
   SECTION("s3 secrets missing") {
-    auto e = load_error(t, k_standalone + "  registry: {kind: harbor-s3, s3: {endpoint: \"https://s3.example.org\", "
-                                          "bucket: b}}\n");
+    auto e = load_error(t, k_standalone +
+                               "  registry: {kind: harbor-s3, s3: {endpoint: \"https://s3.example.org\", "
+                               "bucket: b}}\n");
     CHECK(e.find("binder_member.registry.s3.access_key: required key is missing") != std::string::npos);
     CHECK(e.find("binder_member.registry.s3.secret_key: required key is missing") != std::string::npos);
   }
   SECTION("federation members keep their Harbor") {
-    auto e = load_error(t, k_federation + "  registry: {kind: external, url: \"https://ghcr.io\", username: u, "
-                                          "password: p}\n");
+    auto e = load_error(t, k_federation +
+                               "  registry: {kind: external, url: \"https://ghcr.io\", username: u, "
+                               "password: p}\n");
     CHECK(e.find("binder_member.registry.kind: external is for standalone members") != std::string::npos);
     e = load_error(t, k_federation);
     CHECK(e.find("binder_member.registry: required in federation mode") != std::string::npos);

@@ -108,17 +108,16 @@ Result<json> convert(const YAML::Node& n, const std::string& path, SourceDoc& do
       for (const auto& kv : n) {
         common::SourceLoc kloc = loc_of(kv.first, doc.origin);
         if (!kv.first.IsScalar()) {
-          common::Error err{common::Errc::invalid_config, "mapping keys must be plain strings",
-                            kloc, {}};
+          common::Error err{common::Errc::invalid_config, "mapping keys must be plain strings", kloc, {}};
           return std::unexpected(std::move(err));
         }
         std::string key = kv.first.Scalar();
         std::string child = join_path(path, key);
         if (obj.contains(key)) {
           common::Error err{common::Errc::invalid_config,
-                            fmt::format("duplicate key '{}' (first at line {})", key,
-                                        doc.locs[child].line),
-                            kloc, {}};
+                            fmt::format("duplicate key '{}' (first at line {})", key, doc.locs[child].line),
+                            kloc,
+                            {}};
           return std::unexpected(std::move(err));
         }
         doc.locs[child] = kloc;

@@ -1,11 +1,12 @@
 // Hostile and odd YAML in the metadata parser: duplicate keys, alias bombs, cycles, binary
 // input, long scalars, and the core-schema typing of plain scalars.
-#include <catch2/catch.hpp>
+#include "firstboot/metadata/source_doc.hpp"
 
 #include <chrono>
 
+#include <catch2/catch.hpp>
+
 #include "firstboot/metadata/load.hpp"
-#include "firstboot/metadata/source_doc.hpp"
 #include "support/firstboot/test_seams.hpp"
 
 using namespace binder::firstboot;
@@ -99,7 +100,8 @@ TEST_CASE("source doc: plain scalar typing follows the YAML 1.2 core schema", "[
   CHECK(v["z"] == true);
 }
 
-TEST_CASE("metadata: a hostile cloud-config user-data stops the load with its file and line", "[metadata][hostile]") {
+TEST_CASE("metadata: a hostile cloud-config user-data stops the load with its file and line",
+          "[metadata][hostile]") {
   TestRoot t;
   t.write("/var/lib/cloud/instance/user-data.txt", bomb_member(7));
   auto r = load_member(LoadOptions{t.dir.path(), std::nullopt, false}, t.runner);
@@ -122,7 +124,8 @@ TEST_CASE("source doc: cloud-init JSON nesting is bounded too", "[metadata][host
   auto deep = parse_json_doc(std::string(100000, '[') + std::string(100000, ']'), "ci.json");
   REQUIRE(!deep);
   CHECK(deep.error().message == "'ci.json': JSON nesting exceeds the limit of 64 levels");
-  auto ok = parse_json_doc(R"({"merged_cfg": {"binder_member": {"name": "x", "node": {"ntp": ["a"]}}}})", "ci.json");
+  auto ok = parse_json_doc(R"({"merged_cfg": {"binder_member": {"name": "x", "node": {"ntp": ["a"]}}}})",
+                           "ci.json");
   REQUIRE(ok);
   CHECK(ok->value["merged_cfg"]["binder_member"]["node"]["ntp"][0] == "a");
 }

@@ -10,14 +10,14 @@
 
 namespace binder::firstboot {
 
-using nlohmann::json;
-using metadata_detail::Reader;
 using metadata_detail::is_dns_label;
 using metadata_detail::is_hostname;
 using metadata_detail::is_ip;
 using metadata_detail::read_node;
 using metadata_detail::read_readiness;
 using metadata_detail::read_registry;
+using metadata_detail::Reader;
+using nlohmann::json;
 
 std::string Diagnostic::to_string() const {
   return fmt::format("{}: error: {}: {}", where.to_string(), path, message);
@@ -31,17 +31,20 @@ Member member_from_doc(const SourceDoc& doc, std::vector<Diagnostic>& diags) {
     r.error("", fmt::format("expected a mapping, got {}", Reader::describe(root)));
     return m;
   }
-  r.check_keys(root, "", {"name", "cluster_name", "domain", "mode", "public_ip", "public_ip_private_ok", "dns", "tls", "registry",
-                          "binderhub", "node", "operators", "k3s", "endpoints", "status_url", "readiness"});
+  r.check_keys(root, "",
+               {"name", "cluster_name", "domain", "mode", "public_ip", "public_ip_private_ok", "dns", "tls",
+                "registry", "binderhub", "node", "operators", "k3s", "endpoints", "status_url", "readiness"});
   m.name = r.required(root, "name", "name");
   if (!m.name.empty() && !is_dns_label(m.name)) {
     r.error("name", fmt::format("'{}' is not a DNS label (lower-case letters, digits and '-', "
-                                "at most 63)", m.name));
+                                "at most 63)",
+                                m.name));
   }
   if (auto cluster = r.string(root, "cluster_name", "cluster_name")) {
     if (!is_dns_label(*cluster)) {
       r.error("cluster_name", fmt::format("'{}' is not a DNS label (lower-case letters, digits "
-                                          "and '-', at most 63)", *cluster));
+                                          "and '-', at most 63)",
+                                          *cluster));
     } else {
       m.cluster_name = *cluster;
     }
@@ -51,8 +54,7 @@ Member member_from_doc(const SourceDoc& doc, std::vector<Diagnostic>& diags) {
     r.error("domain", fmt::format("'{}' is not a domain name", m.domain));
   }
   if (auto mode = r.choice<Mode>(root, "mode", "mode",
-                                 {{"federation", Mode::federation},
-                                  {"standalone", Mode::standalone}})) {
+                                 {{"federation", Mode::federation}, {"standalone", Mode::standalone}})) {
     m.mode = *mode;
   }
   if (auto ip = r.string(root, "public_ip", "public_ip"); ip && *ip != "auto") {
@@ -65,8 +67,7 @@ Member member_from_doc(const SourceDoc& doc, std::vector<Diagnostic>& diags) {
   if (root.contains("public_ip_private_ok") && !root.at("public_ip_private_ok").is_null()) {
     const json& ok = root.at("public_ip_private_ok");
     if (!ok.is_boolean()) {
-      r.error("public_ip_private_ok",
-              fmt::format("expected true or false, got {}", Reader::describe(ok)));
+      r.error("public_ip_private_ok", fmt::format("expected true or false, got {}", Reader::describe(ok)));
     } else if (ok.get<bool>() && !m.public_ip) {
       r.error("public_ip_private_ok",
               "true needs an explicit public_ip (an address, not 'auto'): only an address the "
@@ -87,8 +88,7 @@ Member member_from_doc(const SourceDoc& doc, std::vector<Diagnostic>& diags) {
   }
   if (const json* dns = r.object(root, "dns", "dns", {"provider", "zone", "zone_id", "api_token"})) {
     DnsConfig d;
-    if (auto p = r.choice<std::string>(*dns, "provider", "dns.provider",
-                                       {{"cloudflare", "cloudflare"}})) {
+    if (auto p = r.choice<std::string>(*dns, "provider", "dns.provider", {{"cloudflare", "cloudflare"}})) {
       d.provider = *p;
     }
     d.zone = r.string(*dns, "zone", "dns.zone").value_or(m.domain);
@@ -97,7 +97,8 @@ Member member_from_doc(const SourceDoc& doc, std::vector<Diagnostic>& diags) {
     static const std::regex k_zone_id("[0-9a-f]{32}");
     if (!d.zone_id.empty() && !std::regex_match(d.zone_id, k_zone_id)) {
       r.error("dns.zone_id", fmt::format("'{}' is not a Cloudflare zone id (32 lowercase hex digits, "
-                                         "shown on the zone's Overview page)", d.zone_id));
+                                         "shown on the zone's Overview page)",
+                                         d.zone_id));
     }
     m.dns = d;
   } else if (m.mode == Mode::federation) {
@@ -116,7 +117,8 @@ Member member_from_doc(const SourceDoc& doc, std::vector<Diagnostic>& diags) {
   if (!m.registry && m.mode == Mode::federation) {
     r.error("registry", "required in federation mode");
   }
-  if (const json* bh = r.object(root, "binderhub", "binderhub", {"chart_version", "values", "github_token"})) {
+  if (const json* bh =
+          r.object(root, "binderhub", "binderhub", {"chart_version", "values", "github_token"})) {
     m.binderhub.chart_version = r.string(*bh, "chart_version", "binderhub.chart_version").value_or("");
     m.binderhub.github_token = r.string(*bh, "github_token", "binderhub.github_token").value_or("");
     if (bh->contains("values") && !bh->at("values").is_null()) {
@@ -129,8 +131,7 @@ Member member_from_doc(const SourceDoc& doc, std::vector<Diagnostic>& diags) {
   }
   read_node(r, root, m);
   if (const json* ops = r.object(root, "operators", "operators", {"ssh_authorized_keys", "user"})) {
-    m.operators.ssh_authorized_keys =
-        r.strings(*ops, "ssh_authorized_keys", "operators.ssh_authorized_keys");
+    m.operators.ssh_authorized_keys = r.strings(*ops, "ssh_authorized_keys", "operators.ssh_authorized_keys");
     for (std::size_t i = 0; i < m.operators.ssh_authorized_keys.size(); ++i) {
       const auto& k = m.operators.ssh_authorized_keys[i];
       static const std::regex k_key(R"((ssh-|ecdsa-|sk-)[A-Za-z0-9@.-]+ [A-Za-z0-9+/=]+( .*)?)");
@@ -147,16 +148,16 @@ Member member_from_doc(const SourceDoc& doc, std::vector<Diagnostic>& diags) {
   if (const json* k3s = r.object(root, "k3s", "k3s", {"auto_upgrade"})) {
     if (k3s->contains("auto_upgrade") && !k3s->at("auto_upgrade").is_null()) {
       if (!k3s->at("auto_upgrade").is_boolean()) {
-        r.error("k3s.auto_upgrade", fmt::format("expected true or false, got {}",
-                                                Reader::describe(k3s->at("auto_upgrade"))));
+        r.error("k3s.auto_upgrade",
+                fmt::format("expected true or false, got {}", Reader::describe(k3s->at("auto_upgrade"))));
       } else {
         m.k3s.auto_upgrade = k3s->at("auto_upgrade").get<bool>();
       }
     }
   }
   if (const json* ep = r.object(root, "endpoints", "endpoints", {"cloudflare", "harbor", "ca_file"})) {
-    for (auto [key, field] : {std::pair{"cloudflare", &m.endpoints.cloudflare},
-                              std::pair{"harbor", &m.endpoints.harbor}}) {
+    for (auto [key, field] :
+         {std::pair{"cloudflare", &m.endpoints.cloudflare}, std::pair{"harbor", &m.endpoints.harbor}}) {
       *field = r.string(*ep, key, std::string("endpoints.") + key).value_or("");
       if (!field->empty() && !field->starts_with("https://")) {
         r.error(std::string("endpoints.") + key, fmt::format("'{}' is not an https:// URL", *field));

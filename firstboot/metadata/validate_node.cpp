@@ -1,14 +1,13 @@
 // The binder_member node section (see validate.cpp for the schema's other sections).
-#include "firstboot/metadata/reader.hpp"
-
 #include "firstboot/address_class.hpp"
+#include "firstboot/metadata/reader.hpp"
 
 namespace binder::firstboot::metadata_detail {
 
 void read_node(Reader& r, const json& root, Member& m) {
-  const json* n = r.object(root, "node", "node",
-                           {"role", "server_url", "token", "extra_disk", "ntp", "ntp_mode", "max_pods_per_gib",
-                            "registries"});
+  const json* n = r.object(
+      root, "node", "node",
+      {"role", "server_url", "token", "extra_disk", "ntp", "ntp_mode", "max_pods_per_gib", "registries"});
   if (!n) {
     return;
   }
@@ -42,15 +41,16 @@ void read_node(Reader& r, const json& root, Member& m) {
                                     {{"add", NtpMode::add}, {"replace", NtpMode::replace}})) {
     m.node.ntp_mode = *mode;
     if (*mode == NtpMode::replace && m.node.ntp.empty()) {
-      r.error("node.ntp_mode", "replace needs a node.ntp list (it would leave the machine without "
-                               "NTP servers)");
+      r.error("node.ntp_mode",
+              "replace needs a node.ntp list (it would leave the machine without "
+              "NTP servers)");
     }
   }
   if (n->contains("max_pods_per_gib") && !n->at("max_pods_per_gib").is_null()) {
     const json& f = n->at("max_pods_per_gib");
     if (!f.is_number() || f.get<double>() <= 0 || f.get<double>() > 50) {
-      r.error("node.max_pods_per_gib", fmt::format("expected a number in (0, 50], got {}",
-                                                   Reader::describe(f)));
+      r.error("node.max_pods_per_gib",
+              fmt::format("expected a number in (0, 50], got {}", Reader::describe(f)));
     } else {
       m.node.max_pods_per_gib = f.get<double>();
     }

@@ -10,7 +10,8 @@ namespace binder::firstboot::metadata_detail {
 namespace {
 
 void read_minutes(Reader& r, const json& obj, const std::string& key, int& out) {
-  if (!obj.contains(key) || obj.at(key).is_null()) return;
+  if (!obj.contains(key) || obj.at(key).is_null())
+    return;
   const json& v = obj.at(key);
   std::string path = "readiness." + key;
   if (!v.is_number_integer() || v.get<long long>() < 1 || v.get<long long>() > 24 * 60) {
@@ -22,7 +23,8 @@ void read_minutes(Reader& r, const json& obj, const std::string& key, int& out) 
 
 void read_url(Reader& r, const json& obj, const std::string& key, std::string& out) {
   auto v = r.string(obj, key, "readiness." + key);
-  if (!v) return;
+  if (!v)
+    return;
   if (!v->starts_with("https://")) {
     r.error("readiness." + key, fmt::format("'{}' is not an https:// URL", *v));
     return;
@@ -34,9 +36,10 @@ void read_url(Reader& r, const json& obj, const std::string& key, std::string& o
 
 void read_readiness(Reader& r, const json& root, Member& m) {
   const json* rd = r.object(root, "readiness", "readiness",
-                            {"timeout_minutes", "prime_versions_url", "test_launch",
-                             "active_hosts_url", "rotation_timeout_minutes"});
-  if (rd == nullptr) return;
+                            {"timeout_minutes", "prime_versions_url", "test_launch", "active_hosts_url",
+                             "rotation_timeout_minutes"});
+  if (rd == nullptr)
+    return;
   read_minutes(r, *rd, "timeout_minutes", m.readiness.timeout_minutes);
   read_minutes(r, *rd, "rotation_timeout_minutes", m.readiness.rotation_timeout_minutes);
   read_url(r, *rd, "prime_versions_url", m.readiness.prime_versions_url);
@@ -46,7 +49,8 @@ void read_readiness(Reader& r, const json& root, Member& m) {
     static const std::regex k_spec(R"([a-z]+/[^\s?#]+)");
     if (!spec->empty() && !std::regex_match(*spec, k_spec)) {
       r.error("readiness.test_launch",
-              fmt::format("'{}' is not a BinderHub build spec like 'gh/binder-examples/requirements/HEAD'", *spec));
+              fmt::format("'{}' is not a BinderHub build spec like 'gh/binder-examples/requirements/HEAD'",
+                          *spec));
     } else {
       m.readiness.test_launch = *spec;
     }

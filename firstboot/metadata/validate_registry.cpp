@@ -34,23 +34,25 @@ void read_registry(Reader& r, const json& root, Member& m) {
   const auto& foreign = rc.harbor() ? k_external_keys : k_harbor_keys;
   for (const auto& key : foreign) {
     if (reg->contains(key) && !(key == "s3" && !has_s3)) {
-      r.error("registry." + key, fmt::format("not used with registry.kind {} ({})", to_string(rc.kind),
-                                             rc.harbor() ? "the external registry keys are url, username, "
-                                                           "password, image_prefix"
-                                                         : "the Harbor keys are host, project, quota_gb, s3"));
+      r.error("registry." + key,
+              fmt::format("not used with registry.kind {} ({})", to_string(rc.kind),
+                          rc.harbor() ? "the external registry keys are url, username, "
+                                        "password, image_prefix"
+                                      : "the Harbor keys are host, project, quota_gb, s3"));
     }
   }
   // Federation members run the mybinder chart's own Harbor: harbor-s3 (what real members use),
   // or harbor-local (images on the registry's volume: config/<name>.yaml says so explicitly,
   // mybinder_files.cpp, since mybinder's values.yaml defaults Harbor to an s3 type).
   if (m.mode == Mode::federation && rc.kind == RegistryKind::external) {
-    r.error("registry.kind", "external is for standalone members: a federation member runs the "
-                             "mybinder chart's Harbor (use harbor-s3 with registry.s3)");
+    r.error("registry.kind",
+            "external is for standalone members: a federation member runs the "
+            "mybinder chart's Harbor (use harbor-s3 with registry.s3)");
   }
   if (rc.kind == RegistryKind::external) {
     rc.url = r.required(*reg, "url", "registry.url");
-    if (!rc.url.empty() && ((!rc.url.starts_with("https://") && !rc.url.starts_with("http://")) ||
-                            url_host(rc.url).empty())) {
+    if (!rc.url.empty() &&
+        ((!rc.url.starts_with("https://") && !rc.url.starts_with("http://")) || url_host(rc.url).empty())) {
       r.error("registry.url", fmt::format("'{}' is not an http(s) URL", rc.url));
     }
     rc.username = r.required(*reg, "username", "registry.username");
@@ -60,7 +62,8 @@ void read_registry(Reader& r, const json& root, Member& m) {
     if (!rc.image_prefix.empty() && !std::regex_match(rc.image_prefix, k_prefix)) {
       r.error("registry.image_prefix",
               fmt::format("'{}' is not an image name prefix ('ghcr.io/org/binder-': registry host, "
-                          "lower-case path)", rc.image_prefix));
+                          "lower-case path)",
+                          rc.image_prefix));
     }
     m.registry = rc;
     return;
@@ -73,21 +76,21 @@ void read_registry(Reader& r, const json& root, Member& m) {
   if (reg->contains("quota_gb") && !reg->at("quota_gb").is_null()) {
     const json& q = reg->at("quota_gb");
     if (!q.is_number_integer() || (q.get<std::int64_t>() < 1 && q.get<std::int64_t>() != -1)) {
-      r.error("registry.quota_gb", fmt::format("expected a positive integer or -1, got {}",
-                                               Reader::describe(q)));
+      r.error("registry.quota_gb",
+              fmt::format("expected a positive integer or -1, got {}", Reader::describe(q)));
     } else {
       rc.quota_gb = q.get<std::int64_t>();
     }
   }
   if (rc.kind == RegistryKind::harbor_local && has_s3) {
-    r.error("registry.s3", "not used with registry.kind harbor-local (images stay on the local "
-                           "disk); use kind harbor-s3");
+    r.error("registry.s3",
+            "not used with registry.kind harbor-local (images stay on the local "
+            "disk); use kind harbor-s3");
   } else if (const json* s3 = r.object(*reg, "s3", "registry.s3",
                                        {"endpoint", "region", "bucket", "access_key", "secret_key"})) {
     S3Config c;
     c.endpoint = r.required(*s3, "endpoint", "registry.s3.endpoint");
-    if (!c.endpoint.empty() && !c.endpoint.starts_with("https://") &&
-        !c.endpoint.starts_with("http://")) {
+    if (!c.endpoint.empty() && !c.endpoint.starts_with("https://") && !c.endpoint.starts_with("http://")) {
       r.error("registry.s3.endpoint", fmt::format("'{}' is not an http(s) URL", c.endpoint));
     }
     c.region = r.string(*s3, "region", "registry.s3.region").value_or("us-east-1");
@@ -96,8 +99,9 @@ void read_registry(Reader& r, const json& root, Member& m) {
     c.secret_key = r.required(*s3, "secret_key", "registry.s3.secret_key");
     rc.s3 = c;
   } else if (rc.kind == RegistryKind::harbor_s3) {
-    r.error("registry.s3", "required with registry.kind harbor-s3 (endpoint, bucket, access_key, "
-                           "secret_key)");
+    r.error("registry.s3",
+            "required with registry.kind harbor-s3 (endpoint, bucket, access_key, "
+            "secret_key)");
   }
   m.registry = rc;
 }

@@ -48,23 +48,21 @@ std::string robot_full_name(const Member& member, const std::string& robot_name)
 
 namespace {
 
-json robot_request(const Member& member, const std::string& name, const std::string& description,
-                   bool push) {
+json robot_request(const Member& member, const std::string& name, const std::string& description, bool push) {
   json access = json::array();
-  if (push) access.push_back({{"resource", "repository"}, {"action", "push"}});
+  if (push)
+    access.push_back({{"resource", "repository"}, {"action", "push"}});
   access.push_back({{"resource", "repository"}, {"action", "pull"}});
   json permission = {{"kind", "project"}, {"namespace", registry_project(member)}, {"access", access}};
-  return {{"name", name},
-          {"description", description},
-          {"level", "project"},
-          {"duration", -1},
-          {"disable", false},
-          {"permissions", json::array({permission})}};
+  return {{"name", name},   {"description", description}, {"level", "project"},
+          {"duration", -1}, {"disable", false},           {"permissions", json::array({permission})}};
 }
 
 json retain_rule(const std::string& tmpl) {
   json repo_selector = {{"kind", "doublestar"}, {"decoration", "repoMatches"}, {"pattern", "**"}};
-  json tag_selector = {{"kind", "doublestar"}, {"decoration", "matches"}, {"pattern", "**"},
+  json tag_selector = {{"kind", "doublestar"},
+                       {"decoration", "matches"},
+                       {"pattern", "**"},
                        {"extras", R"({"untagged":false})"}};
   json params = json::object();
   params[tmpl] = 30;
@@ -91,7 +89,8 @@ json harbor_puller_robot_request(const Member& member) {
 json harbor_retention_request(std::int64_t project_id) {
   return {{"algorithm", "or"},
           {"scope", {{"level", "project"}, {"ref", project_id}}},
-          {"trigger", {{"kind", "Schedule"}, {"references", json::object()}, {"settings", {{"cron", "0 0 7 * * 6"}}}}},
+          {"trigger",
+           {{"kind", "Schedule"}, {"references", json::object()}, {"settings", {{"cron", "0 0 7 * * 6"}}}}},
           {"rules", json::array({retain_rule("nDaysSinceLastPull"), retain_rule("nDaysSinceLastPush")})}};
 }
 

@@ -37,7 +37,7 @@
 namespace binder::firstboot::render {
 
 struct RenderExtras {
-  std::string k3s_kubeconfig;  // text of /etc/rancher/k3s/k3s.yaml; empty = placeholder
+  std::string k3s_kubeconfig;         // text of /etc/rancher/k3s/k3s.yaml; empty = placeholder
   std::optional<ImageCharts> charts;  // the image's charts; nullopt = pinned_image_charts()
 };
 

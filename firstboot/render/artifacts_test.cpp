@@ -1,9 +1,10 @@
 // The artifact table behind `binder-firstboot render`.
-#include <catch2/catch.hpp>
+#include "firstboot/render/artifacts.hpp"
 
 #include <algorithm>
 
-#include "firstboot/render/artifacts.hpp"
+#include <catch2/catch.hpp>
+
 #include "support/firstboot/render_fixtures.hpp"
 
 using namespace binder::firstboot;
@@ -55,10 +56,12 @@ TEST_CASE("artifacts: DNS records point X and *.X at the public IP, DNS only", "
   CHECK(doc["records"][1]["content"] == "198.51.100.9");
   CHECK(doc["records"][1]["proxied"] == false);
   m.public_ip = "192.0.2.5";
-  CHECK(render_artifact("dns-records", m, machine(8, 4), SecretsView{})->find("192.0.2.5") != std::string::npos);
+  CHECK(render_artifact("dns-records", m, machine(8, 4), SecretsView{})->find("192.0.2.5") !=
+        std::string::npos);
 }
 
-TEST_CASE("artifacts: a standalone member without dns or registry sections still renders", "[render][artifacts]") {
+TEST_CASE("artifacts: a standalone member without dns or registry sections still renders",
+          "[render][artifacts]") {
   auto m = example_member(Mode::standalone);
   m.dns.reset();
   m.registry.reset();
@@ -68,6 +71,6 @@ TEST_CASE("artifacts: a standalone member without dns or registry sections still
   }
   auto values = render_artifact("values-harbor", m, machine(8, 4), SecretsView{});
   CHECK(values->find("type: filesystem") != std::string::npos);
-  CHECK(render_artifact("values-binderhub", m, machine(8, 4), SecretsView{})->find("image_prefix: " + m.registry_host() +
-                                                                                   "/mybinder-builds/i-") != std::string::npos);
+  CHECK(render_artifact("values-binderhub", m, machine(8, 4), SecretsView{})
+            ->find("image_prefix: " + m.registry_host() + "/mybinder-builds/i-") != std::string::npos);
 }

@@ -1,8 +1,7 @@
 // Harbor and BinderHub values (member spec §2.1-§2.3, §3.3): hostnames, S3 storage, the stable
 // Harbor secrets, the registry robots, and the machine-size numbers from sizing.hpp.
-#include "firstboot/render/charts.hpp"
-
 #include "firstboot/render/api_requests.hpp"
+#include "firstboot/render/charts.hpp"
 
 namespace binder::firstboot::render {
 
@@ -12,12 +11,15 @@ namespace {
 
 // Removes from `secrets` every leaf that `overrides` sets (the operator's value wins).
 void drop_overridden(json& secrets, const json& overrides) {
-  if (!secrets.is_object() || !overrides.is_object()) return;
+  if (!secrets.is_object() || !overrides.is_object())
+    return;
   for (const auto& [k, v] : overrides.items()) {
-    if (!secrets.contains(k)) continue;
+    if (!secrets.contains(k))
+      continue;
     if (secrets[k].is_object() && v.is_object()) {
       drop_overridden(secrets[k], v);
-      if (secrets[k].empty()) secrets.erase(k);
+      if (secrets[k].empty())
+        secrets.erase(k);
     } else {
       secrets.erase(k);
     }
@@ -28,7 +30,8 @@ json ingress_annotations(const Member& member, const char* middleware) {
   json a = {{"kubernetes.io/ingress.class", "traefik"},
             {"kubernetes.io/tls-acme", "true"},
             {"cert-manager.io/cluster-issuer", member.tls.issuer}};
-  if (middleware) a["traefik.ingress.kubernetes.io/router.middlewares"] = middleware;
+  if (middleware)
+    a["traefik.ingress.kubernetes.io/router.middlewares"] = middleware;
   return a;
 }
 
@@ -36,21 +39,23 @@ json ingress_annotations(const Member& member, const char* middleware) {
 
 std::vector<std::string> dind_registry_mirrors(const Member& member) {
   const auto& m = member.node.registry_mirrors;
-  if (auto it = m.find("docker.io"); it != m.end()) return it->second;
-  if (auto it = m.find("*"); it != m.end()) return it->second;
+  if (auto it = m.find("docker.io"); it != m.end())
+    return it->second;
+  if (auto it = m.find("*"); it != m.end())
+    return it->second;
   return {};
 }
 
 ChartRef harbor_chart(const Member& member) {
-  return {"harbor", "harbor", "https://helm.goharbor.io", k_harbor_chart_version, member.cluster(),
-          "harbor-values"};
+  return {"harbor",         "harbor",       "https://helm.goharbor.io", k_harbor_chart_version,
+          member.cluster(), "harbor-values"};
 }
 
 ChartRef binderhub_chart(const Member& member) {
-  std::string version = member.binderhub.chart_version.empty() ? k_binderhub_chart_version
-                                                                 : member.binderhub.chart_version;
-  return {"binderhub", "binderhub", "https://jupyterhub.github.io/helm-chart", version, member.cluster(),
-          "binderhub-values"};
+  std::string version =
+      member.binderhub.chart_version.empty() ? k_binderhub_chart_version : member.binderhub.chart_version;
+  return {"binderhub", "binderhub",      "https://jupyterhub.github.io/helm-chart",
+          version,     member.cluster(), "binderhub-values"};
 }
 
 ChartValues harbor_values(const Member& member, const Sizing& size, const SecretsView& secrets) {
@@ -60,7 +65,8 @@ ChartValues harbor_values(const Member& member, const Sizing& size, const Secret
   h["expose"]["type"] = "ingress";
   h["expose"]["ingress"]["hosts"]["core"] = host;
   h["expose"]["ingress"]["annotations"] = ingress_annotations(member, "harbor@file");
-  h["expose"]["tls"] = {{"enabled", true}, {"certSource", "secret"}, {"secret", {{"secretName", "tls-harbor"}}}};
+  h["expose"]["tls"] = {
+      {"enabled", true}, {"certSource", "secret"}, {"secret", {{"secretName", "tls-harbor"}}}};
   h["externalURL"] = "https://" + host;
   h["metrics"]["enabled"] = true;
   h["trivy"]["enabled"] = false;
@@ -105,7 +111,8 @@ ChartValues binderhub_values(const Member& member, const Sizing& size, const Sec
   ChartValues v;
   json& b = v.values;
   b["replicas"] = size.binderhub_replicas;
-  b["resources"] = json::parse(R"({"requests": {"cpu": "0.25", "memory": "1Gi"}, "limits": {"cpu": "2", "memory": "1Gi"}})");
+  b["resources"] = json::parse(
+      R"({"requests": {"cpu": "0.25", "memory": "1Gi"}, "limits": {"cpu": "2", "memory": "1Gi"}})");
 
   json& bh = b["config"]["BinderHub"];
   bh["hub_url"] = "https://" + hub_host(member);
@@ -158,10 +165,11 @@ ChartValues binderhub_values(const Member& member, const Sizing& size, const Sec
   json& jh = b["jupyterhub"];
   jh["cull"] = {{"every", 660}, {"timeout", 600}, {"maxAge", 21600}};
   jh["proxy"]["service"]["type"] = "ClusterIP";
-  jh["ingress"] = {{"enabled", true},
-                   {"annotations", ingress_annotations(member, "hub@file")},
-                   {"hosts", {hub_host(member)}},
-                   {"tls", json::array({{{"secretName", "kubelego-tls-hub"}, {"hosts", {hub_host(member)}}}})}};
+  jh["ingress"] = {
+      {"enabled", true},
+      {"annotations", ingress_annotations(member, "hub@file")},
+      {"hosts", {hub_host(member)}},
+      {"tls", json::array({{{"secretName", "kubelego-tls-hub"}, {"hosts", {hub_host(member)}}}})}};
   jh["scheduling"] = {{"userScheduler", {{"enabled", false}}}, {"userPlaceholder", {{"enabled", false}}}};
   jh["singleuser"]["memory"] = {{"guarantee", size.user_memory_guarantee}, {"limit", size.user_memory_limit}};
   jh["singleuser"]["cpu"] = {{"guarantee", size.user_cpu_guarantee}, {"limit", size.user_cpu_limit}};

@@ -26,20 +26,25 @@ common::Result<std::string> required_string(const json& obj, const std::string& 
   return obj.at(key).get<std::string>();
 }
 
-common::Result<const json*> required_object(const json& obj, const std::string& key, const std::string& origin) {
-  if (!obj.contains(key)) return fail(Errc::invalid_config, "{}: required key '{}' is missing", origin, key);
-  if (!obj.at(key).is_object()) return fail(Errc::invalid_config, "{}: key '{}' must be a mapping", origin, key);
+common::Result<const json*> required_object(const json& obj, const std::string& key,
+                                            const std::string& origin) {
+  if (!obj.contains(key))
+    return fail(Errc::invalid_config, "{}: required key '{}' is missing", origin, key);
+  if (!obj.at(key).is_object())
+    return fail(Errc::invalid_config, "{}: key '{}' must be a mapping", origin, key);
   return &obj.at(key);
 }
 
-common::Result<PackagedChart> packaged(const json& obj, const std::string& section, const std::string& origin) {
+common::Result<PackagedChart> packaged(const json& obj, const std::string& section,
+                                       const std::string& origin) {
   PackagedChart c;
   TRY_ASSIGN(c.chart, required_string(obj, "chart", section + ".chart", origin));
   TRY_ASSIGN(c.version, required_string(obj, "version", section + ".version", origin));
   TRY_ASSIGN(c.file, required_string(obj, "file", section + ".file", origin));
   TRY_ASSIGN(c.sha256, required_string(obj, "sha256", section + ".sha256", origin));
   if (c.file.front() != '/') {
-    return fail(Errc::invalid_config, "{}: key '{}.file' must be an absolute path, got '{}'", origin, section, c.file);
+    return fail(Errc::invalid_config, "{}: key '{}.file' must be an absolute path, got '{}'", origin, section,
+                c.file);
   }
   return c;
 }
@@ -68,9 +73,11 @@ common::Result<ChartsManifest> parse_charts_manifest(std::string_view text, cons
   if (j.is_discarded() || !j.is_object()) {
     return fail(Errc::invalid_config, "{}: not a JSON object", origin);
   }
-  if (!j.contains("schema")) return fail(Errc::invalid_config, "{}: required key 'schema' is missing", origin);
+  if (!j.contains("schema"))
+    return fail(Errc::invalid_config, "{}: required key 'schema' is missing", origin);
   if (j["schema"] != 1) {
-    return fail(Errc::invalid_config, "{}: key 'schema' is {}, this firstboot reads schema 1", origin, j["schema"].dump());
+    return fail(Errc::invalid_config, "{}: key 'schema' is {}, this firstboot reads schema 1", origin,
+                j["schema"].dump());
   }
   ChartsManifest m;
   TRY_ASSIGN(const json* mb, required_object(j, "mybinder", origin));
@@ -81,8 +88,10 @@ common::Result<ChartsManifest> parse_charts_manifest(std::string_view text, cons
   TRY_ASSIGN(const json* cm, required_object(j, "cert_manager", origin));
   TRY_ASSIGN(m.cert_manager, packaged(*cm, "cert_manager", origin));
   TRY_ASSIGN(m.cert_manager_crds_file, required_string(*cm, "crds_file", "cert_manager.crds_file", origin));
-  TRY_ASSIGN(m.cert_manager_crds_sha256, required_string(*cm, "crds_sha256", "cert_manager.crds_sha256", origin));
-  TRY_ASSIGN(m.cert_manager_values_file, required_string(*cm, "values_file", "cert_manager.values_file", origin));
+  TRY_ASSIGN(m.cert_manager_crds_sha256,
+             required_string(*cm, "crds_sha256", "cert_manager.crds_sha256", origin));
+  TRY_ASSIGN(m.cert_manager_values_file,
+             required_string(*cm, "values_file", "cert_manager.values_file", origin));
   TRY_ASSIGN(m.files_dir, required_string(j, "files_dir", "files_dir", origin));
   return m;
 }
@@ -91,16 +100,18 @@ common::Result<ImageCharts> load_image_charts(const std::filesystem::path& root)
   auto path = root / std::filesystem::path(k_charts_manifest_path).relative_path();
   auto text = common::fs::read_file(path);
   if (!text) {
-    return fail(Errc::not_found, "the image's charts manifest {} cannot be read ({}): is this a binder-image "
-                "with packaged charts?", path.string(), text.error().message);
+    return fail(Errc::not_found,
+                "the image's charts manifest {} cannot be read ({}): is this a binder-image "
+                "with packaged charts?",
+                path.string(), text.error().message);
   }
   ImageCharts out;
   TRY_ASSIGN(out.manifest, parse_charts_manifest(*text, path.string()));
   const ChartsManifest& m = out.manifest;
   TRY(verified(root, m.mybinder.file, m.mybinder.sha256, "mybinder.file"));
   TRY(verified(root, m.cert_manager.file, m.cert_manager.sha256, "cert_manager.file"));
-  TRY_ASSIGN(out.cert_manager_crds, verified(root, m.cert_manager_crds_file, m.cert_manager_crds_sha256,
-                                             "cert_manager.crds_file"));
+  TRY_ASSIGN(out.cert_manager_crds,
+             verified(root, m.cert_manager_crds_file, m.cert_manager_crds_sha256, "cert_manager.crds_file"));
   TRY_ASSIGN(auto docs, yaml_documents(out.cert_manager_crds, m.cert_manager_crds_file));
   if (docs.empty()) {
     return fail(Errc::invalid_config, "charts manifest key 'cert_manager.crds_file': {} holds no document",
@@ -111,7 +122,8 @@ common::Result<ImageCharts> load_image_charts(const std::filesystem::path& root)
   TRY_ASSIGN(std::string values, verified(root, m.cert_manager_values_file, "", "cert_manager.values_file"));
   TRY_ASSIGN(out.cert_manager_values, from_yaml(values, m.cert_manager_values_file));
   out.cert_manager_values_text = values;
-  if (out.cert_manager_values.is_null()) out.cert_manager_values = json::object();
+  if (out.cert_manager_values.is_null())
+    out.cert_manager_values = json::object();
   if (!out.cert_manager_values.is_object()) {
     return fail(Errc::invalid_config, "charts manifest key 'cert_manager.values_file': {} is not a mapping",
                 m.cert_manager_values_file);
@@ -123,7 +135,8 @@ ImageCharts pinned_image_charts() {
   ImageCharts out;
   ChartsManifest& m = out.manifest;
   const std::string dir = "/var/lib/rancher/k3s/server/static/charts/";
-  m.mybinder = {"mybinder", k_mybinder_chart_version, dir + "mybinder-" + std::string(k_mybinder_chart_version) + ".tgz", ""};
+  m.mybinder = {"mybinder", k_mybinder_chart_version,
+                dir + "mybinder-" + std::string(k_mybinder_chart_version) + ".tgz", ""};
   m.cert_manager = {"cert-manager", k_cert_manager_chart_version,
                     dir + "cert-manager-" + std::string(k_cert_manager_chart_version) + ".tgz", ""};
   m.cert_manager_crds_file = dir + "cert-manager-" + std::string(k_cert_manager_chart_version) + ".crds.yaml";
@@ -152,7 +165,8 @@ common::Result<std::vector<json>> yaml_documents(std::string_view text, const st
   auto flush = [&]() -> common::Result<void> {
     ++index;
     TRY_ASSIGN(json doc, from_yaml(current, fmt::format("{} (document {})", origin, index)));
-    if (!doc.is_null() && !(doc.is_object() && doc.empty())) docs.push_back(std::move(doc));
+    if (!doc.is_null() && !(doc.is_object() && doc.empty()))
+      docs.push_back(std::move(doc));
     current.clear();
     return {};
   };

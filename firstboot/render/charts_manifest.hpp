@@ -28,10 +28,10 @@ namespace binder::firstboot::render {
 inline constexpr std::string_view k_charts_manifest_path = "/etc/binder-image/charts.json";
 
 struct PackagedChart {
-  std::string chart;    // "mybinder", "cert-manager"
+  std::string chart;  // "mybinder", "cert-manager"
   std::string version;
-  std::string file;     // absolute path on the image
-  std::string sha256;   // of `file`; empty in the pinned defaults
+  std::string file;    // absolute path on the image
+  std::string sha256;  // of `file`; empty in the pinned defaults
 };
 
 struct ChartsManifest {
@@ -48,7 +48,7 @@ struct ChartsManifest {
 struct ImageCharts {
   ChartsManifest manifest;
   nlohmann::json cert_manager_values = nlohmann::json::object();  // config/cert-manager.yaml
-  std::string cert_manager_values_text;  // its text (the HelmChart valuesContent)
+  std::string cert_manager_values_text;                           // its text (the HelmChart valuesContent)
   std::string cert_manager_crds;  // multi-document YAML; empty in the pinned defaults
 };
 

@@ -1,8 +1,9 @@
 // The image charts manifest reader: shape, sha256 checks, errors naming the key.
+#include "firstboot/render/charts_manifest.hpp"
+
 #include <catch2/catch.hpp>
 
 #include "common/fs.hpp"
-#include "firstboot/render/charts_manifest.hpp"
 #include "support/firstboot/image_charts_fixture.hpp"
 
 using namespace binder::firstboot::render;
@@ -30,8 +31,8 @@ TEST_CASE("charts manifest: the image's charts load with their sha256 checked", 
   CHECK(charts->cert_manager_values["ingressShim"]["defaultIssuerName"] == "letsencrypt-prod");
   CHECK(charts->cert_manager_values_text == fixtures::fixture_cert_manager_values());
   CHECK(static_chart_url(charts->manifest.mybinder) ==
-        std::string("https://%{KUBERNETES_API}%/static/charts/mybinder-") + fixtures::k_fixture_mybinder_version +
-            ".tgz");
+        std::string("https://%{KUBERNETES_API}%/static/charts/mybinder-") +
+            fixtures::k_fixture_mybinder_version + ".tgz");
   auto docs = yaml_documents(charts->cert_manager_crds, "crds");
   REQUIRE(docs);
   REQUIRE(docs->size() == 1);
@@ -70,7 +71,8 @@ TEST_CASE("charts manifest: a missing key, a wrong digest or a missing file is a
     CHECK_THAT(r.error().message, Catch::Contains("'mybinder.file'"));
   }
   SECTION("archive missing") {
-    std::filesystem::remove(root.path() / std::filesystem::path(good["cert_manager"]["file"].get<std::string>()).relative_path());
+    std::filesystem::remove(
+        root.path() / std::filesystem::path(good["cert_manager"]["file"].get<std::string>()).relative_path());
     auto r = load_image_charts(root.path());
     REQUIRE_FALSE(r);
     CHECK_THAT(r.error().message, Catch::Contains("'cert_manager.file'"));

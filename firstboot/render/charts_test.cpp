@@ -1,11 +1,12 @@
 // Chart values: hostnames and registry wiring, metadata values merged last, secrets only in the
 // secret part, machine size and the extra disk reflected.
+#include "firstboot/render/charts.hpp"
+
 #include <catch2/catch.hpp>
 
-#include "firstboot/render/charts.hpp"
 #include "firstboot/render/helmchart.hpp"
-#include "support/firstboot/render_fixtures.hpp"
 #include "firstboot/render/yaml.hpp"
+#include "support/firstboot/render_fixtures.hpp"
 
 using namespace binder::firstboot;
 using namespace binder::firstboot::render;
@@ -16,7 +17,8 @@ TEST_CASE("charts: binderhub values carry hostnames, image prefix and robots", "
   auto m = example_member();
   auto v = binderhub_values(m, size_machine(machine(16, 8), m), SecretsView{});
   CHECK(v.values["config"]["BinderHub"]["hub_url"] == "https://hub.example.mybinder.org");
-  CHECK(v.values["config"]["BinderHub"]["image_prefix"] == "registry.example.mybinder.org/mybinder-builds/i-");
+  CHECK(v.values["config"]["BinderHub"]["image_prefix"] ==
+        "registry.example.mybinder.org/mybinder-builds/i-");
   CHECK(v.values["config"]["BinderHub"]["badge_base_url"] == "https://mybinder.org");
   CHECK(v.values["ingress"]["hosts"] == json::array({"example.mybinder.org"}));
   CHECK(v.values["jupyterhub"]["ingress"]["hosts"] == json::array({"hub.example.mybinder.org"}));
@@ -24,11 +26,13 @@ TEST_CASE("charts: binderhub values carry hostnames, image prefix and robots", "
   CHECK(v.values["jupyterhub"]["imagePullSecret"]["registry"] == "registry.example.mybinder.org");
   CHECK(v.secret_values["registry"]["username"] == "robot$mybinder-builds+example-builder");
   CHECK(v.secret_values["registry"]["password"] == "<secret:harbor-builder-robot-secret>");
-  CHECK(v.secret_values["jupyterhub"]["imagePullSecret"]["username"] == "robot$mybinder-builds+example-user-puller");
+  CHECK(v.secret_values["jupyterhub"]["imagePullSecret"]["username"] ==
+        "robot$mybinder-builds+example-user-puller");
   CHECK_FALSE(v.values["dind"].contains("hostLibDir"));
 }
 
-TEST_CASE("charts: the binderhub service is ClusterIP behind the ingress, never a LoadBalancer", "[render][charts]") {
+TEST_CASE("charts: the binderhub service is ClusterIP behind the ingress, never a LoadBalancer",
+          "[render][charts]") {
   // The chart's default is LoadBalancer on port 80, which on ServiceLB takes host port 80 from the
   // ingress controller; mybinder's values.yaml sets ClusterIP.
   for (Mode mode : {Mode::standalone, Mode::federation}) {
@@ -47,13 +51,14 @@ TEST_CASE("charts: the extra disk moves dind state to /mnt/disk/dind", "[render]
 
 TEST_CASE("charts: metadata binderhub.values merge last and win over secrets", "[render][charts]") {
   auto m = example_member();
-  m.binderhub.values = json::parse(R"({"config": {"LaunchQuota": {"total_quota": 7}, "BinderHub": {"banner_message": "hi"}},
+  m.binderhub.values =
+      json::parse(R"({"config": {"LaunchQuota": {"total_quota": 7}, "BinderHub": {"banner_message": "hi"}},
                                        "dind": {"resources": null}, "registry": {"username": "someone"}})");
   auto v = binderhub_values(m, size_machine(machine(64, 16), m), SecretsView{});
   CHECK(v.values["config"]["LaunchQuota"]["total_quota"] == 7);
   CHECK(v.values["config"]["BinderHub"]["banner_message"] == "hi");
   CHECK(v.values["config"]["BinderHub"]["hub_url"] == "https://hub.example.mybinder.org");  // kept
-  CHECK_FALSE(v.values["dind"].contains("resources"));                                     // null deletes
+  CHECK_FALSE(v.values["dind"].contains("resources"));                                      // null deletes
   CHECK(v.values["registry"]["username"] == "someone");
   CHECK_FALSE(v.secret_values["registry"].contains("username"));
   CHECK(v.secret_values["registry"].contains("password"));
@@ -68,8 +73,9 @@ TEST_CASE("charts: standalone members have no mybinder badge URL", "[render][cha
 TEST_CASE("charts: no secret value ever reaches a HelmChart manifest", "[render][charts]") {
   auto m = example_member();
   SecretsView secrets = SecretsView::from_member(m);
-  for (auto name : {secret::harbor_admin_password, secret::harbor_core_secret, secret::harbor_token_key,
-                    secret::builder_robot_secret, secret::puller_robot_secret, secret::harbor_registry_htpasswd}) {
+  for (auto name :
+       {secret::harbor_admin_password, secret::harbor_core_secret, secret::harbor_token_key,
+        secret::builder_robot_secret, secret::puller_robot_secret, secret::harbor_registry_htpasswd}) {
     secrets.set(name, "SECRET-" + std::string(name));
   }
   auto size = size_machine(machine(32, 8), m);

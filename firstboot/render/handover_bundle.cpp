@@ -21,38 +21,47 @@ struct Anchor {
 };
 
 const Anchor& cd_anchor() {  // prod-deploy matrix, after bids-ovh
-  static const Anchor a{".github/workflows/cd.yml", "8a1c22d7edc3a31b17d3314cedbd9fbae64355a9", 208,
-                        {"            chartpress_args: \"\"", "            helm_version: \"\"",
-                         "            experimental: false"},
-                        {"", "    # These permissions are needed to interact with GitHub's OIDC Token endpoint.",
-                         "    permissions:"}};
+  static const Anchor a{
+      ".github/workflows/cd.yml",
+      "8a1c22d7edc3a31b17d3314cedbd9fbae64355a9",
+      208,
+      {"            chartpress_args: \"\"", "            helm_version: \"\"",
+       "            experimental: false"},
+      {"", "    # These permissions are needed to interact with GitHub's OIDC Token endpoint.",
+       "    permissions:"}};
   return a;
 }
 const Anchor& prune_anchor() {  // prune-harbor matrix, after hetzner-gesis
-  static const Anchor a{".github/workflows/prune-harbor.yaml", "44e61efea23cc8865848a32bc8c4b622c5e1fef8",
-                        22,
-                        {"          - name: bids-ovh", "          - name: hetzner-2i2c",
-                         "          - name: hetzner-gesis"},
-                        {"", "    steps:", "      - uses: actions/checkout@v7"}};
+  static const Anchor a{
+      ".github/workflows/prune-harbor.yaml",
+      "44e61efea23cc8865848a32bc8c4b622c5e1fef8",
+      22,
+      {"          - name: bids-ovh", "          - name: hetzner-2i2c", "          - name: hetzner-gesis"},
+      {"", "    steps:", "      - uses: actions/checkout@v7"}};
   return a;
 }
 const Anchor& helm_template_anchor() {  // helm-template matrix, after bids-ovh
   static const Anchor a{".github/workflows/test-helm-template.yaml",
-                        "8e4f17ab8a0bb05f0286483ec9e8388fe384aa63", 45,
+                        "8e4f17ab8a0bb05f0286483ec9e8388fe384aa63",
+                        45,
                         {"            k3s-channel: \"v1.34\"", "          - release: bids-ovh",
                          "            k3s-channel: \"v1.34\""},
                         {"", "    steps:", "      - uses: actions/checkout@v7"}};
   return a;
 }
 const Anchor& prod_anchor() {  // federationRedirect.hosts, after bids-ovh
-  static const Anchor a{"config/prod.yaml", "90f2dd10ec7c64878069ce56fae76ae9c587ec26", 209,
+  static const Anchor a{"config/prod.yaml",
+                        "90f2dd10ec7c64878069ce56fae76ae9c587ec26",
+                        209,
                         {"      weight: 50", "      health: https://bids.mybinder.org/health",
                          "      versions: https://bids.mybinder.org/versions"},
                         {"", "podLogs:", "  enabled: false"}};
   return a;
 }
 const Anchor& deploy_anchor() {  // KUBECONFIG_CLUSTERS, after bids-ovh
-  static const Anchor a{"deploy.py", "796ba4541ff92738ee2b78278e4d4cfcf84bde0a", 37,
+  static const Anchor a{"deploy.py",
+                        "796ba4541ff92738ee2b78278e4d4cfcf84bde0a",
+                        37,
                         {"    \"hetzner-gesis\",", "    \"staging\",", "    \"bids-ovh\","},
                         {"}", "", "# Mapping of config name to cluster name for AWS EKS deployments"}};
   return a;
@@ -74,7 +83,8 @@ const std::vector<const Anchor*>& anchors() {
 
 std::vector<std::pair<std::string, std::string>> patched_upstream_files() {
   std::vector<std::pair<std::string, std::string>> out;
-  for (const auto* a : anchors()) out.emplace_back(a->path, a->blob);
+  for (const auto* a : anchors())
+    out.emplace_back(a->path, a->blob);
   return out;
 }
 
@@ -83,16 +93,19 @@ std::string mybinder_deploy_patch(const HandoverInputs& in) {
   const std::string url = "https://" + in.binder_host;
   std::string out;
   // Step 14.2: the prod-deploy matrix runs `deploy.py <cluster>` on every merge.
-  out += insert_at(cd_anchor(), {"", "          - federation_member: " + c, "            chartpress_args: \"\"",
-                                 "            helm_version: \"\"", "            experimental: false"});
+  out +=
+      insert_at(cd_anchor(), {"", "          - federation_member: " + c, "            chartpress_args: \"\"",
+                              "            helm_version: \"\"", "            experimental: false"});
   // Step 14.4: weekly prune of empty repositories in the member's Harbor.
   out += insert_at(prune_anchor(), {"          - name: " + c});
   // Step 14.3: render the chart for the member's config on a k3s of the same minor version.
-  out += insert_at(helm_template_anchor(), {"          - release: " + c, "            k3s-channel: \"v1.34\""});
+  out +=
+      insert_at(helm_template_anchor(), {"          - release: " + c, "            k3s-channel: \"v1.34\""});
   out += new_file_diff(config_path(in), in.config_text);
   // Step 14.1 / §7.1: in the redirector, but at weight 0 (no traffic) until operators ramp it up.
-  out += insert_at(prod_anchor(), {"    " + c + ":", "      prime: false", "      url: " + url, "      weight: 0",
-                                   "      health: " + url + "/health", "      versions: " + url + "/versions"});
+  out += insert_at(prod_anchor(),
+                   {"    " + c + ":", "      prime: false", "      url: " + url, "      weight: 0",
+                    "      health: " + url + "/health", "      versions: " + url + "/versions"});
   // Step 10: deploy.py reads secrets/<cluster>-kubeconfig.yaml for clusters in this set.
   out += insert_at(deploy_anchor(), {"    \"" + c + "\","});
   return out;
@@ -101,13 +114,18 @@ std::string mybinder_deploy_patch(const HandoverInputs& in) {
 std::string handover_readme(const HandoverInputs& in) {
   const std::string& c = in.cluster;
   std::string overrides;
-  for (const auto& o : in.member_overrides) overrides += "- `" + o + "`\n";
-  if (overrides.empty()) overrides = "- (none recorded by this binder-firstboot version)\n";
+  for (const auto& o : in.member_overrides)
+    overrides += "- `" + o + "`\n";
+  if (overrides.empty())
+    overrides = "- (none recorded by this binder-firstboot version)\n";
   std::string central;
-  for (const auto& v : in.central_only) central += "- `" + v + "`\n";
-  if (central.empty()) central = "- (none)\n";
+  for (const auto& v : in.central_only)
+    central += "- `" + v + "`\n";
+  if (central.empty())
+    central = "- (none)\n";
   std::string blobs;
-  for (const auto& [path, blob] : patched_upstream_files()) blobs += fmt::format("   - `{}` {}\n", path, blob);
+  for (const auto& [path, blob] : patched_upstream_files())
+    blobs += fmt::format("   - `{}` {}\n", path, blob);
   return fmt::format(
       "# Handover of member `{c}` to mybinder.org central CD\n\n"
       "`binder-firstboot handover` has run on the member: its k3s HelmCharts were marked\n"
@@ -149,9 +167,9 @@ std::string handover_readme(const HandoverInputs& in) {
       "The first central deploy turns these back on (HelmChart `spec.set` on the VM):\n\n{overrides}\n"
       "## What the member ran without until now\n\n"
       "Values only central has (`secrets/config/common/`); central's deploy adds them:\n\n{central}",
-      fmt::arg("c", c), fmt::arg("repo", k_mybinder_deploy_repo), fmt::arg("commit", k_mybinder_deploy_commit),
-      fmt::arg("host", in.binder_host), fmt::arg("overrides", overrides), fmt::arg("central", central),
-      fmt::arg("blobs", blobs));
+      fmt::arg("c", c), fmt::arg("repo", k_mybinder_deploy_repo),
+      fmt::arg("commit", k_mybinder_deploy_commit), fmt::arg("host", in.binder_host),
+      fmt::arg("overrides", overrides), fmt::arg("central", central), fmt::arg("blobs", blobs));
 }
 
 std::vector<BundleFile> handover_bundle(const HandoverInputs& in) {

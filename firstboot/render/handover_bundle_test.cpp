@@ -5,22 +5,23 @@
 // read from a local clone of jupyterhub/mybinder.org-deploy when one is found
 // ($BINDER_MYBINDER_DEPLOY_GIT, a git dir holding the commit); without one those sections are
 // checked for their anchors' blob ids only and a warning says so.
-#include "binder_paths.h"
-#include <catch2/catch.hpp>
+#include "firstboot/render/handover_bundle.hpp"
 
 #include <cstdlib>
 #include <map>
 #include <string>
 #include <vector>
 
+#include <catch2/catch.hpp>
+
+#include "binder_paths.h"
 #include "common/exec.hpp"
 #include "common/fs.hpp"
-#include "firstboot/render/handover_bundle.hpp"
 #include "firstboot/render/mybinder_files.hpp"
-#include "support/firstboot/render_fixtures.hpp"
 #include "firstboot/render/sizing.hpp"
 #include "firstboot/render/unified_diff.hpp"
 #include "firstboot/render/yaml.hpp"
+#include "support/firstboot/render_fixtures.hpp"
 
 using namespace binder::firstboot;
 using namespace binder::firstboot::render;
@@ -58,18 +59,21 @@ struct Repo {
 
 std::string numbered(int n) {
   std::string s;
-  for (int i = 1; i <= n; ++i) s += "line " + std::to_string(i) + "\n";
+  for (int i = 1; i <= n; ++i)
+    s += "line " + std::to_string(i) + "\n";
   return s;
 }
 
 // Upstream text of `path` at the pinned commit from a local clone, if there is one.
 std::optional<std::string> upstream(const std::string& path) {
   const char* env = std::getenv("BINDER_MYBINDER_DEPLOY_GIT");
-  if (!env || !std::filesystem::exists(env)) return std::nullopt;
+  if (!env || !std::filesystem::exists(env))
+    return std::nullopt;
   std::string git_dir = env;
-  auto r = exec::run({"git", "--git-dir=" + git_dir, "show",
-                      std::string(k_mybinder_deploy_commit) + ":" + path});
-  if (!r || r->exit_code != 0) return std::nullopt;
+  auto r =
+      exec::run({"git", "--git-dir=" + git_dir, "show", std::string(k_mybinder_deploy_commit) + ":" + path});
+  if (!r || r->exit_code != 0)
+    return std::nullopt;
   return r->out;
 }
 
@@ -90,7 +94,8 @@ HandoverInputs example_inputs() {
   in.binder_host = "example.mybinder.org";
   in.config_text = mybinder_file_text(m, mybinder_config(m, size), false);
   in.secrets_text = mybinder_file_text(m, mybinder_secrets(m, secrets), true);
-  in.kubeconfig_text = "apiVersion: v1\nusers:\n- name: example\n  user:\n    client-key-data: KEY-SECRET-6\n";
+  in.kubeconfig_text =
+      "apiVersion: v1\nusers:\n- name: example\n  user:\n    client-key-data: KEY-SECRET-6\n";
   in.member_overrides = {"minesweeper.enabled: false (needs git-crypt files)"};
   return in;
 }
@@ -101,7 +106,8 @@ TEST_CASE("new_file_diff is what git apply and patch accept", "[diff]") {
   Repo repo;
   std::string text = "a: 1\nb:\n  - x\n";
   auto d = new_file_diff("config/new.yaml", text);
-  CHECK(d.starts_with("diff --git a/config/new.yaml b/config/new.yaml\nnew file mode 100644\n--- /dev/null\n"));
+  CHECK(
+      d.starts_with("diff --git a/config/new.yaml b/config/new.yaml\nnew file mode 100644\n--- /dev/null\n"));
   CHECK(d.find("@@ -0,0 +1,3 @@\n+a: 1\n+b:\n+  - x\n") != std::string::npos);
   auto r = repo.apply(d);
   INFO(r.err);
@@ -172,7 +178,8 @@ TEST_CASE("the handover patch applies to mybinder.org-deploy at the pinned commi
   repo.write("config/prod.yaml", *prod);
   // The anchors were copied from the files with these blob ids; prod.yaml's is the reference copy's.
   std::map<std::string, std::string> blobs;
-  for (const auto& [path, blob] : patched_upstream_files()) blobs[path] = blob;
+  for (const auto& [path, blob] : patched_upstream_files())
+    blobs[path] = blob;
   CHECK(blobs.size() == 5);
   CHECK(blobs["config/prod.yaml"] == git_blob_id(*prod));
 
@@ -191,8 +198,9 @@ TEST_CASE("the handover patch applies to mybinder.org-deploy at the pinned commi
   }
   std::vector<std::string> scope;
   if (!have_all) {
-    WARN("no clone of mybinder.org-deploy at the pinned commit (set BINDER_MYBINDER_DEPLOY_GIT): "
-         "checking config/ only");
+    WARN(
+        "no clone of mybinder.org-deploy at the pinned commit (set BINDER_MYBINDER_DEPLOY_GIT): "
+        "checking config/ only");
     scope = {"--include=config/*"};
   }
   auto check_args = scope;
@@ -223,8 +231,10 @@ TEST_CASE("the handover patch applies to mybinder.org-deploy at the pinned commi
     auto cd = from_yaml(repo.read(".github/workflows/cd.yml"), "cd.yml");
     REQUIRE(cd);
     auto rows = (*cd)["jobs"]["prod-deploy"]["strategy"]["matrix"]["include"];
-    CHECK(rows.back() == nlohmann::json{{"federation_member", "example"}, {"chartpress_args", ""},
-                                        {"helm_version", ""}, {"experimental", false}});
+    CHECK(rows.back() == nlohmann::json{{"federation_member", "example"},
+                                        {"chartpress_args", ""},
+                                        {"helm_version", ""},
+                                        {"experimental", false}});
     auto tht = from_yaml(repo.read(".github/workflows/test-helm-template.yaml"), "tht");
     REQUIRE(tht);
     CHECK((*tht)["jobs"]["helm-template"]["strategy"]["matrix"]["include"].back() ==
@@ -240,7 +250,7 @@ TEST_CASE("the bundle keeps secrets out of the patch and README", "[handover]") 
   auto in = example_inputs();
   auto files = handover_bundle(in);
   REQUIRE(files.size() == 4);
-  std::vector<std::string> secrets = {"cf-token-SECRET-1", "AKIA-SECRET-2", "s3-SECRET-3",
+  std::vector<std::string> secrets = {"cf-token-SECRET-1",    "AKIA-SECRET-2",  "s3-SECRET-3",
                                       "HarborAdmin-SECRET-4", "robot-SECRET-5", "KEY-SECRET-6"};
   // The secret files do hold them (else this test could not fail).
   CHECK(in.secrets_text.find("s3-SECRET-3") != std::string::npos);
@@ -251,7 +261,8 @@ TEST_CASE("the bundle keeps secrets out of the patch and README", "[handover]") 
       CHECK((f.path == "secrets/example-kubeconfig.yaml" || f.path == "secrets/config/example.yaml"));
       continue;
     }
-    for (const auto& s : secrets) CHECK(f.text.find(s) == std::string::npos);
+    for (const auto& s : secrets)
+      CHECK(f.text.find(s) == std::string::npos);
   }
   auto readme = files[1].text;
   CHECK(readme.find("git-crypt") != std::string::npos);

@@ -12,15 +12,14 @@ json helmchart_manifest(const ChartRef& chart, const json& values) {
 }
 
 json helmchart_manifest_text(const ChartRef& chart, const std::string& values_yaml, const json& set) {
-  json spec = {{"chart", chart.chart},
-               {"version", chart.version},
-               {"targetNamespace", chart.target_namespace},
-               {"createNamespace", true},
-               {"timeout", "15m"},
-               {"failurePolicy", k_failure_policy},
-               {"valuesContent", values_yaml}};
-  if (!chart.repo.empty()) spec["repo"] = chart.repo;
-  if (set.is_object() && !set.empty()) spec["set"] = set;
+  json spec = {
+      {"chart", chart.chart},        {"version", chart.version}, {"targetNamespace", chart.target_namespace},
+      {"createNamespace", true},     {"timeout", "15m"},         {"failurePolicy", k_failure_policy},
+      {"valuesContent", values_yaml}};
+  if (!chart.repo.empty())
+    spec["repo"] = chart.repo;
+  if (set.is_object() && !set.empty())
+    spec["set"] = set;
   if (!chart.values_secret.empty()) {
     json ref = {{"name", chart.values_secret}, {"keys", json::array({k_values_secret_key})}};
     spec["valuesSecrets"] = json::array({ref});

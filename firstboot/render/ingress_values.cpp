@@ -7,14 +7,18 @@ namespace binder::firstboot::render {
 using nlohmann::json;
 
 ChartRef cert_manager_chart() {
-  return {"cert-manager", "cert-manager", "https://charts.jetstack.io", k_cert_manager_chart_version,
-          "cert-manager", ""};
+  return {"cert-manager",
+          "cert-manager",
+          "https://charts.jetstack.io",
+          k_cert_manager_chart_version,
+          "cert-manager",
+          ""};
 }
 
 ChartRef traefik_chart() {
   // Not "traefik": k3s owns kube-system/traefik (its packaged add-on, skipped on our images).
-  return {"binder-traefik", "traefik", "https://traefik.github.io/charts", k_traefik_chart_version,
-          "traefik", ""};
+  return {"binder-traefik",        "traefik", "https://traefik.github.io/charts",
+          k_traefik_chart_version, "traefik", ""};
 }
 
 ChartValues cert_manager_values(const Member& member) {
@@ -57,17 +61,16 @@ json cluster_issuer(const Member& member) {
   bool staging = member.tls.issuer.find("staging") != std::string::npos;
   json solver = json::object();
   solver["http01"]["ingress"]["class"] = "traefik";
-  json issuer = {
-      {"apiVersion", "cert-manager.io/v1"},
-      {"kind", "ClusterIssuer"},
-      {"metadata", {{"name", member.tls.issuer}}},
-      {"spec",
-       {{"acme",
-         {{"email", member.tls.email},
-          {"server", staging ? "https://acme-staging-v02.api.letsencrypt.org/directory"
-                             : "https://acme-v02.api.letsencrypt.org/directory"},
-          {"privateKeySecretRef", {{"name", member.tls.issuer}}},
-          {"solvers", json::array({solver})}}}}}};
+  json issuer = {{"apiVersion", "cert-manager.io/v1"},
+                 {"kind", "ClusterIssuer"},
+                 {"metadata", {{"name", member.tls.issuer}}},
+                 {"spec",
+                  {{"acme",
+                    {{"email", member.tls.email},
+                     {"server", staging ? "https://acme-staging-v02.api.letsencrypt.org/directory"
+                                        : "https://acme-v02.api.letsencrypt.org/directory"},
+                     {"privateKeySecretRef", {{"name", member.tls.issuer}}},
+                     {"solvers", json::array({solver})}}}}}};
   return issuer;
 }
 
@@ -94,7 +97,8 @@ std::string registry_project(const Member& member) {
   return member.registry ? member.registry->project : RegistryConfig{}.project;
 }
 std::string image_prefix(const Member& member) {
-  if (!runs_harbor(member)) return external_image_prefix(*member.registry);
+  if (!runs_harbor(member))
+    return external_image_prefix(*member.registry);
   return registry_host(member) + "/" + registry_project(member) + "/i-";
 }
 

@@ -25,7 +25,8 @@ bool non_empty_list(const json& doc, const char* key) {
 
 }  // namespace
 
-common::Result<json> rewrite_kubeconfig(const json& k3s, const std::string& cluster, const std::string& public_ip) {
+common::Result<json> rewrite_kubeconfig(const json& k3s, const std::string& cluster,
+                                        const std::string& public_ip) {
   for (const char* key : {"clusters", "contexts", "users"}) {
     if (!non_empty_list(k3s, key)) {
       return fail(Errc::invalid_config, "kubeconfig has no '{}' list", key);

@@ -1,7 +1,8 @@
 // The kubeconfig rewrite matches fetch_k3s_kubeconfig.py.
+#include "firstboot/render/kubeconfig.hpp"
+
 #include <catch2/catch.hpp>
 
-#include "firstboot/render/kubeconfig.hpp"
 #include "firstboot/render/yaml.hpp"
 
 using namespace binder::firstboot::render;

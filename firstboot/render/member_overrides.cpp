@@ -48,7 +48,8 @@ const std::vector<CentralOnlyValue>& central_only_values() {
 
 json member_overrides_set() {
   json set = json::object();
-  for (const auto& o : member_overrides()) set[o.key] = o.value;
+  for (const auto& o : member_overrides())
+    set[o.key] = o.value;
   return set;
 }
 

@@ -28,10 +28,11 @@ json mybinder_config(const Member& member, const Sizing& size) {
   h["expose"]["ingress"]["hosts"]["core"] = registry_host(member);
   if (member.registry && member.registry->s3) {
     const auto& s3 = *member.registry->s3;
-    h["persistence"]["imageChartStorage"]["s3"] = {{"region", s3.region.empty() ? "does-not-matter" : s3.region},
-                                                   {"bucket", s3.bucket},
-                                                   {"regionendpoint", s3.endpoint},
-                                                   {"rootdirectory", "harbor"}};
+    h["persistence"]["imageChartStorage"]["s3"] = {
+        {"region", s3.region.empty() ? "does-not-matter" : s3.region},
+        {"bucket", s3.bucket},
+        {"regionendpoint", s3.endpoint},
+        {"rootdirectory", "harbor"}};
   } else {
     // harbor-local: mybinder's values.yaml defaults Harbor to type s3 with an empty s3 block,
     // which would start a registry that cannot store anything; keep images on its volume.
@@ -50,17 +51,22 @@ json mybinder_config(const Member& member, const Sizing& size) {
   b["config"]["KubernetesBuildExecutor"]["docker_host"] = "/var/run/dind/docker.sock";
   b["config"]["LaunchQuota"]["total_quota"] = size.total_quota;
   b["replicas"] = size.binderhub_replicas;
-  b["extraVolumes"] = json::array({json{{"name", "secrets"}, {"secret", {{"secretName", "events-archiver-secrets"}}}}});
-  b["extraVolumeMounts"] = json::array({json{{"name", "secrets"}, {"mountPath", "/secrets"}, {"readOnly", true}}});
+  b["extraVolumes"] =
+      json::array({json{{"name", "secrets"}, {"secret", {{"secretName", "events-archiver-secrets"}}}}});
+  b["extraVolumeMounts"] =
+      json::array({json{{"name", "secrets"}, {"mountPath", "/secrets"}, {"readOnly", true}}});
   b["extraEnv"]["GOOGLE_APPLICATION_CREDENTIALS"] = "/secrets/service-account.json";
-  b["dind"]["resources"] = {{"requests", {{"cpu", size.dind_cpu_request}, {"memory", size.dind_memory_request}}},
-                            {"limits", {{"cpu", size.dind_cpu_limit}, {"memory", size.dind_memory_limit}}}};
-  if (size.extra_disk) b["dind"]["hostLibDir"] = "/mnt/disk/dind";
+  b["dind"]["resources"] = {
+      {"requests", {{"cpu", size.dind_cpu_request}, {"memory", size.dind_memory_request}}},
+      {"limits", {{"cpu", size.dind_cpu_limit}, {"memory", size.dind_memory_limit}}}};
+  if (size.extra_disk)
+    b["dind"]["hostLibDir"] = "/mnt/disk/dind";
   // node.registries mirrors reach the build daemon too (only when there are any: a list replaces
   // mybinder's, so its two arguments are repeated).
   if (auto mirrors = dind_registry_mirrors(member); !mirrors.empty()) {
     json args = {"--max-concurrent-uploads=32", "--mtu=1450"};
-    for (const auto& m : mirrors) args.push_back("--registry-mirror=" + m);
+    for (const auto& m : mirrors)
+      args.push_back("--registry-mirror=" + m);
     b["dind"]["daemonset"]["extraArgs"] = args;
   }
   b["ingress"]["hosts"] = json::array({x});
@@ -71,19 +77,22 @@ json mybinder_config(const Member& member, const Sizing& size) {
   c["buildkitPruner"]["buildkitCacheSize"] = size.buildkit_cache_size;
 
   c["grafana"]["ingress"] = ingress_with_tls("grafana." + x, "kubelego-tls-grafana");
-  json ds = {{"name", "prometheus"}, {"orgId", 1}, {"type", "prometheus"}, {"url", "https://prometheus." + x},
-             {"access", "direct"}, {"isDefault", true}, {"editable", false}};
+  json ds = {
+      {"name", "prometheus"}, {"orgId", 1},        {"type", "prometheus"}, {"url", "https://prometheus." + x},
+      {"access", "direct"},   {"isDefault", true}, {"editable", false}};
   c["grafana"]["datasources"]["datasources.yaml"] = {{"apiVersion", 1}, {"datasources", json::array({ds})}};
 
   c["prometheus"]["server"]["persistentVolume"]["size"] = size.prometheus_volume;
   c["prometheus"]["server"]["ingress"] = ingress_with_tls("prometheus." + x, "kubelego-tls-prometheus");
   std::string scrape;
   for (const char* part : {"exporter", "registry", "jobservice"}) {
-    scrape += std::string("- job_name: 'harbor-") + part + "'\n  static_configs:\n    - targets:\n        - " +
-              member.cluster() + "-harbor-" + part + ":8001\n";
+    scrape += std::string("- job_name: 'harbor-") + part +
+              "'\n  static_configs:\n    - targets:\n        - " + member.cluster() + "-harbor-" + part +
+              ":8001\n";
   }
   c["prometheus"]["extraScrapeConfigs"] = scrape;
-  c["static"]["ingress"] = {{"hosts", json::array({"static." + x})}, {"tls", {{"secretName", "kubelego-tls-static"}}}};
+  c["static"]["ingress"] = {{"hosts", json::array({"static." + x})},
+                            {"tls", {{"secretName", "kubelego-tls-static"}}}};
   return c;
 }
 
@@ -100,8 +109,9 @@ json mybinder_secrets(const Member& member, const SecretsView& secrets) {
                {"tokenCert", secrets.get(secret::harbor_token_cert)}};
   h["jobservice"]["secret"] = secrets.get(secret::harbor_jobservice_secret);
   h["registry"] = {{"secret", secrets.get(secret::harbor_registry_secret)},
-                   {"credentials", {{"password", secrets.get(secret::harbor_registry_password)},
-                                    {"htpasswdString", secrets.get(secret::harbor_registry_htpasswd)}}}};
+                   {"credentials",
+                    {{"password", secrets.get(secret::harbor_registry_password)},
+                     {"htpasswdString", secrets.get(secret::harbor_registry_htpasswd)}}}};
   if (member.registry && member.registry->s3) {
     h["persistence"]["imageChartStorage"]["s3"] = {{"accesskey", secrets.get(secret::s3_access_key)},
                                                    {"secretkey", secrets.get(secret::s3_secret_key)}};
@@ -124,12 +134,14 @@ json mybinder_secrets(const Member& member, const SecretsView& secrets) {
 }
 
 std::string mybinder_config_path(const Member& member) { return "config/" + member.cluster() + ".yaml"; }
-std::string mybinder_secrets_path(const Member& member) { return "secrets/config/" + member.cluster() + ".yaml"; }
+std::string mybinder_secrets_path(const Member& member) {
+  return "secrets/config/" + member.cluster() + ".yaml";
+}
 
 std::string mybinder_file_text(const Member& member, const json& doc, bool secrets) {
-  std::string header = "# mybinder.org-deploy " +
-                       (secrets ? mybinder_secrets_path(member) : mybinder_config_path(member)) +
-                       " for federation member '" + member.name + "'.\n# Generated by binder-firstboot on the member VM";
+  std::string header =
+      "# mybinder.org-deploy " + (secrets ? mybinder_secrets_path(member) : mybinder_config_path(member)) +
+      " for federation member '" + member.name + "'.\n# Generated by binder-firstboot on the member VM";
   header += secrets ? "; holds secrets: commit only git-crypt encrypted.\n" : ".\n";
   return header + to_yaml(doc);
 }

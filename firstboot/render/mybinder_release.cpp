@@ -14,8 +14,8 @@ MybinderRelease mybinder_release(const Member& member, const Sizing& size, const
                                  const ImageCharts& charts) {
   MybinderRelease r;
   const auto& mb = charts.manifest.mybinder;
-  r.chart = {member.cluster(), static_chart_url(mb), "", mb.version, member.cluster(),
-             member.cluster() + "-mybinder-values"};
+  r.chart = {member.cluster(), static_chart_url(mb), "",
+             mb.version,       member.cluster(),     member.cluster() + "-mybinder-values"};
   r.config_path = mybinder_config_path(member);
   r.config_text = mybinder_file_text(member, mybinder_config(member, size), false);
   r.secrets_path = mybinder_secrets_path(member);
@@ -23,7 +23,8 @@ MybinderRelease mybinder_release(const Member& member, const Sizing& size, const
   r.set = member_overrides_set();
   r.member_values_secret = member.cluster() + "-member-values";
   if (!member.binderhub.github_token.empty()) {
-    r.member_values["binderhub"]["config"]["GitHubRepoProvider"]["access_token"] = secrets.get(secret::github_token);
+    r.member_values["binderhub"]["config"]["GitHubRepoProvider"]["access_token"] =
+        secrets.get(secret::github_token);
   }
   return r;
 }
@@ -53,7 +54,8 @@ ChartRef image_cert_manager_chart(const ImageCharts& charts) {
 }
 
 json image_cert_manager_helmchart(const ImageCharts& charts) {
-  return helmchart_manifest_text(image_cert_manager_chart(charts), charts.cert_manager_values_text, json::object());
+  return helmchart_manifest_text(image_cert_manager_chart(charts), charts.cert_manager_values_text,
+                                 json::object());
 }
 
 std::vector<std::string> mybinder_deployments(const Member& member) {

@@ -29,11 +29,11 @@
 namespace binder::firstboot::render {
 
 struct MybinderRelease {
-  ChartRef chart;            // name = namespace = cluster, chart = static URL, no repo
-  std::string config_path;   // "config/<cluster>.yaml"
-  std::string config_text;   // that file = valuesContent
-  std::string secrets_path;  // "secrets/config/<cluster>.yaml"
-  std::string secrets_text;  // that file = the values Secret's values.yaml
+  ChartRef chart;                                 // name = namespace = cluster, chart = static URL, no repo
+  std::string config_path;                        // "config/<cluster>.yaml"
+  std::string config_text;                        // that file = valuesContent
+  std::string secrets_path;                       // "secrets/config/<cluster>.yaml"
+  std::string secrets_text;                       // that file = the values Secret's values.yaml
   nlohmann::json set = nlohmann::json::object();  // member overrides
   // What a donor supplies in place of central's secrets/config/common (metadata
   // binderhub.github_token): Secret kube-system/<cluster>-member-values, layered after the

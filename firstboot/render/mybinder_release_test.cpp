@@ -1,16 +1,17 @@
 // Federation mode's two HelmCharts: what `render all` shows, and that the deployed values are the
 // exported member files layered as deploy.py layers them, apart from the named overrides.
+#include "firstboot/render/mybinder_release.hpp"
+
 #include <catch2/catch.hpp>
 
 #include "common/fs.hpp"
 #include "firstboot/render/artifacts.hpp"
 #include "firstboot/render/helmchart.hpp"
-#include "support/firstboot/image_charts_fixture.hpp"
 #include "firstboot/render/member_overrides.hpp"
 #include "firstboot/render/mybinder_files.hpp"
-#include "firstboot/render/mybinder_release.hpp"
-#include "support/firstboot/render_fixtures.hpp"
 #include "firstboot/render/yaml.hpp"
+#include "support/firstboot/image_charts_fixture.hpp"
+#include "support/firstboot/render_fixtures.hpp"
 
 using namespace binder::firstboot;
 using namespace binder::firstboot::render;
@@ -23,11 +24,12 @@ namespace {
 SecretsView full_secrets(const Member& m) {
   SecretsView v = SecretsView::from_member(m);
   int i = 0;
-  for (auto name : {secret::harbor_admin_password, secret::harbor_secret_key, secret::harbor_core_secret,
-                    secret::harbor_xsrf_key, secret::harbor_token_key, secret::harbor_token_cert,
-                    secret::harbor_jobservice_secret, secret::harbor_registry_secret,
-                    secret::harbor_registry_password, secret::harbor_registry_htpasswd,
-                    secret::grafana_admin_password, secret::builder_robot_secret, secret::puller_robot_secret}) {
+  for (auto name :
+       {secret::harbor_admin_password, secret::harbor_secret_key, secret::harbor_core_secret,
+        secret::harbor_xsrf_key, secret::harbor_token_key, secret::harbor_token_cert,
+        secret::harbor_jobservice_secret, secret::harbor_registry_secret, secret::harbor_registry_password,
+        secret::harbor_registry_htpasswd, secret::grafana_admin_password, secret::builder_robot_secret,
+        secret::puller_robot_secret}) {
     v.set(name, "SECRET-value-" + std::to_string(++i));
   }
   return v;
@@ -36,15 +38,18 @@ SecretsView full_secrets(const Member& m) {
 // Removes the leaf at a dotted path (and parents left empty).
 void erase_path(json& doc, const std::string& path) {
   auto dot = path.find('.');
-  if (!doc.is_object()) return;
+  if (!doc.is_object())
+    return;
   if (dot == std::string::npos) {
     doc.erase(path);
     return;
   }
   std::string head = path.substr(0, dot);
-  if (!doc.contains(head)) return;
+  if (!doc.contains(head))
+    return;
   erase_path(doc[head], path.substr(dot + 1));
-  if (doc[head].is_object() && doc[head].empty()) doc.erase(head);
+  if (doc[head].is_object() && doc[head].empty())
+    doc.erase(head);
 }
 
 }  // namespace
@@ -58,7 +63,8 @@ TEST_CASE("release: render all for a federation member shows exactly two HelmCha
   for (size_t at = 0; (at = all.find("kind: HelmChart\n", at)) != std::string::npos; ++at) {
     size_t start = all.rfind("# ==> ", at);
     size_t end = all.find("# ==> ", at);
-    auto doc = from_yaml(all.substr(start, end == std::string::npos ? std::string::npos : end - start), "doc");
+    auto doc =
+        from_yaml(all.substr(start, end == std::string::npos ? std::string::npos : end - start), "doc");
     REQUIRE(doc);
     charts.push_back(*doc);
   }
@@ -75,8 +81,8 @@ TEST_CASE("release: render all for a federation member shows exactly two HelmCha
   CHECK_FALSE(charts[1]["spec"].contains("repo"));
   CHECK(charts[1]["spec"]["valuesSecrets"][0]["name"] == "example-ovh-mybinder-values");
   // No standalone chart, no separate traefik or ClusterIssuer.
-  for (const char* gone : {"==> helmchart-traefik", "==> helmchart-harbor", "==> helmchart-binderhub",
-                           "kind: ClusterIssuer"}) {
+  for (const char* gone :
+       {"==> helmchart-traefik", "==> helmchart-harbor", "==> helmchart-binderhub", "kind: ClusterIssuer"}) {
     CHECK(all.find(gone) == std::string::npos);
   }
   // Hostnames keep the DNS label; release-named things use the cluster name.
@@ -84,7 +90,8 @@ TEST_CASE("release: render all for a federation member shows exactly two HelmCha
   CHECK_THAT(config, Catch::Contains("hub.example.mybinder.org"));
   CHECK_THAT(config, Catch::Contains("projectName: example-ovh"));
   CHECK_THAT(config, Catch::Contains("example-ovh-harbor-registry:8001"));
-  CHECK_THAT(*render_artifact("harbor-robots", m, machine(16, 8), SecretsView{}), Catch::Contains("example-ovh-builder"));
+  CHECK_THAT(*render_artifact("harbor-robots", m, machine(16, 8), SecretsView{}),
+             Catch::Contains("example-ovh-builder"));
   CHECK(mybinder_config_path(m) == "config/example-ovh.yaml");
   CHECK(mybinder_deployments(m)[3] == "example-ovh-harbor-core");
   m.cluster_name = "gesis-harbor";  // harbor-helm's fullname keeps a release name holding "harbor"
@@ -97,7 +104,8 @@ TEST_CASE("release: the image's charts manifest drives the HelmCharts", "[render
   RenderExtras extras;
   extras.charts = *load_image_charts(root.path());
   auto m = example_member();
-  auto hc = from_yaml(*render_artifact("helmchart-cert-manager", m, machine(8, 4), SecretsView{}, extras), "hc");
+  auto hc =
+      from_yaml(*render_artifact("helmchart-cert-manager", m, machine(8, 4), SecretsView{}, extras), "hc");
   REQUIRE(hc);
   CHECK((*hc)["spec"]["valuesContent"] == fixture_cert_manager_values());
   auto mb = from_yaml(*render_artifact("helmchart-mybinder", m, machine(8, 4), SecretsView{}, extras), "hc");
@@ -105,12 +113,14 @@ TEST_CASE("release: the image's charts manifest drives the HelmCharts", "[render
   CHECK((*mb)["spec"]["version"] == k_fixture_mybinder_version);
 }
 
-TEST_CASE("release: deployed values = config/<cluster>.yaml layered with secrets/config/<cluster>.yaml, "
-          "apart from the named overrides",
-          "[render][release]") {
+TEST_CASE(
+    "release: deployed values = config/<cluster>.yaml layered with secrets/config/<cluster>.yaml, "
+    "apart from the named overrides",
+    "[render][release]") {
   for (bool s3 : {true, false}) {
     auto m = example_member();
-    if (!s3) m.registry->s3.reset();
+    if (!s3)
+      m.registry->s3.reset();
     m.binderhub.values = json::parse(R"({"config": {"BinderHub": {"banner_message": "Hi"}}})");
     auto size = size_machine(machine(64, 16, true), m);
     auto secrets = full_secrets(m);
@@ -131,12 +141,14 @@ TEST_CASE("release: deployed values = config/<cluster>.yaml layered with secrets
 
     // As YAML data, layered the helm-controller's way: valuesContent, valuesSecrets, set.
     json content = *from_yaml(hc["spec"]["valuesContent"].get<std::string>(), "valuesContent");
-    json secret_values = *from_yaml(secret["stringData"][k_values_secret_key].get<std::string>(), "valuesSecrets");
+    json secret_values =
+        *from_yaml(secret["stringData"][k_values_secret_key].get<std::string>(), "valuesSecrets");
     json set_values = member_overrides_values();
     json deployed = deep_merge(deep_merge(content, secret_values), set_values);
 
     // deploy.py: -f config/<cluster>.yaml -f secrets/config/<cluster>.yaml
-    json exported = deep_merge(*from_yaml(release.config_text, "config"), *from_yaml(release.secrets_text, "secrets"));
+    json exported =
+        deep_merge(*from_yaml(release.config_text, "config"), *from_yaml(release.secrets_text, "secrets"));
     json deployed_minus = deployed;
     json exported_minus = exported;
     REQUIRE(hc["spec"]["set"].size() == member_overrides().size());
@@ -175,12 +187,14 @@ TEST_CASE("release: member overrides are one named list with reasons", "[render]
   CHECK(doc["central_only"].size() == central_only_values().size());
   CHECK_THAT(*out, Catch::Contains("herorat.py"));
   CHECK_THAT(*out, Catch::Contains("60 requests per hour"));
-  auto standalone = render_artifact("member-overrides", example_member(Mode::standalone), machine(8, 4), SecretsView{});
+  auto standalone =
+      render_artifact("member-overrides", example_member(Mode::standalone), machine(8, 4), SecretsView{});
   CHECK_FALSE(standalone);
 }
 
-TEST_CASE("release: a donor's GitHub token goes into its own values Secret, never the HelmChart or the exports",
-          "[render][release]") {
+TEST_CASE(
+    "release: a donor's GitHub token goes into its own values Secret, never the HelmChart or the exports",
+    "[render][release]") {
   auto m = example_member();
   m.binderhub.github_token = "ghp-SECRET-donor";
   auto size = size_machine(machine(16, 4), m);
@@ -202,5 +216,6 @@ TEST_CASE("release: a donor's GitHub token goes into its own values Secret, neve
   auto rendered = render_artifact("helmchart-mybinder", m, machine(16, 4), SecretsView{});
   CHECK(rendered->find("ghp-SECRET-donor") == std::string::npos);
   m.binderhub.github_token.clear();
-  CHECK(mybinder_helmchart(mybinder_release(m, size, secrets, pinned_image_charts()))["spec"]["valuesSecrets"].size() == 1);
+  CHECK(mybinder_helmchart(mybinder_release(m, size, secrets, pinned_image_charts()))["spec"]["valuesSecrets"]
+            .size() == 1);
 }

@@ -1,8 +1,8 @@
 // Chart values per registry.kind (harbor-s3, harbor-local, external) and the registry mirror
 // reaching the build daemon (dind --registry-mirror).
-#include <catch2/catch.hpp>
-
 #include <algorithm>
+
+#include <catch2/catch.hpp>
 
 #include "firstboot/render/artifacts.hpp"
 #include "firstboot/render/charts.hpp"
@@ -65,7 +65,8 @@ TEST_CASE("registry values: external pushes with the operator's credentials", "[
   CHECK(v.values["config"]["BinderHub"]["image_prefix"] == "ghcr.io/binder-bot/binder-");
   CHECK(v.values["config"]["BinderHub"]["use_registry"] == true);
   CHECK(v.values["jupyterhub"]["imagePullSecret"]["registry"] == "https://ghcr.io");
-  CHECK(v.secret_values["registry"] == json({{"username", "binder-bot"}, {"password", "ghp-SECRET-registry-9"}}));
+  CHECK(v.secret_values["registry"] ==
+        json({{"username", "binder-bot"}, {"password", "ghp-SECRET-registry-9"}}));
   CHECK(v.secret_values["jupyterhub"]["imagePullSecret"]["username"] == "binder-bot");
   CHECK(v.secret_values["jupyterhub"]["imagePullSecret"]["password"] == "ghp-SECRET-registry-9");
   // The password only ever in the secret part; no Harbor robot anywhere.
@@ -86,7 +87,8 @@ TEST_CASE("registry values: external pushes with the operator's credentials", "[
 TEST_CASE("registry values: node.registries mirrors reach the build daemon", "[render][registry]") {
   auto m = standalone(RegistryKind::harbor_local);
   auto args = [&] {
-    return binderhub_values(m, size_machine(machine(16, 8), m), SecretsView{}).values["dind"]["daemonset"]["extraArgs"];
+    return binderhub_values(m, size_machine(machine(16, 8), m), SecretsView{})
+        .values["dind"]["daemonset"]["extraArgs"];
   };
   CHECK(args() == json::array({"--max-concurrent-uploads=32", "--mtu=1450"}));
   m.node.registry_mirrors["*"] = {"https://mirror.all.example.org"};
@@ -103,7 +105,8 @@ TEST_CASE("registry values: node.registries mirrors reach the build daemon", "[r
 TEST_CASE("registry values: an external-registry member renders no Harbor artifacts", "[render][registry]") {
   auto m = standalone(RegistryKind::external);
   auto names = artifact_names(m);
-  for (const char* harbor : {"helmchart-harbor", "values-harbor", "secret-values-harbor", "harbor-robots", "harbor-gc"}) {
+  for (const char* harbor :
+       {"helmchart-harbor", "values-harbor", "secret-values-harbor", "harbor-robots", "harbor-gc"}) {
     INFO(harbor);
     CHECK(std::find(names.begin(), names.end(), harbor) == names.end());
   }
@@ -129,5 +132,6 @@ TEST_CASE("registry values: a federation member's mirrors reach mybinder's dind 
   CHECK_FALSE(mybinder_config(m, size)["binderhub"]["dind"].contains("daemonset"));
   m.node.registry_mirrors["docker.io"] = {"https://hub-mirror.example.org"};
   CHECK(mybinder_config(m, size)["binderhub"]["dind"]["daemonset"]["extraArgs"] ==
-        json::array({"--max-concurrent-uploads=32", "--mtu=1450", "--registry-mirror=https://hub-mirror.example.org"}));
+        json::array({"--max-concurrent-uploads=32", "--mtu=1450",
+                     "--registry-mirror=https://hub-mirror.example.org"}));
 }

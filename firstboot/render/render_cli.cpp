@@ -10,9 +10,9 @@
 #include "common/fs.hpp"
 #include "firstboot/address_class.hpp"
 #include "firstboot/image_defaults.hpp"
-#include "firstboot/sizing.hpp"
 #include "firstboot/metadata/load.hpp"
 #include "firstboot/render/artifacts.hpp"
+#include "firstboot/sizing.hpp"
 
 namespace binder::firstboot::render {
 
@@ -49,7 +49,8 @@ common::Result<Options> parse(const std::vector<std::string>& args) {
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string& a = args[i];
     auto value = [&](const char* flag) -> common::Result<std::string> {
-      if (i + 1 >= args.size()) return common::fail(common::Errc::usage, "{} needs a value", flag);
+      if (i + 1 >= args.size())
+        return common::fail(common::Errc::usage, "{} needs a value", flag);
       return args[++i];
     };
     try {
@@ -70,7 +71,8 @@ common::Result<Options> parse(const std::vector<std::string>& args) {
         size_t used = 0;
         double gib = std::stod(v, &used);
         if (used != v.size() || !std::isfinite(gib) || gib <= 0 || gib > 1024.0 * 1024.0) {
-          return common::fail(common::Errc::usage, "--extra-disk-gib needs a size in GiB above 0 (at most 1048576), got '{}'", v);
+          return common::fail(common::Errc::usage,
+                              "--extra-disk-gib needs a size in GiB above 0 (at most 1048576), got '{}'", v);
         }
         o.extra_disk_gib = gib;
       } else if (a == "--markdown-table") {
@@ -122,7 +124,8 @@ int render_main(const std::vector<std::string>& args) {
     return 0;
   }
   if (opts->list) {
-    for (const auto& n : artifact_names()) fmt::print("{}\n", n);
+    for (const auto& n : artifact_names())
+      fmt::print("{}\n", n);
     fmt::print("all\n");
     return 0;
   }

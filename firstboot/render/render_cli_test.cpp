@@ -1,5 +1,5 @@
 // The render verb: flags, exit codes, and that it never prints a secret from the metadata file.
-#include <catch2/catch.hpp>
+#include "firstboot/render/render_cli.hpp"
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -11,11 +11,11 @@
 #include <string>
 #include <vector>
 
+#include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
 #include "common/fs.hpp"
 #include "support/firstboot/image_charts_fixture.hpp"
-#include "firstboot/render/render_cli.hpp"
 
 using binder::firstboot::render::render_main;
 
@@ -69,11 +69,13 @@ TEST_CASE("render verb: usage errors exit 2, --list lists the artifacts", "[rend
   CHECK(out.find("mybinder-secrets\n") != std::string::npos);
 }
 
-TEST_CASE("render verb: prints an artifact with placeholders instead of the metadata's secrets", "[render][cli]") {
+TEST_CASE("render verb: prints an artifact with placeholders instead of the metadata's secrets",
+          "[render][cli]") {
   auto md = metadata_file();
   std::string out;
   REQUIRE(run({"all", "--metadata", md, "--ram-gib", "64", "--cpus", "16", "--public-ip", "198.51.100.3",
-               "--extra-disk"}, out) == 0);
+               "--extra-disk"},
+              out) == 0);
   CHECK(out.find("SECRET") == std::string::npos);
   CHECK(out.find("<secret:s3-secret-key>") != std::string::npos);
   CHECK(out.find("hostLibDir: /mnt/disk/dind") != std::string::npos);
@@ -86,7 +88,8 @@ TEST_CASE("render verb: prints an artifact with placeholders instead of the meta
 TEST_CASE("render verb: sizing takes --extra-disk-gib, bad sizes exit 2", "[render][cli][sizing]") {
   auto md = metadata_file();
   std::string out;
-  REQUIRE(run({"sizing", "--metadata", md, "--ram-gib", "92", "--cpus", "24", "--extra-disk-gib", "300"}, out) == 0);
+  REQUIRE(run({"sizing", "--metadata", md, "--ram-gib", "92", "--cpus", "24", "--extra-disk-gib", "300"},
+              out) == 0);
   auto j = nlohmann::json::parse(out);
   CHECK(j["machine"]["extra_disk_gib"] == 300);
   bool found = false;
@@ -114,7 +117,8 @@ TEST_CASE("render verb: a federation member shows exactly two HelmCharts, from t
   std::string out;
   auto count = [](const std::string& text, const std::string& what) {
     size_t n = 0;
-    for (size_t at = 0; (at = text.find(what, at)) != std::string::npos; at += what.size()) ++n;
+    for (size_t at = 0; (at = text.find(what, at)) != std::string::npos; at += what.size())
+      ++n;
     return n;
   };
   REQUIRE(run({"all", "--metadata", md}, out) == 0);
@@ -127,7 +131,8 @@ TEST_CASE("render verb: a federation member shows exactly two HelmCharts, from t
   CHECK(out.find(binder::firstboot::render::fixtures::k_fixture_mybinder_version) != std::string::npos);
   // A corrupt archive: an error naming the manifest key, nothing printed.
   REQUIRE(binder::common::fs::write_file_atomic(
-      root.path() / std::filesystem::path(manifest["mybinder"]["file"].get<std::string>()).relative_path(), "x", 0644));
+      root.path() / std::filesystem::path(manifest["mybinder"]["file"].get<std::string>()).relative_path(),
+      "x", 0644));
   CHECK(run({"all", "--metadata", md, "--image-root", root.path().string()}, out) != 0);
   CHECK(out.empty());
   std::remove(md.c_str());

@@ -6,13 +6,16 @@ namespace binder::firstboot::render {
 SecretsView SecretsView::from_member(const Member& member) {
   SecretsView view;
   if (member.registry && member.registry->s3) {
-    if (!member.registry->s3->access_key.empty()) view.set(secret::s3_access_key, member.registry->s3->access_key);
-    if (!member.registry->s3->secret_key.empty()) view.set(secret::s3_secret_key, member.registry->s3->secret_key);
+    if (!member.registry->s3->access_key.empty())
+      view.set(secret::s3_access_key, member.registry->s3->access_key);
+    if (!member.registry->s3->secret_key.empty())
+      view.set(secret::s3_secret_key, member.registry->s3->secret_key);
   }
   if (member.registry && !member.registry->password.empty()) {
     view.set(secret::registry_password, member.registry->password);
   }
-  if (!member.binderhub.github_token.empty()) view.set(secret::github_token, member.binderhub.github_token);
+  if (!member.binderhub.github_token.empty())
+    view.set(secret::github_token, member.binderhub.github_token);
   return view;
 }
 

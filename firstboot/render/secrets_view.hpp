@@ -17,11 +17,11 @@ namespace binder::firstboot::render {
 // Secret names (the journal keys of H6's secrets step should use the same names).
 namespace secret {
 inline constexpr std::string_view harbor_admin_password = "harbor-admin-password";
-inline constexpr std::string_view harbor_secret_key = "harbor-secret-key";          // 16 chars
-inline constexpr std::string_view harbor_core_secret = "harbor-core-secret";        // 16 chars
-inline constexpr std::string_view harbor_xsrf_key = "harbor-xsrf-key";              // 32 chars
-inline constexpr std::string_view harbor_token_key = "harbor-token-key";            // PEM RSA key
-inline constexpr std::string_view harbor_token_cert = "harbor-token-cert";          // PEM, signed by it
+inline constexpr std::string_view harbor_secret_key = "harbor-secret-key";                // 16 chars
+inline constexpr std::string_view harbor_core_secret = "harbor-core-secret";              // 16 chars
+inline constexpr std::string_view harbor_xsrf_key = "harbor-xsrf-key";                    // 32 chars
+inline constexpr std::string_view harbor_token_key = "harbor-token-key";                  // PEM RSA key
+inline constexpr std::string_view harbor_token_cert = "harbor-token-cert";                // PEM, signed by it
 inline constexpr std::string_view harbor_jobservice_secret = "harbor-jobservice-secret";  // 16
 inline constexpr std::string_view harbor_registry_secret = "harbor-registry-secret";      // 16
 inline constexpr std::string_view harbor_registry_password = "harbor-registry-password";
@@ -33,7 +33,8 @@ inline constexpr std::string_view builder_robot_secret = "harbor-builder-robot-s
 inline constexpr std::string_view puller_robot_secret = "harbor-puller-robot-secret";
 inline constexpr std::string_view events_archiver_key = "events-archiver-service-account-key";
 inline constexpr std::string_view github_token = "github-token";  // metadata binderhub.github_token
-inline constexpr std::string_view registry_password = "registry-password";  // metadata registry.password (external)
+inline constexpr std::string_view registry_password =
+    "registry-password";  // metadata registry.password (external)
 }  // namespace secret
 
 class SecretsView {

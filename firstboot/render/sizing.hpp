@@ -6,7 +6,7 @@
 
 namespace binder::firstboot::render {
 
-using firstboot::Sizing;
 using firstboot::size_machine;
+using firstboot::Sizing;
 
 }  // namespace binder::firstboot::render

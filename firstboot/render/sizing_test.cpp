@@ -1,11 +1,12 @@
 // Machine-size rules: the numbers of the real members come out, small VMs still get a quota,
 // and everything grows with the machine.
+#include "firstboot/render/sizing.hpp"
+
 #include <catch2/catch.hpp>
 
-#include "support/firstboot/render_fixtures.hpp"
 #include "firstboot/render/charts.hpp"
 #include "firstboot/render/mybinder_files.hpp"
-#include "firstboot/render/sizing.hpp"
+#include "support/firstboot/render_fixtures.hpp"
 
 using namespace binder::firstboot::render;
 using namespace binder::firstboot::render::fixtures;

@@ -24,8 +24,7 @@ bool is_special_word(std::string_view s) {
       "[0-9][0-9_]*(:[0-5]?[0-9])+(\\.[0-9_]*)?|\\.(inf|Inf|INF|nan|NaN|NAN))$");
   static const std::regex k_date("^[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}.*$");
   std::string str(s);
-  return std::regex_match(str, k_words) || std::regex_match(str, k_number) ||
-         std::regex_match(str, k_date);
+  return std::regex_match(str, k_words) || std::regex_match(str, k_number) || std::regex_match(str, k_date);
 }
 
 std::string yaml_quoted(std::string_view s) { return json(std::string(s)).dump(); }
@@ -35,25 +34,30 @@ std::string scalar(const json& v) {
     const auto& s = v.get_ref<const std::string&>();
     return needs_quotes(s) ? yaml_quoted(s) : s;
   }
-  if (v.is_null()) return "null";
+  if (v.is_null())
+    return "null";
   return v.dump();
 }
 
 // A multi-line string that a literal block keeps exactly: no tabs/CR/control characters, no
 // trailing spaces on lines, first line not starting with a space.
 bool literal_ok(const std::string& s) {
-  if (s.find('\n') == std::string::npos || s.empty() || s[0] == ' ' || s[0] == '\n') return false;
+  if (s.find('\n') == std::string::npos || s.empty() || s[0] == ' ' || s[0] == '\n')
+    return false;
   for (size_t i = 0; i < s.size(); ++i) {
     unsigned char c = static_cast<unsigned char>(s[i]);
-    if ((c < 0x20 && c != '\n') || c == 0x7f) return false;
-    if (c == ' ' && (i + 1 == s.size() || s[i + 1] == '\n')) return false;
+    if ((c < 0x20 && c != '\n') || c == 0x7f)
+      return false;
+    if (c == ' ' && (i + 1 == s.size() || s[i + 1] == '\n'))
+      return false;
   }
   return true;
 }
 
 std::string literal(const std::string& s, int indent) {
   size_t trailing = 0;
-  while (trailing < s.size() && s[s.size() - 1 - trailing] == '\n') ++trailing;
+  while (trailing < s.size() && s[s.size() - 1 - trailing] == '\n')
+    ++trailing;
   std::string out = trailing == 0 ? "|-" : trailing == 1 ? "|" : "|+";
   out += "\n";
   std::string body = s.substr(0, s.size() - trailing);
@@ -62,10 +66,12 @@ std::string literal(const std::string& s, int indent) {
     size_t end = body.find('\n', start);
     std::string line = body.substr(start, end == std::string::npos ? std::string::npos : end - start);
     out += line.empty() ? "\n" : spaces(indent) + line + "\n";
-    if (end == std::string::npos) break;
+    if (end == std::string::npos)
+      break;
     start = end + 1;
   }
-  for (size_t i = 1; i < trailing; ++i) out += "\n";
+  for (size_t i = 1; i < trailing; ++i)
+    out += "\n";
   return out;
 }
 
@@ -113,19 +119,22 @@ void emit_block(const json& v, int indent, std::string& out) {
 }  // namespace
 
 bool needs_quotes(std::string_view s) {
-  if (s.empty() || is_special_word(s)) return true;
+  if (s.empty() || is_special_word(s))
+    return true;
   static const std::string_view k_leading = "-?:,[]{}#&*!|>'\"%@` \t";
   if (k_leading.find(s.front()) != std::string_view::npos) {
     // "-x" and "?x" and ":x" are plain in YAML 1.2 but not 1.1; quote them all.
     return true;
   }
-  if (s.back() == ' ' || s.back() == ':' || s.back() == '\t') return true;
+  if (s.back() == ' ' || s.back() == ':' || s.back() == '\t')
+    return true;
   if (s.find(": ") != std::string_view::npos || s.find(" #") != std::string_view::npos ||
       s.find(":\t") != std::string_view::npos) {
     return true;
   }
   for (unsigned char c : s) {
-    if (c < 0x20 || c == 0x7f) return true;
+    if (c < 0x20 || c == 0x7f)
+      return true;
   }
   return false;
 }
@@ -136,8 +145,10 @@ std::string to_yaml(const nlohmann::json& value) {
     emit_block(value, 0, out);
     return out;
   }
-  if (value.is_object()) return "{}\n";
-  if (value.is_array()) return "[]\n";
+  if (value.is_object())
+    return "{}\n";
+  if (value.is_array())
+    return "[]\n";
   if (value.is_string() && literal_ok(value.get_ref<const std::string&>())) {
     return literal(value.get_ref<const std::string&>(), 2);
   }

@@ -35,8 +35,8 @@ inline const std::filesystem::path& scratch_dir() {
 inline std::filesystem::path put_file(const std::string& name, std::string_view data) {
   auto p = scratch_dir() / name;
   std::filesystem::create_directories(p.parent_path());
-  std::ofstream(p, std::ios::binary | std::ios::trunc).write(data.data(),
-                                                               static_cast<std::streamsize>(data.size()));
+  std::ofstream(p, std::ios::binary | std::ios::trunc)
+      .write(data.data(), static_cast<std::streamsize>(data.size()));
   return p;
 }
 

@@ -1,5 +1,6 @@
 // The firstboot journal reader: the pure parser, then Journal::read on the same bytes as a file.
 #include "firstboot/journal.hpp"
+
 #include "tests/fuzz/fuzz_support.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {

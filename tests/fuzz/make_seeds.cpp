@@ -9,9 +9,9 @@
 #include "common/fs.hpp"
 #include "export/tar_io.hpp"
 #include "firstboot/journal.hpp"
-#include "tests/support/firstboot/test_seams.hpp"
 #include "image/archive.hpp"
 #include "seed/seed.hpp"
+#include "tests/support/firstboot/test_seams.hpp"
 
 namespace {
 
@@ -23,8 +23,8 @@ namespace stdfs = std::filesystem;
 }
 
 void put(const stdfs::path& p, std::string_view data) {
-  std::ofstream(p, std::ios::binary | std::ios::trunc).write(data.data(),
-                                                               static_cast<std::streamsize>(data.size()));
+  std::ofstream(p, std::ios::binary | std::ios::trunc)
+      .write(data.data(), static_cast<std::streamsize>(data.size()));
 }
 
 void be(unsigned char* at, std::uint64_t v, int bytes) {
@@ -73,33 +73,38 @@ int main(int argc, char** argv) {
   tb.add_file("etc/hostname", "binder\n", 0644);
   tb.add_symlink("etc/localtime", "/usr/share/zoneinfo/UTC");
   tb.add_file("etc/long/" + std::string(120, 'n'), "pax path\n", 0600, 1000, 1000);
-  if (auto r = tb.write(out / "tar/layer.tar", 1'700'000'000); !r) die("layer.tar", r.error());
+  if (auto r = tb.write(out / "tar/layer.tar", 1'700'000'000); !r)
+    die("layer.tar", r.error());
 
   auto chart = charts::write_tgz({{"chart/Chart.yaml", "apiVersion: v2\nname: c\nversion: 1.0.0\n", 0644},
                                   {"chart/values.yaml", "a: 1\n", 0644}},
                                  1'700'000'000);
-  if (!chart) die("chart.tgz", chart.error());
+  if (!chart)
+    die("chart.tgz", chart.error());
   put(out / "tar/chart.tgz", *chart);
 
   put(out / "disk.raw", std::string(4096, '\1'));
   for (auto [name, format, gzip] : {std::tuple{"gnu.tar.gz", exporter::tar::Format::oldgnu, true},
-                                   std::tuple{"ustar.tar", exporter::tar::Format::ustar, false}}) {
+                                    std::tuple{"ustar.tar", exporter::tar::Format::ustar, false}}) {
     auto r = exporter::tar::write(out / "tar" / name, {{"disk.raw", out / "disk.raw"}},
                                   {format, gzip, 1'700'000'000});
-    if (!r) die(name, r.error());
+    if (!r)
+      die(name, r.error());
   }
   stdfs::remove(out / "disk.raw");
 
   seed::SeedContent sc{"#cloud-config\nbinder_member:\n  name: x\n", "instance-id: i-1\n",
                        std::string("network:\n  version: 2\n")};
-  if (auto r = seed::write_seed_iso(sc, out / "iso/seed.iso"); !r) die("seed.iso", r.error());
+  if (auto r = seed::write_seed_iso(sc, out / "iso/seed.iso"); !r)
+    die("seed.iso", r.error());
 
   put(out / "vhd/fixed.vhd", vhd(4096, 2));
   put(out / "vhd/dynamic.vhd", vhd(1024, 3));
 
   firstboot::testing::FakeClock clock;
   auto j = firstboot::Journal::open(out / "journal/journal", clock);
-  if (!j) die("journal", j.error());
+  if (!j)
+    die("journal", j.error());
   (void)j->append("host:hostname", "ab12", firstboot::JournalEvent::begin);
   (void)j->append("host:hostname", "ab12", firstboot::JournalEvent::done, "changed");
   (void)j->put("k3s:token", "token", "s3cr3t");

@@ -5,8 +5,8 @@
 #include "firstboot/metadata/load.hpp"
 #include "firstboot/metadata/source_doc.hpp"
 #include "firstboot/metadata/validate.hpp"
-#include "tests/support/firstboot/test_seams.hpp"
 #include "tests/fuzz/fuzz_support.hpp"
+#include "tests/support/firstboot/test_seams.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   using namespace binder::firstboot;

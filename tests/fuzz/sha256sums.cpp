@@ -1,5 +1,6 @@
 // The SHA256SUMS parser (Ubuntu lists, k3s sha256sum-amd64.txt, BSD style).
 #include "base/sha256sums.hpp"
+
 #include "tests/fuzz/fuzz_support.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {

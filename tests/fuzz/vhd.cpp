@@ -1,5 +1,6 @@
 // The VHD footer reader and the fixed-VHD check (what Azure verifies).
 #include "export/vhd.hpp"
+
 #include "tests/fuzz/fuzz_support.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {

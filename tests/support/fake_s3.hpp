@@ -3,15 +3,17 @@
 // destruction. Header-only; shared by the S3 client tests and the federation join tests.
 #pragma once
 
-#include "binder_paths.h"
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <catch2/catch.hpp>
 #include <cstdio>
 #include <cstdlib>
 #include <string>
+
+#include <catch2/catch.hpp>
+
+#include "binder_paths.h"
 
 namespace binder::test {
 

@@ -32,9 +32,9 @@ inline constexpr const char* k_fake_node_name = "binder-node";
 
 struct FakeOptions {
   std::string bind = "127.0.0.1";
-  int port = 0;                          // 0: any free port
-  std::filesystem::path state_dir;       // empty: a temp dir removed with the handle
-  std::vector<std::string> extra_args;   // e.g. {"--health-delay", "2", "--zone", "x.test"}
+  int port = 0;                         // 0: any free port
+  std::filesystem::path state_dir;      // empty: a temp dir removed with the handle
+  std::vector<std::string> extra_args;  // e.g. {"--health-delay", "2", "--zone", "x.test"}
 };
 
 class FakeServer {

@@ -24,17 +24,17 @@ inline bool on_ci() {
 
 }  // namespace binder::test
 
-#define BINDER_SKIP(why)                                       \
-  do {                                                         \
-    std::cout << "BINDER-SKIP: " << why << std::endl;          \
-    WARN("SKIPPED: " << why);                                  \
-    return;                                                    \
+#define BINDER_SKIP(why)                              \
+  do {                                                \
+    std::cout << "BINDER-SKIP: " << why << std::endl; \
+    WARN("SKIPPED: " << why);                         \
+    return;                                           \
   } while (0)
 
-#define BINDER_SKIP_MISSING_TOOL(tool)                                                   \
-  do {                                                                                   \
-    if (::binder::test::on_ci()) {                                                       \
+#define BINDER_SKIP_MISSING_TOOL(tool)                                                  \
+  do {                                                                                  \
+    if (::binder::test::on_ci()) {                                                      \
       FAIL("CI=true and " << tool << " is not installed: ci/deps installs every tool"); \
-    }                                                                                    \
-    BINDER_SKIP(tool << " is not installed");                                            \
+    }                                                                                   \
+    BINDER_SKIP(tool << " is not installed");                                           \
   } while (0)

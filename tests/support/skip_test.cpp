@@ -1,12 +1,13 @@
 // The skip markers do what CTest's SKIP_REGULAR_EXPRESSION relies on: a skip prints BINDER-SKIP:
 // and passes, a missing tool fails under CI=true. The two hidden cases ([.]) are run by the
 // visible one through this same binary (/proc/self/exe), with and without CI=true.
-#include <catch2/catch.hpp>
+#include "support/skip.hpp"
 
 #include <filesystem>
 #include <string>
 
-#include "support/skip.hpp"
+#include <catch2/catch.hpp>
+
 #include "support/test_ca.hpp"
 
 TEST_CASE("skip demo: a reason of this machine", "[.skipdemo]") {

@@ -1,6 +1,5 @@
 // Test PKI and a small process runner for test support code. Self-contained (POSIX only) so that
 // binder_test_support does not depend on binder_common's link order.
-#include "binder_paths.h"
 #include "support/test_ca.hpp"
 
 #include <fcntl.h>
@@ -14,6 +13,8 @@
 #include <cstring>
 #include <stdexcept>
 #include <system_error>
+
+#include "binder_paths.h"
 
 namespace binder::test {
 
@@ -33,8 +34,7 @@ std::filesystem::path make_temp_dir(const std::string& prefix) {
 int run_capture(const std::vector<std::string>& argv, std::string* out, std::string* err,
                 const std::string& stdin_data) {
   int in_pipe[2], out_pipe[2], err_pipe[2];
-  if (pipe2(in_pipe, O_CLOEXEC) != 0 || pipe2(out_pipe, O_CLOEXEC) != 0 ||
-      pipe2(err_pipe, O_CLOEXEC) != 0) {
+  if (pipe2(in_pipe, O_CLOEXEC) != 0 || pipe2(out_pipe, O_CLOEXEC) != 0 || pipe2(err_pipe, O_CLOEXEC) != 0) {
     throw std::runtime_error("pipe failed");
   }
   pid_t pid = fork();
@@ -67,7 +67,8 @@ int run_capture(const std::vector<std::string>& argv, std::string* out, std::str
   char buf[65536];
   while (open_fds > 0) {
     if (poll(fds, 2, -1) < 0) {
-      if (errno == EINTR) continue;
+      if (errno == EINTR)
+        continue;
       break;
     }
     for (int i = 0; i < 2; ++i) {
@@ -85,15 +86,17 @@ int run_capture(const std::vector<std::string>& argv, std::string* out, std::str
   }
   int status = 0;
   waitpid(pid, &status, 0);
-  if (out) *out = std::move(o);
-  if (err) *err = std::move(e);
+  if (out)
+    *out = std::move(o);
+  if (err)
+    *err = std::move(e);
   return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
 TestPki TestPki::create(const std::vector<std::string>& extra_sans) {
   auto dir = make_temp_dir("binder-pki");
-  std::vector<std::string> argv = {"/bin/sh", std::string(BINDER_TESTS_DIR) + "/support/fakes/make_test_ca.sh",
-                                   dir.string()};
+  std::vector<std::string> argv = {
+      "/bin/sh", std::string(BINDER_TESTS_DIR) + "/support/fakes/make_test_ca.sh", dir.string()};
   argv.insert(argv.end(), extra_sans.begin(), extra_sans.end());
   std::string out, err;
   if (run_capture(argv, &out, &err) != 0) {

@@ -1,13 +1,13 @@
 // The test watchdog (tests/catch_main.cpp): a test case past BINDER_TEST_TIMEOUT is reported with
 // its name, section and child processes, the children are killed, and the binary exits 124.
-#include <catch2/catch.hpp>
-
 #include <unistd.h>
 
 #include <chrono>
 #include <filesystem>
 #include <string>
 #include <thread>
+
+#include <catch2/catch.hpp>
 
 #include "support/test_ca.hpp"
 

@@ -5,10 +5,10 @@
 // proven equal to it by qemu-img compare: no appliance launch, and byte-reproducible (the layer
 // is a whole image, so there are no written ranges to record). Otherwise the virtual disk is only
 // enlarged and the system layer's appliance session grows the root.
+#include "base/assemble.hpp"
 #include "common/exec.hpp"
 #include "common/fs.hpp"
 #include "common/log.hpp"
-#include "base/assemble.hpp"
 #include "config/settings.hpp"
 #include "image/archive.hpp"
 #include "image/grow.hpp"
@@ -33,8 +33,7 @@ class BaseStep final : public LayerStep {
   int version() const override { return 4; }
 
   std::string describe() const override {
-    return fmt::format("{} '{}', {} GiB", m_inputs.base_is_rootfs ? "rootfs" : "image",
-                       m_inputs.base.name,
+    return fmt::format("{} '{}', {} GiB", m_inputs.base_is_rootfs ? "rootfs" : "image", m_inputs.base.name,
                        static_cast<double>(m_profile.disk.size.value) / (1ull << 30));
   }
 
@@ -84,9 +83,8 @@ class BaseStep final : public LayerStep {
                   src.string(), info.format, info.virtual_size);
     }
     if (info.virtual_size > size) {
-      return fail(Errc::invalid_config,
-                  "disk.size ({} bytes) is smaller than the base image '{}' ({} bytes)", size,
-                  src.string(), info.virtual_size);
+      return fail(Errc::invalid_config, "disk.size ({} bytes) is smaller than the base image '{}' ({} bytes)",
+                  size, src.string(), info.virtual_size);
     }
     if (host_layers_available()) {
       auto grown = grow_on_host(src, info, out, env);
@@ -108,13 +106,14 @@ class BaseStep final : public LayerStep {
   }
 
   // The cloud image as a sparse raw disk of disk.size, its root grown, converted to the layer.
-  Result<void> grow_on_host(const stdfs::path& src, const image::ImageInfo& info,
-                            const stdfs::path& out, const BuildEnv& env) {
+  Result<void> grow_on_host(const stdfs::path& src, const image::ImageInfo& info, const stdfs::path& out,
+                            const BuildEnv& env) {
     std::uint64_t size = m_profile.disk.size.value;
     TRY_ASSIGN(auto scratch, common::fs::TempDir::create("base-grow", env.work_dir));
     stdfs::path raw = scratch.path() / "disk.raw";
-    TRY_CTX(image::convert(src, raw, image::ConvertOptions{.output_format = "raw", .input_format = info.format}),
-            "reading base image '{}' out as a raw disk", src.string());
+    TRY_CTX(
+        image::convert(src, raw, image::ConvertOptions{.output_format = "raw", .input_format = info.format}),
+        "reading base image '{}' out as a raw disk", src.string());
     if (info.virtual_size < size) {
       TRY(image::resize(raw, "raw", size));
     }
@@ -126,13 +125,15 @@ class BaseStep final : public LayerStep {
     common::log::info("base: root partition {} ('{}') grown on the host from {} to {} bytes",
                       grown->partition, grown->label, grown->old_bytes, grown->new_bytes);
     TRY(image::convert(raw, out, image::ConvertOptions{.output_format = "qcow2", .input_format = "raw"}));
-    auto cmp = common::exec::run({"qemu-img", "compare", "-q", "-f", "raw", "-F", "qcow2", raw.string(),
-                                  out.string()},
-                                 common::exec::Options{.timeout = std::chrono::minutes(30)});
+    auto cmp = common::exec::run(
+        {"qemu-img", "compare", "-q", "-f", "raw", "-F", "qcow2", raw.string(), out.string()},
+        common::exec::Options{.timeout = std::chrono::minutes(30)});
     TRY(cmp);
     if (cmp->exit_code != 0) {
-      return fail(Errc::internal, "the base layer '{}' differs from the disk grown on the host "
-                  "(qemu-img compare exit {}): {}", out.string(), cmp->exit_code, cmp->err);
+      return fail(Errc::internal,
+                  "the base layer '{}' differs from the disk grown on the host "
+                  "(qemu-img compare exit {}): {}",
+                  out.string(), cmp->exit_code, cmp->err);
     }
     return {};
   }

@@ -21,9 +21,7 @@ class ChartsStep final : public LayerStep {
   ChartsStep(const config::Profile& p, const ResolvedInputs& in) : m_profile(p), m_inputs(in) {}
 
   std::string_view kind() const override { return "charts"; }
-  int guest_launches() const override {
-    return !m_inputs.charts || host_layers_available() ? 0 : 1;
-  }
+  int guest_launches() const override { return !m_inputs.charts || host_layers_available() ? 0 : 1; }
 
   std::string describe() const override {
     if (!m_inputs.charts) {
@@ -67,8 +65,8 @@ class ChartsStep final : public LayerStep {
         return upload_tree(g, m_tree, env, "charts", m_inputs.file_time);
       });
     }
-    common::log::debug("charts layer written on the host: {}, {} ranges, {} bytes", host->root,
-                       host->ranges, host->bytes);
+    common::log::debug("charts layer written on the host: {}, {} ranges, {} bytes", host->root, host->ranges,
+                       host->bytes);
     return {};
   }
 

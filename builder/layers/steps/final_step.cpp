@@ -51,8 +51,8 @@ class FinalStep final : public LayerStep {
     TRY(strip_firstboot(env));
     auto host = write_layer_on_host(parent, out, m_tree, env, m_inputs.file_time);
     if (host) {
-      common::log::debug("final layer written on the host: {}, {} ranges, {} bytes", host->root,
-                         host->ranges, host->bytes);
+      common::log::debug("final layer written on the host: {}, {} ranges, {} bytes", host->root, host->ranges,
+                         host->bytes);
       m_dpkg_status = std::move(host->dpkg_status);
       m_os_release = std::move(host->os_release);
       return {};
@@ -84,8 +84,8 @@ class FinalStep final : public LayerStep {
       return {};
     }
     stdfs::path stripped = env.work_dir / "binder-firstboot";
-    TRY_CTX(common::exec::run_checked({"strip", "--strip-debug", "-o", stripped.string(),
-                                       m_inputs.firstboot_binary.path.string()}),
+    TRY_CTX(common::exec::run_checked(
+                {"strip", "--strip-debug", "-o", stripped.string(), m_inputs.firstboot_binary.path.string()}),
             "stripping '{}'", m_inputs.firstboot_binary.path.string());
     return m_tree.add_host_file("usr/local/sbin/binder-firstboot", stripped, 0755);
   }
@@ -109,7 +109,8 @@ class FinalStep final : public LayerStep {
     std::string where;
     for (const auto& o : m_profile.overlays) {
       std::error_code ec;
-      if (stdfs::exists(o.dir / bad.front().substr(1), ec) || stdfs::is_symlink(o.dir / bad.front().substr(1), ec)) {
+      if (stdfs::exists(o.dir / bad.front().substr(1), ec) ||
+          stdfs::is_symlink(o.dir / bad.front().substr(1), ec)) {
         where = fmt::format("{}: overlay '{}' ", o.name.loc.to_string(), o.name.value);
       }
     }

@@ -13,8 +13,8 @@ Result<void> with_guest_layer(const stdfs::path& parent, const stdfs::path& out,
   if (env.guest_options) {
     TRY_ASSIGN(options, env.guest_options());
   }
-  TRY_ASSIGN(image::Guest guest, image::Guest::launch({image::Drive{out, "qcow2", image::Access::read_write}},
-                                                      options));
+  TRY_ASSIGN(image::Guest guest,
+             image::Guest::launch({image::Drive{out, "qcow2", image::Access::read_write}}, options));
   if (grow == GrowRoot::yes) {
     TRY_CTX(guest.grow_root_to_disk(), "growing the root filesystem");
   }

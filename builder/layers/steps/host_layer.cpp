@@ -230,8 +230,8 @@ Result<HostLayerReport> write_layer_on_host(const stdfs::path& parent, const std
                           exec::Options{.timeout = k_tool_timeout});
     TRY(fsck);
     if (fsck->exit_code != 0) {
-      return fail(Errc::internal, "e2fsck finds the written root filesystem inconsistent: {}{}",
-                  fsck->out, fsck->err);
+      return fail(Errc::internal, "e2fsck finds the written root filesystem inconsistent: {}{}", fsck->out,
+                  fsck->err);
     }
   }
 
@@ -242,8 +242,10 @@ Result<HostLayerReport> write_layer_on_host(const stdfs::path& parent, const std
                        exec::Options{.timeout = k_tool_timeout});
   TRY(cmp);
   if (cmp->exit_code != 0) {
-    return fail(Errc::internal, "the new layer '{}' differs from the filesystem written on the host "
-                "(qemu-img compare exit {}): {}", out.string(), cmp->exit_code, cmp->err);
+    return fail(Errc::internal,
+                "the new layer '{}' differs from the filesystem written on the host "
+                "(qemu-img compare exit {}): {}",
+                out.string(), cmp->exit_code, cmp->err);
   }
   for (const auto& r : ranges) {
     report.bytes += r.length;

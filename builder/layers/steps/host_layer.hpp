@@ -1,9 +1,9 @@
 // Layers without an appliance launch: a tree of files plus optional edits (the system layer's
-// hygiene, HostLayerOptions) is written on the host: the parent chain is read out as a sparse raw disk (qemu-img convert), the
-// tree is written into its root ext4 filesystem with libextfs (image/ext4.hpp), e2fsck checks the
-// result, and exactly the byte ranges libext2fs wrote are copied into a new qcow2 overlay on the
-// parent (qemu-io), which `qemu-img compare` then proves equal to the edited raw disk. About 5 s
-// where an appliance launch costs 20-30 s under TCG.
+// hygiene, HostLayerOptions) is written on the host: the parent chain is read out as a sparse raw disk
+// (qemu-img convert), the tree is written into its root ext4 filesystem with libextfs (image/ext4.hpp),
+// e2fsck checks the result, and exactly the byte ranges libext2fs wrote are copied into a new qcow2 overlay
+// on the parent (qemu-io), which `qemu-img compare` then proves equal to the edited raw disk. About 5 s where
+// an appliance launch costs 20-30 s under TCG.
 //
 // Errc::precondition when this parent can't be done on the host (no ext2/3/4 root filesystem
 // found by label or os-release, a journal to replay, qemu-io missing): the caller falls back to
@@ -11,9 +11,8 @@
 #pragma once
 
 #include <cstdint>
-#include <string>
-
 #include <functional>
+#include <string>
 
 #include "image/archive.hpp"
 #include "image/ext4.hpp"
@@ -22,11 +21,11 @@
 namespace binder::layers::steps {
 
 struct HostLayerReport {
-  std::string root;            // "partition 3 (label 'root') at offset 69206016"
-  std::uint64_t ranges = 0;    // byte ranges copied into the overlay
-  std::uint64_t bytes = 0;     // bytes copied
-  std::string dpkg_status;     // /var/lib/dpkg/status of the result ("" if none)
-  std::string os_release;      // /etc/os-release (or /usr/lib/os-release) of the result
+  std::string root;          // "partition 3 (label 'root') at offset 69206016"
+  std::uint64_t ranges = 0;  // byte ranges copied into the overlay
+  std::uint64_t bytes = 0;   // bytes copied
+  std::string dpkg_status;   // /var/lib/dpkg/status of the result ("" if none)
+  std::string os_release;    // /etc/os-release (or /usr/lib/os-release) of the result
 };
 
 struct HostLayerOptions {

@@ -1,13 +1,14 @@
 // write_layer_on_host on a real GPT disk (qcow2, root ext4 in partition 2, as the base layer of
 // a rootfs build lays it out), checked with qemu-img and debugfs; tree_hygiene on bad trees.
-#include <catch2/catch.hpp>
+#include "layers/steps/host_layer.hpp"
 
 #include <fstream>
+
+#include <catch2/catch.hpp>
 
 #include "common/exec.hpp"
 #include "common/fs.hpp"
 #include "image/qemu_img.hpp"
-#include "layers/steps/host_layer.hpp"
 #include "layers/steps/hygiene.hpp"
 
 using namespace binder;
@@ -30,15 +31,14 @@ stdfs::path make_base(const stdfs::path& dir) {
   put(src / "var/lib/dpkg/status", "Package: bash\nStatus: install ok installed\nVersion: 5.2\n\n");
   put(src / "etc/motd", "old motd\n");
   stdfs::path raw = dir / "base.raw";
-  {
-    std::ofstream f(raw, std::ios::binary);
-  }
+  { std::ofstream f(raw, std::ios::binary); }
   stdfs::resize_file(raw, 256u << 20);
-  REQUIRE(exec::run_checked({"sfdisk", "-q", raw.string()},
-                            exec::Options{.stdin_data = "label: gpt\nstart=2048, size=65536\nstart=69632\n"}));
-  REQUIRE(exec::run_checked({"mke2fs", "-q", "-F", "-t", "ext4", "-L", "root", "-E",
-                             fmt::format("offset={}", k_root_offset), "-d", src.string(), raw.string(),
-                             "200M"}));
+  REQUIRE(
+      exec::run_checked({"sfdisk", "-q", raw.string()},
+                        exec::Options{.stdin_data = "label: gpt\nstart=2048, size=65536\nstart=69632\n"}));
+  REQUIRE(
+      exec::run_checked({"mke2fs", "-q", "-F", "-t", "ext4", "-L", "root", "-E",
+                         fmt::format("offset={}", k_root_offset), "-d", src.string(), raw.string(), "200M"}));
   stdfs::path base = dir / "base.qcow2";
   REQUIRE(image::convert(raw, base, image::ConvertOptions{.input_format = "raw"}));
   stdfs::remove(raw);
@@ -48,7 +48,8 @@ stdfs::path make_base(const stdfs::path& dir) {
 std::string debugfs_cat(const stdfs::path& qcow2, const stdfs::path& dir, const std::string& path) {
   stdfs::path raw = dir / "check.raw";
   REQUIRE(image::convert(qcow2, raw, image::ConvertOptions{.output_format = "raw"}));
-  auto r = exec::run_checked({"debugfs", "-R", "cat " + path, fmt::format("{}?offset={}", raw.string(), k_root_offset)});
+  auto r = exec::run_checked(
+      {"debugfs", "-R", "cat " + path, fmt::format("{}?offset={}", raw.string(), k_root_offset)});
   stdfs::remove(raw);
   REQUIRE(r);
   return r->out;
@@ -88,7 +89,7 @@ TEST_CASE("host layer: files land in the root filesystem of a new overlay, nothi
   CHECK(stdfs::file_size(out) < (8u << 20));
   CHECK(debugfs_cat(out, dir->path(), "/etc/motd") == "new motd\n");
   CHECK(debugfs_cat(base, dir->path(), "/etc/motd") == "old motd\n");  // parent untouched
-  CHECK(stdfs::is_empty(dir->path() / "work"));                            // scratch removed
+  CHECK(stdfs::is_empty(dir->path() / "work"));                        // scratch removed
 }
 
 TEST_CASE("host layer: an Ubuntu-style disk: root 'cloudimg-rootfs' in partition 1, /boot after it",
@@ -100,21 +101,19 @@ TEST_CASE("host layer: an Ubuntu-style disk: root 'cloudimg-rootfs' in partition
   put(root_src / "etc/motd", "ubuntu\n");
   put(boot_src / "grub/grub.cfg", "# boot partition\n");
   stdfs::path raw = dir->path() / "disk.raw";
-  {
-    std::ofstream f(raw, std::ios::binary);
-  }
+  { std::ofstream f(raw, std::ios::binary); }
   stdfs::resize_file(raw, 256u << 20);
   // Partition 1 (root) starts after partition 16 (/boot), as in Ubuntu's cloud images.
   REQUIRE(exec::run_checked({"sfdisk", "-q", raw.string()},
                             exec::Options{.stdin_data = "label: gpt\nstart=133120, size=380928\n"
                                                         "start=2048, size=131072\n"}));
   std::uint64_t root_off = 133120ull * 512, boot_off = 2048ull * 512;
-  REQUIRE(exec::run_checked({"mke2fs", "-q", "-F", "-t", "ext4", "-L", "cloudimg-rootfs", "-E",
-                             fmt::format("offset={}", root_off), "-d", root_src.string(), raw.string(),
-                             "180M"}));
-  REQUIRE(exec::run_checked({"mke2fs", "-q", "-F", "-t", "ext4", "-L", "BOOT", "-E",
-                             fmt::format("offset={}", boot_off), "-d", boot_src.string(), raw.string(),
-                             "60M"}));
+  REQUIRE(
+      exec::run_checked({"mke2fs", "-q", "-F", "-t", "ext4", "-L", "cloudimg-rootfs", "-E",
+                         fmt::format("offset={}", root_off), "-d", root_src.string(), raw.string(), "180M"}));
+  REQUIRE(
+      exec::run_checked({"mke2fs", "-q", "-F", "-t", "ext4", "-L", "BOOT", "-E",
+                         fmt::format("offset={}", boot_off), "-d", boot_src.string(), raw.string(), "60M"}));
   stdfs::path base = dir->path() / "base.qcow2";
   REQUIRE(image::convert(raw, base, image::ConvertOptions{.input_format = "raw"}));
   stdfs::create_directories(dir->path() / "work");
@@ -129,10 +128,12 @@ TEST_CASE("host layer: an Ubuntu-style disk: root 'cloudimg-rootfs' in partition
   CHECK(r->os_release.find("ID=ubuntu") != std::string::npos);
   stdfs::path check = dir->path() / "check.raw";
   REQUIRE(image::convert(out, check, image::ConvertOptions{.output_format = "raw"}));
-  auto motd = exec::run_checked({"debugfs", "-R", "cat /etc/motd", fmt::format("{}?offset={}", check.string(), root_off)});
+  auto motd = exec::run_checked(
+      {"debugfs", "-R", "cat /etc/motd", fmt::format("{}?offset={}", check.string(), root_off)});
   REQUIRE(motd);
   CHECK(motd->out == "binder\n");
-  auto cfg = exec::run_checked({"debugfs", "-R", "cat /grub/grub.cfg", fmt::format("{}?offset={}", check.string(), boot_off)});
+  auto cfg = exec::run_checked(
+      {"debugfs", "-R", "cat /grub/grub.cfg", fmt::format("{}?offset={}", check.string(), boot_off)});
   REQUIRE(cfg);
   CHECK(cfg->out == "# boot partition\n");  // the other filesystem is untouched
 }
@@ -142,9 +143,7 @@ TEST_CASE("host layer: a disk without an ext root filesystem is a precondition e
   auto dir = common::fs::TempDir::create("host-layer-none");
   REQUIRE(dir);
   stdfs::path raw = dir->path() / "blank.raw";
-  {
-    std::ofstream f(raw, std::ios::binary);
-  }
+  { std::ofstream f(raw, std::ios::binary); }
   stdfs::resize_file(raw, 64u << 20);
   stdfs::path base = dir->path() / "blank.qcow2";
   REQUIRE(image::convert(raw, base, image::ConvertOptions{.input_format = "raw"}));
@@ -159,7 +158,9 @@ TEST_CASE("host layer: a disk without an ext root filesystem is a precondition e
 
 TEST_CASE("hygiene: a file tree that would dirty a clean image is named", "[hygiene]") {
   using layers::steps::tree_hygiene;
-  CHECK(tree_hygiene({{"etc/motd", "hi"}, {"etc/machine-id", ""}, {"etc/ssh/sshd_config", ""},
+  CHECK(tree_hygiene({{"etc/motd", "hi"},
+                      {"etc/machine-id", ""},
+                      {"etc/ssh/sshd_config", ""},
                       {"var/lib/rancher/k3s/server/manifests/traefik.yaml.skip", ""},
                       {"var/lib/rancher/k3s/server/static/charts/mybinder-1.0.0.tgz", "x"}})
             .empty());
@@ -173,8 +174,7 @@ TEST_CASE("hygiene: a file tree that would dirty a clean image is named", "[hygi
                            {"etc/systemd/system/multi-user.target.wants/k3s.service", ""}});
   CHECK(bad == std::vector<std::string>{"/etc/machine-id", "/etc/ssh/ssh_host_ed25519_key",
                                         "/var/lib/rancher/k3s/server/token",
-                                        "/var/lib/cloud/instance/boot-finished",
-                                        "/home/jovyan/.bash_history",
+                                        "/var/lib/cloud/instance/boot-finished", "/home/jovyan/.bash_history",
                                         "/etc/systemd/system/multi-user.target.wants/k3s.service"});
 }
 

@@ -2,7 +2,6 @@
 #include "layers/steps/hygiene.hpp"
 
 #include <fnmatch.h>
-
 #include <guestfs.h>
 #include <sys/stat.h>
 
@@ -89,25 +88,28 @@ std::string hygiene_script(std::string_view root) {
     switch (rule.action) {
       case HygieneAction::empty_file:
         out += fmt::format(
-            "if [ -f {0} ] && [ ! -L {0} ]; then : > {0}; else rm -f {0}; : > {0}; chmod 0444 {0}; fi\n", path);
+            "if [ -f {0} ] && [ ! -L {0} ]; then : > {0}; else rm -f {0}; : > {0}; chmod 0444 {0}; fi\n",
+            path);
         break;
       case HygieneAction::remove:
         out += fmt::format("rm -rf {}\n", path);
         break;
       case HygieneAction::empty_dir:
-        out += fmt::format("if [ -d {0} ] && [ ! -L {0} ]; then find {0} -mindepth 1 -maxdepth 1{1} -exec rm -rf {{}} +; fi\n",
-                           path, rule.path == "/tmp" ? fmt::format(" ! -name '{}'", k_session_files) : "");
+        out += fmt::format(
+            "if [ -d {0} ] && [ ! -L {0} ]; then find {0} -mindepth 1 -maxdepth 1{1} -exec rm -rf {{}} +; fi\n",
+            path, rule.path == "/tmp" ? fmt::format(" ! -name '{}'", k_session_files) : "");
         break;
       case HygieneAction::clean_logs: {
         std::string names;
         for (const char* pat : k_rotated_logs) {
           names += fmt::format("{}-name '{}'", names.empty() ? "" : " -o ", pat);
         }
-        out += fmt::format("if [ -d {0} ] && [ ! -L {0} ]; then\n"
-                           "  find {0} -type f \\( {1} \\) -delete\n"
-                           "  find {0} -type f -exec truncate -s 0 {{}} +\n"
-                           "fi\n",
-                           path, names);
+        out += fmt::format(
+            "if [ -d {0} ] && [ ! -L {0} ]; then\n"
+            "  find {0} -type f \\( {1} \\) -delete\n"
+            "  find {0} -type f -exec truncate -s 0 {{}} +\n"
+            "fi\n",
+            path, names);
         break;
       }
       case HygieneAction::make_dir: {
@@ -281,7 +283,8 @@ Result<std::vector<CheckResult>> checks_on(G& g) {
   // at /static/charts/ (the charts layer): content, not state.
   for (const auto& p : server) {
     std::string_view d = p;
-    if (d.ends_with('/')) d.remove_suffix(1);
+    if (d.ends_with('/'))
+      d.remove_suffix(1);
     if (d != "/var/lib/rancher/k3s/server/manifests" && d != "/var/lib/rancher/k3s/server/static") {
       state.push_back(p);
     }
@@ -289,7 +292,8 @@ Result<std::vector<CheckResult>> checks_on(G& g) {
   TRY_ASSIGN(auto statics, g.glob("/var/lib/rancher/k3s/server/static/*"));
   for (const auto& p : statics) {
     std::string_view d = p;
-    if (d.ends_with('/')) d.remove_suffix(1);
+    if (d.ends_with('/'))
+      d.remove_suffix(1);
     if (d != "/var/lib/rancher/k3s/server/static/charts") {
       state.push_back(p);
     }
@@ -312,14 +316,17 @@ Result<std::vector<CheckResult>> checks_on(G& g) {
   std::vector<std::string> cloud;
   for (const char* d : {"/var/lib/cloud/data", "/var/lib/cloud/instances"}) {
     TRY_ASSIGN(auto found, g.list_all(d));
-    for (const auto& n : found) cloud.push_back(std::string(d) + "/" + n);
+    for (const auto& n : found)
+      cloud.push_back(std::string(d) + "/" + n);
   }
   TRY_ASSIGN(bool instance, g.exists("/var/lib/cloud/instance"));
   TRY_ASSIGN(bool instance_link, g.is_symlink("/var/lib/cloud/instance"));
-  if (instance || instance_link) cloud.push_back("/var/lib/cloud/instance");
+  if (instance || instance_link)
+    cloud.push_back("/var/lib/cloud/instance");
   TRY_ASSIGN(auto cloud_rest, g.list_all("/var/lib/cloud"));
   for (const auto& n : cloud_rest) {
-    if (n != "data" && n != "instance" && n != "instances") cloud.push_back("/var/lib/cloud/" + n);
+    if (n != "data" && n != "instance" && n != "instances")
+      cloud.push_back("/var/lib/cloud/" + n);
   }
   TRY_ASSIGN(auto cloud_logs, g.glob("/var/log/cloud-init*"));
   cloud.insert(cloud.end(), cloud_logs.begin(), cloud_logs.end());
@@ -334,7 +341,8 @@ Result<std::vector<CheckResult>> checks_on(G& g) {
   }
   for (const char* d : {"/var/crash", "/var/lib/systemd/coredump"}) {
     TRY_ASSIGN(auto found, g.list_all(d));
-    for (const auto& n : found) cores.push_back(std::string(d) + "/" + n);
+    for (const auto& n : found)
+      cores.push_back(std::string(d) + "/" + n);
   }
   out.push_back(check("no core files", cores.empty(), join(cores)));
 
@@ -349,9 +357,10 @@ Result<std::vector<CheckResult>> checks_on(G& g) {
       biggest = path;
     }
   }
-  out.push_back(check("/var/log small", log_bytes <= k_var_log_limit,
-                      fmt::format("{} bytes in {} files (limit {}){}", log_bytes, logs.size(), k_var_log_limit,
-                                  biggest.empty() ? "" : fmt::format("; largest {} ({} bytes)", biggest, biggest_size))));
+  out.push_back(check(
+      "/var/log small", log_bytes <= k_var_log_limit,
+      fmt::format("{} bytes in {} files (limit {}){}", log_bytes, logs.size(), k_var_log_limit,
+                  biggest.empty() ? "" : fmt::format("; largest {} ({} bytes)", biggest, biggest_size))));
 
   TRY_ASSIGN(auto history, g.glob("/root/.bash_history"));
   TRY_ASSIGN(auto home_history, g.glob("/home/*/.bash_history"));
@@ -369,15 +378,16 @@ Result<std::vector<CheckResult>> checks_on(G& g) {
   bool rc_ok = (resolved1 || resolved2)
                    ? rc_link && target.ends_with("run/systemd/resolve/stub-resolv.conf")
                    : (rc_file || (rc_link && target.find("systemd/resolve") == std::string::npos));
-  out.push_back(check("resolv.conf ok", rc_ok,
-                      rc_link ? "-> " + target : (rc_file ? "regular file" : "missing")));
+  out.push_back(
+      check("resolv.conf ok", rc_ok, rc_link ? "-> " + target : (rc_file ? "regular file" : "missing")));
 
   // k3s's import cache (system_files.hpp) must be there and empty wherever images are baked: an
   // entry for a baked archive would make k3s skip its first import.
   std::string images_dir = "/" + std::string(k_k3s_images_dir);
   TRY_ASSIGN(auto images, g.list_all(images_dir));
   std::size_t archives = 0;
-  for (const auto& n : images) archives += n.starts_with('.') ? 0 : 1;
+  for (const auto& n : images)
+    archives += n.starts_with('.') ? 0 : 1;
   std::string cache_path = images_dir + "/" + std::string(k_k3s_import_cache);
   TRY_ASSIGN(bool cache_file, g.is_file(cache_path));
   std::string cache_text;
@@ -436,8 +446,9 @@ class GuestView {
       std::string path = dir + (n.starts_with('/') ? "" : "/") + n;
       struct guestfs_statns* st = guestfs_lstatns(m_g.handle(), path.c_str());
       if (st == nullptr) {
-        return common::fail(common::Errc::external_tool, "reading the size of '{}': {}", path,
-                            guestfs_last_error(m_g.handle()) ? guestfs_last_error(m_g.handle()) : "libguestfs error");
+        return common::fail(
+            common::Errc::external_tool, "reading the size of '{}': {}", path,
+            guestfs_last_error(m_g.handle()) ? guestfs_last_error(m_g.handle()) : "libguestfs error");
       }
       if (S_ISREG(st->st_mode)) {
         out.emplace_back(path, static_cast<std::uint64_t>(st->st_size));
@@ -450,8 +461,9 @@ class GuestView {
  private:
   Result<std::vector<std::string>> take(char** list, const std::string& dir) {
     if (list == nullptr) {
-      return common::fail(common::Errc::external_tool, "listing '{}': {}", dir,
-                          guestfs_last_error(m_g.handle()) ? guestfs_last_error(m_g.handle()) : "libguestfs error");
+      return common::fail(
+          common::Errc::external_tool, "listing '{}': {}", dir,
+          guestfs_last_error(m_g.handle()) ? guestfs_last_error(m_g.handle()) : "libguestfs error");
     }
     std::vector<std::string> out;
     for (char** p = list; *p != nullptr; ++p) {
@@ -567,7 +579,8 @@ Result<void> apply_rule(image::Ext4Fs& fs, const HygieneRule& rule, image::TarBu
       TRY_ASSIGN(auto rc, fs.stat(path));
       if (resolved1 || resolved2) {
         add.add_symlink(rel, "../run/systemd/resolve/stub-resolv.conf");
-      } else if (rc && rc->type == Type::symlink && rc->link_target.find("systemd/resolve") != std::string::npos) {
+      } else if (rc && rc->type == Type::symlink &&
+                 rc->link_target.find("systemd/resolve") != std::string::npos) {
         TRY(fs.remove(path, false));
         add.add_file(rel, "", 0644);
       } else if (!rc) {
@@ -603,8 +616,7 @@ std::vector<std::string> tree_hygiene(const std::vector<std::pair<std::string, s
     std::string name = path.substr(path.rfind('/') + 1);
     bool home_history = path.starts_with("home/") && name == ".bash_history";
     bool k3s_state = under(path, "var/lib/rancher/k3s/server") &&
-                     !(under(path, "var/lib/rancher/k3s/server/manifests") &&
-                       baked_manifest(name)) &&
+                     !(under(path, "var/lib/rancher/k3s/server/manifests") && baked_manifest(name)) &&
                      path != "var/lib/rancher/k3s/server/manifests" &&
                      !under(path, "var/lib/rancher/k3s/server/static/charts") &&
                      path != "var/lib/rancher/k3s/server/static/charts" &&
@@ -612,9 +624,8 @@ std::vector<std::string> tree_hygiene(const std::vector<std::pair<std::string, s
     if ((path == "etc/machine-id" && !data.empty() && data != "uninitialized\n") ||
         path == "var/lib/dbus/machine-id" || (under(path, "etc/ssh") && name.starts_with("ssh_host_")) ||
         k3s_state || path == "etc/rancher/node" || under(path, "etc/rancher/node") ||
-        under(path, "var/lib/cloud") || path == "root/.bash_history" || home_history ||
-        path == "core" || path.starts_with("core.") || under(path, "var/crash") ||
-        under(path, "var/lib/systemd/coredump") ||
+        under(path, "var/lib/cloud") || path == "root/.bash_history" || home_history || path == "core" ||
+        path.starts_with("core.") || under(path, "var/crash") || under(path, "var/lib/systemd/coredump") ||
         (path.starts_with("etc/systemd/system/") && path.ends_with(".wants/k3s.service"))) {
       bad.push_back("/" + path);
     }

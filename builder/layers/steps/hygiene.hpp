@@ -9,8 +9,8 @@
 
 #include <array>
 #include <cstdint>
-#include <string_view>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "image/ext4.hpp"
@@ -30,8 +30,8 @@ enum class HygieneAction {
 };
 
 struct HygieneRule {
-  std::string_view path;    // absolute; `remove` rows may use '*' within components (not
-                            // matching a leading '.', like the shell and fnmatch FNM_PERIOD)
+  std::string_view path;  // absolute; `remove` rows may use '*' within components (not
+                          // matching a leading '.', like the shell and fnmatch FNM_PERIOD)
   HygieneAction action;
   std::string_view reason;  // why a clone must not carry it
 };
@@ -65,7 +65,7 @@ inline constexpr const char* k_session_marker = "/.binder-session-start";
 std::string normalize_times_script(std::int64_t epoch);
 
 struct CheckResult {
-  std::string name;    // "machine-id empty"
+  std::string name;  // "machine-id empty"
   bool ok = false;
   std::string detail;  // why it failed, or what was found
 };

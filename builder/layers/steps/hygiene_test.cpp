@@ -1,16 +1,17 @@
 // Hygiene: the one rule table rendered as the appliance script (run here on a copy of a dirty
 // tree, with a root prefix) and as host edits (libext2fs) gives the same tree, every rule done;
 // each image check fails on a crafted filesystem that breaks only its property.
-#include <catch2/catch.hpp>
+#include "layers/steps/hygiene.hpp"
 
 #include <fnmatch.h>
 
 #include <functional>
 #include <map>
 
+#include <catch2/catch.hpp>
+
 #include "common/exec.hpp"
 #include "common/fs.hpp"
-#include "layers/steps/hygiene.hpp"
 #include "layers/steps/system_files.hpp"
 
 using namespace binder;
@@ -72,7 +73,8 @@ void write_dirty_tree(const stdfs::path& root) {
 }
 
 stdfs::path make_fs(const stdfs::path& src, const stdfs::path& raw) {
-  REQUIRE(exec::run_checked({"mke2fs", "-q", "-F", "-t", "ext4", "-L", "root", "-d", src.string(), raw.string(), "64M"}));
+  REQUIRE(exec::run_checked(
+      {"mke2fs", "-q", "-F", "-t", "ext4", "-L", "root", "-d", src.string(), raw.string(), "64M"}));
   return raw;
 }
 
@@ -85,7 +87,8 @@ Tree tree_of(const stdfs::path& raw) {
   REQUIRE(entries);
   Tree t;
   for (const auto& e : *entries) {
-    if (!e.path.starts_with("/lost+found")) t[e.path] = e.stat;
+    if (!e.path.starts_with("/lost+found"))
+      t[e.path] = e.stat;
   }
   return t;
 }
@@ -97,7 +100,8 @@ bool matches(std::string_view glob, const std::string& path) {
 // A directory a make_dir rule creates (after emptying its parent, e.g. apt's lists/partial).
 bool made_by_a_rule(const std::string& path) {
   for (const HygieneRule& r : layers::steps::hygiene_rules()) {
-    if (r.action == HygieneAction::make_dir && r.path == path) return true;
+    if (r.action == HygieneAction::make_dir && r.path == path)
+      return true;
   }
   return false;
 }
@@ -115,21 +119,26 @@ std::string violation(const HygieneRule& rule, const Tree& t) {
     }
     case HygieneAction::remove:
       for (const auto& [path, st] : t) {
-        if (matches(p, path)) return path + " exists";
+        if (matches(p, path))
+          return path + " exists";
       }
       return "";
     case HygieneAction::empty_dir:
       for (const auto& [path, st] : t) {
-        if (below(path) && !made_by_a_rule(path)) return path + " is inside";
+        if (below(path) && !made_by_a_rule(path))
+          return path + " is inside";
       }
       return "";
     case HygieneAction::clean_logs:
       for (const auto& [path, st] : t) {
-        if (!below(path) || st.type != image::Ext4Stat::Type::file) continue;
+        if (!below(path) || st.type != image::Ext4Stat::Type::file)
+          continue;
         std::string name = path.substr(path.rfind('/') + 1);
-        if (st.size != 0) return path + " not truncated";
+        if (st.size != 0)
+          return path + " not truncated";
         for (const char* pat : layers::steps::k_rotated_logs) {
-          if (::fnmatch(pat, name.c_str(), 0) == 0) return path + " is a rotated log";
+          if (::fnmatch(pat, name.c_str(), 0) == 0)
+            return path + " is a rotated log";
         }
       }
       return "";
@@ -191,14 +200,16 @@ TEST_CASE("hygiene: the script and the host edits apply every rule of the table 
     auto it = host.find(path);
     if (it == host.end()) {
       diffs.push_back("only after the script: " + path);
-    } else if (it->second.type != st.type || it->second.mode != st.mode || it->second.link_target != st.link_target ||
+    } else if (it->second.type != st.type || it->second.mode != st.mode ||
+               it->second.link_target != st.link_target ||
                (st.type == image::Ext4Stat::Type::file && it->second.size != st.size)) {
-      diffs.push_back(fmt::format("differs: {} (script mode {:o} size {}, host mode {:o} size {})", path, st.mode,
-                                  st.size, it->second.mode, it->second.size));
+      diffs.push_back(fmt::format("differs: {} (script mode {:o} size {}, host mode {:o} size {})", path,
+                                  st.mode, st.size, it->second.mode, it->second.size));
     }
   }
   for (const auto& [path, st] : host) {
-    if (!shell.contains(path)) diffs.push_back("only after the host edits: " + path);
+    if (!shell.contains(path))
+      diffs.push_back("only after the host edits: " + path);
   }
   CHECK(diffs == std::vector<std::string>{});
   for (const char* kept : {"/etc/ssh/sshd_config", "/home/x/notes.txt",
@@ -243,7 +254,8 @@ std::map<std::string, layers::steps::CheckResult> checks_of(const stdfs::path& r
   auto checks = layers::steps::image_checks(*fs);
   REQUIRE(checks);
   std::map<std::string, layers::steps::CheckResult> out;
-  for (const auto& c : *checks) out[c.name] = c;
+  for (const auto& c : *checks)
+    out[c.name] = c;
   return out;
 }
 
@@ -266,31 +278,42 @@ TEST_CASE("hygiene checks: each fails on a filesystem that breaks only its prope
   };
   const std::string images = "var/lib/rancher/k3s/agent/images/";
   std::vector<Case> cases = {
-      {"machine-id empty", [](auto& r) { put(r / "etc/machine-id", "0123456789abcdef\n"); }, "0123456789abcdef"},
-      {"no dbus machine-id", [](auto& r) { put(r / "var/lib/dbus/machine-id", "x\n"); }, "/var/lib/dbus/machine-id"},
-      {"no SSH host keys", [](auto& r) { put(r / "etc/ssh/ssh_host_ed25519_key", "k"); }, "ssh_host_ed25519_key"},
+      {"machine-id empty", [](auto& r) { put(r / "etc/machine-id", "0123456789abcdef\n"); },
+       "0123456789abcdef"},
+      {"no dbus machine-id", [](auto& r) { put(r / "var/lib/dbus/machine-id", "x\n"); },
+       "/var/lib/dbus/machine-id"},
+      {"no SSH host keys", [](auto& r) { put(r / "etc/ssh/ssh_host_ed25519_key", "k"); },
+       "ssh_host_ed25519_key"},
       {"no k3s server state or token", [](auto& r) { put(r / "var/lib/rancher/k3s/server/token", "t"); },
        "/var/lib/rancher/k3s/server/token"},
       {"no cloud-init instance state", [](auto& r) { put(r / "var/lib/cloud/data/instance-id", "i-1\n"); },
        "/var/lib/cloud/data/instance-id"},
       {"no cloud-init instance state",
-       [](auto& r) { put(r / "var/lib/cloud/instances/i-1/boot-finished", "x\n"); }, "/var/lib/cloud/instances/i-1"},
+       [](auto& r) { put(r / "var/lib/cloud/instances/i-1/boot-finished", "x\n"); },
+       "/var/lib/cloud/instances/i-1"},
       {"no core files", [](auto& r) { put(r / "core", "ELF"); }, "/core"},
-      {"no core files", [](auto& r) { put(r / "var/crash/_usr_bin_k3s.0.crash", "x"); }, "/var/crash/_usr_bin_k3s"},
-      {"no core files", [](auto& r) { put(r / "var/lib/systemd/coredump/core.k3s.0.zst", "x"); }, "coredump/core.k3s"},
-      {"/var/log small", [](auto& r) { put(r / "var/log/syslog", std::string(layers::steps::k_var_log_limit + 1, 'l')); },
+      {"no core files", [](auto& r) { put(r / "var/crash/_usr_bin_k3s.0.crash", "x"); },
+       "/var/crash/_usr_bin_k3s"},
+      {"no core files", [](auto& r) { put(r / "var/lib/systemd/coredump/core.k3s.0.zst", "x"); },
+       "coredump/core.k3s"},
+      {"/var/log small",
+       [](auto& r) { put(r / "var/log/syslog", std::string(layers::steps::k_var_log_limit + 1, 'l')); },
        "largest /var/log/syslog"},
-      {"no shell history", [](auto& r) { put(r / "home/jovyan/.bash_history", "ls\n"); }, "/home/jovyan/.bash_history"},
+      {"no shell history", [](auto& r) { put(r / "home/jovyan/.bash_history", "ls\n"); },
+       "/home/jovyan/.bash_history"},
       {"resolv.conf ok", [](auto& r) { put(r / "usr/lib/systemd/systemd-resolved", ""); }, "regular file"},
       {"k3s import cache empty", [&](auto& r) { stdfs::remove(r / (images + ".cache.json")); }, "missing"},
       {"k3s import cache empty",
-       [&](auto& r) { put(r / (images + ".cache.json"), R"({"/var/lib/rancher/k3s/agent/images/x.tar": {}})"); },
+       [&](auto& r) {
+         put(r / (images + ".cache.json"), R"({"/var/lib/rancher/k3s/agent/images/x.tar": {}})");
+       },
        "holds"},
       {"binder-firstboot installed and enabled",
        [](auto& r) { stdfs::remove(r / "usr/local/sbin/binder-firstboot"); }, "binary false"},
       {"k3s not enabled",
        [](auto& r) {
-         stdfs::create_symlink("../k3s.service", r / "etc/systemd/system/multi-user.target.wants/k3s.service");
+         stdfs::create_symlink("../k3s.service",
+                               r / "etc/systemd/system/multi-user.target.wants/k3s.service");
        },
        "k3s.service"},
   };

@@ -41,8 +41,7 @@ ExecStart=/usr/local/bin/k3s server
 namespace {
 
 // A verified input file; one not downloaded yet (plan) stands in as a note of its checksum.
-Result<void> add_input(image::TarBuilder& tar, const std::string& path, const InputFile& f,
-                       mode_t mode) {
+Result<void> add_input(image::TarBuilder& tar, const std::string& path, const InputFile& f, mode_t mode) {
   if (f.path.empty()) {
     tar.add_file(path, "not downloaded yet: sha256=" + f.sha256, mode);
     return {};

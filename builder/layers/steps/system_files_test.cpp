@@ -1,14 +1,14 @@
 // The system layer's k3s.upgrade files: the verified release files and the Plan in k3s's server
 // manifests dir, nothing when disabled; hygiene accepts exactly these names there.
-#include "binder_paths.h"
+#include "layers/steps/system_files.hpp"
 
 #include <catch2/catch.hpp>
 
-#include "config/k3s_upgrade.hpp"
+#include "binder_paths.h"
 #include "common/fs.hpp"
+#include "config/k3s_upgrade.hpp"
 #include "config/load.hpp"
 #include "layers/steps/hygiene.hpp"
-#include "layers/steps/system_files.hpp"
 
 using namespace binder;
 using namespace binder::layers;
@@ -28,21 +28,23 @@ ResolvedInputs inputs(bool upgrade) {
   in.k3s_binary = InputFile{"/bin/true", std::string(64, 'a'), "k3s"};
   if (upgrade) {
     in.upgrade_crd = InputFile{k_mirror + "crd.yaml", "68a2", "crd.yaml"};
-    in.upgrade_controller = InputFile{k_mirror + "system-upgrade-controller.yaml", "11ba",
-                                      "system-upgrade-controller.yaml"};
+    in.upgrade_controller =
+        InputFile{k_mirror + "system-upgrade-controller.yaml", "11ba", "system-upgrade-controller.yaml"};
   }
   return in;
 }
 
 std::map<std::string, const image::TarEntry*> by_path(const image::TarBuilder& t) {
   std::map<std::string, const image::TarEntry*> m;
-  for (const auto* e : t.entries()) m[e->path] = e;
+  for (const auto* e : t.entries())
+    m[e->path] = e;
   return m;
 }
 
 }  // namespace
 
-TEST_CASE("system files: controller, CRD and Plan go into the server manifests dir, CRD first", "[layers][k3s_upgrade]") {
+TEST_CASE("system files: controller, CRD and Plan go into the server manifests dir, CRD first",
+          "[layers][k3s_upgrade]") {
   auto p = base_profile({"k3s.upgrade.channel=v1.33.6+k3s1"});
   auto tree = steps::system_tree(p, inputs(true));
   REQUIRE(tree);
@@ -52,7 +54,8 @@ TEST_CASE("system files: controller, CRD and Plan go into the server manifests d
   REQUIRE(m.contains(dir + "system-upgrade-10-controller.yaml"));
   REQUIRE(m.contains(dir + "system-upgrade-20-plan.yaml"));
   CHECK(m[dir + "system-upgrade-00-crd.yaml"]->host_path == k_mirror + "crd.yaml");
-  CHECK(m[dir + "system-upgrade-10-controller.yaml"]->host_path == k_mirror + "system-upgrade-controller.yaml");
+  CHECK(m[dir + "system-upgrade-10-controller.yaml"]->host_path ==
+        k_mirror + "system-upgrade-controller.yaml");
   CHECK(m[dir + "system-upgrade-20-plan.yaml"]->data == config::upgrade_plan_yaml(p.k3s.upgrade));
   CHECK(m[dir + "system-upgrade-20-plan.yaml"]->data.find("version: v1.33.6+k3s1") != std::string::npos);
   // Name order is apply order: the CRD before the controller before the Plan.
@@ -61,7 +64,8 @@ TEST_CASE("system files: controller, CRD and Plan go into the server manifests d
 
   // Hygiene: these three and traefik.yaml.skip are content; anything else there is k3s state.
   std::vector<std::pair<std::string, std::string>> files;
-  for (const auto& [path, e] : m) files.emplace_back(path, e->data);
+  for (const auto& [path, e] : m)
+    files.emplace_back(path, e->data);
   CHECK(steps::tree_hygiene(files).empty());
   files.emplace_back(dir + "coredns.yaml", "x");
   CHECK(steps::tree_hygiene(files) == std::vector<std::string>{"/" + dir + "coredns.yaml"});
@@ -75,11 +79,12 @@ TEST_CASE("system files: no upgrade inputs, no upgrade files", "[layers][k3s_upg
   }
 }
 
-TEST_CASE("system files: k3s's import cache is baked empty beside the images, with the image lists", "[layers]") {
+TEST_CASE("system files: k3s's import cache is baked empty beside the images, with the image lists",
+          "[layers]") {
   auto dir = common::fs::TempDir::create("image-lists-tree");
   REQUIRE(dir);
-  const std::string list = "docker.io/library/busybox:1.36\nquay.io/jupyterhub/k8s-hub@sha256:" +
-                           std::string(64, 'a') + "\n";
+  const std::string list =
+      "docker.io/library/busybox:1.36\nquay.io/jupyterhub/k8s-hub@sha256:" + std::string(64, 'a') + "\n";
   REQUIRE(common::fs::write_file_atomic(dir->path() / "extra.txt", list));
   auto p = base_profile();
   p.k3s.image_lists.value.push_back({dir->path() / "extra.txt", common::SourceLoc{"p.yaml", 7, 3}});

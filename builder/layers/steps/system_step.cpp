@@ -4,8 +4,8 @@
 // otherwise one appliance session, which also grows the root partition and filesystem.
 #include <set>
 
-#include "layers/digest.hpp"
 #include "common/log.hpp"
+#include "layers/digest.hpp"
 #include "layers/steps/guest_session.hpp"
 #include "layers/steps/host_layer.hpp"
 #include "layers/steps/hygiene.hpp"
@@ -60,16 +60,15 @@ class SystemStep final : public LayerStep {
   int guest_launches() const override { return host_layers_available() ? 0 : 1; }
 
   std::string describe() const override {
-    std::string k3s = m_inputs.k3s_binary ? fmt::format("k3s {}", m_profile.k3s.version.value)
-                                          : std::string("no k3s");
+    std::string k3s =
+        m_inputs.k3s_binary ? fmt::format("k3s {}", m_profile.k3s.version.value) : std::string("no k3s");
     if (m_inputs.upgrade_controller) {
       const auto& u = m_profile.k3s.upgrade;
       k3s += fmt::format(" (upgrades: system-upgrade-controller {}, Plan {} {})", u.controller_version.value,
                          u.pinned_version() ? "version" : "channel", u.channel.value);
     }
-    return fmt::format("{}, {} sysctls, {} datasources, {} NTP servers", k3s,
-                       m_profile.sysctls.size(), m_profile.cloud_init.datasources.value.size(),
-                       m_profile.ntp.value.size());
+    return fmt::format("{}, {} sysctls, {} datasources, {} NTP servers", k3s, m_profile.sysctls.size(),
+                       m_profile.cloud_init.datasources.value.size(), m_profile.ntp.value.size());
   }
 
   Result<void> hash_inputs(common::hash::Transcript& t) override {
@@ -121,23 +120,25 @@ class SystemStep final : public LayerStep {
     std::error_code ec;
     stdfs::remove(out, ec);
     // The first appliance session on the base: a base that is no OS disk fails here, so name it.
-    TRY_CTX(with_guest_layer(parent, out, env, GrowRoot::yes, [&](image::Guest& g) -> Result<void> {
-              if (!m_profile.required_packages.value.empty()) {
-                TRY_ASSIGN(std::string status, g.read("/var/lib/dpkg/status"));
-                TRY(check_required_packages(status));
-              }
-              TRY(g.run_checked(fmt::format("touch {}", k_session_marker)));
-              TRY_CTX(upload_tree(g, m_tree, env, "system", epoch), "uploading the system files");
-              // The last session that runs commands cleans the image; file-only layers above
-              // only add files whose tree is checked (tree_hygiene).
-              TRY_CTX(g.run_checked(hygiene_script()), "cleaning the image (hygiene)");
-              TRY_CTX(g.run_checked(normalize_times_script(epoch)),
-                      "setting the times of what changed to SOURCE_DATE_EPOCH");
-              // run_checked's own output files in /tmp were removed after the script ran.
-              TRY(g.set_times("/tmp", epoch));
-              TRY_ASSIGN(auto checks, image_checks(g));
-              return fail_on_checks(checks, false);
-            }),
+    TRY_CTX(with_guest_layer(parent, out, env, GrowRoot::yes,
+                             [&](image::Guest& g) -> Result<void> {
+                               if (!m_profile.required_packages.value.empty()) {
+                                 TRY_ASSIGN(std::string status, g.read("/var/lib/dpkg/status"));
+                                 TRY(check_required_packages(status));
+                               }
+                               TRY(g.run_checked(fmt::format("touch {}", k_session_marker)));
+                               TRY_CTX(upload_tree(g, m_tree, env, "system", epoch),
+                                       "uploading the system files");
+                               // The last session that runs commands cleans the image; file-only layers above
+                               // only add files whose tree is checked (tree_hygiene).
+                               TRY_CTX(g.run_checked(hygiene_script()), "cleaning the image (hygiene)");
+                               TRY_CTX(g.run_checked(normalize_times_script(epoch)),
+                                       "setting the times of what changed to SOURCE_DATE_EPOCH");
+                               // run_checked's own output files in /tmp were removed after the script ran.
+                               TRY(g.set_times("/tmp", epoch));
+                               TRY_ASSIGN(auto checks, image_checks(g));
+                               return fail_on_checks(checks, false);
+                             }),
             "on base '{}'", m_inputs.base.path.empty() ? m_inputs.base.name : m_inputs.base.path.string());
     return {};
   }

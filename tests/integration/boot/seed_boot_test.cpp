@@ -2,13 +2,13 @@
 // rootfs assembled into a disk (base::assemble_rootfs_disk), a seed from binder::seed attached
 // as a virtio drive, and cloud-init must find it, install the extra CA and write_files, and run
 // runcmd, which reports on the serial console and powers off. Skipped only without QEMU.
-#include "binder_paths.h"
-#include <catch2/catch.hpp>
-
 #include <cstdlib>
+
+#include <catch2/catch.hpp>
 
 #include "base/accel.hpp"
 #include "base/assemble.hpp"
+#include "binder_paths.h"
 #include "common/exec.hpp"
 #include "common/fs.hpp"
 #include "seed/seed.hpp"
@@ -77,28 +77,46 @@ TEST_CASE("boot: a binder seed on a virtio drive reaches cloud-init runcmd on th
   auto ud = binder::seed::member_data_from_text(k_member, "member.yaml", o);
   REQUIRE(ud);
   stdfs::path seed = dir->path() / "seed.iso";
-  REQUIRE(binder::seed::write_seed_iso({*ud, binder::seed::meta_data("seed-1", "seedtest"), {}},
-                                       seed));
+  REQUIRE(binder::seed::write_seed_iso({*ud, binder::seed::meta_data("seed-1", "seedtest"), {}}, seed));
 
   stdfs::path overlay = dir->path() / "disk.qcow2";
-  REQUIRE(exec::run_checked({"qemu-img", "create", "-q", "-f", "qcow2", "-F", "qcow2", "-b",
-                             base.string(), overlay.string()}));
+  REQUIRE(exec::run_checked(
+      {"qemu-img", "create", "-q", "-f", "qcow2", "-F", "qcow2", "-b", base.string(), overlay.string()}));
   auto accel = binder::base::choose_accel(binder::base::AccelMode::auto_);
   REQUIRE(accel);
   stdfs::path serial = dir->path() / "serial.log";
   exec::Options qo;
   qo.timeout = std::chrono::seconds(600);
   auto start = std::chrono::steady_clock::now();
-  auto q = exec::run({"qemu-system-x86_64", "-accel", accel->qemu_arg, "-M", "pc", "-m", "1024",
-                      "-smp", "2", "-nodefaults", "-display", "none", "-no-reboot", "-monitor",
-                      "none", "-serial", "file:" + serial.string(), "-drive",
-                      "file=" + overlay.string() + ",format=qcow2,if=virtio", "-drive",
-                      "file=" + seed.string() + ",format=raw,if=virtio,readonly=on", "-netdev",
-                      "user,id=n0", "-device", "virtio-net-pci,netdev=n0", "-device",
+  auto q = exec::run({"qemu-system-x86_64",
+                      "-accel",
+                      accel->qemu_arg,
+                      "-M",
+                      "pc",
+                      "-m",
+                      "1024",
+                      "-smp",
+                      "2",
+                      "-nodefaults",
+                      "-display",
+                      "none",
+                      "-no-reboot",
+                      "-monitor",
+                      "none",
+                      "-serial",
+                      "file:" + serial.string(),
+                      "-drive",
+                      "file=" + overlay.string() + ",format=qcow2,if=virtio",
+                      "-drive",
+                      "file=" + seed.string() + ",format=raw,if=virtio,readonly=on",
+                      "-netdev",
+                      "user,id=n0",
+                      "-device",
+                      "virtio-net-pci,netdev=n0",
+                      "-device",
                       "virtio-rng-pci"},
                      qo);
-  double seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   REQUIRE(q);
   auto log = cfs::read_file(serial);
   REQUIRE(log);

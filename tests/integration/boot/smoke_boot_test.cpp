@@ -2,13 +2,13 @@
 // binder-image, then run ci/smoke-boot on it: QEMU (TCG here), NoCloud seed, fakes on loopback,
 // the in-image verdict. Skipped, saying so, only when qemu-system-x86_64 is absent.
 // BINDER_SMOKE_IMAGE=path reuses an image built earlier instead of building one.
-#include "binder_paths.h"
-#include <catch2/catch.hpp>
-#include <nlohmann/json.hpp>
-
 #include <cstdlib>
 #include <fstream>
 
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+
+#include "binder_paths.h"
 #include "common/exec.hpp"
 #include "common/fs.hpp"
 #include "support/skip.hpp"
@@ -57,8 +57,7 @@ stdfs::path smoke_image() {
   o.timeout = std::chrono::minutes(30);
   o.env["LIBGUESTFS_BACKEND_SETTINGS"] = "force_tcg";
   auto r = exec::run({(k_bin / "builder" / "binder-image").string(), "build",
-                      (k_repo / "profiles" / "debian-12-smoke.yaml").string(), "--output",
-                      out.string()},
+                      (k_repo / "profiles" / "debian-12-smoke.yaml").string(), "--output", out.string()},
                      o);
   REQUIRE(r);
   INFO("binder-image build stderr:\n" << r->err);
@@ -82,9 +81,13 @@ SmokeRun smoke_boot(const std::vector<std::string>& extra, const std::string& na
   stdfs::path work = k_bin / "boot-test-work" / name;
   REQUIRE(binder::common::fs::remove_tree(work));
   REQUIRE(binder::common::fs::make_directories(work));
-  std::vector<std::string> argv{"/usr/bin/python3", (k_repo / "ci" / "smoke-boot").string(),
-                                smoke_image().string(), "--workdir", work.string(),
-                                "--binder-image", (k_bin / "builder" / "binder-image").string()};
+  std::vector<std::string> argv{"/usr/bin/python3",
+                                (k_repo / "ci" / "smoke-boot").string(),
+                                smoke_image().string(),
+                                "--workdir",
+                                work.string(),
+                                "--binder-image",
+                                (k_bin / "builder" / "binder-image").string()};
   argv.insert(argv.end(), extra.begin(), extra.end());
   exec::Options o;
   o.timeout = std::chrono::minutes(40);
@@ -100,8 +103,7 @@ SmokeRun smoke_boot(const std::vector<std::string>& extra, const std::string& na
 
 }  // namespace
 
-TEST_CASE("boot: the smoke image boots, firstboot completes against the fakes, verdict PASS",
-          "[boot]") {
+TEST_CASE("boot: the smoke image boots, firstboot completes against the fakes, verdict PASS", "[boot]") {
   if (!have_qemu()) {
     BINDER_SKIP_MISSING_TOOL("qemu-system-x86_64");
   }

@@ -1,9 +1,9 @@
 // binder-image build end to end on the Debian 12 test base: what the image holds (read with
 // libguestfs), the outputs and manifest, the layer cache (no launch after an overlay change),
 // inspect, and bad input. One shared image (builder_fixture.hpp) keeps the suite short.
-#include <catch2/catch.hpp>
-
 #include <set>
+
+#include <catch2/catch.hpp>
 
 #include "builder_fixture.hpp"
 #include "image/guestfs.hpp"
@@ -150,7 +150,7 @@ TEST_CASE("builder: outputs, manifest.json and SHA256SUMS are complete", "[build
   for (const auto& in : manifest["inputs"]) {
     chart_inputs += in["role"].get<std::string>().starts_with("chart-") ? 1 : 0;
   }
-  CHECK(chart_inputs == 13);  // source, 10 dependencies, cert-manager chart and CRDs
+  CHECK(chart_inputs == 13);                 // source, 10 dependencies, cert-manager chart and CRDs
   REQUIRE(manifest["outputs"].size() == 2);  // the image and its SBOM
   std::string sha = binder::common::hash::sha256_file(b.image).value();
   CHECK(manifest["outputs"][0]["sha256"] == sha);
@@ -176,9 +176,9 @@ TEST_CASE("builder: outputs, manifest.json and SHA256SUMS are complete", "[build
             std::string::npos);
     }
   }
-  for (const char* p : {"systemd", "cloud-init", "linux-image-cloud-amd64", "dpkg", "mybinder",
-                        "mybinder.org-deploy", "binderhub", "traefik", "harbor", "cert-manager",
-                        "cert-manager-crds"}) {
+  for (const char* p :
+       {"systemd", "cloud-init", "linux-image-cloud-amd64", "dpkg", "mybinder", "mybinder.org-deploy",
+        "binderhub", "traefik", "harbor", "cert-manager", "cert-manager-crds"}) {
     CHECK(names.count(p) == 1);
   }
   CHECK(names.size() > 100);
@@ -202,15 +202,17 @@ TEST_CASE("builder: inspect reports a clean image", "[builder]") {
   CHECK(j["k3s_upgrade"]["files"].size() == 3);
   bool upgrade_checked = false;
   for (const auto& c : j["checks"]) {
-    if (c.value("name", "") == "k3s upgrade files present") upgrade_checked = c.value("ok", false);
+    if (c.value("name", "") == "k3s upgrade files present")
+      upgrade_checked = c.value("ok", false);
   }
   CHECK(upgrade_checked);
   // The hygiene and provenance checks, each named and passing.
   std::map<std::string, bool> by_name;
-  for (const auto& c : j["checks"]) by_name[c.value("name", "")] = c.value("ok", false);
-  for (const char* name : {"machine-id empty", "no SSH host keys", "no k3s server state or token",
-                           "no cloud-init instance state", "no core files", "/var/log small",
-                           "k3s import cache empty"}) {
+  for (const auto& c : j["checks"])
+    by_name[c.value("name", "")] = c.value("ok", false);
+  for (const char* name :
+       {"machine-id empty", "no SSH host keys", "no k3s server state or token",
+        "no cloud-init instance state", "no core files", "/var/log small", "k3s import cache empty"}) {
     INFO(name);
     CHECK(by_name.contains(name));
     CHECK(by_name[name]);
@@ -242,8 +244,8 @@ TEST_CASE("builder: inspect names each hygiene check that fails on a crafted ima
   put("var/log/syslog", std::string(2u << 20, 'l'));
   put("var/lib/rancher/k3s/agent/images/k3s-airgap-images-amd64.tar.zst", "zst");
   stdfs::path raw = dir / "crafted.raw";
-  REQUIRE(exec::run_checked({"mke2fs", "-q", "-F", "-t", "ext4", "-L", "root", "-d", (dir / "src").string(),
-                             raw.string(), "64M"}));
+  REQUIRE(exec::run_checked(
+      {"mke2fs", "-q", "-F", "-t", "ext4", "-L", "root", "-d", (dir / "src").string(), raw.string(), "64M"}));
   auto r = run_binder({"inspect", raw.string(), "--json", "--accel", "tcg"});
   INFO(r.err);
   CHECK(r.exit_code == 1);
@@ -251,7 +253,8 @@ TEST_CASE("builder: inspect names each hygiene check that fails on a crafted ima
   REQUIRE(j.is_object());
   CHECK(j["ok"] == false);
   std::map<std::string, nlohmann::json> by_name;
-  for (const auto& c : j["checks"]) by_name[c.value("name", "")] = c;
+  for (const auto& c : j["checks"])
+    by_name[c.value("name", "")] = c;
   const std::map<std::string, std::string> expect = {
       {"machine-id empty", "0123456789abcdef"},
       {"no SSH host keys", "/etc/ssh/ssh_host_ed25519_key"},
@@ -286,8 +289,8 @@ TEST_CASE("builder: an overlay change rebuilds only the final layer, without a l
   std::string content = fs::read_file(extra_file()).value();
 
   stdfs::path warm_out = k_dir / "out-warm";
-  auto r = run_binder({"build", profile_path().string(), "--output", warm_out.string(), "--accel",
-                       "tcg", "--json"});
+  auto r = run_binder(
+      {"build", profile_path().string(), "--output", warm_out.string(), "--accel", "tcg", "--json"});
   INFO(r.err);
   REQUIRE(r.exit_code == 0);
   auto done = done_event(r.out);
@@ -311,11 +314,12 @@ TEST_CASE("builder: an overlay change rebuilds only the final layer, without a l
   CHECK(report["charts"]["cert_manager"].value("version", "") == "v1.20.2");
   bool charts_checked = false;
   for (const auto& c : report["checks"]) {
-    if (c.value("name", "") == "packaged charts present") charts_checked = c.value("ok", false);
+    if (c.value("name", "") == "packaged charts present")
+      charts_checked = c.value("ok", false);
   }
   CHECK(charts_checked);
-  WARN("cold build " << b.cold.value("seconds", 0.0) << " s, warm rebuild "
-                     << done.value("seconds", 0.0) << " s");
+  WARN("cold build " << b.cold.value("seconds", 0.0) << " s, warm rebuild " << done.value("seconds", 0.0)
+                     << " s");
 }
 
 TEST_CASE("builder: with host-side layers off, the final layer falls back to one appliance", "[builder]") {
@@ -323,9 +327,9 @@ TEST_CASE("builder: with host-side layers off, the final layer falls back to one
   REQUIRE(fs::write_file_atomic(extra_file(), fmt::format("fallback {}\n", ::time(nullptr))));
   std::string content = fs::read_file(extra_file()).value();
   stdfs::path out = k_dir / "out-fallback";
-  auto r = run_binder({"build", profile_path().string(), "--output", out.string(), "--accel", "tcg",
-                       "--json"},
-                      std::chrono::seconds(1200), {{"BINDER_IMAGE_HOST_LAYERS", "0"}});
+  auto r =
+      run_binder({"build", profile_path().string(), "--output", out.string(), "--accel", "tcg", "--json"},
+                 std::chrono::seconds(1200), {{"BINDER_IMAGE_HOST_LAYERS", "0"}});
   INFO(r.err);
   REQUIRE(r.exit_code == 0);
   auto done = done_event(r.out);
@@ -344,15 +348,15 @@ TEST_CASE("builder: bad inputs fail with one clear error and leave nothing behin
   REQUIRE(fs::remove_tree(out));
 
   SECTION("a wrong checksum names the file, exit 1") {
-    auto r = run_binder({"build", profile_path().string(), "--accel", "tcg", "--output", out.string(), "--set",
-                         "k3s.binary.sha256=" + std::string(64, '0')});
+    auto r = run_binder({"build", profile_path().string(), "--accel", "tcg", "--output", out.string(),
+                         "--set", "k3s.binary.sha256=" + std::string(64, '0')});
     CHECK(r.exit_code == 1);
     CHECK(r.err.find("k3s") != std::string::npos);
     CHECK(r.err.find("expected") != std::string::npos);
   }
   SECTION("a k3s.upgrade file whose sha256 differs is refused, naming the key, exit 1") {
-    auto r = run_binder({"build", profile_path().string(), "--accel", "tcg", "--output", out.string(), "--set",
-                         "k3s.upgrade.crd_sha256=" + std::string(64, '0')});
+    auto r = run_binder({"build", profile_path().string(), "--accel", "tcg", "--output", out.string(),
+                         "--set", "k3s.upgrade.crd_sha256=" + std::string(64, '0')});
     CHECK(r.exit_code == 1);
     CHECK(r.err.find("k3s.upgrade.crd_url") != std::string::npos);
     CHECK(r.err.find(std::string(64, '0')) != std::string::npos);
@@ -365,8 +369,8 @@ TEST_CASE("builder: bad inputs fail with one clear error and leave nothing behin
     CHECK(r.out.find("k3s.upgrade.enable") != std::string::npos);
   }
   SECTION("a missing k3s artifact names the key, exit 2") {
-    auto r = run_binder({"build", profile_path().string(), "--accel", "tcg", "--output", out.string(), "--set",
-                         "k3s.airgap_images.file=/nonexistent/airgap.tar.zst"});
+    auto r = run_binder({"build", profile_path().string(), "--accel", "tcg", "--output", out.string(),
+                         "--set", "k3s.airgap_images.file=/nonexistent/airgap.tar.zst"});
     CHECK(r.exit_code == 2);
     CHECK(r.err.find("/nonexistent/airgap.tar.zst") != std::string::npos);
   }
@@ -375,8 +379,8 @@ TEST_CASE("builder: bad inputs fail with one clear error and leave nothing behin
     std::string junk = std::string("QFI\xfb") + std::string(4096, 'x');
     REQUIRE(fs::write_file_atomic(bad, junk));
     std::string sha = binder::common::hash::sha256_hex(junk);
-    auto r = run_binder({"build", profile_path().string(), "--accel", "tcg", "--output", out.string(), "--set",
-                         "base={file: " + bad.string() + ", sha256: " + sha + "}"});
+    auto r = run_binder({"build", profile_path().string(), "--accel", "tcg", "--output", out.string(),
+                         "--set", "base={file: " + bad.string() + ", sha256: " + sha + "}"});
     CHECK((r.exit_code == 1 || r.exit_code == 2));
     CHECK(r.err.find("corrupt.qcow2") != std::string::npos);
   }
@@ -394,9 +398,10 @@ TEST_CASE("builder: bad inputs fail with one clear error and leave nothing behin
     CHECK(r.err.find("not a real key") == std::string::npos);
   }
   SECTION("an unreachable chart repository names chart, version and URL, exit 1") {
-    auto r = run_binder({"build", profile_path().string(), "--accel", "tcg", "--output", out.string(), "--set",
-                         "charts.repository_mirrors={\"https://\": \"http://127.0.0.1:1/\", "
-                         "\"oci://\": \"oci+http://127.0.0.1:1/\"}"});
+    auto r =
+        run_binder({"build", profile_path().string(), "--accel", "tcg", "--output", out.string(), "--set",
+                    "charts.repository_mirrors={\"https://\": \"http://127.0.0.1:1/\", "
+                    "\"oci://\": \"oci+http://127.0.0.1:1/\"}"});
     CHECK(r.exit_code == 1);
     CHECK(r.err.find("chart 'binderhub' version '1.0.0-0.dev.git.3983.h383374de' from "
                      "'http://127.0.0.1:1/jupyterhub.github.io/helm-chart/index.yaml'") != std::string::npos);
@@ -412,10 +417,11 @@ TEST_CASE("builder: bad inputs fail with one clear error and leave nothing behin
     std::string bytes = fs::read_file(harbor).value();
     bytes.back() = static_cast<char>(bytes.back() ^ 0xff);
     REQUIRE(fs::write_file_atomic(harbor, bytes));
-    auto r = run_binder({"build", profile_path().string(), "--accel", "tcg", "--output", out.string(), "--set",
-                         "charts.repository_mirrors={\"https://\": \"file://" + (repos / "repos").string() +
-                             "/\", \"oci://\": \"file://" + (repos / "repos").string() + "/\"}"},
-                        std::chrono::seconds(600), {{"XDG_CACHE_HOME", (repos / "cache").string()}});
+    auto r =
+        run_binder({"build", profile_path().string(), "--accel", "tcg", "--output", out.string(), "--set",
+                    "charts.repository_mirrors={\"https://\": \"file://" + (repos / "repos").string() +
+                        "/\", \"oci://\": \"file://" + (repos / "repos").string() + "/\"}"},
+                   std::chrono::seconds(600), {{"XDG_CACHE_HOME", (repos / "cache").string()}});
     // (A fresh download cache: the shared one holds the verified archive under its digest and
     // would rightly serve it without reading the corrupt copy.)
     CHECK(r.exit_code == 1);
@@ -429,8 +435,9 @@ TEST_CASE("builder: bad inputs fail with one clear error and leave nothing behin
     }
   }
   SECTION("a chartpress placeholder without a pin names values.yaml and the path, exit 2") {
-    auto r = run_binder({"build", profile_path().string(), "--accel", "tcg", "--output", out.string(), "--set",
-                         "charts.mybinder.images={podLogs.image: \"jupyterhub/mybinder.org-rsyslog:1\"}"});
+    auto r =
+        run_binder({"build", profile_path().string(), "--accel", "tcg", "--output", out.string(), "--set",
+                    "charts.mybinder.images={podLogs.image: \"jupyterhub/mybinder.org-rsyslog:1\"}"});
     CHECK(r.exit_code == 2);
     CHECK(r.err.find("mybinder/values.yaml:") != std::string::npos);
     CHECK(r.err.find("unresolvable chartpress tag") != std::string::npos);

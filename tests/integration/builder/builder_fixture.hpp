@@ -5,7 +5,6 @@
 // ci/make-test-artifacts. Header-only: one test binary.
 #pragma once
 
-#include "binder_paths.h"
 #include <fcntl.h>
 #include <sys/file.h>
 #include <unistd.h>
@@ -20,6 +19,7 @@
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
+#include "binder_paths.h"
 #include "common/exec.hpp"
 #include "common/fs.hpp"
 #include "common/hash.hpp"
@@ -67,8 +67,7 @@ inline void write_profile() {
   REQUIRE(fs::write_file_atomic(
       profile_path(),
       fmt::format("extends: {}\noverlays: [{}, ../overlays/extra]\n",
-                  (k_src / "profiles/debian-12-test.yaml").string(),
-                  (k_src / "overlays/common").string())));
+                  (k_src / "profiles/debian-12-test.yaml").string(), (k_src / "overlays/common").string())));
   if (!stdfs::exists(extra_file())) {
     REQUIRE(fs::write_file_atomic(extra_file(), "extra v0\n"));
   }
@@ -105,9 +104,9 @@ inline nlohmann::json done_event(const std::string& out) {
 }
 
 struct Built {
-  stdfs::path image;       // out/debian-12-test.qcow2
+  stdfs::path image;  // out/debian-12-test.qcow2
   stdfs::path out_dir;
-  nlohmann::json cold;     // done event of the cold build
+  nlohmann::json cold;  // done event of the cold build
 };
 
 // The layer digests `binder-image plan` prints ("base    hit  7c95840312505c4e  ..."): each covers
@@ -146,9 +145,11 @@ inline Built shared_image() {
   REQUIRE(plan.exit_code == 0);
   std::string digests = plan_digests(plan.out + plan.err);
   REQUIRE(std::count(digests.begin(), digests.end(), '\n') == 4);
-  std::string stamp = binder::common::hash::sha256_file(k_bin).value_or("") + "\n" +
-                      binder::common::hash::sha256_file(stdfs::path(BINDER_BIN_DIR) / "firstboot" /
-                                                        "binder-firstboot").value_or("") + "\n" + digests;
+  std::string stamp =
+      binder::common::hash::sha256_file(k_bin).value_or("") + "\n" +
+      binder::common::hash::sha256_file(stdfs::path(BINDER_BIN_DIR) / "firstboot" / "binder-firstboot")
+          .value_or("") +
+      "\n" + digests;
   auto old = fs::read_file_if_exists(k_dir / "stamp");
   auto cold = fs::read_file_if_exists(k_dir / "cold.json");
   if (old && *old && **old == stamp && stdfs::exists(b.image) && cold && *cold) {
@@ -156,8 +157,8 @@ inline Built shared_image() {
   } else {
     REQUIRE(fs::remove_tree(k_dir / "cache"));
     REQUIRE(fs::remove_tree(b.out_dir));
-    auto r = run_binder({"build", profile_path().string(), "--output", b.out_dir.string(),
-                         "--accel", "tcg", "--json"});
+    auto r = run_binder(
+        {"build", profile_path().string(), "--output", b.out_dir.string(), "--accel", "tcg", "--json"});
     INFO(r.err);
     REQUIRE(r.exit_code == 0);
     b.cold = done_event(r.out);

@@ -39,7 +39,8 @@ class FileServer {
     ::close(fds[1]);
     std::string line;
     char ch;
-    while (::read(fds[0], &ch, 1) == 1 && ch != '\n') line.push_back(ch);
+    while (::read(fds[0], &ch, 1) == 1 && ch != '\n')
+      line.push_back(ch);
     ::close(fds[0]);
     REQUIRE(line.starts_with("PORT "));
     m_port = std::stoi(line.substr(5));
@@ -80,8 +81,8 @@ TEST_CASE("builder: the Ubuntu-shaped cloud image builds launch-free, verified a
   stdfs::path profile = k_src / "profiles/debian-12-cloudimg-test.yaml";
 
   // A keyring without the signer: exit 1 naming the list and the check, nothing downloaded.
-  auto refused = run_binder({"build", profile.string(), "--output", (dir / "refused").string(),
-                             "--set", "base.keyring=builtin:ubuntu-cloudimage"},
+  auto refused = run_binder({"build", profile.string(), "--output", (dir / "refused").string(), "--set",
+                             "base.keyring=builtin:ubuntu-cloudimage"},
                             std::chrono::seconds(600), env);
   CHECK(refused.exit_code == 1);
   CHECK_THAT(refused.err, Catch::Contains("signature check of '" + server.url() + "/SHA256SUMS'") &&

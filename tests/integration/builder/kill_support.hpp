@@ -10,8 +10,8 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <chrono>
 #include <cerrno>
+#include <chrono>
 #include <fstream>
 #include <optional>
 #include <set>
@@ -207,7 +207,7 @@ class Child {
 };
 
 struct CacheFiles {
-  std::set<std::string> committed;  // digests with a .json
+  std::set<std::string> committed;    // digests with a .json
   std::vector<stdfs::path> partials;  // *.partial-* files and directories
 };
 
@@ -271,8 +271,7 @@ void expect_sums_match(const stdfs::path& dir) {
   for (std::string line; std::getline(in, line); ++n) {
     INFO("SHA256SUMS line: " << line);
     REQUIRE(line.size() > 66);
-    CHECK(binder::common::hash::sha256_file(dir / line.substr(66)).value_or("") ==
-          line.substr(0, 64));
+    CHECK(binder::common::hash::sha256_file(dir / line.substr(66)).value_or("") == line.substr(0, 64));
   }
   CHECK(n > 0);
 }
@@ -314,8 +313,6 @@ bool group_runs(int pgid, std::string_view prefix) {
   return false;
 }
 
-double since(Clock::time_point t) {
-  return std::chrono::duration<double>(Clock::now() - t).count();
-}
+double since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
 
 }  // namespace kill_it

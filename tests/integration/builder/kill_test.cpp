@@ -16,8 +16,8 @@ TEST_CASE("builder: a SIGKILLed build leaves a usable cache", "[builder][kill]")
   REQUIRE(fs::remove_tree(k_kill_dir));
   REQUIRE(fs::remove_tree(k_cache_home));
   REQUIRE(fs::make_directories(k_kill_dir));
-  const std::vector<std::string> build_args{"build", k_profile.string(), "--output", k_out.string(),
-                                            "--accel", "tcg", "--json"};
+  const std::vector<std::string> build_args{
+      "build", k_profile.string(), "--output", k_out.string(), "--accel", "tcg", "--json"};
 
   // 1-2. A cold build in its own process group; wait until the base layer is committed and the
   // system layer's partial is being written by the appliance (a qemu of the build's group).
@@ -57,8 +57,7 @@ TEST_CASE("builder: a SIGKILLed build leaves a usable cache", "[builder][kill]")
           partial_size0 = size;
           partial_digest = layer_partial->filename().string().substr(0, 64);
         } else if (!ec && size > partial_size0) {
-          why = fmt::format("the guest has written {} bytes into the partial layer",
-                            size - partial_size0);
+          why = fmt::format("the guest has written {} bytes into the partial layer", size - partial_size0);
         } else if (since(*qemu_seen) > 20) {
           why = "the appliance has run 20 s";
         }
@@ -225,8 +224,8 @@ TEST_CASE("builder: a SIGKILLed build leaves a usable cache", "[builder][kill]")
   for (const auto& e : stdfs::directory_iterator(k_out)) {
     std::string name = e.path().filename().string();
     INFO("in the output directory after the export kill: " << name);
-    CHECK((name == "debian-12-test.qcow2" || name == "debian-12-test.spdx.json" ||
-           name == "SHA256SUMS" || name == "manifest.json" || name.starts_with(".binder-export-")));
+    CHECK((name == "debian-12-test.qcow2" || name == "debian-12-test.spdx.json" || name == "SHA256SUMS" ||
+           name == "manifest.json" || name.starts_with(".binder-export-")));
   }
   CHECK(fs::read_file(k_out / "SHA256SUMS").value_or("") == old_sums);
   expect_sums_match(k_out);

@@ -1,6 +1,6 @@
-// Reproducibility: two builds from scratch (empty cache, --no-cache) of the same inputs with SOURCE_DATE_EPOCH
-// set give the same file tree in the root filesystem: every path, type, mode, owner, size, mtime,
-// symlink target and file content (read on the host with libext2fs), and the qcow2 outputs are
+// Reproducibility: two builds from scratch (empty cache, --no-cache) of the same inputs with
+// SOURCE_DATE_EPOCH set give the same file tree in the root filesystem: every path, type, mode, owner, size,
+// mtime, symlink target and file content (read on the host with libext2fs), and the qcow2 outputs are
 // byte-identical (a rootfs base: every layer is written on the host; builder/export/README.md).
 #include <catch2/catch.hpp>
 
@@ -48,8 +48,8 @@ TEST_CASE("builder: two builds from scratch give the same file tree", "[builder]
   std::vector<stdfs::path> images{shared.image};
   stdfs::path out = k_dir / "repro";
   REQUIRE(fs::remove_tree(out));
-  auto r = run_binder({"build", profile_path().string(), "--output", out.string(), "--no-cache",
-                       "--accel", "tcg", "--json"});
+  auto r = run_binder(
+      {"build", profile_path().string(), "--output", out.string(), "--no-cache", "--accel", "tcg", "--json"});
   INFO(r.err);
   REQUIRE(r.exit_code == 0);
   CHECK(done_event(r.out)["layers_built"] == 4);

@@ -9,7 +9,8 @@ namespace {
 
 fb::Step& dns_step(Run& run) {
   for (auto& s : run.steps) {
-    if (s->id() == "dns:records") return *s;
+    if (s->id() == "dns:records")
+      return *s;
   }
   FAIL("no dns:records step");
   throw;
@@ -19,7 +20,8 @@ fb::Step& dns_step(Run& run) {
 
 TEST_CASE("federation: a DNS:Edit-only token needs dns.zone_id and works with it", "[federation]") {
   Fakes fakes;
-  test::FakeServer scoped{test::FakeKind::cloudflare, fakes.pki, {.extra_args = {"--permissions", "dns_records:edit"}}};
+  test::FakeServer scoped{
+      test::FakeKind::cloudflare, fakes.pki, {.extra_args = {"--permissions", "dns_records:edit"}}};
   auto root = make_root(fakes);
   auto options = fakes.options();
   options.cloudflare_api = scoped.api_base();
@@ -30,8 +32,9 @@ TEST_CASE("federation: a DNS:Edit-only token needs dns.zone_id and works with it
     auto r = dns_step(run).apply(run.env);
     REQUIRE_FALSE(r);
     CHECK(r.error().code == binder::common::Errc::precondition);
-    CHECK(r.error().to_string().find("give it the permission Zone:Zone:Read (#zone:read) on that zone, or set "
-                                     "dns.zone_id in the metadata") != std::string::npos);
+    CHECK(
+        r.error().to_string().find("give it the permission Zone:Zone:Read (#zone:read) on that zone, or set "
+                                   "dns.zone_id in the metadata") != std::string::npos);
     CHECK(r.error().to_string().find('\n') == std::string::npos);
   }
   member.dns->zone_id = scoped.state()["zones"][0]["id"];

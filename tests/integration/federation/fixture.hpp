@@ -9,20 +9,21 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <catch2/catch.hpp>
 #include <algorithm>
 #include <cstdio>
 #include <memory>
 
+#include <catch2/catch.hpp>
+
 #include "common/fs.hpp"
-#include "firstboot/env.hpp"
 #include "firstboot/app/steps.hpp"
+#include "firstboot/env.hpp"
 #include "firstboot/federation/steps.hpp"
 #include "firstboot/journal.hpp"
-#include "support/firstboot/image_charts_fixture.hpp"
 #include "firstboot/runner.hpp"
 #include "support/fake_s3.hpp"
 #include "support/fake_server.hpp"
+#include "support/firstboot/image_charts_fixture.hpp"
 
 namespace binder::federation_test {
 
@@ -54,16 +55,16 @@ inline fb::Member test_member(fb::Mode mode = fb::Mode::federation) {
 
 // The member's and the federation's public names (step readiness): the fakes' certificate
 // carries them, and the HTTP client's connect_to rules send them to the fakes.
-inline const std::vector<std::string> k_public_sans = {
-    "DNS:example.mybinder.org", "DNS:*.example.mybinder.org", "DNS:2i2c.mybinder.org",
-    "DNS:mybinder.org", "DNS:ghcr.io"};
+inline const std::vector<std::string> k_public_sans = {"DNS:example.mybinder.org",
+                                                       "DNS:*.example.mybinder.org", "DNS:2i2c.mybinder.org",
+                                                       "DNS:mybinder.org", "DNS:ghcr.io"};
 
 struct Fakes {
   test::TestPki pki = test::TestPki::create(k_public_sans);
   test::FakeServer cloudflare{test::FakeKind::cloudflare, pki};
   test::FakeServer harbor{test::FakeKind::harbor, pki};
-  test::FakeServer kube{test::FakeKind::kube, pki,
-                        {.extra_args = {"--helm-delay", "0.2", "--ready-delay", "0.2"}}};
+  test::FakeServer kube{
+      test::FakeKind::kube, pki, {.extra_args = {"--helm-delay", "0.2", "--ready-delay", "0.2"}}};
   test::FakeServer web{test::FakeKind::web, pki};  // member_web.py: /health, /versions, ...
   FakeS3 s3;
 
@@ -98,7 +99,8 @@ struct Fakes {
     for (const auto* f : {&cloudflare, &harbor, &kube}) {
       for (const auto& r : f->requests()) {
         std::string m = r.value("method", "");
-        if (m != "GET" && m != "HEAD") ++n;
+        if (m != "GET" && m != "HEAD")
+          ++n;
       }
     }
     return n;
@@ -118,7 +120,8 @@ inline fb::StepList join_steps(const fb::Member& member, const fb::federation::F
   auto host_k3s = fb::app::firstboot_step_ids(member.node.role, member.mode, false);
   fb::StepList out;
   for (auto& s : fb::app::firstboot_steps(member, o)) {
-    if (std::find(host_k3s.begin(), host_k3s.end(), s->id()) == host_k3s.end()) out.push_back(std::move(s));
+    if (std::find(host_k3s.begin(), host_k3s.end(), s->id()) == host_k3s.end())
+      out.push_back(std::move(s));
   }
   return out;
 }

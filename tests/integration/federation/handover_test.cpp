@@ -3,13 +3,13 @@
 // annotated, then deleted; no helm Job runs; the releases' Deployments stay; a crash between
 // annotate and delete converges on rerun; a second run is "already handed over" with no write; a
 // member that never deployed gets a clear error and nothing changes.
-#include "binder_paths.h"
+#include "firstboot/federation/handover.hpp"
+
 #include <sys/stat.h>
 
+#include "binder_paths.h"
 #include "common/exec.hpp"
-
 #include "firstboot/app/status.hpp"
-#include "firstboot/federation/handover.hpp"
 #include "firstboot/k3s/kube_client.hpp"
 #include "firstboot/metadata/load.hpp"
 #include "firstboot/render/charts.hpp"
@@ -45,26 +45,31 @@ void deploy(const std::filesystem::path& root) {
     REQUIRE(kube.apply(render::helmchart_manifest(ref, {{"x", 1}})));
   }
   // k3s's own kind of chart: no managed-by label, so never handed over.
-  json foreign = render::helmchart_manifest(render::ChartRef{"traefik-crd", "traefik-crd", "", "1", "kube-system", ""},
-                                            json::object());
+  json foreign = render::helmchart_manifest(
+      render::ChartRef{"traefik-crd", "traefik-crd", "", "1", "kube-system", ""}, json::object());
   foreign["metadata"].erase("labels");
   REQUIRE(kube.apply(foreign));
   fb::SystemClock clock;
   REQUIRE(fb::KubeClient::wait_until(clock, "deployments", 20s, 100ms, [&]() -> common::Result<bool> {
     for (const auto* ns : {"cert-manager", "example", "kube-system"}) {
       TRY_ASSIGN(auto ds, kube.deployments(ns));
-      if (ds.empty()) return false;
-      for (const auto& d : ds) if (!d.ready) return false;
+      if (ds.empty())
+        return false;
+      for (const auto& d : ds)
+        if (!d.ready)
+          return false;
     }
     return true;
   }));
   auto size = render::size_machine(Run::facts(), m);
   render::SecretsView secrets = render::SecretsView::from_member(m);
   auto dir = root / "var/lib/binder-firstboot/export";
-  REQUIRE(common::fs::write_file_atomic(dir / render::mybinder_config_path(m),
-                                        render::mybinder_file_text(m, render::mybinder_config(m, size), false), 0600));
-  REQUIRE(common::fs::write_file_atomic(dir / render::mybinder_secrets_path(m),
-                                        render::mybinder_file_text(m, render::mybinder_secrets(m, secrets), true), 0600));
+  REQUIRE(common::fs::write_file_atomic(
+      dir / render::mybinder_config_path(m),
+      render::mybinder_file_text(m, render::mybinder_config(m, size), false), 0600));
+  REQUIRE(common::fs::write_file_atomic(
+      dir / render::mybinder_secrets_path(m),
+      render::mybinder_file_text(m, render::mybinder_secrets(m, secrets), true), 0600));
   REQUIRE(common::fs::write_file_atomic(dir / "example-kubeconfig.yaml", "kind: Config\n", 0600));
 }
 
@@ -74,7 +79,8 @@ std::string chart_key(const std::string& n) { return "helm.cattle.io/helmcharts/
 
 int count_jobs(const Fakes& fakes, const std::string& action) {
   int n = 0;
-  for (const auto& j : fakes.kube.state().value("jobs", json::array())) n += j["action"] == action;
+  for (const auto& j : fakes.kube.state().value("jobs", json::array()))
+    n += j["action"] == action;
   return n;
 }
 
@@ -94,11 +100,13 @@ std::string journal_text(const std::filesystem::path& root) {
 
 void check_released_not_uninstalled(const Fakes& fakes) {
   auto objs = objects(fakes);
-  for (const auto& n : k_charts) CHECK_FALSE(has(objs, chart_key(n)));
+  for (const auto& n : k_charts)
+    CHECK_FALSE(has(objs, chart_key(n)));
   CHECK(has(objs, chart_key("traefik-crd")));
   // The releases' workloads stay.
-  for (const auto* d : {"apps/deployments/cert-manager/cert-manager", "apps/deployments/cert-manager/cert-manager-webhook",
-                        "apps/deployments/example/binder", "apps/deployments/example/example-harbor-core"}) {
+  for (const auto* d :
+       {"apps/deployments/cert-manager/cert-manager", "apps/deployments/cert-manager/cert-manager-webhook",
+        "apps/deployments/example/binder", "apps/deployments/example/example-harbor-core"}) {
     INFO(d);
     CHECK(has(objs, d));
   }
@@ -136,7 +144,8 @@ TEST_CASE("handover: annotate, then delete, no helm job, releases stay, rerun ch
   for (std::size_t i = seen; i < requests.size(); ++i) {
     const auto& r = requests[i];
     std::string m = r.value("method", "");
-    if (m == "GET") continue;
+    if (m == "GET")
+      continue;
     seq.push_back(m + " " + r.value("path", ""));
     if (m == "PUT") {
       CHECK(r["body"]["metadata"]["annotations"].contains("helmcharts.helm.cattle.io/unmanaged"));
@@ -153,7 +162,7 @@ TEST_CASE("handover: annotate, then delete, no helm job, releases stay, rerun ch
   for (const auto* f : {"mybinder.org-deploy.patch", "README.md", "secrets/example-kubeconfig.yaml",
                         "secrets/config/example.yaml"}) {
     INFO(f);
-    struct stat st{};
+    struct stat st {};
     REQUIRE(::stat((dir / f).c_str(), &st) == 0);
     CHECK((st.st_mode & 0777) == 0600);
   }
@@ -249,12 +258,14 @@ TEST_CASE("handover: a crash between annotate and delete converges on rerun", "[
   fakes.check_no_violations();
 }
 
-TEST_CASE("handover: a crash after the first delete converges and keeps both names", "[federation][handover]") {
+TEST_CASE("handover: a crash after the first delete converges and keeps both names",
+          "[federation][handover]") {
   Fakes fakes;
   auto root = make_root(fakes);
   deploy(root.path());
   // Deleting 'example' fails: 'cert-manager' is already gone when the run stops.
-  fakes.kube.inject_fault({{"path", "/helmcharts/example$"}, {"method", "DELETE"}, {"status", 500}, {"count", -1}});
+  fakes.kube.inject_fault(
+      {{"path", "/helmcharts/example$"}, {"method", "DELETE"}, {"status", 500}, {"count", -1}});
   fb::SystemClock clock;
   REQUIRE_FALSE(fb::federation::run_handover(root.path(), fakes.options(), clock));
   auto objs = objects(fakes);
@@ -338,7 +349,8 @@ TEST_CASE("handover: a member that never deployed gets a clear error and nothing
   CHECK_FALSE(std::filesystem::exists(root.path() / "var/lib/binder-firstboot/export/handover"));
 }
 
-TEST_CASE("handover command line: never deployed is a nonzero exit with the reason", "[federation][handover]") {
+TEST_CASE("handover command line: never deployed is a nonzero exit with the reason",
+          "[federation][handover]") {
   Fakes fakes;
   auto root = make_root(fakes);
   REQUIRE(fb::save_member_json(root.path(), test_member()));

@@ -49,7 +49,8 @@ TEST_CASE("federation: the whole join converges, then a second run changes nothi
   auto objects = fakes.kube.state()["objects"];
   std::vector<std::string> charts;
   for (const auto& [key, obj] : objects.items()) {
-    if (key.starts_with("helm.cattle.io/helmcharts/")) charts.push_back(key);
+    if (key.starts_with("helm.cattle.io/helmcharts/"))
+      charts.push_back(key);
   }
   CHECK(charts == std::vector<std::string>{"helm.cattle.io/helmcharts/kube-system/cert-manager",
                                            "helm.cattle.io/helmcharts/kube-system/example"});
@@ -76,8 +77,8 @@ TEST_CASE("federation: the whole join converges, then a second run changes nothi
 
   // Exports.
   auto dir = root.path() / "var/lib/binder-firstboot/export";
-  for (const char* f : {"example-kubeconfig.yaml", "config/example.yaml",
-                        "secrets/config/example.yaml", "summary.txt"}) {
+  for (const char* f :
+       {"example-kubeconfig.yaml", "config/example.yaml", "secrets/config/example.yaml", "summary.txt"}) {
     INFO(f);
     REQUIRE(std::filesystem::exists(dir / f));
     CHECK(mode_of(dir / f) == 0600);
@@ -107,8 +108,7 @@ TEST_CASE("federation: the whole join converges, then a second run changes nothi
   CHECK(fakes.writes() == writes);
 }
 
-TEST_CASE("federation: every step applied again reports unchanged and sends no write",
-          "[federation]") {
+TEST_CASE("federation: every step applied again reports unchanged and sends no write", "[federation]") {
   Fakes fakes;
   auto root = make_root(fakes);
   Run run(root.path(), fakes, test_member(), fakes.options());
@@ -138,9 +138,10 @@ TEST_CASE("federation: a standalone member gets no mybinder files", "[federation
   CHECK_FALSE(std::filesystem::exists(dir / "secrets/config/example.yaml"));
 }
 
-TEST_CASE("federation: a cluster name apart from the DNS label names the release, robots and files, "
-          "a donor's GitHub token gets its own values Secret",
-          "[federation]") {
+TEST_CASE(
+    "federation: a cluster name apart from the DNS label names the release, robots and files, "
+    "a donor's GitHub token gets its own values Secret",
+    "[federation]") {
   Fakes fakes;
   auto root = make_root(fakes);
   auto member = test_member();
@@ -152,23 +153,27 @@ TEST_CASE("federation: a cluster name apart from the DNS label names the release
   REQUIRE(r);
   auto objects = fakes.kube.state()["objects"];
   CHECK(objects.contains("helm.cattle.io/helmcharts/kube-system/example-ovh"));
-  CHECK(objects["helm.cattle.io/helmcharts/kube-system/example-ovh"]["spec"]["targetNamespace"] == "example-ovh");
+  CHECK(objects["helm.cattle.io/helmcharts/kube-system/example-ovh"]["spec"]["targetNamespace"] ==
+        "example-ovh");
   CHECK(objects.contains("apps/deployments/example-ovh/example-ovh-harbor-core"));
   CHECK(objects.contains("/secrets/kube-system/example-ovh-member-values"));
   CHECK(objects["helm.cattle.io/helmcharts/kube-system/example-ovh"]["spec"]["valuesSecrets"].size() == 2);
   std::vector<std::string> robots;
   auto harbor = fakes.harbor.state();
-  for (const auto& [id, robot] : harbor["robots"].items()) robots.push_back(robot["name"]);
+  for (const auto& [id, robot] : harbor["robots"].items())
+    robots.push_back(robot["name"]);
   std::sort(robots.begin(), robots.end());
   CHECK(robots == std::vector<std::string>{"robot$mybinder-builds+example-ovh-builder",
                                            "robot$mybinder-builds+example-ovh-user-puller"});
   auto dir = root.path() / "var/lib/binder-firstboot/export";
-  for (const char* f : {"example-ovh-kubeconfig.yaml", "config/example-ovh.yaml", "secrets/config/example-ovh.yaml"}) {
+  for (const char* f :
+       {"example-ovh-kubeconfig.yaml", "config/example-ovh.yaml", "secrets/config/example-ovh.yaml"}) {
     INFO(f);
     CHECK(std::filesystem::exists(dir / f));
   }
   // Hostnames keep the DNS label; the donor's token is not exported (central has its own).
   CHECK_THAT(*fs::read_file(dir / "config/example-ovh.yaml"), Catch::Contains("hub.example.mybinder.org"));
-  CHECK(fs::read_file(dir / "secrets/config/example-ovh.yaml")->find("ghp-donor-token-1") == std::string::npos);
+  CHECK(fs::read_file(dir / "secrets/config/example-ovh.yaml")->find("ghp-donor-token-1") ==
+        std::string::npos);
   fakes.check_no_violations();
 }

@@ -16,7 +16,8 @@ namespace {
 fb::Member member_with(fb::RegistryKind kind) {
   fb::Member m = test_member(fb::Mode::standalone);
   m.registry->kind = kind;
-  if (kind != fb::RegistryKind::harbor_s3) m.registry->s3.reset();
+  if (kind != fb::RegistryKind::harbor_s3)
+    m.registry->s3.reset();
   if (kind == fb::RegistryKind::external) {
     m.registry = fb::RegistryConfig{};
     m.registry->kind = fb::RegistryKind::external;
@@ -43,7 +44,8 @@ json secret_values_of(const json& objs, const std::string& chart) {
 std::vector<std::string> helmcharts(const json& objs) {
   std::vector<std::string> out;
   for (const auto& [key, _] : objs.items()) {
-    if (key.starts_with("helm.cattle.io/helmcharts/kube-system/")) out.push_back(key.substr(38));
+    if (key.starts_with("helm.cattle.io/helmcharts/kube-system/"))
+      out.push_back(key.substr(38));
   }
   return out;
 }
@@ -61,7 +63,8 @@ TEST_CASE("registry: standalone harbor-s3 and harbor-local install Harbor and pu
     INFO((r ? std::string("ok") : r.error().to_string()));
     REQUIRE(r);
     auto objs = objects(fakes);
-    CHECK(helmcharts(objs) == std::vector<std::string>{"binder-traefik", "binderhub", "cert-manager", "harbor"});
+    CHECK(helmcharts(objs) ==
+          std::vector<std::string>{"binder-traefik", "binderhub", "cert-manager", "harbor"});
     auto harbor_values = values_of(objs, "harbor");
     const json& storage = harbor_values["persistence"]["imageChartStorage"];
     CHECK(storage["type"] == (kind == fb::RegistryKind::harbor_s3 ? "s3" : "filesystem"));
@@ -75,7 +78,8 @@ TEST_CASE("registry: standalone harbor-s3 and harbor-local install Harbor and pu
     CHECK(bh["registry"]["password"] == *journal.get("secrets.harbor-builder-robot-secret"));
     auto bh_values = values_of(objs, "binderhub");
     CHECK(bh_values["registry"]["url"] == "https://registry.example.mybinder.org");
-    CHECK(bh_values["dind"]["daemonset"]["extraArgs"].back() == "--registry-mirror=https://hub-mirror.example.org");
+    CHECK(bh_values["dind"]["daemonset"]["extraArgs"].back() ==
+          "--registry-mirror=https://hub-mirror.example.org");
     fakes.check_no_violations();
   }
 }
@@ -102,7 +106,8 @@ TEST_CASE("registry: standalone external installs no Harbor and pushes with the 
   CHECK(values["registry"]["url"] == "https://ghcr.io");
   CHECK(values["config"]["BinderHub"]["image_prefix"] == "ghcr.io/binder-bot/binder-");
   CHECK(values["jupyterhub"]["imagePullSecret"]["registry"] == "https://ghcr.io");
-  CHECK(values["dind"]["daemonset"]["extraArgs"].back() == "--registry-mirror=https://hub-mirror.example.org");
+  CHECK(values["dind"]["daemonset"]["extraArgs"].back() ==
+        "--registry-mirror=https://hub-mirror.example.org");
   auto secret = secret_values_of(objs, "binderhub");
   CHECK(secret["registry"]["username"] == "binder-bot");
   CHECK(secret["registry"]["password"] == "ghp-registry-SECRET-4242");

@@ -18,7 +18,8 @@ std::map<std::string, std::string> journaled_secrets(const std::filesystem::path
   for (const auto& rec : journal.records()) {
     for (const auto& [k, v] : rec.outputs) {
       if (k.starts_with("secrets.")) {
-        if (out.contains(k)) CHECK(out[k] == v);  // never recorded twice with another value
+        if (out.contains(k))
+          CHECK(out[k] == v);  // never recorded twice with another value
         out[k] = v;
       }
     }
@@ -47,8 +48,7 @@ void check_converged(const Fakes& fakes, const std::map<std::string, std::string
 
 }  // namespace
 
-TEST_CASE("federation: killed at every write, the rerun converges without duplicates",
-          "[federation][slow]") {
+TEST_CASE("federation: killed at every write, the rerun converges without duplicates", "[federation][slow]") {
   Fakes fakes;
   auto options = fakes.options();
   int total = 0;
@@ -87,8 +87,7 @@ TEST_CASE("federation: killed at every write, the rerun converges without duplic
   }
 }
 
-TEST_CASE("federation: 429 with Retry-After, 500, slow and dropped answers are retried",
-          "[federation]") {
+TEST_CASE("federation: 429 with Retry-After, 500, slow and dropped answers are retried", "[federation]") {
   Fakes fakes;
   auto root = make_root(fakes);
   fakes.cloudflare.inject_fault({{"path", "/zones$"}, {"status", 500}, {"count", 2}});
@@ -105,8 +104,7 @@ TEST_CASE("federation: 429 with Retry-After, 500, slow and dropped answers are r
   check_converged(fakes, journaled_secrets(root.path()));
 }
 
-TEST_CASE("federation: a persistent failure is exit 75 with the step and cause journaled",
-          "[federation]") {
+TEST_CASE("federation: a persistent failure is exit 75 with the step and cause journaled", "[federation]") {
   Fakes fakes;
   auto root = make_root(fakes);
   fakes.cloudflare.inject_fault({{"path", "/zones"}, {"status", 503}, {"count", -1}});

@@ -1,12 +1,11 @@
 // The real binder-firstboot binary: verbs, exit codes, stdout vs stderr, and that it links only
 // glibc dynamically.
-#include "binder_paths.h"
 #include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
 
+#include "binder_paths.h"
 #include "common/fs.hpp"
 #include "support/test_ca.hpp"
-
-#include <nlohmann/json.hpp>
 
 namespace fs = binder::common::fs;
 using nlohmann::json;
@@ -40,9 +39,10 @@ TEST_CASE("cli: ldd shows only glibc", "[cli][integration]") {
   int libs = 0;
   while (std::getline(lines, line)) {
     INFO(line);
-    bool glibc = line.find("linux-vdso") != std::string::npos || line.find("libc.so.6") != std::string::npos ||
-                 line.find("libm.so.6") != std::string::npos || line.find("ld-linux") != std::string::npos ||
-                 line.find("libpthread.so") != std::string::npos || line.find("libdl.so") != std::string::npos;
+    bool glibc =
+        line.find("linux-vdso") != std::string::npos || line.find("libc.so.6") != std::string::npos ||
+        line.find("libm.so.6") != std::string::npos || line.find("ld-linux") != std::string::npos ||
+        line.find("libpthread.so") != std::string::npos || line.find("libdl.so") != std::string::npos;
     CHECK(glibc);
     ++libs;
   }
@@ -62,12 +62,14 @@ TEST_CASE("cli: help, usage errors and unknown verbs", "[cli][integration]") {
   CHECK(run({"status", "--bogus"}, &out, &err) == 2);
 }
 
-TEST_CASE("cli: plan changes nothing and hides secrets, status --json after a failed run", "[cli][integration]") {
+TEST_CASE("cli: plan changes nothing and hides secrets, status --json after a failed run",
+          "[cli][integration]") {
   auto root = *fs::TempDir::create("cli-root");
   auto meta = root.path() / "member.yaml";
   REQUIRE(fs::write_file_atomic(meta, k_member));
   std::string out, err;
-  REQUIRE(run({"plan", "--root", root.path().string(), "--metadata", meta.string(), "--json"}, &out, &err) == 0);
+  REQUIRE(run({"plan", "--root", root.path().string(), "--metadata", meta.string(), "--json"}, &out, &err) ==
+          0);
   auto plan = json::parse(out);
   CHECK(plan["facts"]["public_ip_source"] == "metadata");
   CHECK(plan["steps"][0]["id"] == "host:hostname");
@@ -98,7 +100,8 @@ TEST_CASE("cli: invalid metadata exits 2 with file, line and key path", "[cli][i
   REQUIRE(fs::write_file_atomic(meta, "binder_member:\n  name: example\n  domian: mybinder.org\n"));
   std::string out, err;
   CHECK(run({"run", "--root", root.path().string(), "--metadata", meta.string()}, &out, &err) == 2);
-  CHECK(err.find("member.yaml:3:3: error: binder_member.domian: unknown key 'domian', did you mean 'domain'?") !=
+  CHECK(err.find(
+            "member.yaml:3:3: error: binder_member.domian: unknown key 'domian', did you mean 'domain'?") !=
         std::string::npos);
   CHECK(!std::filesystem::exists(root.path() / "etc/hostname"));
 }
@@ -114,14 +117,16 @@ TEST_CASE("cli: render refuses a private --public-ip as the agent would (exit 2)
     INFO(ip);
     CHECK(run({"render", "dns-records", "--metadata", meta.string(), "--public-ip", ip}, &out, &err) == 2);
     CHECK(out.empty());
-    CHECK(err.find(std::string("public IP ") + ip + " from --public-ip (a machine fact, as if detected) is") !=
-          std::string::npos);
+    CHECK(err.find(std::string("public IP ") + ip +
+                   " from --public-ip (a machine fact, as if detected) is") != std::string::npos);
   }
-  REQUIRE(run({"render", "dns-records", "--metadata", meta.string(), "--public-ip", "198.51.100.3"}, &out, &err) == 0);
+  REQUIRE(run({"render", "dns-records", "--metadata", meta.string(), "--public-ip", "198.51.100.3"}, &out,
+              &err) == 0);
   CHECK(out.find("\"198.51.100.3\"") != std::string::npos);
 }
 
-TEST_CASE("cli: metadata with a private public_ip exits 2 unless public_ip_private_ok", "[cli][integration]") {
+TEST_CASE("cli: metadata with a private public_ip exits 2 unless public_ip_private_ok",
+          "[cli][integration]") {
   auto root = *fs::TempDir::create("cli-root");
   auto meta = root.path() / "member.yaml";
   std::string member = k_member;
@@ -131,7 +136,8 @@ TEST_CASE("cli: metadata with a private public_ip exits 2 unless public_ip_priva
   CHECK(run({"render", "dns-records", "--metadata", meta.string()}, &out, &err) == 2);
   CHECK(err.find("member.yaml:5:3: error: binder_member.public_ip: 10.0.2.15 is private (RFC 1918)") !=
         std::string::npos);
-  member.replace(member.find("public_ip: 10.0.2.15"), 20, "public_ip: 10.0.2.15\n  public_ip_private_ok: true");
+  member.replace(member.find("public_ip: 10.0.2.15"), 20,
+                 "public_ip: 10.0.2.15\n  public_ip_private_ok: true");
   REQUIRE(fs::write_file_atomic(meta, member));
   REQUIRE(run({"render", "dns-records", "--metadata", meta.string()}, &out, &err) == 0);
   CHECK(out.find("\"10.0.2.15\"") != std::string::npos);

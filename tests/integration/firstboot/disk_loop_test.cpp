@@ -54,7 +54,8 @@ struct LiveTools {
 
 }  // namespace
 
-TEST_CASE("disk: real probes see an empty loop disk as empty and a filesystem as data", "[disk][integration]") {
+TEST_CASE("disk: real probes see an empty loop disk as empty and a filesystem as data",
+          "[disk][integration]") {
   if (!can_run()) {
     BINDER_SKIP("needs root, losetup, mkfs.xfs and /dev/loop-control: skipped");
   }

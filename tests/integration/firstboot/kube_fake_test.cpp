@@ -7,8 +7,8 @@
 #include "firstboot/k3s/k3s_files.hpp"
 #include "firstboot/k3s/k3s_steps.hpp"
 #include "firstboot/k3s/kube_client.hpp"
-#include "support/firstboot/test_seams.hpp"
 #include "support/fake_server.hpp"
+#include "support/firstboot/test_seams.hpp"
 #include "support/skip.hpp"
 
 using namespace binder::firstboot;
@@ -32,7 +32,8 @@ bool have_kubectl() { return binder::common::exec::find_program("kubectl").has_v
 
 TEST_CASE("kube client: readiness, apply and lists against the fake API server", "[kube][integration]") {
   auto pki = binder::test::TestPki::create();
-  binder::test::FakeServer fake(binder::test::FakeKind::kube, pki, {.extra_args = {"--node-ready-delay", "0"}});
+  binder::test::FakeServer fake(binder::test::FakeKind::kube, pki,
+                                {.extra_args = {"--node-ready-delay", "0"}});
   auto cfg = load_kubeconfig(fake.write_kubeconfig());
   REQUIRE(cfg);
   CHECK(!cfg->client_cert_pem.empty());
@@ -48,9 +49,11 @@ TEST_CASE("kube client: readiness, apply and lists against the fake API server",
   CHECK(kube.apply(ns) == ApplyResult::created);
   CHECK(kube.apply(ns) == ApplyResult::unchanged);
 
-  json secret = {{"apiVersion", "v1"}, {"kind", "Secret"},
+  json secret = {{"apiVersion", "v1"},
+                 {"kind", "Secret"},
                  {"metadata", {{"name", "creds"}, {"namespace", "binder-test"}, {"labels", {{"app", "x"}}}}},
-                 {"type", "Opaque"}, {"stringData", {{"password", "s3cr3t-value"}}}};
+                 {"type", "Opaque"},
+                 {"stringData", {{"password", "s3cr3t-value"}}}};
   CHECK(kube.apply(secret) == ApplyResult::created);
   CHECK(kube.apply(secret) == ApplyResult::unchanged);
   secret["stringData"]["password"] = "another-value";
@@ -64,18 +67,23 @@ TEST_CASE("kube client: readiness, apply and lists against the fake API server",
   REQUIRE(!created);
   CHECK(created.error().code == Errc::precondition);  // 409 AlreadyExists
 
-  json hc = {{"apiVersion", "helm.cattle.io/v1"}, {"kind", "HelmChart"},
+  json hc = {{"apiVersion", "helm.cattle.io/v1"},
+             {"kind", "HelmChart"},
              {"metadata", {{"name", "demo"}, {"namespace", "kube-system"}}},
-             {"spec", {{"chart", "demo"}, {"repo", "https://charts.example.org"}, {"version", "1.0.0"},
-                       {"targetNamespace", "binder-test"}, {"valuesContent", "a: 1\n"}}}};
+             {"spec",
+              {{"chart", "demo"},
+               {"repo", "https://charts.example.org"},
+               {"version", "1.0.0"},
+               {"targetNamespace", "binder-test"},
+               {"valuesContent", "a: 1\n"}}}};
   CHECK(kube.apply(hc) == ApplyResult::created);
   CHECK(kube.apply(hc) == ApplyResult::unchanged);
   auto items = kube.list("v1", "Secret", "binder-test", "app=x");
   REQUIRE(items);
   CHECK(items->size() == 1);
   SystemClock wall;  // the fake marks deployments ready after real seconds
-  REQUIRE(KubeClient::wait_until(wall, "deployments", std::chrono::seconds(60), std::chrono::milliseconds(500),
-                                 [&]() -> binder::common::Result<bool> {
+  REQUIRE(KubeClient::wait_until(wall, "deployments", std::chrono::seconds(60),
+                                 std::chrono::milliseconds(500), [&]() -> binder::common::Result<bool> {
                                    TRY_ASSIGN(auto ds, kube.deployments("binder-test"));
                                    if (ds.empty()) {
                                      return false;
@@ -94,13 +102,15 @@ TEST_CASE("kube client: readiness, apply and lists against the fake API server",
   if (have_kubectl()) {
     std::string out, err;
     int rc = binder::test::run_capture({"kubectl", "--kubeconfig", fake.write_kubeconfig().string(), "get",
-                                        "namespace", "binder-test", "-o", "json"}, &out, &err);
+                                        "namespace", "binder-test", "-o", "json"},
+                                       &out, &err);
     INFO(err);
     REQUIRE(rc == 0);
     CHECK(json::parse(out)["metadata"]["name"] == "binder-test");
-    rc = binder::test::run_capture({"kubectl", "--kubeconfig", fake.write_kubeconfig().string(), "get",
-                                    "helmchart", "demo", "-n", "kube-system", "-o", "jsonpath={.spec.version}"},
-                                   &out, &err);
+    rc = binder::test::run_capture(
+        {"kubectl", "--kubeconfig", fake.write_kubeconfig().string(), "get", "helmchart", "demo", "-n",
+         "kube-system", "-o", "jsonpath={.spec.version}"},
+        &out, &err);
     INFO(err);
     CHECK(rc == 0);
     CHECK(out == "1.0.0");
@@ -130,7 +140,8 @@ TEST_CASE("k3s:ready waits for the API and the node through the kubeconfig", "[k
   m.name = "example";
   m.domain = "mybinder.org";
   testing::TestRoot t(m);
-  REQUIRE(fs::write_file_atomic(t.path(k3s::k_kubeconfig_path), *fs::read_file(fake.write_kubeconfig()), 0600));
+  REQUIRE(
+      fs::write_file_atomic(t.path(k3s::k_kubeconfig_path), *fs::read_file(fake.write_kubeconfig()), 0600));
   k3s::ReadyOptions o;
   o.timeout = std::chrono::seconds(30);
   o.interval = std::chrono::milliseconds(500);

@@ -1,18 +1,18 @@
 // The profile's kubelet.* settings reach the machine: the builder's build.json (the same
 // function the final layer bakes with) read by the agent's loader ends up in the kubelet drop-in
 // the k3s step writes; the metadata's node.max_pods_per_gib still wins.
-#include "binder_paths.h"
 #include <cstdlib>
 
 #include <catch2/catch.hpp>
 
+#include "binder_paths.h"
 #include "common/fs.hpp"
 #include "config/load.hpp"
 #include "firstboot/image_defaults.hpp"
 #include "firstboot/k3s/k3s_files.hpp"
 #include "firstboot/k3s/k3s_steps.hpp"
-#include "support/firstboot/test_seams.hpp"
 #include "layers/steps/final_files.hpp"
+#include "support/firstboot/test_seams.hpp"
 
 using namespace binder;
 using firstboot::testing::TestRoot;
@@ -22,9 +22,9 @@ TEST_CASE("kubelet defaults: a non-default profile kubelet.* ends up in the rend
   setenv("BINDER_TEST_ROOTFS", "/tmp/binder-test/rootfs.tar.zst", 1);
   setenv("BINDER_TEST_ARTIFACTS", "/tmp/binder-test/artifacts", 1);
   setenv("BINDER_TEST_CHARTS", "/tmp/binder-test/charts", 1);
-  auto profile = config::load_profile(std::filesystem::path(BINDER_SOURCE_DIR) / "profiles/base.yaml",
-                                      {"kubelet.max_pods_per_gib=2.5", "kubelet.image_gc_high=70",
-                                       "kubelet.image_gc_low=45"});
+  auto profile = config::load_profile(
+      std::filesystem::path(BINDER_SOURCE_DIR) / "profiles/base.yaml",
+      {"kubelet.max_pods_per_gib=2.5", "kubelet.image_gc_high=70", "kubelet.image_gc_low=45"});
   INFO((profile ? std::string() : profile.error().message));
   REQUIRE(profile);
   layers::ResolvedInputs inputs;

@@ -2,13 +2,13 @@
 // cloud-config user-data wrapper) and `binder-image show-config` (profiles). Each refusal is
 // exit 2 with the file:line and the limit, well under a second, under a 1 GiB address-space
 // limit (the alias bomb used to take 1.5 GB and 22 s, and abort with 134 under that limit).
-#include "binder_paths.h"
-#include <catch2/catch.hpp>
-
 #include <sys/stat.h>
 
 #include <chrono>
 
+#include <catch2/catch.hpp>
+
+#include "binder_paths.h"
 #include "common/fs.hpp"
 #include "support/test_ca.hpp"
 
@@ -74,7 +74,8 @@ std::vector<Case> cases() {
 
 }  // namespace
 
-TEST_CASE("hostile yaml: binder-firstboot render refuses with exit 2, file:line and the limit", "[hostile][integration]") {
+TEST_CASE("hostile yaml: binder-firstboot render refuses with exit 2, file:line and the limit",
+          "[hostile][integration]") {
   auto dir = *fs::TempDir::create("hostile-fb");
   for (const auto& c : cases()) {
     INFO(c.what);
@@ -86,7 +87,8 @@ TEST_CASE("hostile yaml: binder-firstboot render refuses with exit 2, file:line 
     CHECK(r.err.find(meta.string() + c.member_where) != std::string::npos);
     CHECK(r.took < std::chrono::milliseconds(2000));
   }
-  auto r = run_limited({k_firstboot, "render", "sizing", "--metadata", (dir.path() / "member.yaml").string()});
+  auto r =
+      run_limited({k_firstboot, "render", "sizing", "--metadata", (dir.path() / "member.yaml").string()});
   CHECK(r.out.empty());
 }
 
@@ -102,18 +104,20 @@ TEST_CASE("hostile yaml: the alias bomb reports the limit it broke", "[hostile][
 TEST_CASE("hostile yaml: a huge metadata file is refused before it is read whole", "[hostile][integration]") {
   auto dir = *fs::TempDir::create("hostile-fb");
   auto meta = dir.path() / "member.yaml";
-  REQUIRE(fs::write_file_atomic(meta, std::string(k_member_head) + "  x-pad: " + std::string(3u << 20, 'a') + "\n"));
+  REQUIRE(fs::write_file_atomic(
+      meta, std::string(k_member_head) + "  x-pad: " + std::string(3u << 20, 'a') + "\n"));
   auto r = run_limited({k_firstboot, "render", "sizing", "--metadata", meta.string()});
   CHECK(r.rc == 2);
   CHECK(r.err.find("'" + meta.string() + "' is larger than the limit of 1048576 bytes") != std::string::npos);
 }
 
-TEST_CASE("hostile yaml: cloud-config user-data with an alias bomb stops binder-firstboot plan", "[hostile][integration]") {
+TEST_CASE("hostile yaml: cloud-config user-data with an alias bomb stops binder-firstboot plan",
+          "[hostile][integration]") {
   auto root = *fs::TempDir::create("hostile-root");
   auto ud = root.path() / "var/lib/cloud/instance/user-data.txt";
   std::filesystem::create_directories(ud.parent_path());
-  REQUIRE(fs::write_file_atomic(ud, "#cloud-config\npackage_update: false\n" + std::string(k_member_head) +
-                                        alias_bomb("  ")));
+  REQUIRE(fs::write_file_atomic(
+      ud, "#cloud-config\npackage_update: false\n" + std::string(k_member_head) + alias_bomb("  ")));
   auto r = run_limited({k_firstboot, "plan", "--root", root.path().string()});
   INFO(r.err);
   CHECK(r.rc == 2);
@@ -122,7 +126,8 @@ TEST_CASE("hostile yaml: cloud-config user-data with an alias bomb stops binder-
   CHECK(r.took < std::chrono::milliseconds(2000));
 }
 
-TEST_CASE("hostile yaml: binder-image show-config refuses hostile profiles with exit 2", "[hostile][integration]") {
+TEST_CASE("hostile yaml: binder-image show-config refuses hostile profiles with exit 2",
+          "[hostile][integration]") {
   auto dir = *fs::TempDir::create("hostile-img");
   for (const auto& c : cases()) {
     INFO(c.what);

@@ -2,13 +2,12 @@
 // violation (and answers 400/422 like the vendor) for what it does not, keeps state, and injects
 // faults. Requests are made with the curl CLI so these tests depend on nothing of ours but the
 // launcher.
-#include <catch2/catch.hpp>
-
 #include <chrono>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
 #include "support/fake_server.hpp"
@@ -29,8 +28,8 @@ struct CurlResult {
 // One HTTPS request verified against the test CA; `extra` are more curl arguments.
 CurlResult curl(const FakeServer& f, const std::string& method, const std::string& url,
                 const std::vector<std::string>& extra, const std::string& body = {}) {
-  std::vector<std::string> argv = {"curl", "-sS", "-D", "-", "--cacert", f.ca_path().string(),
-                                   "-X", method, url};
+  std::vector<std::string> argv = {"curl", "-sS",  "-D", "-", "--cacert", f.ca_path().string(),
+                                   "-X",   method, url};
   argv.insert(argv.end(), extra.begin(), extra.end());
   if (!body.empty()) {
     argv.insert(argv.end(), {"-H", "Content-Type: application/json", "--data-binary", "@-"});
@@ -101,8 +100,9 @@ TEST_CASE("fakes: harbor keeps projects and robots and flags schema violations",
   auto pki = TestPki::create();
   FakeServer hb(FakeKind::harbor, pki);
   CHECK(curl(hb, "GET", hb.api_base() + "/health", {}).body["status"] == "healthy");
-  auto created = curl(hb, "POST", hb.api_base() + "/projects", admin(),
-                      R"({"project_name":"mybinder-builds","storage_limit":-1,"metadata":{"public":"false"}})");
+  auto created =
+      curl(hb, "POST", hb.api_base() + "/projects", admin(),
+           R"({"project_name":"mybinder-builds","storage_limit":-1,"metadata":{"public":"false"}})");
   CHECK(created.status == 201);
   CHECK(created.headers.find("Location: /api/v2.0/projects/1") != std::string::npos);
   CHECK(curl(hb, "HEAD", hb.api_base() + "/projects?project_name=mybinder-builds", admin()).status == 200);
@@ -136,18 +136,21 @@ TEST_CASE("fakes: kube validates Secret bodies and materializes a HelmChart's de
   FakeServer kube(FakeKind::kube, pki, {.extra_args = {"--helm-delay", "0", "--ready-delay", "0"}});
   std::vector<std::string> cert = {"--cert", pki.client_cert().string(), "--key", pki.client_key().string()};
   CHECK(curl(kube, "GET", kube.url() + "/api/v1/namespaces", {}).status == 401);
-  auto bad = curl(kube, "POST", kube.url() + "/api/v1/namespaces/default/secrets", cert,
-                  R"({"apiVersion":"v1","kind":"Secret","metadata":{"name":"s"},"data":{"k":"not base64!"}})");
+  auto bad =
+      curl(kube, "POST", kube.url() + "/api/v1/namespaces/default/secrets", cert,
+           R"({"apiVersion":"v1","kind":"Secret","metadata":{"name":"s"},"data":{"k":"not base64!"}})");
   CHECK(bad.status == 422);
   CHECK(kube.violations().size() == 1);
   auto hc = json::parse(R"({"apiVersion":"helm.cattle.io/v1","kind":"HelmChart",
       "metadata":{"name":"binderhub","namespace":"kube-system"},
       "spec":{"chart":"binderhub","repo":"https://jupyterhub.github.io/helm-chart",
               "targetNamespace":"example","createNamespace":true,"valuesContent":"{}"}})");
-  CHECK(curl(kube, "POST", kube.url() + "/apis/helm.cattle.io/v1/namespaces/kube-system/helmcharts",
-             cert, hc.dump()).status == 201);
-  CHECK(curl(kube, "POST", kube.url() + "/apis/helm.cattle.io/v1/namespaces/kube-system/helmcharts",
-             cert, hc.dump()).status == 409);
+  CHECK(curl(kube, "POST", kube.url() + "/apis/helm.cattle.io/v1/namespaces/kube-system/helmcharts", cert,
+             hc.dump())
+            .status == 201);
+  CHECK(curl(kube, "POST", kube.url() + "/apis/helm.cattle.io/v1/namespaces/kube-system/helmcharts", cert,
+             hc.dump())
+            .status == 409);
   auto deps = curl(kube, "GET", kube.url() + "/apis/apps/v1/namespaces/example/deployments", cert);
   REQUIRE(deps.status == 200);
   std::vector<std::string> names;
@@ -169,17 +172,22 @@ TEST_CASE("fakes: kube installs a HelmChart only once its values Secret exists",
       "metadata":{"name":"harbor","namespace":"kube-system"},
       "spec":{"chart":"harbor","targetNamespace":"x","createNamespace":true,
               "valuesSecrets":[{"name":"harbor-values","keys":["values.yaml"]}]}})");
-  REQUIRE(curl(kube, "POST", kube.url() + "/apis/helm.cattle.io/v1/namespaces/kube-system/helmcharts",
-               cert, hc.dump()).status == 201);
-  auto job = curl(kube, "GET", kube.url() + "/apis/batch/v1/namespaces/kube-system/jobs/helm-install-harbor", cert);
+  REQUIRE(curl(kube, "POST", kube.url() + "/apis/helm.cattle.io/v1/namespaces/kube-system/helmcharts", cert,
+               hc.dump())
+              .status == 201);
+  auto job =
+      curl(kube, "GET", kube.url() + "/apis/batch/v1/namespaces/kube-system/jobs/helm-install-harbor", cert);
   CHECK(job.body["status"]["failed"] == 1);
   CHECK(curl(kube, "GET", kube.url() + "/apis/apps/v1/namespaces/x/deployments", cert).body["items"].empty());
   REQUIRE(curl(kube, "POST", kube.url() + "/api/v1/namespaces/kube-system/secrets", cert,
                R"({"apiVersion":"v1","kind":"Secret","metadata":{"name":"harbor-values"},
-                   "stringData":{"values.yaml":"a: 1\n"}})").status == 201);
+                   "stringData":{"values.yaml":"a: 1\n"}})")
+              .status == 201);
   std::this_thread::sleep_for(std::chrono::milliseconds(700));
-  job = curl(kube, "GET", kube.url() + "/apis/batch/v1/namespaces/kube-system/jobs/helm-install-harbor", cert);
+  job =
+      curl(kube, "GET", kube.url() + "/apis/batch/v1/namespaces/kube-system/jobs/helm-install-harbor", cert);
   CHECK(job.body["status"]["succeeded"] == 1);
-  CHECK(curl(kube, "GET", kube.url() + "/apis/apps/v1/namespaces/x/deployments", cert).body["items"].size() == 4);
+  CHECK(curl(kube, "GET", kube.url() + "/apis/apps/v1/namespaces/x/deployments", cert).body["items"].size() ==
+        4);
   CHECK(kube.violations().empty());
 }

@@ -1,14 +1,13 @@
 // The rewritten kubeconfig read by the real kubectl: `config view` and `get-contexts` show the
 // cluster name everywhere with its namespace, and the file reaches the (fake) API server at the
 // "public" address with the untouched certificates.
-#include <catch2/catch.hpp>
-
 #include <fstream>
 #include <iterator>
 #include <sstream>
 #include <string>
 #include <vector>
 
+#include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
 #include "firstboot/render/kubeconfig.hpp"
@@ -64,7 +63,8 @@ TEST_CASE("render: the rewritten kubeconfig works with kubectl", "[render][kubec
   CHECK(view["current-context"] == "example");
   CHECK(view["clusters"][0]["name"] == "example");
   CHECK(view["clusters"][0]["cluster"]["server"] == kube.url());
-  CHECK(view["contexts"][0]["context"] == json({{"cluster", "example"}, {"namespace", "example"}, {"user", "example"}}));
+  CHECK(view["contexts"][0]["context"] ==
+        json({{"cluster", "example"}, {"namespace", "example"}, {"user", "example"}}));
   CHECK(view["users"][0]["name"] == "example");
   std::istringstream contexts(run_kubectl(path, {"config", "get-contexts", "--no-headers"}));
   std::vector<std::string> words{std::istream_iterator<std::string>(contexts), {}};
@@ -72,6 +72,7 @@ TEST_CASE("render: the rewritten kubeconfig works with kubectl", "[render][kubec
   CHECK(run_kubectl(path, {"get", "nodes", "-o", "name"}) == "node/binder-node\n");
   run_kubectl(path, {"create", "namespace", "example"});
   run_kubectl(path, {"create", "secret", "generic", "in-default-ns", "--from-literal=a=b"});
-  CHECK(run_kubectl(path, {"get", "secrets", "-o", "name"}) == "secret/in-default-ns\n");  // namespace: example
+  CHECK(run_kubectl(path, {"get", "secrets", "-o", "name"}) ==
+        "secret/in-default-ns\n");  // namespace: example
   CHECK(kube.violations().empty());
 }

@@ -1,10 +1,10 @@
 // The real kubectl against the fake Kubernetes API: discovery, get nodes, create and read back a
 // namespace and a secret (kubectl >= 1.33 sends protobuf bodies for these), with no violation
 // recorded. This is what makes the fake trustworthy for the agent's own kube client.
-#include <catch2/catch.hpp>
-
 #include <string>
 #include <vector>
+
+#include <catch2/catch.hpp>
 
 #include "support/fake_server.hpp"
 #include "support/skip.hpp"

@@ -1,18 +1,17 @@
 // Rendered request bodies and manifests sent to the schema-checking fakes: the Cloudflare records,
 // the Harbor project, robots and retention policy, and the values Secrets, HelmCharts and
 // ClusterIssuer on the Kubernetes API are all accepted with no violation recorded.
-#include <catch2/catch.hpp>
-
 #include <string>
 #include <vector>
 
+#include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
 #include "firstboot/render/api_requests.hpp"
 #include "firstboot/render/charts.hpp"
 #include "firstboot/render/helmchart.hpp"
-#include "support/firstboot/render_fixtures.hpp"
 #include "support/fake_server.hpp"
+#include "support/firstboot/render_fixtures.hpp"
 
 using namespace binder::firstboot::render;
 using namespace binder::firstboot::render::fixtures;
@@ -31,10 +30,12 @@ struct Reply {
 
 Reply send(const FakeServer& f, const std::string& method, const std::string& url,
            std::vector<std::string> auth, const json& body = nullptr) {
-  std::vector<std::string> argv = {"curl", "-sS", "-D", "-", "--cacert", f.ca_path().string(), "-X", method, url};
+  std::vector<std::string> argv = {"curl", "-sS",  "-D", "-", "--cacert", f.ca_path().string(),
+                                   "-X",   method, url};
   argv.insert(argv.end(), auth.begin(), auth.end());
   std::string data = body.is_null() ? "" : body.dump();
-  if (!data.empty()) argv.insert(argv.end(), {"-H", "Content-Type: application/json", "--data-binary", "@-"});
+  if (!data.empty())
+    argv.insert(argv.end(), {"-H", "Content-Type: application/json", "--data-binary", "@-"});
   std::string out, err;
   REQUIRE(binder::test::run_capture(argv, &out, &err, data) == 0);
   Reply r;
@@ -57,12 +58,15 @@ TEST_CASE("render+fakes: Cloudflare accepts the rendered DNS records", "[render]
   for (const auto& rec : dns_records(m, "203.0.113.7")) {
     CHECK(send(cf, "POST", cf.api_base() + "/zones/" + zid + "/dns_records", auth, rec).status == 200);
   }
-  auto found = send(cf, "GET", cf.api_base() + "/zones/" + zid + "/dns_records?type=A&name.exact=%2A.example.mybinder.org", auth);
+  auto found =
+      send(cf, "GET",
+           cf.api_base() + "/zones/" + zid + "/dns_records?type=A&name.exact=%2A.example.mybinder.org", auth);
   CHECK(found.body["result"].size() == 1);
   CHECK(cf.violations().empty());
 }
 
-TEST_CASE("render+fakes: Harbor accepts the rendered project, robots and retention policy", "[render][fakes]") {
+TEST_CASE("render+fakes: Harbor accepts the rendered project, robots and retention policy",
+          "[render][fakes]") {
   auto pki = TestPki::create();
   FakeServer hb(FakeKind::harbor, pki);
   auto m = example_member();
@@ -77,12 +81,14 @@ TEST_CASE("render+fakes: Harbor accepts the rendered project, robots and retenti
   auto got = send(hb, "GET", hb.api_base() + "/projects/mybinder-builds", auth);
   std::int64_t id = got.body["project_id"];
   CHECK(send(hb, "POST", hb.api_base() + "/retentions", auth, harbor_retention_request(id)).status == 201);
-  auto quota = send(hb, "GET", hb.api_base() + "/quotas?reference=project&reference_id=" + std::to_string(id), auth);
+  auto quota =
+      send(hb, "GET", hb.api_base() + "/quotas?reference=project&reference_id=" + std::to_string(id), auth);
   CHECK(quota.body[0]["hard"]["storage"] == 15000LL * 1073741824LL);
   CHECK(hb.violations().empty());
 }
 
-TEST_CASE("render+fakes: the Kubernetes API accepts the Secrets, HelmCharts and ClusterIssuer", "[render][fakes]") {
+TEST_CASE("render+fakes: the Kubernetes API accepts the Secrets, HelmCharts and ClusterIssuer",
+          "[render][fakes]") {
   auto pki = TestPki::create();
   FakeServer kube(FakeKind::kube, pki, {.extra_args = {"--helm-delay", "0", "--ready-delay", "0"}});
   std::vector<std::string> cert = {"--cert", pki.client_cert().string(), "--key", pki.client_key().string()};
@@ -96,17 +102,21 @@ TEST_CASE("render+fakes: the Kubernetes API accepts the Secrets, HelmCharts and 
   const std::string ns_url = kube.url() + "/api/v1/namespaces/kube-system";
   for (const auto& [ref, values] : charts) {
     if (!ref.values_secret.empty()) {
-      CHECK(send(kube, "POST", ns_url + "/secrets", cert, values_secret_manifest(ref, values.secret_values)).status == 201);
+      CHECK(send(kube, "POST", ns_url + "/secrets", cert, values_secret_manifest(ref, values.secret_values))
+                .status == 201);
     }
     CHECK(send(kube, "POST", kube.url() + "/apis/helm.cattle.io/v1/namespaces/kube-system/helmcharts", cert,
-               helmchart_manifest(ref, values.values)).status == 201);
+               helmchart_manifest(ref, values.values))
+              .status == 201);
   }
-  CHECK(send(kube, "POST", kube.url() + "/apis/cert-manager.io/v1/clusterissuers", cert, cluster_issuer(m)).status == 201);
+  CHECK(send(kube, "POST", kube.url() + "/apis/cert-manager.io/v1/clusterissuers", cert, cluster_issuer(m))
+            .status == 201);
   auto secret = send(kube, "GET", ns_url + "/secrets/harbor-values", cert);
   CHECK(secret.body["data"].contains("values.yaml"));
   CHECK_FALSE(secret.body.contains("stringData"));
   auto deps = send(kube, "GET", kube.url() + "/apis/apps/v1/namespaces/example/deployments", cert);
   CHECK(deps.body["items"].size() == 7);  // harbor x4, binder, hub, proxy
-  CHECK(send(kube, "GET", kube.url() + "/apis/apps/v1/namespaces/traefik/deployments/binder-traefik", cert).status == 200);
+  CHECK(send(kube, "GET", kube.url() + "/apis/apps/v1/namespaces/traefik/deployments/binder-traefik", cert)
+            .status == 200);
   CHECK(kube.violations().empty());
 }

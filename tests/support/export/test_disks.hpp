@@ -3,13 +3,13 @@
 // file comparison. Test code: failures REQUIRE inside.
 #pragma once
 
-#include <catch2/catch.hpp>
-
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <string>
+
+#include <catch2/catch.hpp>
 
 #include "common/exec.hpp"
 #include "common/fs.hpp"
@@ -29,8 +29,7 @@ inline void qemu_io(const std::filesystem::path& img, const std::string& cmd) {
 
 // dir/base.qcow2 (`size` bytes, patterned data at 0, size/10 and near the end) and
 // dir/top.qcow2 (an overlay changing some of it). Returns the overlay.
-inline std::filesystem::path make_test_disk(const std::filesystem::path& dir,
-                                            std::uint64_t size = k_gib) {
+inline std::filesystem::path make_test_disk(const std::filesystem::path& dir, std::uint64_t size = k_gib) {
   auto base = dir / "base.qcow2", top = dir / "top.qcow2";
   auto c = common::exec::run_checked(
       {"qemu-img", "create", "-q", "-f", "qcow2", base.string(), std::to_string(size)});
@@ -62,8 +61,7 @@ inline bool same_bytes(const std::filesystem::path& a, const std::filesystem::pa
 // `qemu-img compare` of two images (contents equal, formats may differ).
 inline bool same_contents(const std::filesystem::path& a, const std::string& fa,
                           const std::filesystem::path& b, const std::string& fb) {
-  auto r = common::exec::run({"qemu-img", "compare", "-q", "-f", fa, "-F", fb, a.string(),
-                              b.string()});
+  auto r = common::exec::run({"qemu-img", "compare", "-q", "-f", fa, "-F", fb, a.string(), b.string()});
   REQUIRE(r);
   return r->exit_code == 0;
 }

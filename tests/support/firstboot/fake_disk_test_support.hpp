@@ -10,8 +10,8 @@
 namespace binder::firstboot::host::testing_disk {
 
 struct FakeDisks {
-  bool partitioned = false;   // vdb1 exists, GPT named binder-data
-  bool formatted = false;     // vdb1 has xfs binder-data
+  bool partitioned = false;  // vdb1 exists, GPT named binder-data
+  bool formatted = false;    // vdb1 has xfs binder-data
   bool mounted = false;
   bool foreign_signature = false;  // blkid -p finds something lsblk does not show
   std::string vdb_fstype;          // a filesystem directly on vdb (data!)
@@ -19,17 +19,33 @@ struct FakeDisks {
 
   nlohmann::json lsblk() const {
     using nlohmann::json;
-    json vda = {{"name", "vda"}, {"path", "/dev/vda"}, {"type", "disk"}, {"size", 21474836480},
-                {"pttype", "gpt"}, {"ro", false}, {"rm", false},
-                {"children", json::array({{{"name", "vda1"}, {"path", "/dev/vda1"}, {"type", "part"},
-                                           {"size", 21474836480}, {"fstype", "ext4"},
+    json vda = {{"name", "vda"},
+                {"path", "/dev/vda"},
+                {"type", "disk"},
+                {"size", 21474836480},
+                {"pttype", "gpt"},
+                {"ro", false},
+                {"rm", false},
+                {"children", json::array({{{"name", "vda1"},
+                                           {"path", "/dev/vda1"},
+                                           {"type", "part"},
+                                           {"size", 21474836480},
+                                           {"fstype", "ext4"},
                                            {"mountpoint", "/"}}})}};
-    json vdb = {{"name", "vdb"}, {"path", "/dev/vdb"}, {"type", "disk"}, {"size", 107374182400},
-                {"ro", false}, {"rm", false}, {"fstype", vdb_fstype.empty() ? json() : json(vdb_fstype)}};
+    json vdb = {{"name", "vdb"},
+                {"path", "/dev/vdb"},
+                {"type", "disk"},
+                {"size", 107374182400},
+                {"ro", false},
+                {"rm", false},
+                {"fstype", vdb_fstype.empty() ? json() : json(vdb_fstype)}};
     if (partitioned) {
       vdb["pttype"] = "gpt";
-      vdb["children"] = json::array({{{"name", "vdb1"}, {"path", "/dev/vdb1"}, {"type", "part"},
-                                      {"size", 107373133824}, {"partlabel", "binder-data"},
+      vdb["children"] = json::array({{{"name", "vdb1"},
+                                      {"path", "/dev/vdb1"},
+                                      {"type", "part"},
+                                      {"size", 107373133824},
+                                      {"partlabel", "binder-data"},
                                       {"fstype", formatted ? json("xfs") : json()},
                                       {"label", formatted ? json("binder-data") : json()},
                                       {"uuid", formatted ? json("1111-2222") : json()},
@@ -40,8 +56,8 @@ struct FakeDisks {
   }
 
   binder::firstboot::testing::FakeRunner::Handler handler() {
-    using binder::firstboot::testing::ok_output;
     using binder::firstboot::testing::fail_output;
+    using binder::firstboot::testing::ok_output;
     return [this](const std::vector<std::string>& a, const common::exec::Options&) {
       const std::string& p = a[0];
       if (p == "lsblk") {
@@ -52,8 +68,8 @@ struct FakeDisks {
         return ok_output(all.dump());
       }
       if (p == "blkid" && a[1] == "-p") {
-        bool found = foreign_signature || !vdb_fstype.empty() ||
-                     (a.back() == "/dev/vdb" && partitioned) || (a.back() == "/dev/vdb1" && formatted);
+        bool found = foreign_signature || !vdb_fstype.empty() || (a.back() == "/dev/vdb" && partitioned) ||
+                     (a.back() == "/dev/vdb1" && formatted);
         return found ? ok_output("TYPE=x\n") : fail_output(2);
       }
       if (p == "blkid") {

@@ -62,25 +62,24 @@ inline nlohmann::json write_image_charts(const std::filesystem::path& root) {
   std::string cm_sha = put(cm, std::string("\x1f\x8b fake cert-manager chart", 26));
   std::string crds_sha = put(crds, fixture_crds_yaml());
   put(values, fixture_cert_manager_values());
-  nlohmann::json manifest = {
-      {"schema", 1},
-      {"mybinder",
-       {{"chart", "mybinder"},
-        {"version", k_fixture_mybinder_version},
-        {"file", mb},
-        {"sha256", mb_sha},
-        {"source", {{"commit", "95860dbcba2031b930020dbd856e76cd37ba34c8"}}},
-        {"excluded_files", {"files/minesweeper/secrets/herorat.py"}},
-        {"future_key", "ignored"}}},
-      {"cert_manager",
-       {{"chart", "cert-manager"},
-        {"version", "v1.20.2"},
-        {"file", cm},
-        {"sha256", cm_sha},
-        {"crds_file", crds},
-        {"crds_sha256", crds_sha},
-        {"values_file", values}}},
-      {"files_dir", "/usr/share/binder-image/mybinder"}};
+  nlohmann::json manifest = {{"schema", 1},
+                             {"mybinder",
+                              {{"chart", "mybinder"},
+                               {"version", k_fixture_mybinder_version},
+                               {"file", mb},
+                               {"sha256", mb_sha},
+                               {"source", {{"commit", "95860dbcba2031b930020dbd856e76cd37ba34c8"}}},
+                               {"excluded_files", {"files/minesweeper/secrets/herorat.py"}},
+                               {"future_key", "ignored"}}},
+                             {"cert_manager",
+                              {{"chart", "cert-manager"},
+                               {"version", "v1.20.2"},
+                               {"file", cm},
+                               {"sha256", cm_sha},
+                               {"crds_file", crds},
+                               {"crds_sha256", crds_sha},
+                               {"values_file", values}}},
+                             {"files_dir", "/usr/share/binder-image/mybinder"}};
   put("/etc/binder-image/charts.json", manifest.dump(2) + "\n");
   return manifest;
 }

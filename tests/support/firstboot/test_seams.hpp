@@ -15,8 +15,8 @@ namespace binder::firstboot::testing {
 
 class FakeRunner : public CommandRunner {
  public:
-  using Handler = std::function<common::exec::Output(const std::vector<std::string>&,
-                                                     const common::exec::Options&)>;
+  using Handler =
+      std::function<common::exec::Output(const std::vector<std::string>&, const common::exec::Options&)>;
   Handler handler;  // default: exit 0, no output
   std::vector<std::vector<std::string>> calls;
 
@@ -62,8 +62,7 @@ struct TestRoot {
 
   explicit TestRoot(Member member = {}, MachineFacts facts = {})
       : dir(*common::fs::TempDir::create("fb-test")) {
-    env = std::make_unique<Env>(dir.path(), std::move(member), std::move(facts), runner, clock,
-                                outputs);
+    env = std::make_unique<Env>(dir.path(), std::move(member), std::move(facts), runner, clock, outputs);
   }
   std::filesystem::path path(std::string_view abs) const { return env->path(abs); }
   std::string read(std::string_view abs) const {
