@@ -17,6 +17,7 @@
 #include "common/exec.hpp"
 #include "common/fs.hpp"
 #include "common/log.hpp"
+#include "common/sparse_copy.hpp"
 #include "image/ext4.hpp"
 
 namespace binder::base {
@@ -95,49 +96,6 @@ Result<void> create_sparse(const stdfs::path& path, std::uint64_t size) {
     return fail(Errc::io, "creating '{}' ({} bytes): {}", path.string(), size, std::strerror(err));
   }
   ::close(fd);
-  return {};
-}
-
-// Copies `src` into `disk` at `offset`, skipping all-zero blocks (the disk is fresh and sparse).
-Result<void> write_at(const stdfs::path& disk, const stdfs::path& src, std::uint64_t offset) {
-  int in = ::open(src.c_str(), O_RDONLY | O_CLOEXEC);
-  int out = ::open(disk.c_str(), O_WRONLY | O_CLOEXEC);
-  struct Closer {
-    int a, b;
-    ~Closer() {
-      if (a >= 0)
-        ::close(a);
-      if (b >= 0)
-        ::close(b);
-    }
-  } closer{in, out};
-  if (in < 0 || out < 0) {
-    return fail(Errc::io, "copying '{}' into '{}': {}", src.string(), disk.string(), std::strerror(errno));
-  }
-  std::vector<char> buf(1 << 20);
-  std::uint64_t pos = 0;
-  for (;;) {
-    ssize_t n = ::read(in, buf.data(), buf.size());
-    if (n < 0 && errno == EINTR)
-      continue;
-    if (n < 0)
-      return fail(Errc::io, "reading '{}': {}", src.string(), std::strerror(errno));
-    if (n == 0)
-      break;
-    bool zero = std::all_of(buf.begin(), buf.begin() + n, [](char c) { return c == 0; });
-    if (!zero) {
-      for (ssize_t done = 0; done < n;) {
-        ssize_t w = ::pwrite(out, buf.data() + done, static_cast<std::size_t>(n - done),
-                             static_cast<off_t>(offset + pos + static_cast<std::uint64_t>(done)));
-        if (w < 0 && errno == EINTR)
-          continue;
-        if (w <= 0)
-          return fail(Errc::io, "writing '{}': {}", disk.string(), std::strerror(errno));
-        done += w;
-      }
-    }
-    pos += static_cast<std::uint64_t>(n);
-  }
   return {};
 }
 
@@ -240,7 +198,8 @@ Result<void> assemble(const stdfs::path& tarball, const stdfs::path& out_qcow2, 
   TRY(make_efi_image(efi));
   TRY(make_esp_image(esp, layout.esp.size, efi, options.mtime,
                      options.id_seed.empty() ? "" : derived_guid(options.id_seed, "esp").substr(0, 8)));
-  TRY(write_at(raw, esp, layout.esp.offset));
+  TRY_ASSIGN(std::uintmax_t esp_bytes, cfs::size_of(esp));
+  TRY(cfs::copy_range(esp, 0, raw, layout.esp.offset, esp_bytes, cfs::RangeTarget::zeros));
   TRY(make_bios_core_image(core));
   TRY(install_grub_bios(raw, "/usr/lib/grub/i386-pc/boot.img", core, layout.bios_boot.first_lba(),
                         layout.bios_boot.size));

@@ -14,6 +14,7 @@
 
 #include "common/exec.hpp"
 #include "common/fs.hpp"
+#include "common/sparse_copy.hpp"
 #include "image/ext4.hpp"
 
 namespace binder::image {
@@ -65,62 +66,6 @@ Result<Table> read_table(const stdfs::path& raw, std::chrono::seconds timeout) {
                        p.value("size", std::uint64_t{0})});
   }
   return t;
-}
-
-// Copies `len` bytes at `from_off` of `from` to `to_off` of `to`, only the data extents of the
-// source (SEEK_DATA/SEEK_HOLE); with `punch`, the destination range is made a hole first, so the
-// result equals the source range exactly (holes read as zeros).
-Result<void> copy_range(const stdfs::path& from, std::uint64_t from_off, const stdfs::path& to,
-                        std::uint64_t to_off, std::uint64_t len, bool punch) {
-  int in = ::open(from.c_str(), O_RDONLY | O_CLOEXEC);
-  int out = ::open(to.c_str(), O_WRONLY | O_CLOEXEC);
-  struct Closer {
-    int a, b;
-    ~Closer() {
-      if (a >= 0)
-        ::close(a);
-      if (b >= 0)
-        ::close(b);
-    }
-  } closer{in, out};
-  if (in < 0 || out < 0) {
-    return fail(Errc::io, "copying {} bytes from '{}' to '{}': {}", len, from.string(), to.string(),
-                std::strerror(errno));
-  }
-  if (punch && ::fallocate(out, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, static_cast<off_t>(to_off),
-                           static_cast<off_t>(len)) != 0) {
-    return fail(Errc::io, "clearing {} bytes at {} of '{}': {}", len, to_off, to.string(),
-                std::strerror(errno));
-  }
-  std::vector<char> buf(1 << 20);
-  std::uint64_t end = from_off + len;
-  std::uint64_t pos = from_off;
-  while (pos < end) {
-    off_t data = ::lseek(in, static_cast<off_t>(pos), SEEK_DATA);
-    if (data < 0 || static_cast<std::uint64_t>(data) >= end) {
-      break;  // ENXIO: only a hole is left
-    }
-    off_t hole = ::lseek(in, data, SEEK_HOLE);
-    std::uint64_t stop = std::min<std::uint64_t>(end, hole < 0 ? end : static_cast<std::uint64_t>(hole));
-    for (std::uint64_t p = static_cast<std::uint64_t>(data); p < stop;) {
-      std::size_t n = static_cast<std::size_t>(std::min<std::uint64_t>(buf.size(), stop - p));
-      ssize_t got = ::pread(in, buf.data(), n, static_cast<off_t>(p));
-      if (got <= 0) {
-        return fail(Errc::io, "reading '{}' at {}: {}", from.string(), p, std::strerror(errno));
-      }
-      for (ssize_t done = 0; done < got;) {
-        ssize_t w = ::pwrite(out, buf.data() + done, static_cast<std::size_t>(got - done),
-                             static_cast<off_t>(to_off + (p - from_off) + static_cast<std::uint64_t>(done)));
-        if (w <= 0) {
-          return fail(Errc::io, "writing '{}': {}", to.string(), std::strerror(errno));
-        }
-        done += w;
-      }
-      p += static_cast<std::uint64_t>(got);
-    }
-    pos = stop;
-  }
-  return {};
 }
 
 Result<exec::Output> run_tool(std::vector<std::string> argv, std::int64_t mtime, std::chrono::seconds timeout,
@@ -209,7 +154,8 @@ Result<GrowReport> grow_root_partition(const stdfs::path& raw, std::int64_t mtim
   };
   TRY(common::fs::write_file_atomic(part, "", 0600));
   stdfs::resize_file(part, root->size * table.sector);
-  TRY(copy_range(raw, report.offset, part, 0, root->size * table.sector, false));
+  TRY(common::fs::copy_range(raw, report.offset, part, 0, root->size * table.sector,
+                             common::fs::RangeTarget::zeros));
   TRY_CTX(checked({"e2fsck", "-fn", device}, "checking the root filesystem (e2fsck -fn) before growing"),
           "partition {}", root->number);
 
@@ -239,7 +185,7 @@ Result<GrowReport> grow_root_partition(const stdfs::path& raw, std::int64_t mtim
   TRY_CTX(checked({"e2fsck", "-fn", device}, "checking the grown root filesystem (e2fsck -fn)"),
           "partition {}", root->number);
   // Back into the disk: the partition's range becomes exactly the grown filesystem's file.
-  TRY(copy_range(part, 0, raw, report.offset, part_bytes, true));
+  TRY(common::fs::copy_range(part, 0, raw, report.offset, part_bytes, common::fs::RangeTarget::punch));
   {
     TRY_ASSIGN(Ext4Fs fs, Ext4Fs::open(raw, report.offset, false));
     report.new_bytes = fs.size_bytes();
