@@ -9,18 +9,12 @@
 #include <cstdint>
 #include <memory>
 
+#include "common/archive_error.hpp"
 namespace binder::charts {
 namespace {
 
 using common::Errc;
 using common::fail;
-
-// libarchive's message for the last error, which is NULL when it set none (a format the reader
-// gave up on without a message): fmt refuses a NULL char* by throwing, so never pass it raw.
-const char* why(archive* a) {
-  const char* m = archive_error_string(a);
-  return m ? m : "unknown libarchive error";
-}
 
 struct ReadFree {
   void operator()(archive* a) const { archive_read_free(a); }
@@ -49,18 +43,18 @@ Result<std::string> gunzip_prefix(std::string_view bytes, std::size_t max, std::
   archive_read_support_filter_all(a.get());
   archive_read_support_format_raw(a.get());
   if (archive_read_open_memory(a.get(), bytes.data(), bytes.size()) != ARCHIVE_OK) {
-    return fail(Errc::corrupt_state, "{}: not a gzip stream: {}", what, why(a.get()));
+    return fail(Errc::corrupt_state, "{}: not a gzip stream: {}", what, common::archive_why(a.get()));
   }
   archive_entry* e = nullptr;
   if (archive_read_next_header(a.get(), &e) != ARCHIVE_OK) {
-    return fail(Errc::corrupt_state, "{}: not a gzip stream: {}", what, why(a.get()));
+    return fail(Errc::corrupt_state, "{}: not a gzip stream: {}", what, common::archive_why(a.get()));
   }
   std::string out(max, '\0');
   std::size_t have = 0;
   while (have < max) {
     la_ssize_t n = archive_read_data(a.get(), out.data() + have, max - have);
     if (n < 0) {
-      return fail(Errc::corrupt_state, "{}: {}", what, why(a.get()));
+      return fail(Errc::corrupt_state, "{}: {}", what, common::archive_why(a.get()));
     }
     if (n == 0) {
       break;
@@ -78,7 +72,7 @@ Result<std::vector<ArchiveFile>> read_tgz(std::string_view bytes, std::string_vi
   archive_read_support_filter_gzip(a.get());
   archive_read_support_format_tar(a.get());
   if (archive_read_open_memory(a.get(), bytes.data(), bytes.size()) != ARCHIVE_OK) {
-    return fail(Errc::corrupt_state, "{}: not a gzip tar: {}", what, why(a.get()));
+    return fail(Errc::corrupt_state, "{}: not a gzip tar: {}", what, common::archive_why(a.get()));
   }
   std::vector<ArchiveFile> files;
   while (true) {
@@ -88,7 +82,7 @@ Result<std::vector<ArchiveFile>> read_tgz(std::string_view bytes, std::string_vi
       break;
     }
     if (r != ARCHIVE_OK && r != ARCHIVE_WARN) {
-      return fail(Errc::corrupt_state, "{}: not a gzip tar: {}", what, why(a.get()));
+      return fail(Errc::corrupt_state, "{}: not a gzip tar: {}", what, common::archive_why(a.get()));
     }
     std::string path = clean_path(archive_entry_pathname(e) ? archive_entry_pathname(e) : "");
     auto type = archive_entry_filetype(e);
@@ -187,7 +181,7 @@ Result<std::string> write_tgz(std::vector<ArchiveFile> files, std::int64_t mtime
   }
   out.resize(total + 65536);
   if (archive_write_open_memory(a.get(), out.data(), out.size(), &used) != ARCHIVE_OK) {
-    return fail(Errc::io, "packaging: {}", why(a.get()));
+    return fail(Errc::io, "packaging: {}", common::archive_why(a.get()));
   }
   for (const auto& f : files) {
     std::unique_ptr<archive_entry, EntryFree> e(archive_entry_new());
@@ -201,11 +195,11 @@ Result<std::string> write_tgz(std::vector<ArchiveFile> files, std::int64_t mtime
     if (archive_write_header(a.get(), e.get()) != ARCHIVE_OK ||
         (!f.data.empty() && archive_write_data(a.get(), f.data.data(), f.data.size()) !=
                                 static_cast<la_ssize_t>(f.data.size()))) {
-      return fail(Errc::io, "packaging '{}': {}", f.path, why(a.get()));
+      return fail(Errc::io, "packaging '{}': {}", f.path, common::archive_why(a.get()));
     }
   }
   if (archive_write_close(a.get()) != ARCHIVE_OK) {
-    return fail(Errc::io, "packaging: {}", why(a.get()));
+    return fail(Errc::io, "packaging: {}", common::archive_why(a.get()));
   }
   out.resize(used);
   return out;

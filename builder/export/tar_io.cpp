@@ -11,6 +11,7 @@
 #include <cstring>
 #include <memory>
 
+#include "common/archive_error.hpp"
 #include "common/hash.hpp"
 
 namespace binder::exporter::tar {
@@ -39,18 +40,13 @@ struct Fd {
   }
 };
 
-std::string why(struct archive* a) {
-  const char* s = archive_error_string(a);
-  return s ? s : "unknown libarchive error";
-}
-
 // Streams `fd` (of `size` bytes) into the archive; hole ranges become zeros without a read.
 Result<void> copy_data(struct archive* a, int fd, std::uint64_t size, const std::string& name) {
   std::vector<char> buf(k_chunk);
   static const std::vector<char> zeros(k_chunk, 0);
   auto put = [&](const char* p, std::size_t n) -> Result<void> {
     if (archive_write_data(a, p, n) != static_cast<la_ssize_t>(n)) {
-      return fail(Errc::io, "writing member '{}': {}", name, why(a));
+      return fail(Errc::io, "writing member '{}': {}", name, common::archive_why(a));
     }
     return {};
   };
@@ -90,11 +86,11 @@ Result<std::string> first_header_magic(const std::filesystem::path& path) {
   archive_read_support_filter_all(a.get());
   archive_read_support_format_raw(a.get());
   if (archive_read_open_filename(a.get(), path.c_str(), 1 << 16) != ARCHIVE_OK) {
-    return fail(Errc::io, "opening '{}': {}", path.string(), why(a.get()));
+    return fail(Errc::io, "opening '{}': {}", path.string(), common::archive_why(a.get()));
   }
   archive_entry* e = nullptr;
   if (archive_read_next_header(a.get(), &e) != ARCHIVE_OK) {
-    return fail(Errc::corrupt_state, "'{}': {}", path.string(), why(a.get()));
+    return fail(Errc::corrupt_state, "'{}': {}", path.string(), common::archive_why(a.get()));
   }
   std::string block(512, '\0');
   std::size_t have = 0;
@@ -122,7 +118,7 @@ Result<void> write(const std::filesystem::path& dst, const std::vector<Member>& 
     }
   }
   if (r != ARCHIVE_OK || archive_write_open_filename(a.get(), dst.c_str()) != ARCHIVE_OK) {
-    return fail(Errc::io, "creating tar '{}': {}", dst.string(), why(a.get()));
+    return fail(Errc::io, "creating tar '{}': {}", dst.string(), common::archive_why(a.get()));
   }
   for (const Member& m : members) {
     Fd fd{::open(m.source.c_str(), O_RDONLY | O_CLOEXEC)};
@@ -140,13 +136,14 @@ Result<void> write(const std::filesystem::path& dst, const std::vector<Member>& 
     archive_entry_set_uid(e.get(), 0);
     archive_entry_set_gid(e.get(), 0);
     if (archive_write_header(a.get(), e.get()) != ARCHIVE_OK) {
-      return fail(Errc::io, "writing the tar header of '{}' to '{}': {}", m.name, dst.string(), why(a.get()));
+      return fail(Errc::io, "writing the tar header of '{}' to '{}': {}", m.name, dst.string(),
+                  common::archive_why(a.get()));
     }
     TRY_CTX(copy_data(a.get(), fd.fd, static_cast<std::uint64_t>(st.st_size), m.name), "writing tar '{}'",
             dst.string());
   }
   if (archive_write_close(a.get()) != ARCHIVE_OK) {
-    return fail(Errc::io, "finishing tar '{}': {}", dst.string(), why(a.get()));
+    return fail(Errc::io, "finishing tar '{}': {}", dst.string(), common::archive_why(a.get()));
   }
   return {};
 }
@@ -157,7 +154,7 @@ Result<Listing> read(const std::filesystem::path& path, bool hash, std::uint64_t
   archive_read_support_format_tar(a.get());
   archive_read_support_format_gnutar(a.get());
   if (archive_read_open_filename(a.get(), path.c_str(), 1 << 16) != ARCHIVE_OK) {
-    return fail(Errc::io, "opening tar '{}': {}", path.string(), why(a.get()));
+    return fail(Errc::io, "opening tar '{}': {}", path.string(), common::archive_why(a.get()));
   }
   Listing out;
   std::vector<char> buf(k_chunk);
@@ -189,7 +186,7 @@ Result<Listing> read(const std::filesystem::path& path, bool hash, std::uint64_t
     }
     if (n < 0) {
       return fail(Errc::corrupt_state, "reading member '{}' of '{}': {}", m.name, path.string(),
-                  why(a.get()));
+                  common::archive_why(a.get()));
     }
     if (hash) {
       m.sha256 = h.hex_digest();
@@ -197,7 +194,7 @@ Result<Listing> read(const std::filesystem::path& path, bool hash, std::uint64_t
     out.members.push_back(std::move(m));
   }
   if (r != ARCHIVE_EOF) {
-    return fail(Errc::corrupt_state, "reading tar '{}': {}", path.string(), why(a.get()));
+    return fail(Errc::corrupt_state, "reading tar '{}': {}", path.string(), common::archive_why(a.get()));
   }
   for (int i = archive_filter_count(a.get()) - 1; i >= 0; --i) {
     const char* fname = archive_filter_name(a.get(), i);

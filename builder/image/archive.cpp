@@ -14,6 +14,7 @@
 #include <cstring>
 #include <memory>
 
+#include "common/archive_error.hpp"
 #include "common/fs.hpp"
 
 namespace binder::image {
@@ -21,13 +22,6 @@ namespace {
 
 using common::Errc;
 using common::fail;
-
-// libarchive's message for the last error, which is NULL when it set none (a format the reader
-// gave up on without a message): fmt refuses a NULL char* by throwing, so never pass it raw.
-const char* why(archive* a) {
-  const char* m = archive_error_string(a);
-  return m ? m : "unknown libarchive error";
-}
 
 std::string normalize(std::string path) {
   while (!path.empty() && path.front() == '/') {
@@ -56,7 +50,7 @@ Result<void> write_host_data(archive* a, const TarEntry& e) {
                seen += n;
                if (seen > e.size || archive_write_data(a, data, n) < 0) {
                  return fail(Errc::io, "archiving '{}': {}", e.host_path.string(),
-                             seen > e.size ? "file grew while being archived" : why(a));
+                             seen > e.size ? "file grew while being archived" : common::archive_why(a));
                }
                return {};
              }));
@@ -169,7 +163,7 @@ Result<void> TarBuilder::write(const std::filesystem::path& out, std::int64_t mt
   archive_write_set_format_pax_restricted(a.get());
   archive_write_set_bytes_per_block(a.get(), 10240);
   if (archive_write_open_filename(a.get(), out.c_str()) != ARCHIVE_OK) {
-    return fail(Errc::io, "creating '{}': {}", out.string(), why(a.get()));
+    return fail(Errc::io, "creating '{}': {}", out.string(), common::archive_why(a.get()));
   }
   for (const auto& [path, e] : m_entries) {
     std::unique_ptr<archive_entry, EntryDeleter> ae(archive_entry_new());
@@ -192,18 +186,18 @@ Result<void> TarBuilder::write(const std::filesystem::path& out, std::int64_t mt
     }
     archive_entry_set_perm(ae.get(), e.mode);
     if (archive_write_header(a.get(), ae.get()) < ARCHIVE_OK) {
-      return fail(Errc::io, "writing '{}' entry '{}': {}", out.string(), path, why(a.get()));
+      return fail(Errc::io, "writing '{}' entry '{}': {}", out.string(), path, common::archive_why(a.get()));
     }
     if (e.type == TarEntry::Type::file) {
       if (!e.host_path.empty()) {
         TRY(write_host_data(a.get(), e));
       } else if (!e.data.empty() && archive_write_data(a.get(), e.data.data(), e.data.size()) < 0) {
-        return fail(Errc::io, "writing '{}': {}", out.string(), why(a.get()));
+        return fail(Errc::io, "writing '{}': {}", out.string(), common::archive_why(a.get()));
       }
     }
   }
   if (archive_write_close(a.get()) != ARCHIVE_OK) {
-    return fail(Errc::io, "closing '{}': {}", out.string(), why(a.get()));
+    return fail(Errc::io, "closing '{}': {}", out.string(), common::archive_why(a.get()));
   }
   return {};
 }
@@ -213,7 +207,7 @@ Result<std::vector<TarEntry>> read_tar(const std::filesystem::path& path, std::u
   archive_read_support_format_all(a.get());
   archive_read_support_filter_all(a.get());
   if (archive_read_open_filename(a.get(), path.c_str(), 1 << 16) != ARCHIVE_OK) {
-    return fail(Errc::io, "opening '{}': {}", path.string(), why(a.get()));
+    return fail(Errc::io, "opening '{}': {}", path.string(), common::archive_why(a.get()));
   }
   std::vector<TarEntry> out;
   archive_entry* ae = nullptr;
@@ -245,7 +239,7 @@ Result<std::vector<TarEntry>> read_tar(const std::filesystem::path& path, std::u
     out.push_back(std::move(e));
   }
   if (r != ARCHIVE_EOF) {
-    return fail(Errc::io, "reading '{}': {}", path.string(), why(a.get()));
+    return fail(Errc::io, "reading '{}': {}", path.string(), common::archive_why(a.get()));
   }
   return out;
 }

@@ -8,6 +8,7 @@
 #include <memory>
 #include <utility>
 
+#include "common/archive_error.hpp"
 #include "common/fs.hpp"
 #include "seed/seed.hpp"
 
@@ -28,11 +29,6 @@ struct EntryDeleter {
   void operator()(archive_entry* e) const { archive_entry_free(e); }
 };
 
-std::string archive_message(archive* a) {
-  const char* m = archive_error_string(a);
-  return m != nullptr ? std::string(m) : std::string("unknown libarchive error");
-}
-
 // A fixed timestamp (the caller's SOURCE_DATE_EPOCH) keeps equal seeds byte-comparable in the
 // entries; the volume descriptor still carries libarchive's own creation time.
 std::time_t entry_time(std::optional<std::int64_t> source_date_epoch) {
@@ -47,11 +43,11 @@ Result<void> add_file(archive* a, const char* name, std::string_view data, std::
   archive_entry_set_size(e.get(), static_cast<la_int64_t>(data.size()));
   archive_entry_set_mtime(e.get(), when, 0);
   if (archive_write_header(a, e.get()) != ARCHIVE_OK) {
-    return fail(Errc::io, "writing seed entry '{}': {}", name, archive_message(a));
+    return fail(Errc::io, "writing seed entry '{}': {}", name, common::archive_why(a));
   }
   if (!data.empty() &&
       archive_write_data(a, data.data(), data.size()) != static_cast<la_ssize_t>(data.size())) {
-    return fail(Errc::io, "writing seed entry '{}': {}", name, archive_message(a));
+    return fail(Errc::io, "writing seed entry '{}': {}", name, common::archive_why(a));
   }
   return {};
 }
@@ -67,10 +63,10 @@ Result<void> write_iso_to(const SeedContent& content, const std::filesystem::pat
   if (archive_write_set_format_iso9660(a.get()) != ARCHIVE_OK ||
       archive_write_set_options(a.get(), "iso9660:volume-id=cidata,iso9660:rockridge,iso9660:joliet") !=
           ARCHIVE_OK) {
-    return fail(Errc::internal, "configuring the iso9660 writer: {}", archive_message(a.get()));
+    return fail(Errc::internal, "configuring the iso9660 writer: {}", common::archive_why(a.get()));
   }
   if (archive_write_open_filename(a.get(), path.c_str()) != ARCHIVE_OK) {
-    return fail(Errc::io, "opening '{}': {}", path.string(), archive_message(a.get()));
+    return fail(Errc::io, "opening '{}': {}", path.string(), common::archive_why(a.get()));
   }
   std::time_t when = entry_time(source_date_epoch);
   TRY(add_file(a.get(), "user-data", content.user_data, when));
@@ -80,7 +76,7 @@ Result<void> write_iso_to(const SeedContent& content, const std::filesystem::pat
   }
   // The iso9660 writer lays out the whole image at close: its errors matter.
   if (archive_write_close(a.get()) != ARCHIVE_OK) {
-    return fail(Errc::io, "finishing '{}': {}", path.string(), archive_message(a.get()));
+    return fail(Errc::io, "finishing '{}': {}", path.string(), common::archive_why(a.get()));
   }
   return {};
 }
@@ -104,7 +100,7 @@ Result<SeedContent> read_seed_iso(const std::filesystem::path& iso) {
   }
   archive_read_support_format_iso9660(a.get());
   if (archive_read_open_filename(a.get(), iso.c_str(), 64 * 1024) != ARCHIVE_OK) {
-    return fail(Errc::io, "opening seed ISO '{}': {}", iso.string(), archive_message(a.get()));
+    return fail(Errc::io, "opening seed ISO '{}': {}", iso.string(), common::archive_why(a.get()));
   }
   std::optional<std::string> user_data;
   std::optional<std::string> meta_data;
@@ -116,7 +112,8 @@ Result<SeedContent> read_seed_iso(const std::filesystem::path& iso) {
       break;
     }
     if (r != ARCHIVE_OK && r != ARCHIVE_WARN) {
-      return fail(Errc::corrupt_state, "reading seed ISO '{}': {}", iso.string(), archive_message(a.get()));
+      return fail(Errc::corrupt_state, "reading seed ISO '{}': {}", iso.string(),
+                  common::archive_why(a.get()));
     }
     std::string name = archive_entry_pathname(e) != nullptr ? archive_entry_pathname(e) : "";
     std::string data;
@@ -127,7 +124,7 @@ Result<SeedContent> read_seed_iso(const std::filesystem::path& iso) {
     }
     if (n < 0) {
       return fail(Errc::corrupt_state, "reading '{}' in seed ISO '{}': {}", name, iso.string(),
-                  archive_message(a.get()));
+                  common::archive_why(a.get()));
     }
     if (name == "user-data") {
       user_data = std::move(data);
