@@ -5,17 +5,13 @@
 #include <algorithm>
 #include <cctype>
 
+#include "common/text.hpp"
+
 namespace binder::base {
 
 namespace {
 
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t'))
-    s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r'))
-    s.remove_suffix(1);
-  return s;
-}
+using common::trim;
 
 std::string_view strip_name(std::string_view name) {
   if (name.starts_with('*'))

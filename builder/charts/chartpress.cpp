@@ -6,6 +6,8 @@
 #include <set>
 #include <vector>
 
+#include "common/text.hpp"
+
 namespace binder::charts {
 namespace {
 
@@ -21,13 +23,7 @@ struct Segment {
   std::string key;  // for mapping keys
 };
 
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t'))
-    s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r'))
-    s.remove_suffix(1);
-  return s;
-}
+using common::trim;
 
 // The scalar of "key: value  # comment" without quotes and comment.
 std::string scalar(std::string_view v) {

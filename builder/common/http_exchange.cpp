@@ -7,6 +7,7 @@
 #include <cstring>
 
 #include "common/http_internal.hpp"
+#include "common/text.hpp"
 
 namespace binder::common::http::detail {
 namespace {
@@ -19,13 +20,7 @@ bool iequals(std::string_view a, std::string_view b) {
          });
 }
 
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t'))
-    s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r'))
-    s.remove_suffix(1);
-  return s;
-}
+using common::trim;
 
 bool has_header(const Request& r, std::string_view name) {
   return std::any_of(r.headers.begin(), r.headers.end(),

@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/hash.hpp"
+#include "common/text.hpp"
 
 namespace binder::exporter {
 namespace {
@@ -18,14 +19,7 @@ namespace {
 using common::Errc;
 using common::fail;
 
-std::string trim(std::string_view s) {
-  std::size_t b = s.find_first_not_of(" \t\r");
-  if (b == std::string_view::npos) {
-    return {};
-  }
-  std::size_t e = s.find_last_not_of(" \t\r");
-  return std::string(s.substr(b, e - b + 1));
-}
+std::string trim(std::string_view s) { return std::string(common::trim(s)); }
 
 // purl percent-encoding: everything but unreserved characters.
 std::string pct(std::string_view s) {
