@@ -74,6 +74,10 @@ class Ext4Fs {
   Result<bool> truncate(const std::string& path);
   // Names in directory `path` (symlinks followed), sorted; Errc::not_found if it is missing.
   Result<std::vector<std::string>> list(const std::string& path) const;
+  // Paths matching the absolute `pattern`: '*', '?' and '[...]' within components (fnmatch
+  // FNM_PERIOD, like the shell: a leading '.' is not matched by a wildcard), no '**'. Sorted by
+  // component as list() is; a non-directory on the way matches nothing below it.
+  Result<std::vector<std::string>> glob(const std::string& pattern) const;
   // Sets the access, change and creation times of every inode in use to the filesystem's time
   // (set_time), keeping modification times: `mke2fs -d` copies atime/ctime from the host files,
   // which are the unpack time, so a freshly made filesystem is not reproducible without this.

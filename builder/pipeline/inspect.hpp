@@ -11,7 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "base/accel.hpp"
-#include "layers/steps/hygiene.hpp"
+#include "layers/steps/hygiene_checks.hpp"
 
 namespace binder::pipeline {
 

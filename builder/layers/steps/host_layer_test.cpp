@@ -10,6 +10,7 @@
 #include "common/fs.hpp"
 #include "image/qemu_img.hpp"
 #include "layers/steps/hygiene.hpp"
+#include "layers/steps/hygiene_checks.hpp"
 
 using namespace binder;
 namespace stdfs = std::filesystem;

@@ -12,6 +12,7 @@
 
 #include "common/exec.hpp"
 #include "common/fs.hpp"
+#include "layers/steps/hygiene_checks.hpp"
 #include "layers/steps/system_files.hpp"
 
 using namespace binder;

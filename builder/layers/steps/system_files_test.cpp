@@ -8,7 +8,7 @@
 #include "common/fs.hpp"
 #include "config/k3s_upgrade.hpp"
 #include "config/load.hpp"
-#include "layers/steps/hygiene.hpp"
+#include "layers/steps/hygiene_checks.hpp"
 
 using namespace binder;
 using namespace binder::layers;

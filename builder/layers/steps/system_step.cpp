@@ -9,6 +9,7 @@
 #include "layers/steps/guest_session.hpp"
 #include "layers/steps/host_layer.hpp"
 #include "layers/steps/hygiene.hpp"
+#include "layers/steps/hygiene_checks.hpp"
 #include "layers/steps/steps.hpp"
 #include "layers/steps/system_files.hpp"
 
