@@ -19,7 +19,10 @@ BINDER_FIRSTBOOT_CA_FILE. No DNS or /etc/hosts is touched.
 
 Faults (ci/smoke-boot --fault NAME; FAULTS below): the world is built wrong in one place, as a
 donor's could be, and the scenario says which step must fail, with which cause and exit code,
-and, where the cause is in the metadata, how the corrected metadata looks.
+and, where the cause is in the metadata, how the corrected metadata looks. A temporary fault
+(exit 75) can also heal (ci/smoke-boot --heal; World.heal): once the agent has failed at its
+step, the world is put right while the VM runs (the S3 endpoint starts answering, Harbor stops
+answering 503), as an outage ends, and systemd's retry of the agent must go on to PASS.
 """
 import base64
 import json
@@ -37,11 +40,13 @@ PRIME_HOST, REDIRECTOR_HOST = "2i2c.mybinder.org", "mybinder.org"
 
 class Fault:
     """One failure scenario: the step that must fail, a regex its cause must match in the serial
-    log, the agent's exit code (75 temporary: systemd retries; 1 permanent), and whether a
-    corrected metadata (resume()) must then reach PASS."""
+    log, the agent's exit code (75 temporary: systemd retries; 1 permanent), whether a corrected
+    metadata (resume()) must then reach PASS, and whether the world can heal while the VM runs
+    (heal(): a temporary outage that ends)."""
 
-    def __init__(self, step, cause, exit_code, resumes=False, doc=""):
+    def __init__(self, step, cause, exit_code, resumes=False, heals=False, doc=""):
         self.step, self.cause, self.exit_code, self.resumes, self.doc = step, cause, exit_code, resumes, doc
+        self.heals = heals
 
 
 FAULTS = {
@@ -51,11 +56,13 @@ FAULTS = {
     "cloudflare-auth": Fault("dns:records", r"(Authentication error|HTTP 403|10000)", 1, resumes=True,
                              doc="dns.api_token lacks Zone.DNS:Edit"),
     # registry.s3.endpoint points at a port nothing listens on: connection refused after the
-    # client's retries, a temporary failure.
+    # client's retries, a temporary failure. Heals: a fake S3 (s3_fake.py, TLS) starts on that port.
     "s3-unreachable": Fault("s3:lifecycle", r"(refused|unreachable|connect|timed out)", 75,
-                            doc="registry.s3.endpoint does not answer"),
+                            heals=True, doc="registry.s3.endpoint does not answer"),
     # Harbor behind ingress answers 503 to everything (core down): the health wait times out.
-    "harbor-down": Fault("harbor:api", r"(503|healthy|health)", 75, doc="Harbor answers 503"),
+    # (Not just "health": the step's first line names the /health URL.) Heals: the 503s stop.
+    "harbor-down": Fault("harbor:api", r"(HTTP 503|report healthy)", 75, heals=True,
+                         doc="Harbor answers 503"),
 }
 
 
@@ -105,9 +112,12 @@ class Fake:
 
 class World:
     def __init__(self, repo, work, name, domain, project, real_k3s=False, extra_disk="auto",
-                 fault=None):
+                 faults=()):
         self.repo, self.work = repo, work
-        self.fault = fault  # a FAULTS key or None
+        self.faults = list(faults)  # FAULTS keys, in the order their steps run
+        self.healed = []  # heal(): the faults put right while the VM ran
+        self.s3_port = None  # s3-unreachable: the port nothing listens on (until heal())
+        self.s3 = None  # the fake S3 process once healed
         self.corrected = False  # resume(): the metadata the donor fixed
         # real_k3s: the image runs the real k3s, so no fake Kubernetes API; Harbor's admin
         # password is then preset through the test environment (the fake cannot see the cluster).
@@ -131,7 +141,7 @@ class World:
         boot_pw = "Boot" + os.urandom(8).hex() + "9"
         self.secrets.update({"dns.api_token": cf_token, "kube token": kube_token})
         fakes = os.path.join(self.work, "fakes")
-        cf_perms = "zone:read" if self.fault == "cloudflare-auth" else "zone:read,dns_records:edit"
+        cf_perms = "zone:read" if "cloudflare-auth" in self.faults else "zone:read,dns_records:edit"
         self.fakes["cloudflare"] = Fake("cloudflare", serve, self.pki, f"{fakes}/cloudflare",
                                         ["--zone", self.domain, "--token", cf_token,
                                          "--permissions", cf_perms])
@@ -140,7 +150,7 @@ class World:
                                  ["--member-host", fqdn, "--prime-host", PRIME_HOST,
                                   "--redirector-host", REDIRECTOR_HOST,
                                   "--health-status", "200" if self.real_k3s else "503"])
-        if self.fault == "s3-unreachable":
+        if "s3-unreachable" in self.faults:
             self.secrets.update({"s3 access key": "AKID" + os.urandom(8).hex(),
                                  "s3 secret key": "s3-" + os.urandom(16).hex()})
         # With the stand-in, Harbor "comes up" (health turns healthy) only when tick() has seen
@@ -149,7 +159,7 @@ class World:
                                     ["--admin-password", boot_pw, "--external-url",
                                      f"https://registry.{self.name}.{self.domain}",
                                      "--health-delay", "0" if self.real_k3s else "1e9"])
-        if self.fault == "harbor-down":
+        if "harbor-down" in self.faults:
             # Harbor's core is down behind a working ingress: every API call answers 503.
             self.fakes["harbor"].control("POST", "faults", {"path": ".*", "status": 503, "count": -1})
         if self.real_k3s:
@@ -162,6 +172,9 @@ class World:
     def stop(self):
         for f in self.fakes.values():
             f.stop()
+        if self.s3 is not None and self.s3.poll() is None:
+            self.s3.terminate()
+            self.s3.wait(timeout=10)
 
     def ca_pem(self):
         return open(f"{self.pki}/ca.crt").read()
@@ -198,11 +211,13 @@ class World:
 
     def fault_member(self):
         """The member metadata's part that a fault scenario gets wrong."""
-        if self.fault == "s3-unreachable":
-            import socket
-            with socket.socket() as s:  # a port nothing listens on: connection refused
-                s.bind(("127.0.0.1", 0))
-                port = s.getsockname()[1]
+        if "s3-unreachable" in self.faults:
+            if self.s3_port is None:
+                import socket
+                with socket.socket() as s:  # a port nothing listens on: connection refused
+                    s.bind(("127.0.0.1", 0))
+                    self.s3_port = s.getsockname()[1]
+            port = self.s3_port
             return {"registry": {"host": f"registry.{self.name}.{self.domain}",
                                  "project": self.project, "quota_gb": 100,
                                  "s3": {"endpoint": f"https://{GUEST_HOST}:{port}",
@@ -215,7 +230,7 @@ class World:
         """The donor's fix for a fault whose cause is in the metadata: returns True when the
         member() metadata changed (the next boot gets a new seed). cloudflare-auth: a new token
         that has Zone.DNS:Edit, which the fake Cloudflare accepts from now on."""
-        if self.fault != "cloudflare-auth":
+        if "cloudflare-auth" not in self.faults:
             return False
         token = "cf-" + os.urandom(16).hex()
         self.fakes["cloudflare"].control("POST", "config", {"token": token,
@@ -223,6 +238,40 @@ class World:
         self.secrets["dns.api_token"], self.secrets["dns.api_token (first)"] = token, self.secrets["dns.api_token"]
         self.corrected = True
         return True
+
+    def heal(self, fault):
+        """A temporary fault ends while the VM runs (ci/smoke-boot --heal): s3-unreachable, the
+        fake S3 (s3_fake.py over TLS, SigV4 checked) starts on the endpoint's port; harbor-down,
+        Harbor stops answering 503. Nothing in the guest changes: systemd's retry finds the world
+        right."""
+        if fault == "s3-unreachable":
+            bucket = "binder-registry"
+            log = open(os.path.join(self.work, "fakes", "s3.log"), "a")
+            self.s3 = subprocess.Popen(
+                [os.environ.get("BINDER_PYTHON", "/usr/bin/python3"),
+                 f"{self.repo}/tests/support/fakes/s3_fake.py", self.secrets["s3 access key"],
+                 self.secrets["s3 secret key"], bucket, "--port", str(self.s3_port),
+                 "--tls-cert", f"{self.pki}/server.crt", "--tls-key", f"{self.pki}/server.key"],
+                stdout=subprocess.PIPE, stderr=log, text=True)
+            line = self.s3.stdout.readline().strip()
+            if line != str(self.s3_port):
+                raise SystemExit(f"smoke-boot: the fake S3 did not start on port {self.s3_port} "
+                                 f"(said {line!r}; see {log.name})")
+        elif fault == "harbor-down":
+            self.fakes["harbor"].control("DELETE", "faults")
+        else:
+            raise ValueError(f"fault {fault} does not heal")
+        self.healed.append(fault)
+
+    def s3_requests(self):
+        """The fake S3's request log ([] before heal())."""
+        if self.s3 is None:
+            return []
+        import ssl
+        ctx = ssl.create_default_context(cafile=f"{self.pki}/ca.crt")
+        with urllib.request.urlopen(f"https://127.0.0.1:{self.s3_port}/__log__", context=ctx,
+                                    timeout=10) as r:
+            return json.loads(r.read())
 
     def firstboot_env(self):
         """/etc/binder-image/test/firstboot.env (read by the test overlay's drop-in for
@@ -237,7 +286,7 @@ class World:
                  "BINDER_FIRSTBOOT_CA_FILE=/etc/binder-image/test/ca.pem",
                  # test-only: the public names' connections go to the fakes (TLS still checks them)
                  "BINDER_FIRSTBOOT_TEST_CONNECT_TO=" + ",".join(rules)]
-        if self.fault == "harbor-down":
+        if "harbor-down" in self.faults:
             # Harbor's health wait is 20 min; a twentieth bounds the scenario (the timeout path
             # is the same).
             lines.append("BINDER_FIRSTBOOT_WAIT_SCALE=0.05")
@@ -346,6 +395,14 @@ class World:
         pings = [r for r in self.fakes["harbor"].control("GET", "requests") if r.get("path") == "/api/v2.0/ping"]
         if not pings:
             problems.append(f"readiness: the guest never pinged https://registry.{fqdn}/api/v2.0/ping")
+        if "s3-unreachable" in self.healed:
+            reqs = self.s3_requests()
+            bad = [r for r in reqs if r.get("problem")]
+            puts = [r for r in reqs if r.get("method") == "PUT" and r.get("path", "").endswith("?lifecycle")]
+            if bad:
+                problems.append(f"s3: {len(bad)} bad requests, first: {bad[0]}")
+            if len(puts) != 1:
+                problems.append(f"s3: {len(puts)} PUT ?lifecycle (want 1: the rule set once)")
         for kind, fake in self.fakes.items():
             v = fake.violations()
             if v:

@@ -4,7 +4,9 @@
 # x-amz-content-sha256 and Content-MD5, path-style addressing. Answers like S3:
 # GET /<bucket>?lifecycle -> 200 XML | 404 NoSuchLifecycleConfiguration | 404 NoSuchBucket;
 # PUT /<bucket>?lifecycle -> 200. GET /__log__ returns the request log as JSON.
-# Prints the port on stdout.  s3_fake.py ACCESS_KEY SECRET_KEY BUCKET
+# Prints the port on stdout.  s3_fake.py ACCESS_KEY SECRET_KEY BUCKET [--port N]
+#   [--tls-cert F --tls-key F]   (HTTPS on a fixed port: the smoke boot's S3 endpoint, which the
+#   guest reaches as 10.0.2.2 and so must be https; ci/smoke-boot --heal starts it late)
 import base64
 import hashlib
 import hmac
@@ -14,6 +16,7 @@ import sys
 import urllib.parse
 
 ACCESS, SECRET, BUCKET = sys.argv[1], sys.argv[2], sys.argv[3]
+OPTS = dict(zip(sys.argv[4::2], sys.argv[5::2]))
 lifecycle = {}
 log = []
 
@@ -80,6 +83,7 @@ class H(http.server.BaseHTTPRequestHandler):
         log.append({"method": self.command, "path": self.path})
         problem = sign_ok(self.command, self.path, headers, body)
         if problem:
+            log[-1]["problem"] = problem
             return self.err(403, problem)
         path, _, query = self.path.partition("?")
         if path.strip("/") != BUCKET:
@@ -101,7 +105,12 @@ class H(http.server.BaseHTTPRequestHandler):
     do_GET = do_PUT = do_POST = do_DELETE = handle_any
 
 
-srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H)
+srv = http.server.ThreadingHTTPServer(("127.0.0.1", int(OPTS.get("--port", 0))), H)
+if "--tls-cert" in OPTS:
+    import ssl
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(OPTS["--tls-cert"], OPTS["--tls-key"])
+    srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
 print(srv.server_address[1], flush=True)
 sys.stdout.close()
 srv.serve_forever()
