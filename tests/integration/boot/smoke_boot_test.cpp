@@ -18,8 +18,8 @@ namespace stdfs = std::filesystem;
 
 namespace {
 
-const stdfs::path k_repo = BINDER_SOURCE_DIR;
-const stdfs::path k_bin = BINDER_BIN_DIR;
+const stdfs::path k_smoke_repo = BINDER_SOURCE_DIR;
+const stdfs::path k_smoke_bin = BINDER_BIN_DIR;
 
 bool have_qemu() { return exec::find_program("qemu-system-x86_64").has_value(); }
 
@@ -29,7 +29,7 @@ std::string env_or_make(const char* name, const char* script) {
   }
   exec::Options o;
   o.timeout = std::chrono::minutes(20);
-  auto r = exec::run_checked({"nice", (k_repo / "ci" / script).string()}, o);
+  auto r = exec::run_checked({"nice", (k_smoke_repo / "ci" / script).string()}, o);
   REQUIRE(r);
   std::string out = r->out;
   while (!out.empty() && (out.back() == '\n' || out.back() == ' ')) {
@@ -52,12 +52,12 @@ stdfs::path smoke_image() {
   env_or_make("BINDER_TEST_ROOTFS", "make-test-rootfs");
   env_or_make("BINDER_TEST_ARTIFACTS", "make-test-artifacts");
   env_or_make("BINDER_TEST_CHARTS", "make-test-charts");
-  stdfs::path out = k_bin / "boot-test-out";
+  stdfs::path out = k_smoke_bin / "boot-test-out";
   exec::Options o;
   o.timeout = std::chrono::minutes(30);
   o.env["LIBGUESTFS_BACKEND_SETTINGS"] = "force_tcg";
-  auto r = exec::run({(k_bin / "builder" / "binder-image").string(), "build",
-                      (k_repo / "profiles" / "debian-12-smoke.yaml").string(), "--output", out.string()},
+  auto r = exec::run({(k_smoke_bin / "builder" / "binder-image").string(), "build",
+                      (k_smoke_repo / "profiles" / "debian-12-smoke.yaml").string(), "--output", out.string()},
                      o);
   REQUIRE(r);
   INFO("binder-image build stderr:\n" << r->err);
@@ -78,16 +78,16 @@ struct SmokeRun {
 };
 
 SmokeRun smoke_boot(const std::vector<std::string>& extra, const std::string& name) {
-  stdfs::path work = k_bin / "boot-test-work" / name;
+  stdfs::path work = k_smoke_bin / "boot-test-work" / name;
   REQUIRE(binder::common::fs::remove_tree(work));
   REQUIRE(binder::common::fs::make_directories(work));
   std::vector<std::string> argv{"/usr/bin/python3",
-                                (k_repo / "ci" / "smoke-boot").string(),
+                                (k_smoke_repo / "ci" / "smoke-boot").string(),
                                 smoke_image().string(),
                                 "--workdir",
                                 work.string(),
                                 "--binder-image",
-                                (k_bin / "builder" / "binder-image").string()};
+                                (k_smoke_bin / "builder" / "binder-image").string()};
   argv.insert(argv.end(), extra.begin(), extra.end());
   exec::Options o;
   o.timeout = std::chrono::minutes(40);
