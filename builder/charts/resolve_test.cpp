@@ -192,8 +192,8 @@ TEST_CASE("bake from file:// fixture mirrors: the contract's files and charts.js
   Fixtures fx;
   auto cache = cfs::TempDir::create("chart-cache").value();
   Downloader dl(binder::base::CacheDir{cache.path()});
-  auto o =
-      options("file://" + fx.dir.path().string() + "/source/mybinder.org-deploy-" + k_resolve_commit + ".tar.gz");
+  auto o = options("file://" + fx.dir.path().string() + "/source/mybinder.org-deploy-" + k_resolve_commit +
+                   ".tar.gz");
   o.mirrors = {{"https://", "file://" + fx.repos()}, {"oci://", "file://" + fx.repos()}};
 
   SECTION("unpinned source: commit id checked, sha256 computed and warned about") {

@@ -170,12 +170,12 @@ common::Result<std::string> spdx_sbom_from_dpkg_status(std::string_view status_t
     j["licenseDeclared"] = "NOASSERTION";
     j["copyrightText"] = "NOASSERTION";
     j["externalRefs"] = ojson::array({ojson{{"referenceCategory", "PACKAGE-MANAGER"},
-                                          {"referenceType", "purl"},
-                                          {"referenceLocator", deb_purl(p, info)}}});
+                                            {"referenceType", "purl"},
+                                            {"referenceLocator", deb_purl(p, info)}}});
     packages.push_back(std::move(j));
     relationships.push_back(ojson{{"spdxElementId", "SPDXRef-DOCUMENT"},
-                                 {"relationshipType", "DESCRIBES"},
-                                 {"relatedSpdxElement", id}});
+                                  {"relationshipType", "DESCRIBES"},
+                                  {"relatedSpdxElement", id}});
   }
   for (std::size_t i = 0; i < info.extra_packages.size(); ++i) {
     const ExtraPackage& e = info.extra_packages[i];
@@ -199,13 +199,13 @@ common::Result<std::string> spdx_sbom_from_dpkg_status(std::string_view status_t
     }
     if (!e.purl.empty()) {
       j["externalRefs"] = ojson::array({ojson{{"referenceCategory", "PACKAGE-MANAGER"},
-                                            {"referenceType", "purl"},
-                                            {"referenceLocator", e.purl}}});
+                                              {"referenceType", "purl"},
+                                              {"referenceLocator", e.purl}}});
     }
     packages.push_back(std::move(j));
     relationships.push_back(ojson{{"spdxElementId", "SPDXRef-DOCUMENT"},
-                                 {"relationshipType", "DESCRIBES"},
-                                 {"relatedSpdxElement", id}});
+                                  {"relationshipType", "DESCRIBES"},
+                                  {"relatedSpdxElement", id}});
   }
   std::int64_t created = info.created_epoch;
   ojson doc;

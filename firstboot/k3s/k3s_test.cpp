@@ -168,8 +168,8 @@ TEST_CASE("k3s: file steps applied twice, optional files come and go", "[k3s]") 
     for (auto& s : steps) {
       INFO(s->id() << " round " << round);
       CHECK(apply_k3s(*s, *t.env) == (round == 0 && s->id() != "k3s:service" && s->id() != "k3s:ready"
-                                      ? Outcome::changed
-                                      : Outcome::unchanged));
+                                          ? Outcome::changed
+                                          : Outcome::unchanged));
     }
   }
   CHECK((std::filesystem::status(t.path(k3s::k_config_path)).permissions() & std::filesystem::perms::all) ==

@@ -152,7 +152,8 @@ Result<std::optional<SourceDoc>> read_cloud_init_member(const LoadOptions& o, Co
       [&] { return from_text_file(under_root(root, "/var/lib/cloud/seed/nocloud/user-data")); },
       [&] { return from_text_file(under_root(root, "/var/lib/cloud/seed/nocloud-net/user-data")); },
       [&] {
-        return from_text_file(under_root(root, "/var/lib/cloud/seed/config_drive/openstack/latest/user_data"));
+        return from_text_file(
+            under_root(root, "/var/lib/cloud/seed/config_drive/openstack/latest/user_data"));
       },
   };
   if (o.live) {

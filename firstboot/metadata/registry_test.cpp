@@ -124,8 +124,8 @@ TEST_CASE("registry: validation errors name file, line and key", "[metadata][reg
   }
   SECTION("external with an empty password and a bad url") {
     auto e = registry_load_error(t, k_standalone +
-                               "  registry:\n    kind: external\n    url: ghcr.io\n"
-                               "    username: u\n    password: \"\"\n");
+                                        "  registry:\n    kind: external\n    url: ghcr.io\n"
+                                        "    username: u\n    password: \"\"\n");
     CHECK(e.find("member.yaml:8:") != std::string::npos);
     CHECK(e.find("binder_member.registry.url: 'ghcr.io' is not an http(s) URL") != std::string::npos);
     CHECK(e.find("member.yaml:10:") != std::string::npos);
@@ -133,12 +133,13 @@ TEST_CASE("registry: validation errors name file, line and key", "[metadata][reg
   }
   SECTION("keys of the other family") {
     auto e = registry_load_error(t, k_standalone +
-                               "  registry:\n    kind: external\n    url: https://ghcr.io\n"
-                               "    username: u\n    password: p\n    project: x\n");
+                                        "  registry:\n    kind: external\n    url: https://ghcr.io\n"
+                                        "    username: u\n    password: p\n    project: x\n");
     CHECK(e.find("member.yaml:11:") != std::string::npos);
     CHECK(e.find("binder_member.registry.project: not used with registry.kind external") !=
           std::string::npos);
-    e = registry_load_error(t, k_standalone + "  registry:\n    kind: harbor-local\n    url: https://ghcr.io\n");
+    e = registry_load_error(t,
+                            k_standalone + "  registry:\n    kind: harbor-local\n    url: https://ghcr.io\n");
     CHECK(e.find("binder_member.registry.url: not used with registry.kind harbor-local") !=
           std::string::npos);
   }
@@ -146,22 +147,23 @@ TEST_CASE("registry: validation errors name file, line and key", "[metadata][reg
     auto e = registry_load_error(t, k_standalone + "  registry: {kind: harbor-s3}\n");
     CHECK(e.find("binder_member.registry.s3: required with registry.kind harbor-s3") != std::string::npos);
     e = registry_load_error(t, k_standalone +
-                          "  registry:\n    kind: harbor-local\n    s3: {endpoint: "
-                          "\"https://s3.example.org\", bucket: b, access_key: a, secret_key: s}\n");
+                                   "  registry:\n    kind: harbor-local\n    s3: {endpoint: "
+                                   "\"https://s3.example.org\", bucket: b, access_key: a, secret_key: s}\n");
     CHECK(e.find("member.yaml:8:") != std::string::npos);
     CHECK(e.find("binder_member.registry.s3: not used with registry.kind harbor-local") != std::string::npos);
   }
   SECTION("s3 secrets missing") {
-    auto e = registry_load_error(t, k_standalone +
-                               "  registry: {kind: harbor-s3, s3: {endpoint: \"https://s3.example.org\", "
-                               "bucket: b}}\n");
+    auto e =
+        registry_load_error(t, k_standalone +
+                                   "  registry: {kind: harbor-s3, s3: {endpoint: \"https://s3.example.org\", "
+                                   "bucket: b}}\n");
     CHECK(e.find("binder_member.registry.s3.access_key: required key is missing") != std::string::npos);
     CHECK(e.find("binder_member.registry.s3.secret_key: required key is missing") != std::string::npos);
   }
   SECTION("federation members keep their Harbor") {
     auto e = registry_load_error(t, k_federation +
-                               "  registry: {kind: external, url: \"https://ghcr.io\", username: u, "
-                               "password: p}\n");
+                                        "  registry: {kind: external, url: \"https://ghcr.io\", username: u, "
+                                        "password: p}\n");
     CHECK(e.find("binder_member.registry.kind: external is for standalone members") != std::string::npos);
     e = registry_load_error(t, k_federation);
     CHECK(e.find("binder_member.registry: required in federation mode") != std::string::npos);

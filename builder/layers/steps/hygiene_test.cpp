@@ -47,7 +47,8 @@ void write_dirty_tree(const stdfs::path& root) {
         break;
       case HygieneAction::remove:
         // A glob's match as a file; a plain path as a directory with content.
-        put_hygiene_file(root / (r.path.find('*') != std::string_view::npos ? p : p + "/x").substr(1), "state\n");
+        put_hygiene_file(root / (r.path.find('*') != std::string_view::npos ? p : p + "/x").substr(1),
+                         "state\n");
         break;
       case HygieneAction::empty_dir:
         put_hygiene_file(root / (p + "/.hidden").substr(1), "h\n");
@@ -284,9 +285,11 @@ TEST_CASE("hygiene checks: each fails on a filesystem that breaks only its prope
        "/var/lib/dbus/machine-id"},
       {"no SSH host keys", [](auto& r) { put_hygiene_file(r / "etc/ssh/ssh_host_ed25519_key", "k"); },
        "ssh_host_ed25519_key"},
-      {"no k3s server state or token", [](auto& r) { put_hygiene_file(r / "var/lib/rancher/k3s/server/token", "t"); },
+      {"no k3s server state or token",
+       [](auto& r) { put_hygiene_file(r / "var/lib/rancher/k3s/server/token", "t"); },
        "/var/lib/rancher/k3s/server/token"},
-      {"no cloud-init instance state", [](auto& r) { put_hygiene_file(r / "var/lib/cloud/data/instance-id", "i-1\n"); },
+      {"no cloud-init instance state",
+       [](auto& r) { put_hygiene_file(r / "var/lib/cloud/data/instance-id", "i-1\n"); },
        "/var/lib/cloud/data/instance-id"},
       {"no cloud-init instance state",
        [](auto& r) { put_hygiene_file(r / "var/lib/cloud/instances/i-1/boot-finished", "x\n"); },
@@ -297,11 +300,14 @@ TEST_CASE("hygiene checks: each fails on a filesystem that breaks only its prope
       {"no core files", [](auto& r) { put_hygiene_file(r / "var/lib/systemd/coredump/core.k3s.0.zst", "x"); },
        "coredump/core.k3s"},
       {"/var/log small",
-       [](auto& r) { put_hygiene_file(r / "var/log/syslog", std::string(layers::steps::k_var_log_limit + 1, 'l')); },
+       [](auto& r) {
+         put_hygiene_file(r / "var/log/syslog", std::string(layers::steps::k_var_log_limit + 1, 'l'));
+       },
        "largest /var/log/syslog"},
       {"no shell history", [](auto& r) { put_hygiene_file(r / "home/jovyan/.bash_history", "ls\n"); },
        "/home/jovyan/.bash_history"},
-      {"resolv.conf ok", [](auto& r) { put_hygiene_file(r / "usr/lib/systemd/systemd-resolved", ""); }, "regular file"},
+      {"resolv.conf ok", [](auto& r) { put_hygiene_file(r / "usr/lib/systemd/systemd-resolved", ""); },
+       "regular file"},
       {"k3s import cache empty", [&](auto& r) { stdfs::remove(r / (images + ".cache.json")); }, "missing"},
       {"k3s import cache empty",
        [&](auto& r) {

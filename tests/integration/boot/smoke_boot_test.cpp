@@ -56,9 +56,10 @@ stdfs::path smoke_image() {
   exec::Options o;
   o.timeout = std::chrono::minutes(30);
   o.env["LIBGUESTFS_BACKEND_SETTINGS"] = "force_tcg";
-  auto r = exec::run({(k_smoke_bin / "builder" / "binder-image").string(), "build",
-                      (k_smoke_repo / "profiles" / "debian-12-smoke.yaml").string(), "--output", out.string()},
-                     o);
+  auto r =
+      exec::run({(k_smoke_bin / "builder" / "binder-image").string(), "build",
+                 (k_smoke_repo / "profiles" / "debian-12-smoke.yaml").string(), "--output", out.string()},
+                o);
   REQUIRE(r);
   INFO("binder-image build stderr:\n" << r->err);
   REQUIRE(r->exit_code == 0);
