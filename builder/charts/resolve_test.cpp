@@ -19,7 +19,7 @@ using binder::common::Errc;
 
 namespace {
 
-constexpr const char* k_commit = "95860dbcba2031b930020dbd856e76cd37ba34c8";
+constexpr const char* k_resolve_commit = "95860dbcba2031b930020dbd856e76cd37ba34c8";
 
 struct Fixtures {
   cfs::TempDir dir = cfs::TempDir::create("chart-fixtures").value();
@@ -37,7 +37,7 @@ struct Fixtures {
 ChartsOptions options(const std::string& source_url) {
   ChartsOptions o;
   o.url = source_url;
-  o.commit = k_commit;
+  o.commit = k_resolve_commit;
   o.version = "2020.12.4-0.dev.git.7587.h95860dbc";
   o.images = {
       {"analyticsPublisher.image",
@@ -192,8 +192,8 @@ TEST_CASE("bake from file:// fixture mirrors: the contract's files and charts.js
   Fixtures fx;
   auto cache = cfs::TempDir::create("chart-cache").value();
   Downloader dl(binder::base::CacheDir{cache.path()});
-  auto o =
-      options("file://" + fx.dir.path().string() + "/source/mybinder.org-deploy-" + k_commit + ".tar.gz");
+  auto o = options("file://" + fx.dir.path().string() + "/source/mybinder.org-deploy-" + k_resolve_commit +
+                   ".tar.gz");
   o.mirrors = {{"https://", "file://" + fx.repos()}, {"oci://", "file://" + fx.repos()}};
 
   SECTION("unpinned source: commit id checked, sha256 computed and warned about") {
@@ -250,6 +250,6 @@ TEST_CASE("bake from file:// fixture mirrors: the contract's files and charts.js
     auto b = bake_charts(o, dl);
     REQUIRE(!b);
     CHECK(b.error().code == Errc::checksum);
-    CHECK(b.error().to_string().find(k_commit) != std::string::npos);
+    CHECK(b.error().to_string().find(k_resolve_commit) != std::string::npos);
   }
 }

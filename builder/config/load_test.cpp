@@ -15,7 +15,7 @@ namespace stdfs = std::filesystem;
 
 namespace {
 
-const stdfs::path k_src = BINDER_SOURCE_DIR;
+const stdfs::path k_load_src = BINDER_SOURCE_DIR;
 
 void test_env() {
   setenv("BINDER_TEST_ROOTFS", "/tmp/binder-test/rootfs.tar.zst", 1);
@@ -51,7 +51,7 @@ std::vector<std::string> values(const StringList& l) {
 }  // namespace
 
 TEST_CASE("profiles: every checked-in profile loads", "[config]") {
-  for (const auto& e : stdfs::directory_iterator(k_src / "profiles")) {
+  for (const auto& e : stdfs::directory_iterator(k_load_src / "profiles")) {
     if (e.path().extension() == ".yaml") {
       INFO(e.path().string());
       load_ok(e.path());
@@ -60,7 +60,7 @@ TEST_CASE("profiles: every checked-in profile loads", "[config]") {
 }
 
 TEST_CASE("profiles: base is the Ubuntu 24.04 catalog image with release k3s", "[config]") {
-  Profile p = load_ok(k_src / "profiles/base.yaml");
+  Profile p = load_ok(k_load_src / "profiles/base.yaml");
   CHECK(p.base.kind.value == BaseKind::image);
   // A pinned release serial (not noble/current/), its SHA256SUMS signed by Ubuntu's key.
   CHECK(
@@ -87,7 +87,7 @@ TEST_CASE("profiles: base is the Ubuntu 24.04 catalog image with release k3s", "
   CHECK(p.kubelet.image_gc_high.value == 40);
   CHECK(p.kubelet.image_gc_low.value == 20);
   REQUIRE(p.overlays.size() == 1);
-  CHECK(p.overlays[0].dir == (k_src / "overlays/common").lexically_normal());
+  CHECK(p.overlays[0].dir == (k_load_src / "overlays/common").lexically_normal());
   CHECK(p.firstboot.enable.value);
   CHECK_FALSE(p.member.allow_baked_secrets.value);
 }
@@ -95,7 +95,7 @@ TEST_CASE("profiles: base is the Ubuntu 24.04 catalog image with release k3s", "
 TEST_CASE("profiles: providers choose formats, datasources and NTP", "[config]") {
   using F = Format;
   using C = Compression;
-  auto p = [](const char* name) { return load_ok(k_src / "profiles" / name); };
+  auto p = [](const char* name) { return load_ok(k_load_src / "profiles" / name); };
   Profile ovh = p("ovh.yaml");
   CHECK(formats(ovh) == std::vector<std::pair<F, C>>{{F::qcow2, C::zstd}});
   CHECK(values(ovh.cloud_init.datasources) ==
@@ -112,7 +112,7 @@ TEST_CASE("profiles: providers choose formats, datasources and NTP", "[config]")
 }
 
 TEST_CASE("profiles: debian-12-test takes its inputs from the environment", "[config]") {
-  Profile p = load_ok(k_src / "profiles/debian-12-test.yaml");
+  Profile p = load_ok(k_load_src / "profiles/debian-12-test.yaml");
   CHECK(p.base.kind.value == BaseKind::rootfs);
   CHECK(p.base.artifact.file.value == "/tmp/binder-test/rootfs.tar.zst");
   CHECK(p.disk.size.value == 3ull << 30);
@@ -120,9 +120,9 @@ TEST_CASE("profiles: debian-12-test takes its inputs from the environment", "[co
   CHECK(p.k3s.binary.checksum.sha256sums.value == "/tmp/binder-test/artifacts/sha256sum-amd64.txt");
   CHECK(p.k3s.airgap_images->file.value == "/tmp/binder-test/artifacts/k3s-airgap-images-amd64.tar.zst");
   CHECK(values(p.ntp) == std::vector<std::string>{"ntp.example.test"});
-  Profile smoke = load_ok(k_src / "profiles/debian-12-smoke.yaml");
+  Profile smoke = load_ok(k_load_src / "profiles/debian-12-smoke.yaml");
   REQUIRE(smoke.overlays.size() == 2);
-  CHECK(smoke.overlays[1].dir == (k_src / "overlays/test").lexically_normal());
+  CHECK(smoke.overlays[1].dir == (k_load_src / "overlays/test").lexically_normal());
   CHECK(smoke.name.value == "debian-12-smoke");
   CHECK(smoke.name.loc.path.ends_with("debian-12-smoke.yaml"));
   CHECK(smoke.disk.size.loc.path.ends_with("debian-12-test.yaml"));
@@ -137,12 +137,12 @@ TEST_CASE("profiles: --set overrides win and are located", "[config]") {
   REQUIRE(apply_override(o, "sysctls.vm.max_map_count=262144"));
   REQUIRE(apply_override(o, "outputs=[{format: raw, compression: xz}]"));
   REQUIRE(apply_override(o, "k3s.binary={file: k3s, sha256: " + std::string(64, 'a') + "}"));
-  Profile p = load_ok(k_src / "profiles/ovh.yaml", o);
+  Profile p = load_ok(k_load_src / "profiles/ovh.yaml", o);
   CHECK(p.disk.size.value == 30ull << 30);
   CHECK(p.disk.size.loc.path == "--set disk.size");
   CHECK(p.sysctls.at("vm.max_map_count").value == "262144");
   REQUIRE(p.overlays.size() == 2);
-  CHECK(p.overlays[1].dir == (k_src / "overlays/test").lexically_normal());
+  CHECK(p.overlays[1].dir == (k_load_src / "overlays/test").lexically_normal());
   CHECK(p.sysctls.size() == 3);
   CHECK(formats(p) == std::vector<std::pair<Format, Compression>>{{Format::raw, Compression::xz}});
   CHECK(p.k3s.binary.file.value == (stdfs::current_path() / "k3s").lexically_normal());
@@ -154,7 +154,7 @@ TEST_CASE("profiles: --set overrides win and are located", "[config]") {
 }
 
 TEST_CASE("profiles: good fixtures load", "[config]") {
-  for (const auto& e : stdfs::directory_iterator(k_src / "tests/fixtures/profiles/good")) {
+  for (const auto& e : stdfs::directory_iterator(k_load_src / "tests/fixtures/profiles/good")) {
     if (e.path().extension() == ".yaml") {
       INFO(e.path().string());
       load_ok(e.path());
@@ -163,7 +163,7 @@ TEST_CASE("profiles: good fixtures load", "[config]") {
 }
 
 TEST_CASE("profiles: show-config prints every value with its origin", "[config]") {
-  Profile p = load_ok(k_src / "profiles/ovh.yaml");
+  Profile p = load_ok(k_load_src / "profiles/ovh.yaml");
   std::string s = show_config(p);
   CHECK(s.find("ntp = [ntp.ovh.net]") != std::string::npos);
   CHECK(s.find("profiles/ovh.yaml:6:6") != std::string::npos);
@@ -173,7 +173,7 @@ TEST_CASE("profiles: show-config prints every value with its origin", "[config]"
 }
 
 TEST_CASE("profiles: the full fixture sets every kind of value", "[config]") {
-  Profile p = load_ok(k_src / "tests/fixtures/profiles/good/full.yaml");
+  Profile p = load_ok(k_load_src / "tests/fixtures/profiles/good/full.yaml");
   CHECK(p.files.size() == 3);  // base, parts/ntp, full
   CHECK(p.base.kind.value == BaseKind::url);
   CHECK(p.base.artifact.basename() == "base.qcow2");
@@ -187,11 +187,11 @@ TEST_CASE("profiles: the full fixture sets every kind of value", "[config]") {
   CHECK(values(p.ntp) == std::vector<std::string>{"ntp1.example.org", "192.0.2.1"});
   CHECK(p.ntp.loc.path.ends_with("parts/ntp.yaml"));
   CHECK(p.firstboot.binary.value ==
-        (k_src / "tests/fixtures/profiles/good/bin/binder-firstboot").lexically_normal());
+        (k_load_src / "tests/fixtures/profiles/good/bin/binder-firstboot").lexically_normal());
   CHECK_FALSE(p.firstboot.enable.value);
   CHECK(p.reproducible.source_date_epoch.value == 1700000000);
   REQUIRE(p.overlays.size() == 2);
-  CHECK(p.overlays[1].dir == (k_src / "tests/fixtures/profiles/good/local-overlay").lexically_normal());
+  CHECK(p.overlays[1].dir == (k_load_src / "tests/fixtures/profiles/good/local-overlay").lexically_normal());
   REQUIRE(p.outputs.size() == 5);
   CHECK(p.outputs[0].name.value == "full-zlib");
   CHECK(p.outputs[3].compression.value == Compression::gzip);  // gcp-tar default
@@ -200,7 +200,7 @@ TEST_CASE("profiles: the full fixture sets every kind of value", "[config]") {
 
 TEST_CASE("profiles: --set errors are reported like file errors", "[config]") {
   test_env();
-  auto r = load_profile(k_src / "profiles/base.yaml", {"disk.size=big", "ntpp=[x]"});
+  auto r = load_profile(k_load_src / "profiles/base.yaml", {"disk.size=big", "ntpp=[x]"});
   REQUIRE_FALSE(r);
   CHECK(r.error().message ==
         "--set ntpp: error: unknown key 'ntpp'\n"
@@ -210,7 +210,7 @@ TEST_CASE("profiles: --set errors are reported like file errors", "[config]") {
 }
 
 TEST_CASE("profiles: check_inputs_exist names each missing local input at its line", "[config]") {
-  Profile p = load_ok(k_src / "profiles/debian-12-test.yaml");
+  Profile p = load_ok(k_load_src / "profiles/debian-12-test.yaml");
   auto r = check_inputs_exist(p);
   REQUIRE_FALSE(r);
   const std::string& m = r.error().message;
@@ -218,22 +218,22 @@ TEST_CASE("profiles: check_inputs_exist names each missing local input at its li
                "does not exist") != std::string::npos);
   CHECK(m.find("k3s binary '/tmp/binder-test/artifacts/k3s' does not exist") != std::string::npos);
   CHECK(m.find("overlay directory") == std::string::npos);  // overlays/common exists
-  Profile base = load_ok(k_src / "profiles/base.yaml");
+  Profile base = load_ok(k_load_src / "profiles/base.yaml");
   CHECK(check_inputs_exist(base));  // URLs only, and overlays/common
 }
 
 TEST_CASE("profiles: secrets in an allowed member file are listed for redaction", "[config]") {
-  Profile p = load_ok(k_src / "tests/fixtures/profiles/good/baked-secrets-allowed.yaml");
+  Profile p = load_ok(k_load_src / "tests/fixtures/profiles/good/baked-secrets-allowed.yaml");
   auto s = member_secret_values(p);
   REQUIRE(s);
   CHECK(*s == std::vector<std::string>{"cf-test-token"});
-  Profile none = load_ok(k_src / "profiles/base.yaml");
+  Profile none = load_ok(k_load_src / "profiles/base.yaml");
   CHECK(member_secret_values(none).value().empty());
 }
 
 TEST_CASE("profiles: base.signature and base.keyring", "[config][signature]") {
   // The cloud image test profile: every signature input by URL, as the catalog sets them.
-  Profile t = load_ok(k_src / "profiles/debian-12-cloudimg-test.yaml");
+  Profile t = load_ok(k_load_src / "profiles/debian-12-cloudimg-test.yaml");
   CHECK(t.base.kind.value == BaseKind::url);
   CHECK(t.base.artifact.checksum.signature.value ==
         "https://127.0.0.1:8443/releases/noble/release-20260926/SHA256SUMS.gpg");
@@ -242,13 +242,13 @@ TEST_CASE("profiles: base.signature and base.keyring", "[config][signature]") {
   CHECK(t.base.artifact.checksum.signing_key.empty());
   // A catalog image with its own keyring keeps the catalog's list but not its signature pin.
   Profile own = load_ok(
-      k_src / "profiles/base.yaml",
+      k_load_src / "profiles/base.yaml",
       {"base={image: ubuntu-24.04, signature: https://x.test/S.gpg, keyring: builtin:ubuntu-cloudimage}"});
   CHECK(own.base.artifact.checksum.signature.value == "https://x.test/S.gpg");
   CHECK(own.base.artifact.checksum.signing_key.empty());
   auto bad = [&](const std::string& base) {
     test_env();
-    auto r = load_profile(k_src / "profiles/base.yaml", {"base=" + base});
+    auto r = load_profile(k_load_src / "profiles/base.yaml", {"base=" + base});
     REQUIRE_FALSE(r);
     return r.error().message;
   };

@@ -148,7 +148,7 @@ void parse_image_lists(const Node* n, ParseCtx& c) {
   }
 }
 
-void parse_version(const Node* n, ParseCtx& c) {
+void parse_k3s_version(const Node* n, ParseCtx& c) {
   if (!c.get(*n, c.p.k3s.version)) {
     return;
   }
@@ -182,7 +182,7 @@ void add_k3s_settings(std::vector<SettingSpec>& out) {
                   {},
                   false,
                   false,
-                  parse_version,
+                  parse_k3s_version,
                   [](const Profile& p, RenderCtx& r) { r(p.k3s.version.value, p.k3s.version.loc); }},
                  {"k3s.install",
                   ValueKind::boolean,

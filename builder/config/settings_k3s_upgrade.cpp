@@ -59,7 +59,7 @@ std::string upgrade_plan_yaml(const K3sUpgrade& u) {
 namespace detail {
 namespace {
 
-bool has_scheme(std::string_view v, std::initializer_list<std::string_view> schemes) {
+bool upgrade_has_scheme(std::string_view v, std::initializer_list<std::string_view> schemes) {
   for (auto s : schemes) {
     if (v.starts_with(s) && v.size() > s.size())
       return true;
@@ -73,7 +73,7 @@ void get_download_url(const Node* n, ParseCtx& c, Located<std::string>& out) {
   auto v = c.expanded(*n);
   if (!v)
     return;
-  if (!has_scheme(*v, {"https://", "http://", "file://"})) {
+  if (!upgrade_has_scheme(*v, {"https://", "http://", "file://"})) {
     c.error(*n, fmt::format("'{}': '{}' is not a URL (https://, http:// or file://)", c.key, *v));
     return;
   }
@@ -84,7 +84,7 @@ void parse_channel(const Node* n, ParseCtx& c) {
   if (!c.get(*n, c.p.k3s.upgrade.channel))
     return;
   static const std::regex k_version(R"(v[0-9]+\.[0-9]+\.[0-9]+(-rc[0-9]+)?\+k3s[0-9]+)");
-  if (!has_scheme(n->text, {"https://", "http://"}) && !std::regex_match(n->text, k_version)) {
+  if (!upgrade_has_scheme(n->text, {"https://", "http://"}) && !std::regex_match(n->text, k_version)) {
     c.error(*n, fmt::format("'{}': '{}' is neither a channel URL (https://update.k3s.io/v1-release/"
                             "channels/<name>) nor a k3s version (e.g. 'v1.33.6+k3s1')",
                             c.key, n->text));
@@ -100,7 +100,7 @@ void parse_controller_version(const Node* n, ParseCtx& c) {
   }
 }
 
-void render_opt(const Located<std::string>& v, RenderCtx& r) {
+void render_upgrade_opt(const Located<std::string>& v, RenderCtx& r) {
   if (!v.value.empty())
     r(v.value, v.loc);
 }
@@ -174,7 +174,7 @@ void add_k3s_upgrade_settings(std::vector<SettingSpec>& out) {
            false,
            false,
            [](const Node* n, ParseCtx& c) { get_download_url(n, c, c.p.k3s.upgrade.controller_url); },
-           [](const Profile& p, RenderCtx& r) { render_opt(p.k3s.upgrade.controller_url, r); }},
+           [](const Profile& p, RenderCtx& r) { render_upgrade_opt(p.k3s.upgrade.controller_url, r); }},
           {"k3s.upgrade.controller_sha256",
            ValueKind::string,
            "",
@@ -186,7 +186,7 @@ void add_k3s_upgrade_settings(std::vector<SettingSpec>& out) {
            false,
            false,
            [](const Node* n, ParseCtx& c) { c.get_sha256(*n, c.p.k3s.upgrade.controller_sha256); },
-           [](const Profile& p, RenderCtx& r) { render_opt(p.k3s.upgrade.controller_sha256, r); }},
+           [](const Profile& p, RenderCtx& r) { render_upgrade_opt(p.k3s.upgrade.controller_sha256, r); }},
           {"k3s.upgrade.crd_url",
            ValueKind::url,
            "",
@@ -196,7 +196,7 @@ void add_k3s_upgrade_settings(std::vector<SettingSpec>& out) {
            false,
            false,
            [](const Node* n, ParseCtx& c) { get_download_url(n, c, c.p.k3s.upgrade.crd_url); },
-           [](const Profile& p, RenderCtx& r) { render_opt(p.k3s.upgrade.crd_url, r); }},
+           [](const Profile& p, RenderCtx& r) { render_upgrade_opt(p.k3s.upgrade.crd_url, r); }},
           {"k3s.upgrade.crd_sha256",
            ValueKind::string,
            "",
@@ -206,7 +206,7 @@ void add_k3s_upgrade_settings(std::vector<SettingSpec>& out) {
            false,
            false,
            [](const Node* n, ParseCtx& c) { c.get_sha256(*n, c.p.k3s.upgrade.crd_sha256); },
-           [](const Profile& p, RenderCtx& r) { render_opt(p.k3s.upgrade.crd_sha256, r); }},
+           [](const Profile& p, RenderCtx& r) { render_upgrade_opt(p.k3s.upgrade.crd_sha256, r); }},
       });
 }
 

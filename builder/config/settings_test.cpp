@@ -17,11 +17,11 @@ namespace stdfs = std::filesystem;
 
 namespace {
 
-const stdfs::path k_src = BINDER_SOURCE_DIR;
+const stdfs::path k_settings_src = BINDER_SOURCE_DIR;
 const LayerKind k_layers[] = {LayerKind::base, LayerKind::system, LayerKind::charts, LayerKind::final,
                               LayerKind::export_};
 
-Profile load_ok(const stdfs::path& p, const std::vector<std::string>& overrides = {}) {
+Profile load_settings_ok(const stdfs::path& p, const std::vector<std::string>& overrides = {}) {
   setenv("BINDER_TEST_ROOTFS", "/tmp/binder-test/rootfs.tar.zst", 1);
   setenv("BINDER_TEST_ARTIFACTS", "/tmp/binder-test/artifacts", 1);
   setenv("BINDER_TEST_CHARTS", "/tmp/binder-test/charts", 1);
@@ -34,7 +34,7 @@ Profile load_ok(const stdfs::path& p, const std::vector<std::string>& overrides 
 }  // namespace
 
 TEST_CASE("settings: profiles/README.md equals the generated reference", "[config]") {
-  const stdfs::path readme = k_src / "profiles/README.md";
+  const stdfs::path readme = k_settings_src / "profiles/README.md";
   if (std::getenv("BINDER_UPDATE_GOLDEN") != nullptr) {
     REQUIRE(binder::common::fs::write_file_atomic(readme, render_docs()));
   }
@@ -66,8 +66,8 @@ TEST_CASE("settings: every entry is unique, documented and wired", "[config]") {
 }
 
 TEST_CASE("settings: canonical text ignores comments, key order and spelling of values", "[config]") {
-  Profile a = load_ok(k_src / "tests/fixtures/profiles/good/order-a.yaml");
-  Profile b = load_ok(k_src / "tests/fixtures/profiles/good/order-b.yaml");
+  Profile a = load_settings_ok(k_settings_src / "tests/fixtures/profiles/good/order-a.yaml");
+  Profile b = load_settings_ok(k_settings_src / "tests/fixtures/profiles/good/order-b.yaml");
   CHECK(a.disk.size.loc.line != b.disk.size.loc.line);
   for (LayerKind l : k_layers) {
     INFO(to_string(l));
@@ -76,8 +76,8 @@ TEST_CASE("settings: canonical text ignores comments, key order and spelling of 
 }
 
 TEST_CASE("settings: canonical text changes with every real value, in its layer only", "[config]") {
-  const stdfs::path profile = k_src / "profiles/base.yaml";
-  Profile ref = load_ok(profile);
+  const stdfs::path profile = k_settings_src / "profiles/base.yaml";
+  Profile ref = load_settings_ok(profile);
   const std::string sha(64, 'a');
   struct Case {
     std::string set;
@@ -126,21 +126,21 @@ TEST_CASE("settings: canonical text changes with every real value, in its layer 
   };
   for (const Case& c : cases) {
     INFO(c.set);
-    Profile p = load_ok(profile, {c.set});
+    Profile p = load_settings_ok(profile, {c.set});
     for (LayerKind l : k_layers) {
       INFO(to_string(l));
       CHECK((canonical_settings(p, l) != canonical_settings(ref, l)) == (l == c.layer));
     }
   }
   // required_packages is a check on the base, not an input of any layer.
-  Profile pk = load_ok(profile, {"required_packages=[xfsprogs]"});
+  Profile pk = load_settings_ok(profile, {"required_packages=[xfsprogs]"});
   for (LayerKind l : k_layers) {
     CHECK(canonical_settings(pk, l) == canonical_settings(ref, l));
   }
 }
 
 TEST_CASE("settings: canonical text holds no source locations", "[config]") {
-  Profile p = load_ok(k_src / "profiles/ovh.yaml");
+  Profile p = load_settings_ok(k_settings_src / "profiles/ovh.yaml");
   for (LayerKind l : k_layers) {
     std::string c = canonical_settings(p, l);
     CHECK(c.find(".yaml:") == std::string::npos);

@@ -10,7 +10,7 @@ using namespace binder::exporter;
 
 namespace {
 
-const char* k_status =
+const char* k_image_status =
     "Package: bash\nStatus: install ok installed\nVersion: 5.2.21-2ubuntu4\nArchitecture: amd64\n\n";
 
 }  // namespace
@@ -27,7 +27,7 @@ TEST_CASE("os-release: values with and without quotes, the first assignment wins
 TEST_CASE("image sbom: named after the profile, distro from os-release, created at the build date") {
   ImageSbomInputs in;
   in.profile_name = "ovh";
-  in.dpkg_status = k_status;
+  in.dpkg_status = k_image_status;
   in.os_release = "ID=ubuntu\nVERSION_ID=\"24.04\"\n";
   in.created_epoch = 0;
   auto text = image_sbom(in);
@@ -50,7 +50,7 @@ TEST_CASE("image sbom: named after the profile, distro from os-release, created 
 TEST_CASE("image sbom: a charts.json without its fields is an error naming it") {
   ImageSbomInputs in;
   in.profile_name = "x";
-  in.dpkg_status = k_status;
+  in.dpkg_status = k_image_status;
   in.charts_json = nlohmann::json{{"mybinder", nlohmann::json::object()}};
   auto r = image_sbom(in);
   REQUIRE_FALSE(r);

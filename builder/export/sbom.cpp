@@ -136,9 +136,9 @@ common::Result<std::string> spdx_sbom_from_dpkg_status(std::string_view status_t
     return fail(Errc::invalid_config, "sbom: distro '{}' is not debian or ubuntu", info.distro);
   }
   const std::string name = info.document_name.empty() ? "binder-image" : info.document_name;
-  using json = nlohmann::ordered_json;
-  json packages = json::array();
-  json relationships = json::array();
+  using ojson = nlohmann::ordered_json;
+  ojson packages = ojson::array();
+  ojson relationships = ojson::array();
   std::map<std::string, int> ids;
   std::string listing;  // canonical package list, names the document namespace
   for (const DpkgPackage& p : pkgs) {
@@ -147,7 +147,7 @@ common::Result<std::string> spdx_sbom_from_dpkg_status(std::string_view status_t
       id += "-" + std::to_string(n + 1);
     }
     listing += fmt::format("{} {} {}\n", p.name, p.version, p.architecture);
-    json j;
+    ojson j;
     j["SPDXID"] = id;
     j["name"] = p.name;
     j["versionInfo"] = p.version;
@@ -163,19 +163,19 @@ common::Result<std::string> spdx_sbom_from_dpkg_status(std::string_view status_t
     j["licenseConcluded"] = "NOASSERTION";
     j["licenseDeclared"] = "NOASSERTION";
     j["copyrightText"] = "NOASSERTION";
-    j["externalRefs"] = json::array({json{{"referenceCategory", "PACKAGE-MANAGER"},
-                                          {"referenceType", "purl"},
-                                          {"referenceLocator", deb_purl(p, info)}}});
+    j["externalRefs"] = ojson::array({ojson{{"referenceCategory", "PACKAGE-MANAGER"},
+                                            {"referenceType", "purl"},
+                                            {"referenceLocator", deb_purl(p, info)}}});
     packages.push_back(std::move(j));
-    relationships.push_back(json{{"spdxElementId", "SPDXRef-DOCUMENT"},
-                                 {"relationshipType", "DESCRIBES"},
-                                 {"relatedSpdxElement", id}});
+    relationships.push_back(ojson{{"spdxElementId", "SPDXRef-DOCUMENT"},
+                                  {"relationshipType", "DESCRIBES"},
+                                  {"relatedSpdxElement", id}});
   }
   for (std::size_t i = 0; i < info.extra_packages.size(); ++i) {
     const ExtraPackage& e = info.extra_packages[i];
     std::string id = fmt::format("SPDXRef-extra-{}-{}", i + 1, id_part(e.name));
     listing += fmt::format("extra {} {} {}\n", e.name, e.version, e.sha256);
-    json j;
+    ojson j;
     j["SPDXID"] = id;
     j["name"] = e.name;
     j["versionInfo"] = e.version;
@@ -183,7 +183,7 @@ common::Result<std::string> spdx_sbom_from_dpkg_status(std::string_view status_t
     j["downloadLocation"] = e.download_location.empty() ? "NOASSERTION" : e.download_location;
     j["filesAnalyzed"] = false;
     if (!e.sha256.empty()) {
-      j["checksums"] = json::array({json{{"algorithm", "SHA256"}, {"checksumValue", e.sha256}}});
+      j["checksums"] = ojson::array({ojson{{"algorithm", "SHA256"}, {"checksumValue", e.sha256}}});
     }
     j["licenseConcluded"] = "NOASSERTION";
     j["licenseDeclared"] = "NOASSERTION";
@@ -192,17 +192,17 @@ common::Result<std::string> spdx_sbom_from_dpkg_status(std::string_view status_t
       j["comment"] = e.comment;
     }
     if (!e.purl.empty()) {
-      j["externalRefs"] = json::array({json{{"referenceCategory", "PACKAGE-MANAGER"},
-                                            {"referenceType", "purl"},
-                                            {"referenceLocator", e.purl}}});
+      j["externalRefs"] = ojson::array({ojson{{"referenceCategory", "PACKAGE-MANAGER"},
+                                              {"referenceType", "purl"},
+                                              {"referenceLocator", e.purl}}});
     }
     packages.push_back(std::move(j));
-    relationships.push_back(json{{"spdxElementId", "SPDXRef-DOCUMENT"},
-                                 {"relationshipType", "DESCRIBES"},
-                                 {"relatedSpdxElement", id}});
+    relationships.push_back(ojson{{"spdxElementId", "SPDXRef-DOCUMENT"},
+                                  {"relationshipType", "DESCRIBES"},
+                                  {"relatedSpdxElement", id}});
   }
   std::int64_t created = info.created_epoch;
-  json doc;
+  ojson doc;
   doc["spdxVersion"] = "SPDX-2.3";
   doc["dataLicense"] = "CC0-1.0";
   doc["SPDXID"] = "SPDXRef-DOCUMENT";
@@ -210,7 +210,7 @@ common::Result<std::string> spdx_sbom_from_dpkg_status(std::string_view status_t
   doc["documentNamespace"] =
       fmt::format("{}/{}-{}", info.namespace_prefix, name, common::hash::sha256_hex(listing).substr(0, 32));
   doc["creationInfo"] =
-      json{{"created", iso8601(created)}, {"creators", json::array({"Tool: " + info.creator_tool})}};
+      ojson{{"created", iso8601(created)}, {"creators", ojson::array({"Tool: " + info.creator_tool})}};
   doc["packages"] = std::move(packages);
   doc["relationships"] = std::move(relationships);
   return doc.dump(2) + "\n";

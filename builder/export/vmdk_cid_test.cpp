@@ -14,7 +14,7 @@ namespace stdfs = std::filesystem;
 
 namespace {
 
-std::string slurp(const stdfs::path& p) {
+std::string vmdk_slurp(const stdfs::path& p) {
   std::ifstream in(p, std::ios::binary);
   return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
 }
@@ -22,7 +22,7 @@ std::string slurp(const stdfs::path& p) {
 // Rewrites the descriptor's CID line to `cid` (any length), shifting the text like qemu would
 // have printed it.
 void set_cid_text(const stdfs::path& vmdk, const std::string& cid) {
-  std::string data = slurp(vmdk);
+  std::string data = vmdk_slurp(vmdk);
   std::size_t at = data.find("\nCID=");
   REQUIRE(at != std::string::npos);
   std::size_t eol = data.find('\n', at + 1);
@@ -52,7 +52,7 @@ TEST_CASE("vmdk: the CID is pinned whatever length qemu printed it with", "[expo
                                        "subformat=streamOptimized", raw.string(), vmdk.string()}));
     set_cid_text(vmdk, old);
     REQUIRE(exporter::detail::pin_vmdk_cid(vmdk, "0badcafe"));
-    std::string data = slurp(vmdk);
+    std::string data = vmdk_slurp(vmdk);
     CHECK(data.find("\nCID=0badcafe\nparentCID=ffffffff\n") != std::string::npos);
     auto info = common::exec::run({"qemu-img", "info", "-f", "vmdk", vmdk.string()});
     REQUIRE(info);

@@ -30,7 +30,7 @@ void run(std::vector<std::string> argv, const std::string& in = {}) {
 
 // A 48 MiB disk: p14 BIOS boot, p15 ESP (empty), p16 ext4 BOOT, p1 ext4 `root_label` last (or,
 // with root_last false, p1 before p16).
-stdfs::path make_disk(const stdfs::path& dir, const std::string& root_label, bool root_last = true) {
+stdfs::path make_grow_disk(const stdfs::path& dir, const std::string& root_label, bool root_last = true) {
   auto tree = dir / "tree";
   stdfs::create_directories(tree / "etc");
   REQUIRE(common::fs::write_file_atomic(tree / "etc/os-release", "ID=debian\n"));
@@ -80,7 +80,7 @@ TEST_CASE("grow_root_partition grows an Ubuntu-shaped root to the end of the dis
   }
   auto dir = common::fs::TempDir::create("grow-test");
   REQUIRE(dir);
-  auto disk = make_disk(dir->path(), "cloudimg-rootfs");
+  auto disk = make_grow_disk(dir->path(), "cloudimg-rootfs");
   stdfs::resize_file(disk, 160 * k_mib);
   auto copy = dir->path() / "copy.raw";
   stdfs::copy_file(disk, copy);
@@ -123,7 +123,7 @@ TEST_CASE("grow_root_partition refuses a root that is not last on the disk", "[g
   }
   auto dir = common::fs::TempDir::create("grow-test");
   REQUIRE(dir);
-  auto disk = make_disk(dir->path(), "root", false);
+  auto disk = make_grow_disk(dir->path(), "root", false);
   stdfs::resize_file(disk, 96 * k_mib);
   auto r = image::grow_root_partition(disk, 1700000000);
   REQUIRE_FALSE(r);

@@ -19,7 +19,7 @@ namespace fs = binder::common::fs;
 
 namespace {
 
-const char* k_member = testing::k_standalone_member;
+const char* k_handover_member = testing::k_standalone_member;
 
 }  // namespace
 
@@ -30,7 +30,7 @@ TEST_CASE("agent: after a handover the federation steps are not run again", "[ag
   app::AgentOptions options;
   options.root = dir.path();
   options.federation = true;
-  REQUIRE(fs::write_file_atomic(dir.path() / "etc/binder-image/member.yaml", k_member));
+  REQUIRE(fs::write_file_atomic(dir.path() / "etc/binder-image/member.yaml", k_handover_member));
   auto journal_path = dir.path() / "var/lib/binder-firstboot/journal";
 
   // Without a handover the join runs: here it has no cluster, so the run fails.

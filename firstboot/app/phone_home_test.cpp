@@ -21,7 +21,7 @@ using namespace std::chrono_literals;
 namespace {
 
 constexpr const char* k_token = "cfTOKEN-phonehome-0123456789";
-constexpr const char* k_github = "ghp_PHONEHOMEsecretabcdef";
+constexpr const char* k_phone_home_github = "ghp_PHONEHOMEsecretabcdef";
 
 binder::common::http::Options fast_http(const test::TestPki& pki) {
   auto o = app::default_phone_home_http();
@@ -94,7 +94,7 @@ TEST_CASE("phone home: the agent posts valid documents at each step change, neve
       fmt::format(
           "public_ip: auto\nstatus_url: \"{}\"\ndns: {{provider: cloudflare, zone: mybinder.org, api_token: {}}}\n"
           "binderhub: {{github_token: {}}}\n",
-          receiver.api_base(), k_token, k_github)));
+          receiver.api_base(), k_token, k_phone_home_github)));
   testing::FakeRunner runner;
   testing::FakeClock clock;
   // No public IP yet: the first run fails in 'facts' (exit 75), the second completes.
@@ -119,7 +119,7 @@ TEST_CASE("phone home: the agent posts valid documents at each step change, neve
   REQUIRE(docs.size() >= 3);
   std::string all = docs.dump();
   CHECK(all.find(k_token) == std::string::npos);
-  CHECK(all.find(k_github) == std::string::npos);
+  CHECK(all.find(k_phone_home_github) == std::string::npos);
   bool saw_failure = false;
   for (const auto& d : docs) {
     const json& doc = d["document"];
@@ -135,15 +135,15 @@ TEST_CASE("phone home: the agent posts valid documents at each step change, neve
 
 TEST_CASE("phone home: every string of a document is scrubbed of the secrets", "[phone-home]") {
   json doc = {{"last_error",
-               {{"message", std::string("Cloudflare said no to ") + k_token + " and " + k_github},
+               {{"message", std::string("Cloudflare said no to ") + k_token + " and " + k_phone_home_github},
                 {"hint", std::string("token ") + k_token}}},
-              {"steps", json::array({{{"detail", std::string("x") + k_github + "y"}}})},
+              {"steps", json::array({{{"detail", std::string("x") + k_phone_home_github + "y"}}})},
               {std::string("key-") + k_token, 1},
               {"n", 7}};
-  json out = app::scrub_document(doc, {k_token, k_github, "abc"});
+  json out = app::scrub_document(doc, {k_token, k_phone_home_github, "abc"});
   std::string text = out.dump();
   CHECK(text.find(k_token) == std::string::npos);
-  CHECK(text.find(k_github) == std::string::npos);
+  CHECK(text.find(k_phone_home_github) == std::string::npos);
   CHECK(out["last_error"]["message"] == "Cloudflare said no to <redacted> and <redacted>");
   CHECK(out["steps"][0]["detail"] == "x<redacted>y");
   CHECK(out["key-<redacted>"] == 1);

@@ -16,7 +16,7 @@ namespace test = binder::test;
 
 namespace {
 
-binder::common::http::Options opts(const test::FakeServer& f) {
+binder::common::http::Options harbor_opts(const test::FakeServer& f) {
   binder::common::http::Options o;
   o.ca_file = f.ca_path();
   o.backoff_base = 10ms;
@@ -25,7 +25,7 @@ binder::common::http::Options opts(const test::FakeServer& f) {
   return o;
 }
 
-int count_writes(const nlohmann::json& log) {
+int count_harbor_writes(const nlohmann::json& log) {
   int n = 0;
   for (const auto& r : log) {
     std::string m = r.value("method", "");
@@ -43,7 +43,7 @@ const RobotSpec k_puller{"user-puller", "Pull access to user images", {"pull"}};
 TEST_CASE("harbor: health, project, quota, retention and robots converge, then stay unchanged") {
   auto pki = test::TestPki::create();
   test::FakeServer fake(test::FakeKind::harbor, pki);
-  Harbor h(fake.api_base(), "admin", test::k_fake_harbor_admin_password, opts(fake));
+  Harbor h(fake.api_base(), "admin", test::k_fake_harbor_admin_password, harbor_opts(fake));
   CHECK(h.healthy().value());
 
   Change change{};
@@ -60,7 +60,7 @@ TEST_CASE("harbor: health, project, quota, retention and robots converge, then s
 
   auto state = fake.state();
   CHECK(state["robots"][std::to_string(builder.id)]["secret"] == secret);
-  int writes = count_writes(fake.requests());
+  int writes = count_harbor_writes(fake.requests());
 
   // Second converge: reads only.
   project = h.ensure_project("mybinder-builds", 10000, change).value();
@@ -70,7 +70,7 @@ TEST_CASE("harbor: health, project, quota, retention and robots converge, then s
   CHECK(change == Change::unchanged);
   h.ensure_robot(project, k_puller, "Unused1secret", puller.id, change).value();
   CHECK(change == Change::unchanged);
-  CHECK(count_writes(fake.requests()) == writes);
+  CHECK(count_harbor_writes(fake.requests()) == writes);
   CHECK(fake.state()["robots"].size() == 2);
   CHECK(fake.state()["projects"].size() == 1);
   CHECK(fake.violations().empty());
@@ -79,7 +79,7 @@ TEST_CASE("harbor: health, project, quota, retention and robots converge, then s
 TEST_CASE("harbor: quota, retention and robot drift are repaired, a lost robot secret is reset") {
   auto pki = test::TestPki::create();
   test::FakeServer fake(test::FakeKind::harbor, pki);
-  Harbor h(fake.api_base(), "admin", test::k_fake_harbor_admin_password, opts(fake));
+  Harbor h(fake.api_base(), "admin", test::k_fake_harbor_admin_password, harbor_opts(fake));
   Change change{};
   auto project = h.ensure_project("mybinder-builds", 25, change).value();
   auto quota = fake.state()["quotas"].begin().value();
@@ -108,9 +108,9 @@ TEST_CASE("harbor: quota, retention and robot drift are repaired, a lost robot s
 TEST_CASE("harbor: an unhealthy registry says so, a wrong password is a precondition error") {
   auto pki = test::TestPki::create();
   test::FakeServer fake(test::FakeKind::harbor, pki, {.extra_args = {"--health-delay", "60"}});
-  Harbor h(fake.api_base(), "admin", test::k_fake_harbor_admin_password, opts(fake));
+  Harbor h(fake.api_base(), "admin", test::k_fake_harbor_admin_password, harbor_opts(fake));
   CHECK_FALSE(h.healthy().value());
-  Harbor bad(fake.api_base(), "admin", "wrong", opts(fake));
+  Harbor bad(fake.api_base(), "admin", "wrong", harbor_opts(fake));
   auto r = bad.find_project("mybinder-builds");
   REQUIRE_FALSE(r);
   CHECK(r.error().code == binder::common::Errc::precondition);
@@ -130,7 +130,7 @@ TEST_CASE("harbor: robot secrets satisfy Harbor's complexity rule") {
 TEST_CASE("harbor: the GC schedule is created, then unchanged, drift is put back, bad input is refused") {
   auto pki = test::TestPki::create();
   test::FakeServer fake(test::FakeKind::harbor, pki);
-  Harbor h(fake.api_base(), "admin", test::k_fake_harbor_admin_password, opts(fake));
+  Harbor h(fake.api_base(), "admin", test::k_fake_harbor_admin_password, harbor_opts(fake));
   const Json want = {{"schedule", {{"type", "Custom"}, {"cron", "0 0 7 * * 0"}}},
                      {"parameters", {{"delete_untagged", true}, {"workers", 1}}}};
   CHECK(fake.state()["gc_schedule"].is_null());
@@ -138,9 +138,9 @@ TEST_CASE("harbor: the GC schedule is created, then unchanged, drift is put back
   auto gc = fake.state()["gc_schedule"];
   CHECK(gc["schedule"]["cron"] == "0 0 7 * * 0");
   CHECK(Json::parse(gc["job_parameters"].get<std::string>())["delete_untagged"] == true);
-  int writes = count_writes(fake.requests());
+  int writes = count_harbor_writes(fake.requests());
   CHECK(h.ensure_gc_schedule(want).value() == Change::unchanged);
-  CHECK(count_writes(fake.requests()) == writes);
+  CHECK(count_harbor_writes(fake.requests()) == writes);
 
   // Someone changed it in the UI: PUT restores ours.
   Json other = want;

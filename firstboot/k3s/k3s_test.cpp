@@ -18,7 +18,7 @@ namespace {
 
 constexpr std::uint64_t k_gib = 1024ull * 1024 * 1024;
 
-Member member() {
+Member k3s_member() {
   Member m;
   m.name = "example";
   m.domain = "mybinder.org";
@@ -35,7 +35,7 @@ MachineFacts facts(double gib = 16, int cpus = 4) {
 }
 
 // The one machine sizing (firstboot/sizing.hpp) for a server of `gib` RAM and `cpus` CPUs.
-Sizing sized(double gib, int cpus, double factor) {
+Sizing k3s_sized(double gib, int cpus, double factor) {
   SizingInputs in;
   in.ram_gib = gib;
   in.cpus = cpus;
@@ -43,7 +43,7 @@ Sizing sized(double gib, int cpus, double factor) {
   return size_machine(in);
 }
 
-Outcome apply(Step& s, Env& env) {
+Outcome apply_k3s(Step& s, Env& env) {
   auto r = s.apply(env);
   if (!r) {
     FAIL(r.error().to_string());
@@ -74,30 +74,30 @@ TEST_CASE("k3s: kubelet sizing for several RAM sizes", "[k3s][kubelet]") {
            {256, 48, 448, 190, 12166, 1000, 2048},  // 448: above a /24's 250, so a /23 node CIDR
        }) {
     INFO(r.gib << " GiB, " << r.cpus << " CPUs");
-    auto s = sized(r.gib, r.cpus, 1.75);
+    auto s = k3s_sized(r.gib, r.cpus, 1.75);
     CHECK(s.max_pods == r.pods);
     CHECK(s.kube_reserved_cpu_m == r.kube_cpu);
     CHECK(s.kube_reserved_memory_mi == r.kube_mem);
     CHECK(s.system_reserved_cpu_m == r.sys_cpu);
     CHECK(s.system_reserved_memory_mi == r.sys_mem);
   }
-  CHECK(sized(192, 48, 1.56).max_pods == 299);
-  CHECK(sized(192, 48, 1.56).node_cidr_mask_size == 23);
-  CHECK(sized(100, 8, 2.0).max_pods == 200);
-  CHECK(sized(100, 8, 2.0).node_cidr_mask_size == 24);
-  CHECK(sized(32, 8, 1.75).max_pods == 56);
-  CHECK(sized(1024, 64, 1.75).max_pods == 500);  // a /23 holds 510 pod addresses
+  CHECK(k3s_sized(192, 48, 1.56).max_pods == 299);
+  CHECK(k3s_sized(192, 48, 1.56).node_cidr_mask_size == 23);
+  CHECK(k3s_sized(100, 8, 2.0).max_pods == 200);
+  CHECK(k3s_sized(100, 8, 2.0).node_cidr_mask_size == 24);
+  CHECK(k3s_sized(32, 8, 1.75).max_pods == 56);
+  CHECK(k3s_sized(1024, 64, 1.75).max_pods == 500);  // a /23 holds 510 pod addresses
 }
 
 TEST_CASE("k3s: kubelet drop-in text", "[k3s][kubelet]") {
-  auto text = k3s::render_kubelet_conf(sized(16, 4, 1.75));
+  auto text = k3s::render_kubelet_conf(k3s_sized(16, 4, 1.75));
   CHECK(text.find("kind: KubeletConfiguration\nmaxPods: 28\n") != std::string::npos);
   CHECK(text.find("imageGCHighThresholdPercent: 40\nimageGCLowThresholdPercent: 20\n") != std::string::npos);
   CHECK(text.find("kubeReserved:\n  cpu: 80m\n  memory: 2663Mi\n") != std::string::npos);
 }
 
 TEST_CASE("k3s: config.yaml for a server and an agent", "[k3s]") {
-  TestRoot t(member(), facts());
+  TestRoot t(k3s_member(), facts());
   CHECK(k3s::render_k3s_config(*t.env) ==
         "# Written by binder-firstboot for member 'example'. k3s reads it at start.\n"
         "node-name: \"example\"\nwrite-kubeconfig-mode: \"0600\"\ntls-san:\n  - \"203.0.113.7\"\n"
@@ -125,36 +125,36 @@ TEST_CASE("k3s: config.yaml for a server and an agent", "[k3s]") {
 
 TEST_CASE("k3s: a large server gets a /23 node CIDR matching its maxPods, agents never set it",
           "[k3s][kubelet]") {
-  TestRoot t(member(), facts(192, 48));
+  TestRoot t(k3s_member(), facts(192, 48));
   std::string conf = k3s::render_k3s_config(*t.env);
   CHECK(conf.find("kube-controller-manager-arg:\n  - \"node-cidr-mask-size=23\"\n") != std::string::npos);
   auto kubelet_step = k3s::make_kubelet_step();
-  apply(*kubelet_step, *t.env);
+  apply_k3s(*kubelet_step, *t.env);
   CHECK(t.read(k3s::k_kubelet_path).find("\nmaxPods: 336\n") != std::string::npos);  // 1.75 x 192 > 250
   t.env->member.node.role = NodeRole::agent;
   t.env->member.node.server_url = "https://10.0.0.1:6443";
   CHECK(k3s::render_k3s_config(*t.env).find("node-cidr-mask-size") == std::string::npos);
-  apply(*kubelet_step, *t.env);
+  apply_k3s(*kubelet_step, *t.env);
   CHECK(t.read(k3s::k_kubelet_path).find("\nmaxPods: 250\n") !=
         std::string::npos);  // the server picks the CIDR
 }
 
 TEST_CASE("k3s: the kubelet drop-in uses the image's kubelet defaults, metadata max_pods_per_gib wins",
           "[k3s][kubelet]") {
-  TestRoot t(member(), facts(64, 16));
+  TestRoot t(k3s_member(), facts(64, 16));
   t.env->facts.kubelet = KubeletDefaults{2.5, 70, 50, "test image"};
   auto step = k3s::make_kubelet_step();
-  apply(*step, *t.env);
+  apply_k3s(*step, *t.env);
   std::string text = t.read(k3s::k_kubelet_path);
   CHECK(text.find("\nmaxPods: 160\n") != std::string::npos);
   CHECK(text.find("imageGCHighThresholdPercent: 70\nimageGCLowThresholdPercent: 50\n") != std::string::npos);
   t.env->member.node.max_pods_per_gib = 1.0;
-  apply(*step, *t.env);
+  apply_k3s(*step, *t.env);
   CHECK(t.read(k3s::k_kubelet_path).find("\nmaxPods: 64\n") != std::string::npos);
 }
 
 TEST_CASE("k3s: file steps applied twice, optional files come and go", "[k3s]") {
-  TestRoot t(member(), facts());
+  TestRoot t(k3s_member(), facts());
   t.env->member.k3s.auto_upgrade = true;
   t.env->member.node.registry_mirrors["docker.io"] = {"https://mirror.example.org"};
   StepList steps;  // in run order (firstboot/app/steps.cpp)
@@ -167,9 +167,9 @@ TEST_CASE("k3s: file steps applied twice, optional files come and go", "[k3s]") 
   for (int round = 0; round < 2; ++round) {
     for (auto& s : steps) {
       INFO(s->id() << " round " << round);
-      CHECK(apply(*s, *t.env) == (round == 0 && s->id() != "k3s:service" && s->id() != "k3s:ready"
-                                      ? Outcome::changed
-                                      : Outcome::unchanged));
+      CHECK(apply_k3s(*s, *t.env) == (round == 0 && s->id() != "k3s:service" && s->id() != "k3s:ready"
+                                          ? Outcome::changed
+                                          : Outcome::unchanged));
     }
   }
   CHECK((std::filesystem::status(t.path(k3s::k_config_path)).permissions() & std::filesystem::perms::all) ==
@@ -183,22 +183,22 @@ TEST_CASE("k3s: file steps applied twice, optional files come and go", "[k3s]") 
 
   t.env->member.k3s.auto_upgrade = false;
   t.env->member.node.registry_mirrors.clear();
-  CHECK(apply(*k3s::make_upgrade_plan_step(), *t.env) == Outcome::changed);
-  CHECK(apply(*k3s::make_registries_step(), *t.env) == Outcome::changed);
+  CHECK(apply_k3s(*k3s::make_upgrade_plan_step(), *t.env) == Outcome::changed);
+  CHECK(apply_k3s(*k3s::make_registries_step(), *t.env) == Outcome::changed);
   CHECK(!std::filesystem::exists(t.path(k3s::k_plan_path)));
   CHECK(!std::filesystem::exists(t.path(k3s::k_registries_path)));
-  CHECK(apply(*k3s::make_registries_step(), *t.env) == Outcome::unchanged);
+  CHECK(apply_k3s(*k3s::make_registries_step(), *t.env) == Outcome::unchanged);
   // An operator's own registries.yaml is never removed.
   t.write(k3s::k_registries_path, "mirrors: {}\n");
-  CHECK(apply(*k3s::make_registries_step(), *t.env) == Outcome::unchanged);
+  CHECK(apply_k3s(*k3s::make_registries_step(), *t.env) == Outcome::unchanged);
   CHECK(t.read(k3s::k_registries_path) == "mirrors: {}\n");
 }
 
 TEST_CASE("k3s: an image that bakes the upgrade controller and Plan gets no second Plan", "[k3s]") {
-  TestRoot t(member(), facts());
+  TestRoot t(k3s_member(), facts());
   t.env->member.k3s.auto_upgrade = true;
   t.write(k3s::k_baked_plan_path, "kind: Plan\n");
-  CHECK(apply(*k3s::make_upgrade_plan_step(), *t.env) == Outcome::unchanged);
+  CHECK(apply_k3s(*k3s::make_upgrade_plan_step(), *t.env) == Outcome::unchanged);
   CHECK(!std::filesystem::exists(t.path(k3s::k_plan_path)));
   CHECK(t.read(k3s::k_baked_plan_path) == "kind: Plan\n");  // the image's file is left alone
 }
@@ -225,12 +225,12 @@ TEST_CASE("k3s: service step enables once and restarts on changed files (live ru
     }
     return testing::ok_output();
   };
-  Env env("/", member(), facts(), runner, clock, outputs);
+  Env env("/", k3s_member(), facts(), runner, clock, outputs);
   env.current_step = "k3s:service";
   auto s = k3s::make_service_step();
-  CHECK(apply(*s, env) == Outcome::changed);
+  CHECK(apply_k3s(*s, env) == Outcome::changed);
   CHECK(runner.calls.back() == std::vector<std::string>{"systemctl", "enable", "--now", "k3s.service"});
-  CHECK(apply(*s, env) == Outcome::unchanged);
+  CHECK(apply_k3s(*s, env) == Outcome::unchanged);
   CHECK(runner.count("systemctl") == 5);
 }
 

@@ -16,14 +16,14 @@ std::string member_yaml(const std::string& dns) {
          "  node: {extra_disk: none}\n";
 }
 
-LoadOptions opts(const TestRoot& t) { return LoadOptions{t.dir.path(), std::nullopt, false}; }
+LoadOptions dns_opts(const TestRoot& t) { return LoadOptions{t.dir.path(), std::nullopt, false}; }
 
 }  // namespace
 
 TEST_CASE("metadata: dns.zone_id is optional and kept when given", "[metadata]") {
   TestRoot t;
   t.write("/etc/binder-image/member.yaml", member_yaml("{zone: mybinder.org, api_token: cf-secret-token-1}"));
-  auto r = load_member(opts(t), t.runner);
+  auto r = load_member(dns_opts(t), t.runner);
   REQUIRE(r);
   CHECK(r->member.dns->zone_id.empty());
   CHECK_FALSE(r->member.to_json(Redact::yes)["dns"].contains("zone_id"));
@@ -31,7 +31,7 @@ TEST_CASE("metadata: dns.zone_id is optional and kept when given", "[metadata]")
   const std::string id = "023e105f4ecef8ad9ca31a8372d0c353";
   t.write("/etc/binder-image/member.yaml",
           member_yaml("{zone: mybinder.org, zone_id: " + id + ", api_token: cf-secret-token-1}"));
-  auto with = load_member(opts(t), t.runner);
+  auto with = load_member(dns_opts(t), t.runner);
   REQUIRE(with);
   CHECK(with->member.dns->zone_id == id);
   CHECK(with->member.to_json(Redact::yes)["dns"]["zone_id"] == id);
@@ -41,7 +41,7 @@ TEST_CASE("metadata: a dns.zone_id that is not 32 hex digits is an error naming 
   TestRoot t;
   t.write("/etc/binder-image/member.yaml",
           member_yaml("{zone: mybinder.org, zone_id: mybinder.org, api_token: cf-secret-token-1}"));
-  auto r = load_member(opts(t), t.runner);
+  auto r = load_member(dns_opts(t), t.runner);
   REQUIRE_FALSE(r);
   CHECK(r.error().code == binder::common::Errc::invalid_config);
   CHECK(r.error().to_string().find("binder_member.dns.zone_id: 'mybinder.org' is not a Cloudflare zone id") !=

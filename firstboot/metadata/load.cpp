@@ -14,7 +14,7 @@ namespace {
 namespace fs = common::fs;
 using nlohmann::json;
 
-std::filesystem::path under(const std::filesystem::path& root, std::string_view abs) {
+std::filesystem::path under_root(const std::filesystem::path& root, std::string_view abs) {
   while (!abs.empty() && abs.front() == '/') {
     abs.remove_prefix(1);
   }
@@ -136,23 +136,24 @@ Result<std::optional<SourceDoc>> read_cloud_init_member(const LoadOptions& o, Co
   const auto& root = o.root;
   std::vector<Reader> readers = {
       [&] {
-        return member_from_json_file(under(root, "/run/cloud-init/combined-cloud-config.json"),
+        return member_from_json_file(under_root(root, "/run/cloud-init/combined-cloud-config.json"),
                                      {"binder_member"});
       },
-      [&] { return from_text_file(under(root, "/var/lib/cloud/instance/cloud-config.txt")); },
+      [&] { return from_text_file(under_root(root, "/var/lib/cloud/instance/cloud-config.txt")); },
       [&] {
-        return member_from_json_file(under(root, "/run/cloud-init/instance-data-sensitive.json"),
+        return member_from_json_file(under_root(root, "/run/cloud-init/instance-data-sensitive.json"),
                                      {"merged_cfg", "binder_member"});
       },
       [&] {
-        return member_from_json_file(under(root, "/run/cloud-init/instance-data.json"),
+        return member_from_json_file(under_root(root, "/run/cloud-init/instance-data.json"),
                                      {"merged_cfg", "binder_member"});
       },
-      [&] { return from_text_file(under(root, "/var/lib/cloud/instance/user-data.txt")); },
-      [&] { return from_text_file(under(root, "/var/lib/cloud/seed/nocloud/user-data")); },
-      [&] { return from_text_file(under(root, "/var/lib/cloud/seed/nocloud-net/user-data")); },
+      [&] { return from_text_file(under_root(root, "/var/lib/cloud/instance/user-data.txt")); },
+      [&] { return from_text_file(under_root(root, "/var/lib/cloud/seed/nocloud/user-data")); },
+      [&] { return from_text_file(under_root(root, "/var/lib/cloud/seed/nocloud-net/user-data")); },
       [&] {
-        return from_text_file(under(root, "/var/lib/cloud/seed/config_drive/openstack/latest/user_data"));
+        return from_text_file(
+            under_root(root, "/var/lib/cloud/seed/config_drive/openstack/latest/user_data"));
       },
   };
   if (o.live) {
@@ -179,7 +180,7 @@ Result<LoadedMember> load_member(const LoadOptions& o, CommandRunner& runner) {
     }
     docs.push_back(std::move(*doc));
   } else {
-    TRY_ASSIGN(auto baked, read_member_file(under(o.root, "/etc/binder-image/member.yaml")));
+    TRY_ASSIGN(auto baked, read_member_file(under_root(o.root, "/etc/binder-image/member.yaml")));
     if (baked) {
       docs.push_back(std::move(*baked));
     }
@@ -190,7 +191,7 @@ Result<LoadedMember> load_member(const LoadOptions& o, CommandRunner& runner) {
     std::vector<std::filesystem::path> overrides;
     std::error_code ec;
     for (const auto& e :
-         std::filesystem::directory_iterator(under(o.root, "/etc/binder-image/member.d"), ec)) {
+         std::filesystem::directory_iterator(under_root(o.root, "/etc/binder-image/member.d"), ec)) {
       if (e.path().extension() == ".yaml" || e.path().extension() == ".yml") {
         overrides.push_back(e.path());
       }
@@ -224,7 +225,7 @@ Result<LoadedMember> load_member(const LoadOptions& o, CommandRunner& runner) {
 }
 
 Result<void> save_member_json(const std::filesystem::path& root, const Member& member) {
-  return fs::write_file_atomic(under(root, "/var/lib/binder-firstboot/member.json"),
+  return fs::write_file_atomic(under_root(root, "/var/lib/binder-firstboot/member.json"),
                                member.to_json().dump(2) + "\n", 0600);
 }
 

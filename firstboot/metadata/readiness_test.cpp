@@ -10,7 +10,7 @@ using binder::firstboot::testing::TestRoot;
 
 namespace {
 
-std::string member_yaml(const std::string& readiness) {
+std::string readiness_member_yaml(const std::string& readiness) {
   return "binder_member:\n  name: example\n  domain: mybinder.org\n  dns: {api_token: cf-secret-token-1}"
          "\n  tls: {email: ops@example.org}\n  registry:\n    s3: {endpoint: \"https://s3.example.org\", "
          "region: eu, bucket: b, access_key: AK123456, secret_key: SK-very-secret}\n"
@@ -18,14 +18,14 @@ std::string member_yaml(const std::string& readiness) {
          readiness;
 }
 
-LoadOptions opts(const TestRoot& t) { return LoadOptions{t.dir.path(), std::nullopt, false}; }
+LoadOptions readiness_opts(const TestRoot& t) { return LoadOptions{t.dir.path(), std::nullopt, false}; }
 
 }  // namespace
 
 TEST_CASE("metadata: readiness defaults and settings", "[metadata]") {
   TestRoot t;
-  t.write("/etc/binder-image/member.yaml", member_yaml(""));
-  auto r = load_member(opts(t), t.runner);
+  t.write("/etc/binder-image/member.yaml", readiness_member_yaml(""));
+  auto r = load_member(readiness_opts(t), t.runner);
   REQUIRE(r);
   CHECK(r->member.readiness.timeout_minutes == 30);
   CHECK(r->member.readiness.prime_versions_url == "https://2i2c.mybinder.org/versions");
@@ -33,10 +33,10 @@ TEST_CASE("metadata: readiness defaults and settings", "[metadata]") {
   CHECK(r->member.readiness.test_launch.empty());
 
   t.write("/etc/binder-image/member.yaml",
-          member_yaml(
+          readiness_member_yaml(
               "  readiness: {timeout_minutes: 45, test_launch: gh/binder-examples/requirements/HEAD, "
               "prime_versions_url: \"https://gesis.mybinder.org/versions\", rotation_timeout_minutes: 5}\n"));
-  auto with = load_member(opts(t), t.runner);
+  auto with = load_member(readiness_opts(t), t.runner);
   REQUIRE(with);
   CHECK(with->member.readiness.timeout_minutes == 45);
   CHECK(with->member.readiness.rotation_timeout_minutes == 5);
@@ -49,9 +49,9 @@ TEST_CASE("metadata: bad readiness values are errors naming the key", "[metadata
   TestRoot t;
   t.write(
       "/etc/binder-image/member.yaml",
-      member_yaml(
+      readiness_member_yaml(
           "  readiness: {timeout_minutes: 0, prime_versions_url: \"http://x/versions\", test_launch: \"not a spec\", deadline: 3}\n"));
-  auto r = load_member(opts(t), t.runner);
+  auto r = load_member(readiness_opts(t), t.runner);
   REQUIRE_FALSE(r);
   CHECK(r.error().code == binder::common::Errc::invalid_config);
   std::string e = r.error().to_string();

@@ -31,7 +31,7 @@ binder::common::Result<LoadedMember> load(TestRoot& t, const std::string& doc) {
   return load_member(LoadOptions{t.dir.path(), std::nullopt, false}, t.runner);
 }
 
-std::string load_error(TestRoot& t, const std::string& doc) {
+std::string registry_load_error(TestRoot& t, const std::string& doc) {
   auto r = load(t, doc);
   REQUIRE(!r);
   CHECK(r.error().code == binder::common::Errc::invalid_config);
@@ -109,13 +109,13 @@ TEST_CASE("registry: external with url and credentials, the password is a secret
 TEST_CASE("registry: validation errors name file, line and key", "[metadata][registry]") {
   TestRoot t;
   SECTION("unknown kind, with a suggestion") {
-    auto e = load_error(t, k_standalone + "  registry: {kind: harbor-locl}\n");
+    auto e = registry_load_error(t, k_standalone + "  registry: {kind: harbor-locl}\n");
     CHECK(e.find("member.yaml:6:") != std::string::npos);
     CHECK(e.find("binder_member.registry.kind: expected one of 'harbor-s3', 'harbor-local', "
                  "'external', got 'harbor-locl', did you mean 'harbor-local'?") != std::string::npos);
   }
   SECTION("external without url, username or password") {
-    auto e = load_error(t, k_standalone + "  registry:\n    kind: external\n");
+    auto e = registry_load_error(t, k_standalone + "  registry:\n    kind: external\n");
     CHECK(e.find("member.yaml:6:") != std::string::npos);
     for (const char* key : {"registry.url", "registry.username", "registry.password"}) {
       INFO(key);
@@ -123,47 +123,49 @@ TEST_CASE("registry: validation errors name file, line and key", "[metadata][reg
     }
   }
   SECTION("external with an empty password and a bad url") {
-    auto e = load_error(t, k_standalone +
-                               "  registry:\n    kind: external\n    url: ghcr.io\n"
-                               "    username: u\n    password: \"\"\n");
+    auto e = registry_load_error(t, k_standalone +
+                                        "  registry:\n    kind: external\n    url: ghcr.io\n"
+                                        "    username: u\n    password: \"\"\n");
     CHECK(e.find("member.yaml:8:") != std::string::npos);
     CHECK(e.find("binder_member.registry.url: 'ghcr.io' is not an http(s) URL") != std::string::npos);
     CHECK(e.find("member.yaml:10:") != std::string::npos);
     CHECK(e.find("binder_member.registry.password: must not be empty") != std::string::npos);
   }
   SECTION("keys of the other family") {
-    auto e = load_error(t, k_standalone +
-                               "  registry:\n    kind: external\n    url: https://ghcr.io\n"
-                               "    username: u\n    password: p\n    project: x\n");
+    auto e = registry_load_error(t, k_standalone +
+                                        "  registry:\n    kind: external\n    url: https://ghcr.io\n"
+                                        "    username: u\n    password: p\n    project: x\n");
     CHECK(e.find("member.yaml:11:") != std::string::npos);
     CHECK(e.find("binder_member.registry.project: not used with registry.kind external") !=
           std::string::npos);
-    e = load_error(t, k_standalone + "  registry:\n    kind: harbor-local\n    url: https://ghcr.io\n");
+    e = registry_load_error(t,
+                            k_standalone + "  registry:\n    kind: harbor-local\n    url: https://ghcr.io\n");
     CHECK(e.find("binder_member.registry.url: not used with registry.kind harbor-local") !=
           std::string::npos);
   }
   SECTION("harbor-s3 without s3, harbor-local with s3") {
-    auto e = load_error(t, k_standalone + "  registry: {kind: harbor-s3}\n");
+    auto e = registry_load_error(t, k_standalone + "  registry: {kind: harbor-s3}\n");
     CHECK(e.find("binder_member.registry.s3: required with registry.kind harbor-s3") != std::string::npos);
-    e = load_error(t, k_standalone +
-                          "  registry:\n    kind: harbor-local\n    s3: {endpoint: "
-                          "\"https://s3.example.org\", bucket: b, access_key: a, secret_key: s}\n");
+    e = registry_load_error(t, k_standalone +
+                                   "  registry:\n    kind: harbor-local\n    s3: {endpoint: "
+                                   "\"https://s3.example.org\", bucket: b, access_key: a, secret_key: s}\n");
     CHECK(e.find("member.yaml:8:") != std::string::npos);
     CHECK(e.find("binder_member.registry.s3: not used with registry.kind harbor-local") != std::string::npos);
   }
   SECTION("s3 secrets missing") {
-    auto e = load_error(t, k_standalone +
-                               "  registry: {kind: harbor-s3, s3: {endpoint: \"https://s3.example.org\", "
-                               "bucket: b}}\n");
+    auto e =
+        registry_load_error(t, k_standalone +
+                                   "  registry: {kind: harbor-s3, s3: {endpoint: \"https://s3.example.org\", "
+                                   "bucket: b}}\n");
     CHECK(e.find("binder_member.registry.s3.access_key: required key is missing") != std::string::npos);
     CHECK(e.find("binder_member.registry.s3.secret_key: required key is missing") != std::string::npos);
   }
   SECTION("federation members keep their Harbor") {
-    auto e = load_error(t, k_federation +
-                               "  registry: {kind: external, url: \"https://ghcr.io\", username: u, "
-                               "password: p}\n");
+    auto e = registry_load_error(t, k_federation +
+                                        "  registry: {kind: external, url: \"https://ghcr.io\", username: u, "
+                                        "password: p}\n");
     CHECK(e.find("binder_member.registry.kind: external is for standalone members") != std::string::npos);
-    e = load_error(t, k_federation);
+    e = registry_load_error(t, k_federation);
     CHECK(e.find("binder_member.registry: required in federation mode") != std::string::npos);
     // Unchanged: a federation registry section without s3 (the smoke boot's) still loads.
     auto r = load(t, k_federation + "  registry: {project: x}\n");

@@ -23,7 +23,7 @@ namespace exec = common::exec;
 
 namespace {
 
-void put(const stdfs::path& p, const std::string& data) {
+void put_hygiene_file(const stdfs::path& p, const std::string& data) {
   stdfs::create_directories(p.parent_path());
   REQUIRE(common::fs::write_file_atomic(p, data));
   stdfs::permissions(p, stdfs::perms(0644));
@@ -44,33 +44,34 @@ void write_dirty_tree(const stdfs::path& root) {
     std::string p = example(r.path);
     switch (r.action) {
       case HygieneAction::empty_file:
-        put(root / p.substr(1), "0123456789abcdef\n");
+        put_hygiene_file(root / p.substr(1), "0123456789abcdef\n");
         break;
       case HygieneAction::remove:
         // A glob's match as a file; a plain path as a directory with content.
-        put(root / (r.path.find('*') != std::string_view::npos ? p : p + "/x").substr(1), "state\n");
+        put_hygiene_file(root / (r.path.find('*') != std::string_view::npos ? p : p + "/x").substr(1),
+                         "state\n");
         break;
       case HygieneAction::empty_dir:
-        put(root / (p + "/.hidden").substr(1), "h\n");
-        put(root / (p + "/sub/f").substr(1), "f\n");
-        put(root / (p + "/plain").substr(1), "p\n");
+        put_hygiene_file(root / (p + "/.hidden").substr(1), "h\n");
+        put_hygiene_file(root / (p + "/sub/f").substr(1), "f\n");
+        put_hygiene_file(root / (p + "/plain").substr(1), "p\n");
         break;
       case HygieneAction::clean_logs:
-        put(root / (p + "/x.log").substr(1), std::string(5000, 'l'));
-        put(root / (p + "/x.log.1").substr(1), "old\n");
-        put(root / (p + "/sub/y.gz").substr(1), "gz\n");
-        put(root / (p + "/sub/z").substr(1), "z\n");
+        put_hygiene_file(root / (p + "/x.log").substr(1), std::string(5000, 'l'));
+        put_hygiene_file(root / (p + "/x.log.1").substr(1), "old\n");
+        put_hygiene_file(root / (p + "/sub/y.gz").substr(1), "gz\n");
+        put_hygiene_file(root / (p + "/sub/z").substr(1), "z\n");
         break;
       case HygieneAction::make_dir:
       case HygieneAction::resolv_conf:
         break;
     }
   }
-  put(root / "etc/resolv.conf", "nameserver 10.0.2.3\n");
-  put(root / "usr/lib/systemd/systemd-resolved", "");
-  put(root / "etc/ssh/sshd_config", "keep\n");
-  put(root / "home/x/notes.txt", "keep\n");
-  put(root / "var/lib/rancher/k3s/server/manifests/traefik.yaml.skip", "");
+  put_hygiene_file(root / "etc/resolv.conf", "nameserver 10.0.2.3\n");
+  put_hygiene_file(root / "usr/lib/systemd/systemd-resolved", "");
+  put_hygiene_file(root / "etc/ssh/sshd_config", "keep\n");
+  put_hygiene_file(root / "home/x/notes.txt", "keep\n");
+  put_hygiene_file(root / "var/lib/rancher/k3s/server/manifests/traefik.yaml.skip", "");
 }
 
 stdfs::path make_fs(const stdfs::path& src, const stdfs::path& raw) {
@@ -233,18 +234,18 @@ namespace {
 
 // A filesystem every check passes on (the binder-firstboot check included).
 void write_clean_tree(const stdfs::path& root) {
-  put(root / "etc/machine-id", "");
-  put(root / "etc/resolv.conf", "nameserver 10.0.2.3\n");
-  put(root / "etc/ssh/sshd_config", "x\n");
-  put(root / "etc/systemd/system/binder-firstboot.service", "[Unit]\n");
+  put_hygiene_file(root / "etc/machine-id", "");
+  put_hygiene_file(root / "etc/resolv.conf", "nameserver 10.0.2.3\n");
+  put_hygiene_file(root / "etc/ssh/sshd_config", "x\n");
+  put_hygiene_file(root / "etc/systemd/system/binder-firstboot.service", "[Unit]\n");
   stdfs::create_directories(root / "etc/systemd/system/multi-user.target.wants");
   stdfs::create_symlink("../binder-firstboot.service",
                         root / "etc/systemd/system/multi-user.target.wants/binder-firstboot.service");
-  put(root / "usr/local/sbin/binder-firstboot", "bin");
-  put(root / "var/log/syslog", "");
-  put(root / "var/lib/rancher/k3s/agent/images/k3s-airgap-images-amd64.tar.zst", "zst");
-  put(root / "var/lib/rancher/k3s/agent/images/.cache.json", "");
-  put(root / "var/lib/rancher/k3s/server/manifests/traefik.yaml.skip", "");
+  put_hygiene_file(root / "usr/local/sbin/binder-firstboot", "bin");
+  put_hygiene_file(root / "var/log/syslog", "");
+  put_hygiene_file(root / "var/lib/rancher/k3s/agent/images/k3s-airgap-images-amd64.tar.zst", "zst");
+  put_hygiene_file(root / "var/lib/rancher/k3s/agent/images/.cache.json", "");
+  put_hygiene_file(root / "var/lib/rancher/k3s/server/manifests/traefik.yaml.skip", "");
   stdfs::create_directories(root / "var/lib/cloud");
   stdfs::create_directories(root / "var/crash");
 }
@@ -279,34 +280,39 @@ TEST_CASE("hygiene checks: each fails on a filesystem that breaks only its prope
   };
   const std::string images = "var/lib/rancher/k3s/agent/images/";
   std::vector<Case> cases = {
-      {"machine-id empty", [](auto& r) { put(r / "etc/machine-id", "0123456789abcdef\n"); },
+      {"machine-id empty", [](auto& r) { put_hygiene_file(r / "etc/machine-id", "0123456789abcdef\n"); },
        "0123456789abcdef"},
-      {"no dbus machine-id", [](auto& r) { put(r / "var/lib/dbus/machine-id", "x\n"); },
+      {"no dbus machine-id", [](auto& r) { put_hygiene_file(r / "var/lib/dbus/machine-id", "x\n"); },
        "/var/lib/dbus/machine-id"},
-      {"no SSH host keys", [](auto& r) { put(r / "etc/ssh/ssh_host_ed25519_key", "k"); },
+      {"no SSH host keys", [](auto& r) { put_hygiene_file(r / "etc/ssh/ssh_host_ed25519_key", "k"); },
        "ssh_host_ed25519_key"},
-      {"no k3s server state or token", [](auto& r) { put(r / "var/lib/rancher/k3s/server/token", "t"); },
+      {"no k3s server state or token",
+       [](auto& r) { put_hygiene_file(r / "var/lib/rancher/k3s/server/token", "t"); },
        "/var/lib/rancher/k3s/server/token"},
-      {"no cloud-init instance state", [](auto& r) { put(r / "var/lib/cloud/data/instance-id", "i-1\n"); },
+      {"no cloud-init instance state",
+       [](auto& r) { put_hygiene_file(r / "var/lib/cloud/data/instance-id", "i-1\n"); },
        "/var/lib/cloud/data/instance-id"},
       {"no cloud-init instance state",
-       [](auto& r) { put(r / "var/lib/cloud/instances/i-1/boot-finished", "x\n"); },
+       [](auto& r) { put_hygiene_file(r / "var/lib/cloud/instances/i-1/boot-finished", "x\n"); },
        "/var/lib/cloud/instances/i-1"},
-      {"no core files", [](auto& r) { put(r / "core", "ELF"); }, "/core"},
-      {"no core files", [](auto& r) { put(r / "var/crash/_usr_bin_k3s.0.crash", "x"); },
+      {"no core files", [](auto& r) { put_hygiene_file(r / "core", "ELF"); }, "/core"},
+      {"no core files", [](auto& r) { put_hygiene_file(r / "var/crash/_usr_bin_k3s.0.crash", "x"); },
        "/var/crash/_usr_bin_k3s"},
-      {"no core files", [](auto& r) { put(r / "var/lib/systemd/coredump/core.k3s.0.zst", "x"); },
+      {"no core files", [](auto& r) { put_hygiene_file(r / "var/lib/systemd/coredump/core.k3s.0.zst", "x"); },
        "coredump/core.k3s"},
       {"/var/log small",
-       [](auto& r) { put(r / "var/log/syslog", std::string(layers::steps::k_var_log_limit + 1, 'l')); },
+       [](auto& r) {
+         put_hygiene_file(r / "var/log/syslog", std::string(layers::steps::k_var_log_limit + 1, 'l'));
+       },
        "largest /var/log/syslog"},
-      {"no shell history", [](auto& r) { put(r / "home/jovyan/.bash_history", "ls\n"); },
+      {"no shell history", [](auto& r) { put_hygiene_file(r / "home/jovyan/.bash_history", "ls\n"); },
        "/home/jovyan/.bash_history"},
-      {"resolv.conf ok", [](auto& r) { put(r / "usr/lib/systemd/systemd-resolved", ""); }, "regular file"},
+      {"resolv.conf ok", [](auto& r) { put_hygiene_file(r / "usr/lib/systemd/systemd-resolved", ""); },
+       "regular file"},
       {"k3s import cache empty", [&](auto& r) { stdfs::remove(r / (images + ".cache.json")); }, "missing"},
       {"k3s import cache empty",
        [&](auto& r) {
-         put(r / (images + ".cache.json"), R"({"/var/lib/rancher/k3s/agent/images/x.tar": {}})");
+         put_hygiene_file(r / (images + ".cache.json"), R"({"/var/lib/rancher/k3s/agent/images/x.tar": {}})");
        },
        "holds"},
       {"binder-firstboot installed and enabled",

@@ -28,8 +28,8 @@ namespace stdfs = std::filesystem;
 
 namespace {
 
-const stdfs::path k_repo = BINDER_SOURCE_DIR;
-const stdfs::path k_bin = BINDER_BIN_DIR;
+const stdfs::path k_smoke_repo = BINDER_SOURCE_DIR;
+const stdfs::path k_smoke_bin = BINDER_BIN_DIR;
 
 bool have_qemu() { return exec::find_program("qemu-system-x86_64").has_value(); }
 
@@ -39,7 +39,7 @@ std::string env_or_make(const char* name, const char* script) {
   }
   exec::Options o;
   o.timeout = std::chrono::minutes(20);
-  auto r = exec::run_checked({"nice", (k_repo / "ci" / script).string()}, o);
+  auto r = exec::run_checked({"nice", (k_smoke_repo / "ci" / script).string()}, o);
   REQUIRE(r);
   std::string out = r->out;
   while (!out.empty() && (out.back() == '\n' || out.back() == ' ')) {
@@ -72,11 +72,11 @@ stdfs::path smoke_image(Base base) {
   o.timeout = std::chrono::minutes(30);
   o.env["LIBGUESTFS_BACKEND_SETTINGS"] = "force_tcg";
   std::string profile = "debian-12-smoke.yaml";
-  stdfs::path out = k_bin / "boot-test-out";
+  stdfs::path out = k_smoke_bin / "boot-test-out";
   std::optional<binder::test::TestPki> pki;
   std::optional<binder::test::FileServer> server;
   if (base == Base::cloudimg) {
-    ::setenv("BINDER_CLOUDIMG_BOOT_TOOL", (k_bin / "tests" / "support" / "binder-test-cloudimg-boot").c_str(),
+    ::setenv("BINDER_CLOUDIMG_BOOT_TOOL", (k_smoke_bin / "tests" / "support" / "binder-test-cloudimg-boot").c_str(),
              0);
     stdfs::path served = env_or_make("BINDER_TEST_CLOUDIMG", "make-test-cloudimg");
     pki.emplace(binder::test::TestPki::create());
@@ -84,10 +84,10 @@ stdfs::path smoke_image(Base base) {
     o.env["BINDER_TEST_CLOUDIMG_URL"] = server->url();
     o.env["SSL_CERT_FILE"] = pki->ca_cert().string();
     profile = "debian-12-cloudimg-smoke.yaml";
-    out = k_bin / "boot-test-out-cloudimg";
+    out = k_smoke_bin / "boot-test-out-cloudimg";
   }
-  auto r = exec::run({(k_bin / "builder" / "binder-image").string(), "build",
-                      (k_repo / "profiles" / profile).string(), "--output", out.string()},
+  auto r = exec::run({(k_smoke_bin / "builder" / "binder-image").string(), "build",
+                      (k_smoke_repo / "profiles" / profile).string(), "--output", out.string()},
                      o);
   REQUIRE(r);
   INFO("binder-image build stderr:\n" << r->err);
@@ -108,16 +108,16 @@ struct SmokeRun {
 };
 
 SmokeRun smoke_boot(Base base, const std::vector<std::string>& extra, const std::string& name) {
-  stdfs::path work = k_bin / "boot-test-work" / name;
+  stdfs::path work = k_smoke_bin / "boot-test-work" / name;
   REQUIRE(binder::common::fs::remove_tree(work));
   REQUIRE(binder::common::fs::make_directories(work));
   std::vector<std::string> argv{"/usr/bin/python3",
-                                (k_repo / "ci" / "smoke-boot").string(),
+                                (k_smoke_repo / "ci" / "smoke-boot").string(),
                                 smoke_image(base).string(),
                                 "--workdir",
                                 work.string(),
                                 "--binder-image",
-                                (k_bin / "builder" / "binder-image").string()};
+                                (k_smoke_bin / "builder" / "binder-image").string()};
   argv.insert(argv.end(), extra.begin(), extra.end());
   exec::Options o;
   o.timeout = std::chrono::minutes(40);

@@ -29,7 +29,7 @@ fb::Member member_with(fb::RegistryKind kind) {
   return m;
 }
 
-json objects(const Fakes& f) { return f.kube.state()["objects"]; }
+json registry_objects(const Fakes& f) { return f.kube.state()["objects"]; }
 
 // The values a HelmChart deploys: valuesContent, and its values Secret decoded.
 json values_of(const json& objs, const std::string& chart) {
@@ -62,7 +62,7 @@ TEST_CASE("registry: standalone harbor-s3 and harbor-local install Harbor and pu
     auto r = run.run();
     INFO((r ? std::string("ok") : r.error().to_string()));
     REQUIRE(r);
-    auto objs = objects(fakes);
+    auto objs = registry_objects(fakes);
     CHECK(helmcharts(objs) ==
           std::vector<std::string>{"binder-traefik", "binderhub", "cert-manager", "harbor"});
     auto harbor_values = values_of(objs, "harbor");
@@ -98,7 +98,7 @@ TEST_CASE("registry: standalone external installs no Harbor and pushes with the 
   }
   // Harbor: not a single request. Kubernetes: no Harbor release.
   CHECK(fakes.harbor.requests().empty());
-  auto objs = objects(fakes);
+  auto objs = registry_objects(fakes);
   CHECK(helmcharts(objs) == std::vector<std::string>{"binder-traefik", "binderhub", "cert-manager"});
   CHECK_FALSE(objs.contains("/secrets/kube-system/harbor-values"));
 
