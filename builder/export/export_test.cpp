@@ -1,16 +1,17 @@
 // Export on real disks: a qcow2 overlay on a base (a real backing chain) exported to every
-// format twice with SOURCE_DATE_EPOCH (2 jobs and all cores, then 1 job and 1 compression
-// thread); each output is checked independently of the export's own verification (qemu-img
-// info/compare, libarchive listings, VHD footer, SHA256SUMS) and the two runs are compared byte
-// for byte. CTest runs every case in its own process, so each builds the exports it needs: a
-// 64 MiB disk for every format but gcp-tar, and a 1 GiB disk (GCP wants a whole GiB) for gcp-tar
-// with the raw it shares. (One 1 GiB disk for all ten formats made every case take 80-115 s,
-// most of it xz and gzip over a GiB of zeros.)
+// format with SOURCE_DATE_EPOCH (2 jobs, all cores) and, for the reproducibility case, again (1
+// job, 1 compression thread); each output is checked independently of the export's own
+// verification (qemu-img info/compare, libarchive listings, VHD footer, SHA256SUMS) and the two
+// runs are compared byte for byte. CTest runs every case in its own process, so each builds
+// the exports it needs: a 64 MiB disk for every format but gcp-tar, and a 1 GiB disk (GCP wants
+// a whole GiB) for gcp-tar with the raw it shares. (One 1 GiB disk for all ten formats, exported
+// twice, made every case take 80-115 s, most of it xz and gzip over a GiB of zeros.)
 #include "export/export.hpp"
 
 #include <algorithm>
 #include <cstdlib>
 #include <map>
+#include <optional>
 
 #include <catch2/catch.hpp>
 
@@ -35,12 +36,15 @@ const std::vector<OutputSpec> k_formats = {
     {"vmdk", "", ""},           {"ova", "", ""},       {"vhd", "", ""}};
 const std::vector<OutputSpec> k_gcp = {{"raw", "none", ""}, {"gcp-tar", "", ""}};
 
-// One disk exported twice (a and b) with the same epoch and a different schedule.
+// One disk exported (a) and, when a case asks (b()), exported again with the same epoch and a
+// different schedule: only the reproducibility case pays for the second export.
 struct Exports {
   fs::TempDir dir = std::move(*fs::TempDir::create("export-test"));
+  std::vector<OutputSpec> specs;
   Path top;
-  std::vector<ExportedFile> a, b;
-  Exports(const std::vector<OutputSpec>& specs, std::uint64_t size) {
+  std::vector<ExportedFile> a;
+  std::optional<std::vector<ExportedFile>> second;
+  Exports(const std::vector<OutputSpec>& s, std::uint64_t size) : specs(s) {
     top = make_test_disk(dir.path(), size);
     ExportOptions o;
     o.source_date_epoch = 1700000000;
@@ -48,12 +52,19 @@ struct Exports {
     INFO((ra ? "" : ra.error().to_string()));
     REQUIRE(ra);
     a = *ra;
-    o.jobs = 1;  // a different schedule must not change the bytes
-    o.compress_threads = 1;
-    auto rb = export_outputs(top, specs, dir.path() / "b", "img", o);
-    INFO((rb ? "" : rb.error().to_string()));
-    REQUIRE(rb);
-    b = *rb;
+  }
+  const std::vector<ExportedFile>& b() {
+    if (!second) {
+      ExportOptions o;
+      o.source_date_epoch = 1700000000;
+      o.jobs = 1;  // a different schedule must not change the bytes
+      o.compress_threads = 1;
+      auto rb = export_outputs(top, specs, dir.path() / "b", "img", o);
+      INFO((rb ? "" : rb.error().to_string()));
+      REQUIRE(rb);
+      second = *rb;
+    }
+    return *second;
   }
 };
 
@@ -210,7 +221,7 @@ TEST_CASE("export: the VHD is fixed, footer valid, virtual size exact, footer pi
 
 TEST_CASE("export: two exports with SOURCE_DATE_EPOCH are byte-identical in every format") {
   for (Exports* e : {&gcp(), &formats()}) {
-    auto ma = by_name(e->a), mb = by_name(e->b);
+    auto ma = by_name(e->a), mb = by_name(e->b());
     for (const auto& [name, fa] : ma) {
       INFO(name);
       REQUIRE(mb.count(name));
@@ -219,7 +230,7 @@ TEST_CASE("export: two exports with SOURCE_DATE_EPOCH are byte-identical in ever
     CHECK(slurp(e->dir.path() / "a" / "SHA256SUMS") == slurp(e->dir.path() / "b" / "SHA256SUMS"));
   }
   auto& f = formats();
-  auto ma = by_name(f.a), mb = by_name(f.b);
+  auto ma = by_name(f.a), mb = by_name(f.b());
   // An OVA mismatch was seen once under heavy load (not reproduced since): say which member.
   if (ma["img.ova"]->sha256 != mb["img.ova"]->sha256) {
     auto la = tar::read(ma["img.ova"]->path, true, 1 << 20);
