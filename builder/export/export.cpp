@@ -127,6 +127,9 @@ Result<std::vector<ExportedFile>> export_outputs(const Path& top_qcow2, const st
   src.top = top_qcow2;
   src.virtual_size = info.virtual_size;
   src.epoch = options.source_date_epoch;
+  src.native_qcow2 = options.native_qcow2;
+  src.qcow2_cache = options.cache_dir;
+  src.compress_threads = options.compress_threads;
 
   std::atomic<bool> stop{false};
   std::vector<std::function<void()>> tasks;

@@ -51,6 +51,16 @@ struct ExportOptions {
   // (common::BuildDate); nullopt: tar mtimes are 0 and VMDK CID / VHD footer are left as qemu
   // wrote them, i.e. not reproducible (see README.md).
   std::optional<std::int64_t> source_date_epoch;
+  // zstd qcow2 outputs: written by the exporter (qcow2_zstd.hpp: compressed on
+  // `compress_threads` threads, 0 = all cores, same bytes for any count) instead of the
+  // single-threaded `qemu-img convert -c`; false: qemu-img (also used when the chain can't be
+  // read directly). Both give a valid, reproducible qcow2; not the same bytes as each other.
+  bool native_qcow2 = true;
+  unsigned compress_threads = 0;
+  // A directory the exporter may keep its last zstd qcow2 in, with an index of its clusters, to
+  // copy unchanged clusters from instead of compressing them again (the output's bytes are the
+  // same with or without it). nullopt: no reuse. The builder passes one inside the layer cache.
+  std::optional<std::filesystem::path> cache_dir;
   // OVF virtual hardware for the OVA.
   int ovf_cpus = 2;
   int ovf_memory_mib = 4096;

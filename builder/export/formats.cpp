@@ -21,6 +21,8 @@
 
 #include "common/exec.hpp"
 #include "common/hash.hpp"
+#include "common/log.hpp"
+#include "export/qcow2_zstd.hpp"
 #include "export/vhd.hpp"
 #include "image/qemu_img.hpp"
 
@@ -30,6 +32,7 @@ namespace {
 using common::Errc;
 using common::fail;
 namespace exec = common::exec;
+namespace log = common::log;
 
 std::string threads_arg() {
   unsigned n = std::max(2u, std::thread::hardware_concurrency());
@@ -64,18 +67,45 @@ std::string deterministic_hex(const std::string& seed, std::size_t digits) {
 Result<Path> write_qcow2(const Source& src, const std::string& compression, const Path& dir,
                          const std::string& file_name) {
   Path out = dir / file_name;
-  image::ConvertOptions co;
-  co.output_format = "qcow2";
-  co.compression = compression == "zstd"   ? image::Compression::zstd
-                   : compression == "zlib" ? image::Compression::zlib
-                                           : image::Compression::none;
-  TRY(image::convert(src.top, out, co));
+  bool native = false;
+  if (compression == "zstd" && src.native_qcow2) {
+    Qcow2ZstdOptions zo;
+    zo.threads = src.compress_threads;
+    if (src.qcow2_cache) {
+      zo.cache = *src.qcow2_cache / file_name;  // one per output name (profile)
+    }
+    Result<Qcow2ZstdStats> r = write_qcow2_zstd(src.top, src.virtual_size, out, zo);
+    if (r) {
+      native = true;
+      log::info("{}: {} clusters: {} compressed, {} reused from the last export, {} stored whole", file_name,
+                r->clusters, r->compressed, r->reused, r->uncompressed);
+    } else if (r.error().code == Errc::precondition) {
+      log::info("{}: {}; compressing with qemu-img instead", file_name, r.error().message);
+      std::error_code ec;
+      std::filesystem::remove(out, ec);
+    } else {
+      return std::unexpected(r.error());
+    }
+  }
+  if (!native) {
+    image::ConvertOptions co;
+    co.output_format = "qcow2";
+    co.compression = compression == "zstd"   ? image::Compression::zstd
+                     : compression == "zlib" ? image::Compression::zlib
+                                             : image::Compression::none;
+    TRY(image::convert(src.top, out, co));
+  }
   TRY_ASSIGN(nlohmann::json data, check_image(out, "qcow2", src.virtual_size));
   if (compression != "none") {
     std::string type = data.value("compression-type", "zlib");
     if (type != compression) {
       return fail(Errc::corrupt_state, "'{}' has compression type '{}', expected '{}'", out.string(), type,
                   compression);
+    }
+  }
+  if (native && src.qcow2_cache) {
+    if (auto r = remember_qcow2_zstd(out, *src.qcow2_cache / file_name); !r) {
+      log::warn("keeping '{}' for the next export: {}, ignoring", file_name, r.error().to_string());
     }
   }
   return out;

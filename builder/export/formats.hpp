@@ -16,14 +16,18 @@ namespace binder::exporter::detail {
 struct Source {
   std::filesystem::path top;  // the qcow2 to export (backing chain allowed)
   std::uint64_t virtual_size = 0;
-  std::filesystem::path raw;          // flattened raw copy (when one was made), else empty
-  std::optional<std::int64_t> epoch;  // SOURCE_DATE_EPOCH; nullopt: not reproducible
+  std::filesystem::path raw;                         // flattened raw copy (when one was made), else empty
+  std::optional<std::int64_t> epoch;                 // SOURCE_DATE_EPOCH; nullopt: not reproducible
+  bool native_qcow2 = true;                          // ExportOptions::native_qcow2
+  std::optional<std::filesystem::path> qcow2_cache;  // ExportOptions::cache_dir
+  unsigned compress_threads = 0;                     // ExportOptions::compress_threads
 };
 
 using Path = std::filesystem::path;
 
 // qcow2 with compression none|zstd|zlib; verified by qemu-img info (format, size, no backing,
-// compression type) and check.
+// compression type) and check. zstd is written by write_qcow2_zstd (qcow2_zstd.hpp) when
+// src.native_qcow2 and the chain allows it, else (and for none/zlib) by qemu-img convert.
 Result<Path> write_qcow2(const Source& src, const std::string& compression, const Path& dir,
                          const std::string& file_name);
 

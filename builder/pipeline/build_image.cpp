@@ -169,6 +169,9 @@ Result<std::vector<exporter::ExportedFile>> export_image(const Prepared& b, cons
                                                          layers::Progress& progress) {
   exporter::ExportOptions options;
   options.source_date_epoch = b.date.source_date_epoch;
+  if (!o.no_cache) {  // the last zstd qcow2 per output name, for cluster reuse (gc skips dot names)
+    options.cache_dir = b.cache.dir() / ".export";
+  }
   TRY_ASSIGN(auto sbom, sbom_file(b));
   options.extra_files.push_back(std::move(sbom));
   auto step = progress.step("export", fmt::format("exporting {} output{} to '{}'", b.specs.size(),
