@@ -19,6 +19,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/archive_error.hpp"
 #include "common/exec.hpp"
 #include "common/hash.hpp"
 #include "common/log.hpp"
@@ -199,7 +200,7 @@ Result<std::uint64_t> decompressed_size(const Path& path) {
   if (archive_read_open_filename(a.get(), path.c_str(), 1 << 16) != ARCHIVE_OK ||
       archive_read_next_header(a.get(), &e) != ARCHIVE_OK) {
     return fail(Errc::corrupt_state, "'{}' can't be decompressed: {}", path.string(),
-                archive_error_string(a.get()) ? archive_error_string(a.get()) : "unknown error");
+                common::archive_why(a.get()));
   }
   std::vector<char> buf(1 << 20);
   std::uint64_t total = 0;
@@ -209,7 +210,7 @@ Result<std::uint64_t> decompressed_size(const Path& path) {
   }
   if (n < 0) {
     return fail(Errc::corrupt_state, "'{}' is corrupt: {}", path.string(),
-                archive_error_string(a.get()) ? archive_error_string(a.get()) : "read error");
+                common::archive_why(a.get()));
   }
   return total;
 }
