@@ -3,13 +3,10 @@
 // with profiles/debian-12-cloudimg-test.yaml: signature and checksum verified, root grown on the
 // host, no appliance launch, inspect all ok, and two --no-cache builds byte-identical. A refused
 // signature stops the build with exit 1 and caches nothing.
-#include <signal.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include <catch2/catch.hpp>
 
 #include "builder_fixture.hpp"
+#include "support/file_server.hpp"
 #include "support/test_ca.hpp"
 
 using namespace builder_it;
@@ -17,44 +14,6 @@ using namespace builder_it;
 namespace {
 
 constexpr const char* k_release = "/releases/noble/release-20260926";
-
-// file_server.py over `root`, stopped on destruction.
-class FileServer {
- public:
-  FileServer(const stdfs::path& root, const binder::test::TestPki& pki) {
-    int fds[2];
-    REQUIRE(::pipe(fds) == 0);
-    m_pid = ::fork();
-    REQUIRE(m_pid >= 0);
-    if (m_pid == 0) {
-      ::dup2(fds[1], 1);
-      ::close(fds[0]);
-      ::close(fds[1]);
-      std::string script = (k_src / "tests/support/fakes/file_server.py").string();
-      std::string r = root.string(), c = pki.server_cert().string(), k = pki.server_key().string();
-      ::execl(BINDER_PYTHON, BINDER_PYTHON, script.c_str(), "--root", r.c_str(), "--tls-cert", c.c_str(),
-              "--tls-key", k.c_str(), "--prefix", k_release, static_cast<char*>(nullptr));
-      ::_exit(127);
-    }
-    ::close(fds[1]);
-    std::string line;
-    char ch;
-    while (::read(fds[0], &ch, 1) == 1 && ch != '\n')
-      line.push_back(ch);
-    ::close(fds[0]);
-    REQUIRE(line.starts_with("PORT "));
-    m_port = std::stoi(line.substr(5));
-  }
-  ~FileServer() {
-    ::kill(m_pid, SIGTERM);
-    ::waitpid(m_pid, nullptr, 0);
-  }
-  std::string url() const { return fmt::format("https://127.0.0.1:{}{}", m_port, k_release); }
-
- private:
-  pid_t m_pid = -1;
-  int m_port = 0;
-};
 
 std::size_t cached_downloads(const stdfs::path& cache) {
   std::size_t n = 0;
@@ -72,7 +31,7 @@ TEST_CASE("builder: the Ubuntu-shaped cloud image builds launch-free, verified a
           "[builder][cloudimg][slow]") {
   stdfs::path images = env_or_script("BINDER_TEST_CLOUDIMG", "make-test-cloudimg");
   auto pki = binder::test::TestPki::create();
-  FileServer server(images, pki);
+  binder::test::FileServer server(images, pki.server_cert(), pki.server_key(), k_release);
   stdfs::path dir = k_dir / "cloudimg";
   REQUIRE(fs::remove_tree(dir));
   std::map<std::string, std::string> env{{"BINDER_TEST_CLOUDIMG_URL", server.url()},
